@@ -1,0 +1,47 @@
+/* FULLY_CONNECTED kernels (int8 activations, and 16x8: int16 activations, int8 weights). */
+#ifndef TD_FULLY_CONNECTED_H
+#define TD_FULLY_CONNECTED_H
+
+#include "tinydeploy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Parameters of one fully-connected layer, computed at conversion time. */
+typedef struct {
+  int32_t batches;       /* rows of the input */
+  int32_t accum_depth;   /* input features = weights columns */
+  int32_t output_depth;  /* output features = weights rows */
+  int32_t input_offset;  /* -input zero point */
+  int32_t filter_offset; /* -weights zero point (0 for symmetric weights) */
+  int32_t output_offset; /* output zero point */
+  int32_t act_min;       /* fused activation clamp */
+  int32_t act_max;
+  int32_t per_channel;   /* 1: multiplier/shift per output feature, 0: one for all */
+  const int32_t *multiplier; /* Q31 requantization multiplier(s) */
+  const int32_t *shift;      /* power-of-two exponent(s) */
+} td_fc_params;
+
+/**
+ * @brief int8 fully connected: out = requant(W * (in + input_offset) + bias).
+ * @param[in]  p       layer parameters
+ * @param[in]  input   [batches, accum_depth] int8
+ * @param[in]  weights [output_depth, accum_depth] int8
+ * @param[in]  bias    [output_depth] int32, or NULL
+ * @param[out] output  [batches, output_depth] int8
+ */
+void td_fully_connected_s8(const td_fc_params *p, const int8_t *input, const int8_t *weights,
+                           const int32_t *bias, int8_t *output);
+
+/**
+ * @brief 16x8 fully connected: int16 input/output, int8 weights, int64 bias (may be NULL).
+ */
+void td_fully_connected_s16(const td_fc_params *p, const int16_t *input, const int8_t *weights,
+                            const int64_t *bias, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TD_FULLY_CONNECTED_H */

@@ -1,0 +1,44 @@
+/*
+ * In-place variants (TinyEngine-style): the output is written over the input, using a small
+ * temporary buffer, so an op needs max(input, output) bytes instead of input + output.
+ * They call the reference kernels on small pieces, so results are bit-identical to them.
+ */
+#ifndef TD_INPLACE_H
+#define TD_INPLACE_H
+
+#include "td_conv.h"
+#include "td_depthwise_conv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Depthwise convolution (depth multiplier 1, batch 1) with its output over its input.
+ * Channel by channel: the channel's input plane is saved in `temp`, then its output plane is
+ * written into that channel's slots, which no other channel reads.
+ * @param[in,out] buf   input [H, W, C] on entry, output [OH, OW, C] on return
+ * @param[in]     temp  scratch of td_depthwise_conv_s8_inplace_temp_size(p) bytes
+ */
+void td_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf, const int8_t *filter,
+                                  const int32_t *bias, int8_t *temp);
+void td_depthwise_conv_s16_inplace(const td_dw_conv_params *p, int16_t *buf, const int8_t *filter,
+                                   const int64_t *bias, int16_t *temp);
+int32_t td_depthwise_conv_inplace_temp_size(const td_dw_conv_params *p, int32_t element_bytes);
+
+/**
+ * @brief 1x1 convolution (stride 1, no padding) with its output over its input, pixel by pixel:
+ * forwards when output_c <= input_c, backwards otherwise, so no unread pixel is overwritten.
+ * @param[in,out] buf   input [P, Cin] on entry, output [P, Cout] on return (buffer of max bytes)
+ * @param[in]     temp  scratch of output_c elements
+ */
+void td_conv_1x1_s8_inplace(const td_conv_params *p, int8_t *buf, const int8_t *filter, const int32_t *bias,
+                            int8_t *temp);
+void td_conv_1x1_s16_inplace(const td_conv_params *p, int16_t *buf, const int8_t *filter, const int64_t *bias,
+                             int16_t *temp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TD_INPLACE_H */

@@ -1,0 +1,65 @@
+/* TRANSPOSE_CONV kernels (int8, and 16x8: int16 activations with int8 weights). */
+#ifndef TD_TRANSPOSE_CONV_H
+#define TD_TRANSPOSE_CONV_H
+
+#include "tinydeploy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Parameters of one transposed convolution, computed at conversion time.
+ * Layouts: input [batches, input_h, input_w, input_c], filter OHWI
+ * [output_c, filter_h, filter_w, input_c], output [batches, output_h, output_w, output_c].
+ * Input pixel (iy, ix) feeds output pixels (iy * stride_h - pad_h + fy, ix * stride_w - pad_w + fx).
+ *
+ * LiteRT scatters every input pixel into an int32/int64 buffer of output size; these kernels
+ * gather instead (each output sums the input pixels that reach it), which gives the same
+ * integer sums without that buffer, so they need no scratch memory.
+ */
+typedef struct {
+  int32_t batches;
+  int32_t input_h, input_w, input_c;
+  int32_t filter_h, filter_w;
+  int32_t output_h, output_w, output_c;
+  int32_t stride_h, stride_w;
+  int32_t pad_h, pad_w;      /* top / left padding (ComputePaddingHeightWidth on the output size) */
+  int32_t input_offset;      /* -input zero point (0 for int16) */
+  int32_t output_offset;     /* output zero point (0 for int16) */
+  int32_t act_min, act_max;  /* fused activation clamp */
+  int32_t per_channel;       /* 1: multiplier/shift per output channel, 0: one */
+  const int32_t *multiplier; /* Q31 requantization multiplier(s) */
+  const int32_t *shift;      /* power-of-two exponent(s), >0 = left */
+} td_transpose_conv_params;
+
+/**
+ * @brief int8 transposed convolution.
+ * @param[in]  p       layer parameters
+ * @param[in]  input   int8 NHWC input
+ * @param[in]  filter  int8 OHWI weights (symmetric, zero point 0)
+ * @param[in]  bias    int32 [output_c], or NULL
+ * @param[out] output  int8 NHWC output
+ */
+void td_transpose_conv_s8(const td_transpose_conv_params *p, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, int8_t *output);
+
+/**
+ * @brief 16x8 transposed convolution: int16 input/output, int8 weights, int64 bias (may be NULL);
+ * 64-bit accumulator.
+ */
+void td_transpose_conv_s16(const td_transpose_conv_params *p, const int16_t *input, const int8_t *filter,
+                           const int64_t *bias, int16_t *output);
+
+/**
+ * @brief 16x8 transposed convolution with an int32 bias (quantized_bias_type INT32): 32-bit
+ * accumulator that wraps around on overflow, 32-bit requantization, as LiteRT.
+ */
+void td_transpose_conv_s16_b32(const td_transpose_conv_params *p, const int16_t *input,
+                               const int8_t *filter, const int32_t *bias, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TD_TRANSPOSE_CONV_H */

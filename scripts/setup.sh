@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Idempotent set-up: install what is missing (Debian packages, the project venv), nothing else.
+# Usage: bash scripts/setup.sh        (TD_SKIP_APT=1 skips the apt step)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(gcc make rsync qemu-system-arm qemu-system-misc gcc-arm-none-eabi libnewlib-arm-none-eabi
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf simavr libsimavr-dev gcc-avr avr-libc
+  arduino arduino-builder socat unzip gcc-xtensa-lx106 tmux)
+
+if [ "${TD_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.tinydeploy-setup
+want=$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check -e ".[test,boards]"
+  echo "$want" > "$stamp"
+fi
+echo "setup: ok"

@@ -1,0 +1,25 @@
+/* What a board's main file provides to the device glue (one implementation per board family). */
+#ifndef TD_BOARD_H
+#define TD_BOARD_H
+
+#include <stdint.h>
+
+#ifndef TD_BOARD_COUNTER_UNIT
+#define TD_BOARD_COUNTER_UNIT 0 /* TD_UNIT_CYCLES */
+#endif
+#ifndef TD_BOARD_CLOCK_HZ
+#define TD_BOARD_CLOCK_HZ 0UL
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+uint32_t td_board_counter(void);
+void td_board_write(const uint8_t *data, uint16_t n);
+const uint8_t *td_board_stack_low(void);
+const uint8_t *td_board_stack_high(void);
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,67 @@
+"""Planner property tests: buffers live at the same time never share bytes; exact == brute force."""
+import itertools
+
+import numpy as np
+import pytest
+
+from tinydeploy.plan import PLANNERS, make_planner
+
+
+@pytest.mark.parametrize("name", sorted(PLANNERS))
+def test_no_overlap_random_intervals(name):
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        p = make_planner(name)
+        for _ in range(int(rng.integers(1, 25))):
+            a = int(rng.integers(0, 20))
+            p.add_buffer(int(rng.integers(0, 5000)), a, a + int(rng.integers(0, 6)))
+        p.plan()
+        p.check()
+        assert p.arena_bytes >= p.lower_bound()
+
+
+def test_check_catches_overlap():
+    p = make_planner("greedy")
+    p.add_buffer(100, 0, 2)
+    p.add_buffer(100, 1, 3)
+    p.plan()
+    p.buffers[1].offset = 50
+    with pytest.raises(AssertionError):
+        p.check()
+
+
+def brute_force_optimum(sizes, spans, unit=16):
+    """Smallest arena over every assignment of offsets (in alignment units) — tiny cases only."""
+    units = [(s + unit - 1) // unit for s in sizes]
+    total = sum(units)
+    best = total
+    for offs in itertools.product(*[range(total - u + 1) for u in units]):
+        top = max(o + u for o, u in zip(offs, units))
+        if top >= best:
+            continue
+        ok = all(not (spans[i][0] <= spans[j][1] and spans[j][0] <= spans[i][1]
+                      and offs[i] < offs[j] + units[j] and offs[j] < offs[i] + units[i])
+                 for i in range(len(sizes)) for j in range(i + 1, len(sizes)))
+        if ok:
+            best = top
+    return best * unit
+
+
+def test_exact_planner_matches_brute_force():
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        n = int(rng.integers(2, 5))
+        sizes = [int(rng.integers(1, 4)) * 16 for _ in range(n)]
+        spans = []
+        for _ in range(n):
+            a = int(rng.integers(0, 5))
+            spans.append((a, a + int(rng.integers(0, 3))))
+        exact, greedy = make_planner("exact"), make_planner("greedy")
+        for p in (exact, greedy):
+            for s, (a, b) in zip(sizes, spans):
+                p.add_buffer(s, a, b)
+            p.plan()
+            p.check()
+        best = brute_force_optimum(sizes, spans)
+        assert exact.arena_bytes == best, (sizes, spans)
+        assert greedy.arena_bytes >= best

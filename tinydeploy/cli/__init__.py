@@ -1,0 +1,66 @@
+"""The `tinydeploy` command line: thin Typer commands over the library."""
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from ..errors import TinyDeployError
+
+app = typer.Typer(help="Compile int8 TensorFlow Lite models to bit-exact C for microcontrollers.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _load_commands() -> None:
+    """Every module in this package registers its commands on `app` when imported."""
+    import importlib
+    import pkgutil
+
+    for mod in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{mod.name}")
+
+
+_load_commands()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        from .. import __version__
+
+        console.print(f"tinydeploy {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:
+    """Entry point: run the app, print TinyDeployError as one line, exit non-zero."""
+    try:
+        app(standalone_mode=False)
+    except TinyDeployError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        if exc.hint:
+            err_console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("[red]interrupted[/]")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("TINYDEPLOY_DEBUG"):
+            raise
+        err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        err_console.print("[yellow]hint:[/] this is a tinydeploy bug; rerun with TINYDEPLOY_DEBUG=1 for "
+                          "the traceback and report it", highlight=False)
+        sys.exit(70)

@@ -1,0 +1,24 @@
+"""`tinydeploy convert MODEL -o OUT/`: write the model as a C library."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..compiler import compile_graph, write_library
+from ..tflite.reader import load_model
+from . import app, console
+from ._options import INPLACE, PLANNER, plan_options
+
+
+@app.command()
+def convert(model: Path = typer.Argument(..., help="The .tflite model."),
+            out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
+            name: str = typer.Option(None, "--name", help="C prefix for public symbols (default: file name)."),
+            planner: str = PLANNER, inplace: bool = INPLACE) -> None:
+    """Generate <name>.c/.h (weights, schedule, arena plan) plus the shared runtime in OUT/tinydeploy/."""
+    g = load_model(model)
+    m = compile_graph(g, prefix=name, options=plan_options(planner, inplace), source_name=model.name)
+    write_library(m, out)
+    console.print(f"wrote [bold]{out}/{m.prefix}.c[/], {m.prefix}.h and the runtime in {out}/tinydeploy/: "
+                  f"{len(g.ops)} ops, weights {m.weights_bytes:,} B, arena {m.arena_bytes:,} B")

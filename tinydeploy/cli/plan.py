@@ -1,0 +1,61 @@
+"""`tinydeploy plan MODEL`: the memory plan, its peak, and TFLM's arena measured in the same run."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..compiler import compile_graph
+from ..plan.report import plot_plan, step_rows
+from ..stack import invoke_stack_bytes
+from ..tflite.reader import load_model
+from ..tflm import tflm_measure
+from . import app, console
+from ._options import INPLACE, PLANNER, plan_options
+
+
+@app.command()
+def plan(model: Path = typer.Argument(..., help="The .tflite model."),
+         planner: str = PLANNER, inplace: bool = INPLACE,
+         as_json: bool = typer.Option(False, "--json", help="Print a JSON summary only."),
+         plot: Path = typer.Option(None, "--plot", help="Write a PNG of buffers over time x address."),
+         tflm: bool = typer.Option(True, "--tflm/--no-tflm", help="Measure TFLM's arena for comparison.")) -> None:
+    """Show the arena plan: live bytes per op, peak, lower bound, stack, and TFLM's arena."""
+    g = load_model(model)
+    m = compile_graph(g, options=plan_options(planner, inplace), source_name=model.name)
+    p = m.plan
+    base = tflm_measure(model) if tflm else {"arena_head_bytes": None, "arena_total_bytes": None}
+    summary = {
+        "model": model.name, "sha256": g.sha256, "plan_options": p.options.describe(),
+        "arena_bytes": p.arena_bytes, "io_bytes": p.io_bytes, "lower_bound_bytes": p.lower_bound_bytes,
+        "scratch_bytes": p.scratch_bytes, "stack_bytes": invoke_stack_bytes(m),
+        "tflm_arena_head_bytes": base["arena_head_bytes"], "tflm_arena_total_bytes": base["arena_total_bytes"],
+        "optimal": p.optimal, "inplace_ops": p.inplace_ops, "patch": {"enabled": False},
+    }
+    if plot:
+        plot_plan(g, p, plot, model.name)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    rows = step_rows(g, p)
+    peak = max(rows, key=lambda r: r.live_bytes) if rows else None
+    table = Table(title=f"memory plan of {model.name} ({p.options.describe()})")
+    for col in ("#", "op", "live buffers", "live bytes", "outputs @ offset"):
+        table.add_column(col, justify="right" if col in ("#", "live buffers", "live bytes") else "left")
+    for r in rows:
+        style = "bold yellow" if peak and r.index == peak.index else None
+        table.add_row(str(r.index), r.kind, str(r.live_buffers), f"{r.live_bytes:,}", r.output_offsets, style=style)
+    console.print(table)
+    head = summary["tflm_arena_head_bytes"]
+    console.print(f"arena [bold]{p.arena_bytes:,}[/] B (lower bound {p.lower_bound_bytes:,} B, "
+                  f"{'optimal' if p.optimal else 'best found'}; in/out {p.io_bytes:,} B; scratch {p.scratch_bytes:,} B"
+                  f" included; stack {summary['stack_bytes']} B)")
+    if peak:
+        console.print(f"peak at op {peak.index} ({peak.kind}): {peak.live_bytes:,} B live")
+    if head:
+        console.print(f"TFLM arena head {head:,} B (total {summary['tflm_arena_total_bytes']:,} B): "
+                      f"ours is [bold]{p.arena_bytes / head:.2f}x[/] of TFLM's head")
+    if plot:
+        console.print(f"plot written to {plot}")

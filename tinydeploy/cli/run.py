@@ -1,0 +1,35 @@
+"""`tinydeploy run MODEL --board host --input X.npy --output Y.npy`: run generated C on a batch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..compiler import compile_graph
+from ..errors import TinyDeployError
+from ..host import build_host
+from ..npyio import load_inputs, save_outputs
+from ..tflite.reader import load_model
+from . import app, console
+from ._options import INPLACE, PLANNER, plan_options
+
+
+@app.command()
+def run(model: Path = typer.Argument(..., help="The .tflite model."),
+        input: Path = typer.Option(..., "--input", "-i", help=".npy [N, *shape] or .npz input_0, input_1, ..."),
+        output: Path = typer.Option(..., "--output", "-o", help=".npy (output 0) or .npz output_0, ..."),
+        board: str = typer.Option("host", "--board", help="Only 'host' runs here; see `tinydeploy boards`."),
+        sanitize: bool = typer.Option(False, "--sanitize", help="Build with ASan+UBSan; arena heap-allocated "
+                                                                 "with exactly the planned size."),
+        planner: str = PLANNER, inplace: bool = INPLACE) -> None:
+    """Convert, compile with the host C compiler, run every sample, write the outputs."""
+    if board != "host":
+        raise TinyDeployError(f"`run` executes on the host only (got --board {board})",
+                              "use --board host, or `tinydeploy eval` for boards")
+    g = load_model(model)
+    xs = load_inputs(input, len(g.inputs))
+    m = compile_graph(g, options=plan_options(planner, inplace), source_name=model.name)
+    outs = build_host([m], sanitize=sanitize).run(0, xs)
+    save_outputs(output, outs)
+    console.print(f"ran {xs[0].shape[0] if xs else 1} sample(s) of {model.name} on host "
+                  f"({'sanitized, ' if sanitize else ''}arena {m.arena_bytes:,} B) -> {output}")

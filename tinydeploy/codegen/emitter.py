@@ -1,0 +1,123 @@
+"""Emitter: what an op lowering uses to write C (pointers, constant arrays, params, calls)."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..ir import Graph, Op
+
+
+def c_literal(value: object, ctype: str = "int32_t") -> str:
+    """One C literal; int32 minimum and 64-bit values spelled so no compiler warns."""
+    if ctype == "float":
+        v = float(np.float32(value))
+        return repr(v) + "f" if np.isfinite(v) else ("INFINITY" if v > 0 else "-INFINITY")
+    v = int(value)  # type: ignore[arg-type]
+    if ctype == "int64_t":
+        return f"INT64_C({v})" if -(2**63) < v else "INT64_MIN"
+    if ctype == "int32_t" and v == -(2**31):
+        return "INT32_MIN"
+    if ctype in ("int32_t", "uint32_t") and abs(v) > 32767:
+        return f"{v}L" if ctype == "int32_t" else f"{v}UL"
+    return str(v)
+
+
+class Emitter:
+    """Collects declarations and schedule lines for one model's .c file."""
+
+    def __init__(self, graph: Graph, prefix: str, offsets: dict[int, int], scratch: dict[int, int],
+                 inplace_ops: set[int] | None = None) -> None:
+        self.graph = graph
+        self.inplace_ops = inplace_ops or set()  # ops whose output the planner put over input 0
+        self.prefix = prefix
+        self.offsets = offsets  # tensor index -> arena byte offset
+        self.scratch_offsets = scratch  # op index -> arena byte offset of its scratch
+        self.decls: list[str] = []
+        self.body: list[str] = []
+        self.op: Op | None = None
+        self._const_syms: dict[int, str] = {}
+        self._names: set[str] = set()
+
+    # -- names -----------------------------------------------------------------------------
+    def _unique(self, hint: str) -> str:
+        base = f"{self.prefix}_op{self.op.index}_{hint}" if self.op is not None else f"{self.prefix}_{hint}"
+        name, n = base, 1
+        while name in self._names:
+            n += 1
+            name = f"{base}{n}"
+        self._names.add(name)
+        return name
+
+    # -- data ------------------------------------------------------------------------------
+    def const_array(self, values: Iterable[object] | np.ndarray, ctype: str, hint: str = "data") -> str:
+        """Declare a `static const` array (placed with the weights) and return its symbol."""
+        arr = np.asarray(values).reshape(-1)
+        name = self._unique(hint)
+        items = [c_literal(v, ctype) for v in arr.tolist()] or ["0"]
+        lines, line = [], "  "
+        for it in items:
+            if len(line) + len(it) > 98:
+                lines.append(line.rstrip())
+                line = "  "
+            line += it + ", "
+        lines.append(line.rstrip().rstrip(","))
+        self.decls.append(f"static const {ctype} {name}[{max(len(arr), 1)}] TD_ALIGN(16) TD_WEIGHTS_ATTR = {{\n"
+                          + "\n".join(lines) + "\n};")
+        return name
+
+    def ptr(self, tensor: int, ctype: str | None = None, const: bool = False) -> str:
+        """C expression for a tensor's data: a weights symbol or a pointer into the arena."""
+        t = self.graph.tensors[tensor]
+        ctype = ctype or t.ctype
+        if t.is_const:
+            if tensor not in self._const_syms:
+                saved, self.op = self.op, None
+                self._const_syms[tensor] = self.const_array(t.data.astype(t.data.dtype), t.ctype, f"t{tensor}")
+                self.op = saved
+            sym = self._const_syms[tensor]
+            return sym if ctype == t.ctype else f"(const {ctype} *){sym}"
+        qual = "const " if const else ""
+        return f"({qual}{ctype} *)(arena + {self.offsets[tensor]})"
+
+    @property
+    def in_place(self) -> bool:
+        """True when the current op must write its output over input 0 (its in-place kernel)."""
+        return self.op is not None and self.op.index in self.inplace_ops
+
+    def scratch(self, ctype: str = "void") -> str:
+        assert self.op is not None and self.op.index in self.scratch_offsets, "op declared no scratch"
+        return f"({ctype} *)(arena + {self.scratch_offsets[self.op.index]})"
+
+    def params(self, struct: str, fields: Sequence[tuple[str, object]], hint: str = "params") -> str:
+        """Declare `static const struct name = {.field = value, ...}` and return `&name`.
+
+        Values: int (int32 literal), str (C expression, used as is), float.
+        """
+        name = self._unique(hint)
+        body = []
+        for field, value in fields:
+            if isinstance(value, str):
+                text = value
+            elif isinstance(value, float):
+                text = c_literal(value, "float")
+            else:
+                text = c_literal(value, "int32_t")
+            body.append(f"  .{field} = {text},")
+        self.decls.append(f"static const {struct} {name} = {{\n" + "\n".join(body) + "\n};")
+        return f"&{name}"
+
+    def dims(self, shape: Sequence[int], rank: int = 4, hint: str = "dims") -> str:
+        """A const int32 array of the shape padded on the left with 1s to `rank` entries."""
+        padded = [1] * (rank - len(shape)) + [int(d) for d in shape]
+        return self.const_array(padded, "int32_t", hint)
+
+    # -- code ------------------------------------------------------------------------------
+    def call(self, function: str, *args: str) -> None:
+        self.body.append(f"  {function}({', '.join(args)});")
+
+    def line(self, text: str) -> None:
+        self.body.append("  " + text)
+
+    def comment(self, text: str) -> None:
+        self.body.append(f"  /* {text} */")

@@ -1,0 +1,108 @@
+"""The pipeline: IR -> verify -> plan -> emit C. Writing to disk is atomic (temp dir, rename)."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .codegen.emitter import Emitter
+from .codegen.model_c import header_text, source_text
+from .errors import TinyDeployError
+from .ir import Graph
+from .ops import lowering_for
+from .plan.arena import ArenaPlan, PlanOptions, plan_arena
+
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "lib" / "tinydeploy"
+if not RUNTIME_DIR.is_dir():  # installed wheel: runtime shipped as package data
+    RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+
+__all__ = ["CompiledModel", "PlanOptions", "RUNTIME_DIR", "compile_graph", "write_library"]
+
+
+@dataclass
+class CompiledModel:
+    graph: Graph
+    prefix: str
+    options: PlanOptions
+    source_name: str
+    arena_bytes: int = 0
+    lower_bound_bytes: int = 0
+    scratch_bytes: int = 0
+    tensor_offsets: dict[int, int] = field(default_factory=dict)
+    scratch_offsets: dict[int, int] = field(default_factory=dict)
+    plan: ArenaPlan | None = None
+    header: str = ""
+    source: str = ""
+
+    @property
+    def weights_bytes(self) -> int:
+        used = {t for op in self.graph.ops for t in op.inputs if t >= 0}
+        return sum(self.graph.tensors[t].nbytes for t in used if self.graph.tensors[t].is_const)
+
+
+def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | None = None,
+                  source_name: str = "model.tflite") -> CompiledModel:
+    """Verify, plan and generate C for a graph. Raises UnsupportedModelError when it cannot."""
+    g.verify()
+    options = options or PlanOptions()
+    m = CompiledModel(graph=g, prefix=prefix or g.name, options=options, source_name=source_name)
+    m.plan = plan_arena(g, options)
+    m.tensor_offsets, m.scratch_offsets = m.plan.tensor_offsets, m.plan.scratch_offsets
+    m.arena_bytes, m.lower_bound_bytes = m.plan.arena_bytes, m.plan.lower_bound_bytes
+    m.scratch_bytes = m.plan.scratch_bytes
+
+    e = Emitter(g, m.prefix, m.tensor_offsets, m.scratch_offsets, set(m.plan.inplace_ops))
+    headers: list[str] = []
+    for op in g.ops:
+        low = lowering_for(op.kind)
+        e.op = op
+        ins = ", ".join(_shape(g, t) for t in op.inputs if t >= 0 and not g.tensors[t].is_const)
+        outs = ", ".join(_shape(g, t) for t in op.outputs)
+        e.comment(f"op {op.index}: {op.kind} {ins} -> {outs}")
+        low.emit(op, g, e)
+        if low.header not in headers:
+            headers.append(low.header)
+    e.op = None
+    m.header = header_text(m)
+    m.source = source_text(m, e.decls, e.body, headers)
+    return m
+
+
+def _shape(g: Graph, t: int) -> str:
+    tensor = g.tensors[t]
+    return f"{tensor.dtype}[{'x'.join(map(str, tensor.shape))}]"
+
+
+def write_library(m: CompiledModel, out_dir: str | Path, with_runtime: bool = True) -> Path:
+    """Write <prefix>.h/.c (and a copy of the runtime) into out_dir, all or nothing.
+
+    Refuses a folder that holds anything but a previous output of the same model, so that a
+    wrong -o can never replace a folder full of other files.
+    """
+    out = Path(out_dir).resolve()
+    if out.exists():
+        allowed = {f"{m.prefix}.h", f"{m.prefix}.c", "tinydeploy"}
+        extra = [p.name for p in out.iterdir() if p.name not in allowed]
+        if extra:
+            raise TinyDeployError(f"output folder {out} holds other files ({', '.join(sorted(extra)[:3])})",
+                                  "choose an empty or new folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / f"{m.prefix}.h").write_text(m.header)
+        (tmp / f"{m.prefix}.c").write_text(m.source)
+        if with_runtime:
+            shutil.copytree(RUNTIME_DIR, tmp / "tinydeploy")
+        if out.exists():
+            old = out.with_name(out.name + ".old")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

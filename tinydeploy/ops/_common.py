@@ -1,0 +1,43 @@
+"""Helpers shared by op lowerings (not an op module itself)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Op, Tensor
+from ..quant import activation_range, per_channel_multipliers
+
+
+def fused_activation(op: Op) -> int:
+    return int(getattr(op.options, "fusedActivationFunction", 0) or 0)
+
+
+def act_range(op: Op, out: Tensor) -> tuple[int, int]:
+    """Clamp bounds of the op's fused activation in the output's quantized domain."""
+    return activation_range(fused_activation(op), out.scale, out.zero_point, out.dtype)
+
+
+def check_fused_activation(op: Op) -> str | None:
+    act = fused_activation(op)
+    return None if act in (0, 1, 2, 3) else f"fused activation {act} is not supported"
+
+
+def requant_arrays(g: Graph, op: Op, inp: Tensor, weights: Tensor, out: Tensor, channels: int):
+    """(per_channel, multiplier[], shift[]) for a conv-like op, as TFLite's Prepare computes them."""
+    scales = weights.quant.scale
+    mult, shift = per_channel_multipliers(inp.scale, scales, out.scale, channels)
+    per_channel = scales.size > 1
+    if not per_channel:
+        mult, shift = mult[:1], shift[:1]
+    return per_channel, mult, shift
+
+
+def tensors(g: Graph, op: Op) -> tuple[list[Tensor | None], list[Tensor]]:
+    return [g.tensor(i) for i in op.inputs], [g.tensors[i] for i in op.outputs]
+
+
+def quantized(*ts: Tensor | None) -> bool:
+    return all(t is None or t.quant is not None for t in ts)
+
+
+def np_int(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)

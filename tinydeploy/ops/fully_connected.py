@@ -1,0 +1,45 @@
+"""FULLY_CONNECTED: int8 and 16x8, per-tensor or per-channel weights, optional bias."""
+from __future__ import annotations
+
+from ..ir import Graph, Op
+from . import OpLowering, register
+from ._common import act_range, check_fused_activation, requant_arrays, tensors
+
+
+@register("FULLY_CONNECTED")
+class FullyConnected(OpLowering):
+    header = "td_fully_connected.h"
+
+    def check(self, op: Op, g: Graph) -> str | None:
+        (inp, w, *rest), (out,) = tensors(g, op)
+        if w is None or not w.is_const:
+            return "weights must be constant"
+        if inp.dtype not in ("int8", "int16") or w.dtype != "int8" or out.dtype != inp.dtype:
+            return f"type combination {inp.dtype}/{w.dtype}->{out.dtype} is not supported"
+        if getattr(op.options, "weightsFormat", 0):
+            return "shuffled weights format is not supported"
+        if inp.dtype == "int16" and inp.zero_point != 0:
+            return "int16 input needs zero point 0"
+        return check_fused_activation(op)
+
+    def macs(self, op: Op, g: Graph) -> int:
+        return g.tensors[op.outputs[0]].size * g.tensors[op.inputs[1]].shape[-1]
+
+    def emit(self, op: Op, g: Graph, e) -> None:
+        (inp, w, *rest), (out,) = tensors(g, op)
+        bias = rest[0] if rest else None
+        depth, units = w.shape[-1], w.shape[0]
+        per_channel, mult, shift = requant_arrays(g, op, inp, w, out, units)
+        lo, hi = act_range(op, out)
+        p = e.params("td_fc_params", [
+            ("batches", inp.size // depth), ("accum_depth", depth), ("output_depth", units),
+            ("input_offset", -inp.zero_point), ("filter_offset", -w.zero_point),
+            ("output_offset", out.zero_point), ("act_min", lo), ("act_max", hi),
+            ("per_channel", int(per_channel)),
+            ("multiplier", e.const_array(mult, "int32_t", "mult")),
+            ("shift", e.const_array(shift, "int32_t", "shift")),
+        ])
+        s16 = inp.dtype == "int16"
+        bias_ptr = e.ptr(op.inputs[2]) if bias is not None and op.inputs[2] >= 0 else "NULL"
+        e.call("td_fully_connected_s16" if s16 else "td_fully_connected_s8", p,
+               e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1]), bias_ptr, e.ptr(op.outputs[0]))

@@ -1,0 +1,67 @@
+"""Near-optimal placement with OR-Tools CP-SAT: buffers are rectangles (time x address), no overlap.
+
+Starts from the greedy plan (a hint and an upper bound), so it is never worse than greedy;
+with a deterministic budget it returns the best plan found, proven optimal when the solver says so.
+"""
+from __future__ import annotations
+
+from .base import Planner
+from .greedy import GreedyBySizePlanner
+
+
+class ExactPlanner(Planner):
+    name = "exact"
+
+    def __init__(self, alignment: int = 16, time_limit_s: float = 2.0) -> None:
+        super().__init__(alignment)
+        self.time_limit_s = time_limit_s
+        self.optimal = False
+
+    def plan(self) -> list[int]:
+        greedy = GreedyBySizePlanner(self.alignment)
+        greedy.buffers = [type(b)(b.size, b.first_use, b.last_use) for b in self.buffers]
+        hint = greedy.plan()
+        upper = greedy.arena_bytes
+        live = [i for i, b in enumerate(self.buffers) if b.size]
+        if len(live) <= 1 or upper <= self.lower_bound():
+            self.optimal = True
+            return self._take(hint)
+        try:
+            from ortools.sat.python import cp_model
+        except ImportError:  # solver missing: greedy is still a correct plan
+            return self._take(hint)
+        unit = self.alignment
+        model = cp_model.CpModel()
+        cap = upper // unit
+        arena = model.NewIntVar(self.lower_bound() // unit, cap, "arena")
+        xs, boxes_x, boxes_t = {}, [], []
+        for i in live:
+            b = self.buffers[i]
+            size = self.align(b.size) // unit
+            x = model.NewIntVar(0, cap - size, f"x{i}")
+            xs[i] = x
+            boxes_x.append(model.NewIntervalVar(x, size, x + size, f"ix{i}"))
+            boxes_t.append(model.NewIntervalVar(b.first_use, b.last_use - b.first_use + 1, b.last_use + 1, f"it{i}"))
+            model.Add(x + size <= arena)
+            model.AddHint(x, hint[i] // unit)
+        model.AddNoOverlap2D(boxes_x, boxes_t)
+        model.Minimize(arena)
+        solver = cp_model.CpSolver()
+        # deterministic budget and one worker: the same model always gets the same plan
+        solver.parameters.max_deterministic_time = self.time_limit_s
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = 1
+        status = solver.Solve(model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.Value(arena) * unit >= upper:
+            self.optimal = status == cp_model.OPTIMAL
+            return self._take(hint)
+        self.optimal = status == cp_model.OPTIMAL
+        offsets = list(hint)
+        for i in live:
+            offsets[i] = solver.Value(xs[i]) * unit
+        return self._take(offsets)
+
+    def _take(self, offsets: list[int]) -> list[int]:
+        for b, off in zip(self.buffers, offsets):
+            b.offset = off if b.size else 0
+        return [b.offset for b in self.buffers]

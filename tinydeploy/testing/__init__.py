@@ -1,0 +1,1 @@
+"""Helpers for tests: build single-op TFLite models with the flatbuffer object API."""

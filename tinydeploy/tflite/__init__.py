@@ -1,0 +1,1 @@
+"""TFLite flatbuffer access: the generated schema and the reader into the IR."""
