@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Memory-plan benchmark: our arena (no sharing / views+in-place) vs TFLM's arena, measured in one run.
+
+Per model: arena bytes with --no-inplace (greedy and exact), with in-place (exact), the live-set lower
+bound, TFLM's arena head and total (tflite-micro pip, print_allocations), and the ratios.
+Usage: benchmarks/plan_bench.py [MODEL.tflite ...]
+"""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tinydeploy.compiler import compile_graph  # noqa: E402
+from tinydeploy.plan.arena import PlanOptions  # noqa: E402
+from tinydeploy.tflite.reader import load_model  # noqa: E402
+from tinydeploy.tflm import tflm_measure  # noqa: E402
+
+DEFAULT_MODELS = sorted((ROOT.parent / "shared" / "models").glob("*.tflite")) + \
+    sorted((ROOT / "models").glob("*.tflite"))
+
+
+def main() -> None:
+    models = [Path(p) for p in sys.argv[1:]] or DEFAULT_MODELS
+    table = Table(title="arena bytes: tinydeploy vs TFLM (same run)")
+    for col in ("model", "greedy, no sharing", "exact, no sharing", "exact + in-place", "lower bound",
+                "TFLM head", "TFLM total", "ours/TFLM head"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    ratios = {}
+    for path in models:
+        g = load_model(path)
+        try:
+            plain = compile_graph(g, options=PlanOptions(planner="greedy", inplace=False))
+            exact = compile_graph(g, options=PlanOptions(planner="exact", inplace=False))
+            best = compile_graph(g, options=PlanOptions(planner="exact", inplace=True))
+        except Exception as exc:  # keep going with the other models
+            print(f"{path.name}: {exc}", file=sys.stderr)
+            continue
+        base = tflm_measure(path)
+        head = base["arena_head_bytes"]
+        ratio = best.arena_bytes / head if head and head > 0 else float("nan")
+        ratios[path.name] = ratio
+        dw = any(op.kind == "DEPTHWISE_CONV_2D" for op in g.ops)
+        table.add_row(path.name + (" (dw)" if dw else ""), f"{plain.arena_bytes:,}", f"{exact.arena_bytes:,}",
+                      f"{best.arena_bytes:,}", f"{best.lower_bound_bytes:,}", f"{head:,}",
+                      f"{base['arena_total_bytes']:,}", f"{ratio:.3f}")
+    Console().print(table)
+    dw = [r for name, r in ratios.items() if r == r and any(
+        op.kind == "DEPTHWISE_CONV_2D" for op in load_model(next(p for p in models if p.name == name)).ops)]
+    if dw:
+        print(f"geometric mean ours/TFLM head over CNNs with depthwise layers: "
+              f"{math.exp(sum(math.log(r) for r in dw) / len(dw)):.3f} ({len(dw)} models)")
+    if ratios:
+        print(f"max ours/TFLM head over all models: {max(r for r in ratios.values() if r == r):.3f}")
+
+
+if __name__ == "__main__":
+    main()
