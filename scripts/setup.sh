@@ -33,4 +33,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -e ".[test,boards]"
   echo "$want" > "$stamp"
 fi
+# PlatformIO works offline only with a private core dir whose tool-scons is seeded from pip's scons
+if [ -f tinydeploy/pio.py ]; then
+  .venv/bin/python -m tinydeploy.pio prepare .pio-core >/dev/null
+fi
 echo "setup: ok"
