@@ -12,6 +12,7 @@ from .codegen.model_c import header_text, source_text
 from .errors import TinyDeployError
 from .ir import Graph
 from .ops import lowering_for
+from .passes.reorder import reorder
 from .plan.arena import ArenaPlan, PlanOptions, plan_arena
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "lib" / "tinydeploy"
@@ -47,6 +48,8 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
     """Verify, plan and generate C for a graph. Raises UnsupportedModelError when it cannot."""
     g.verify()
     options = options or PlanOptions()
+    if options.reorder:
+        g = reorder(g)
     m = CompiledModel(graph=g, prefix=prefix or g.name, options=options, source_name=source_name)
     m.plan = plan_arena(g, options)
     m.tensor_offsets, m.scratch_offsets = m.plan.tensor_offsets, m.plan.scratch_offsets

@@ -20,9 +20,11 @@ class PlanOptions:
     planner: str = "exact"  # "greedy" | "exact" (CP-SAT, seeded with greedy, deterministic budget)
     alignment: int = 16
     inplace: bool = True  # views for RESHAPE/SQUEEZE, in-place elementwise/depthwise/pointwise ops
+    reorder: bool = True  # run branches in the order with the lowest peak (passes/reorder.py)
 
     def describe(self) -> str:
-        return f"planner={self.planner} align={self.alignment} inplace={'on' if self.inplace else 'off'}"
+        return (f"planner={self.planner} align={self.alignment} inplace={'on' if self.inplace else 'off'} "
+                f"reorder={'on' if self.reorder else 'off'}")
 
 
 @dataclass
