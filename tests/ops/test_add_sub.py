@@ -1,0 +1,162 @@
+"""ADD / SUB vs LiteRT BUILTIN_REF: int8 and int16 (general and power-of-two scales), broadcasting
+up to 6-D, fused activations, constant operands (seeded random cases), and every pair of int8
+values (which pins the two-step rounding LiteRT uses)."""
+import numpy as np
+import pytest
+
+from tinydeploy.compiler import compile_graph
+from tinydeploy.host import build_host
+from tinydeploy.ops import lowering_for
+from tinydeploy.ops.add_sub import broadcast_plan
+from tinydeploy.reference import reference_outputs
+from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.opcheck import Case, check_cases
+from tinydeploy.tflite.reader import parse_model
+
+
+def check_with_inputs(items: list[tuple[Case, list[np.ndarray]]]) -> list[str]:
+    """Like check_cases, but with given input batches (e.g. every pair of int8 values)."""
+    models = [compile_graph(parse_model(c.model, name=f"case{i}"), prefix=f"case{i}")
+              for i, (c, _) in enumerate(items)]
+    exe = build_host(models)
+    failures = []
+    for i, (c, xs) in enumerate(items):
+        for k, (a, b) in enumerate(zip(exe.run(i, xs), reference_outputs(c.model, xs))):
+            a = a.reshape(b.shape)
+            if not np.array_equal(a, b):
+                idx = tuple(np.argwhere(a != b)[0])
+                failures.append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]} ref {b[idx]} "
+                                f"({int((a != b).sum())} of {a.size} differ)")
+    return failures
+
+
+def random_shapes(rng: np.random.Generator, max_rank: int = 5):
+    """Output shape and two input shapes that broadcast to it (sometimes equal, sometimes lower rank)."""
+    rank = int(rng.integers(0, max_rank + 1))
+    out = [int(rng.integers(1, 6)) for _ in range(rank)]
+    if rng.random() < 0.3:
+        return out, list(out), list(out)
+
+    def operand():
+        s = [d if rng.random() < 0.5 else 1 for d in out]
+        drop = int(rng.integers(0, rank + 1)) if rng.random() < 0.4 else 0
+        return s[drop:]
+
+    a, b = operand(), operand()
+    # the output shape must be exactly the broadcast result
+    return list(np.broadcast_shapes(tuple(a), tuple(b))), a, b
+
+
+def log_uniform(rng, lo, hi):
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+def add_case(rng: np.random.Generator, kind: str, dtype: str, pot: bool = False, max_rank: int = 5) -> Case:
+    out_shape, sa, sb = random_shapes(rng, max_rank)
+    if pot:
+        # one input on the output scale, the other on a smaller power-of-two scale
+        lo = int(rng.integers(-15, -5))
+        small = lo - int(rng.integers(0, 5))
+        if rng.random() < 0.05:
+            small = lo - int(rng.integers(16, 19))  # exercise the int16 rounding-shift quirk
+        scales = [2.0 ** lo, 2.0 ** small, 2.0 ** lo]
+        if rng.random() < 0.5:
+            scales[0], scales[1] = scales[1], scales[0]
+        if kind == "ADD":
+            sb = list(sa)  # the power-of-two ADD path has no broadcasting
+            out_shape = list(sa)
+        zps = [0, 0, 0]
+    else:
+        s1, s2 = log_uniform(rng, 0.002, 0.5), log_uniform(rng, 0.002, 0.5)
+        if rng.random() < 0.2:
+            s2 = s1
+        so = log_uniform(rng, 0.3, 3.0) * max(s1, s2)
+        scales = [s1, s2, so]
+        if dtype == "int8":
+            zps = [int(rng.integers(-128, 128)) for _ in range(3)]
+        else:
+            zps = [0, 0, 0]
+    act = int(rng.choice([0, 0, 1, 2, 3]))
+    const_in = int(rng.choice([-1, -1, -1, 0, 1]))
+    b = ModelBuilder()
+    info = np.iinfo(np.int8 if dtype == "int8" else np.int16)
+    ids = []
+    for k, shape in enumerate((sa, sb)):
+        data = rng.integers(info.min, int(info.max) + 1, shape) if k == const_in else None
+        ids.append(b.tensor(shape, dtype, scales[k], zps[k], data=data))
+    y = b.tensor(out_shape, dtype, scales[2], zps[2])
+    opt_name = "AddOptions" if kind == "ADD" else "SubOptions"
+    opts = options(opt_name, fusedActivationFunction=act)
+    if dtype == "int16":
+        opts.potScaleInt16 = pot or bool(rng.random() < 0.3)
+    b.op(kind, ids, [y], opts)
+    inputs = [t for k, t in enumerate(ids) if k != const_in]
+    label = (f"{kind} {dtype} pot{pot} {sa}x{sb}->{out_shape} act{act} const{const_in} "
+             f"scales {scales} zps {zps}")
+    return Case(b.build(inputs, [y]), label)
+
+
+def all_pairs_case(rng: np.random.Generator, kind: str, dtype: str, n: int = 256, act: int = 0):
+    """Input 1 [n, 1] x input 2 [1, n] broadcast to [n, n]: every pair of int8 values (or n random
+    int16 values each), so that single- and double-rounding requantization cannot both pass."""
+    info = np.iinfo(np.int8 if dtype == "int8" else np.int16)
+    if dtype == "int8":
+        s1, s2 = log_uniform(rng, 0.002, 0.5), log_uniform(rng, 0.002, 0.5)
+        zps = [int(rng.integers(-128, 128)) for _ in range(3)]
+    else:
+        s1, s2 = log_uniform(rng, 1e-5, 1e-2), log_uniform(rng, 1e-5, 1e-2)
+        zps = [0, 0, 0]
+    so = max(s1, s2) * log_uniform(rng, 0.3, 3.0)
+    b = ModelBuilder()
+    x = b.tensor([n, 1], dtype, s1, zps[0])
+    w = b.tensor([1, n], dtype, s2, zps[1])
+    y = b.tensor([n, n], dtype, so, zps[2])
+    opts = options(kind.title() + "Options", fusedActivationFunction=act)
+    if dtype == "int16":
+        opts.potScaleInt16 = False
+    b.op(kind, [x, w], [y], opts)
+    if dtype == "int8":
+        va = vb = np.arange(-128, 128)
+    else:
+        va, vb = rng.integers(info.min, int(info.max) + 1, (2, n))
+    xs = [va.reshape(1, n, 1).astype(info.dtype), vb.reshape(1, 1, n).astype(info.dtype)]
+    return Case(b.build([x, w], [y]), f"{kind} {dtype} all pairs scales {[s1, s2, so]} zps {zps} act{act}"), xs
+
+
+def test_broadcast_plan():
+    assert broadcast_plan((2, 3), (2, 3), (2, 3)) == ([6], [1], [1])
+    assert broadcast_plan((2, 3), (3,), (2, 3)) == ([2, 3], [3, 1], [0, 1])
+    assert broadcast_plan((2, 1, 4), (1, 5, 1), (2, 5, 4)) == ([2, 5, 4], [4, 0, 1], [0, 1, 0])
+    assert broadcast_plan((), (4, 1), (4, 1)) == ([4], [0], [1])
+    assert broadcast_plan((2, 3), (4,), (2, 3)) is None
+
+
+@pytest.mark.parametrize("kind", ["ADD", "SUB"])
+def test_add_sub_int8(kind):
+    rng = np.random.default_rng(11 if kind == "ADD" else 12)
+    cases = [add_case(rng, kind, "int8", max_rank=6 if i % 8 == 0 else 5) for i in range(40)]
+    assert check_cases(cases, seed=3) == []
+
+
+@pytest.mark.parametrize("kind", ["ADD", "SUB"])
+def test_add_sub_int16(kind):
+    rng = np.random.default_rng(21 if kind == "ADD" else 22)
+    cases = [add_case(rng, kind, "int16", pot=(i % 2 == 1)) for i in range(30)]
+    assert check_cases(cases, seed=4) == []
+
+
+def test_add_sub_all_pairs():
+    rng = np.random.default_rng(13)
+    items = [all_pairs_case(rng, kind, dtype, act=int(rng.choice([0, 1, 3])))
+             for kind in ("ADD", "SUB") for dtype in ("int8", "int16") for _ in range(3)]
+    assert check_with_inputs(items) == []
+
+
+def test_add_rejects_pot_broadcast():
+    b = ModelBuilder()
+    x = b.tensor([2, 3], "int16", 2.0 ** -10, 0)
+    w = b.tensor([3], "int16", 2.0 ** -12, 0)
+    y = b.tensor([2, 3], "int16", 2.0 ** -10, 0)
+    b.op("ADD", [x, w], [y], options("AddOptions", potScaleInt16=True))
+    g = parse_model(b.build([x, w], [y]))
+    assert "broadcast" in lowering_for("ADD").check(g.ops[0], g)

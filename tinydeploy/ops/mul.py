@@ -1,0 +1,67 @@
+"""MUL: int8, int16 (zero points 0), and int16 x int16 -> int8 (TFLite's Q0.15 path), with fused
+activations and numpy broadcasting (not for the int16 -> int8 path, like TFLite)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Op, Tensor
+from ..quant import quantize_multiplier
+from . import OpLowering, register
+from ._common import act_range, check_fused_activation, tensors
+from .add_sub import bcast_field, broadcast_check, check_quantized_operands, same_shapes
+
+
+def mul_multiplier(a: Tensor, b: Tensor, out: Tensor) -> tuple[int, int]:
+    """TFLite: double real = in1_scale * in2_scale / out_scale, evaluated in float32 (the scales are
+    floats), then QuantizeMultiplier."""
+    real = np.float32(np.float32(a.scale) * np.float32(b.scale)) / np.float32(out.scale)
+    return quantize_multiplier(float(np.float32(real)))
+
+
+@register("MUL")
+class Mul(OpLowering):
+    header = "td_elementwise.h"
+    inplace = True  # safe when input 0 has the output's shape and type (see td_elementwise.h)
+
+    def check(self, op: Op, g: Graph) -> str | None:
+        ins, outs = tensors(g, op)
+        if len(ins) != 2 or len(outs) != 1:
+            return "needs 2 inputs and 1 output"
+        a, b, out = ins[0], ins[1], outs[0]
+        reason = check_quantized_operands([a, b, out], ("int8", "int16"))
+        if reason:
+            return reason
+        if a.dtype != b.dtype:
+            return f"input types differ ({a.dtype}, {b.dtype})"
+        reason = check_fused_activation(op) or broadcast_check(g, op)
+        if reason:
+            return reason
+        if a.dtype == "int16" and out.dtype == "int8":
+            if not same_shapes(g, op):
+                return "int16 x int16 -> int8 MUL does not support broadcasting (TFLite neither)"
+            return None
+        if a.dtype != out.dtype:
+            return f"type combination {a.dtype}x{b.dtype}->{out.dtype} is not supported"
+        if out.dtype == "int16" and (a.zero_point or b.zero_point or out.zero_point):
+            return "int16 MUL needs zero points 0"
+        if mul_multiplier(a, b, out)[1] > 30:
+            return "output scale is too small relative to the input scales"
+        return None
+
+    def macs(self, op: Op, g: Graph) -> int:
+        return g.tensors[op.outputs[0]].size
+
+    def emit(self, op: Op, g: Graph, e) -> None:
+        (a, b), (out,) = tensors(g, op)
+        lo, hi = act_range(op, out)
+        mult, shift = mul_multiplier(a, b, out)
+        p = e.params("td_mul_params", [
+            ("input1_offset", -a.zero_point), ("input2_offset", -b.zero_point),
+            ("output_offset", out.zero_point), ("output_multiplier", mult), ("output_shift", shift),
+            ("act_min", lo), ("act_max", hi), ("bcast", bcast_field(g, op)),
+        ])
+        if a.dtype == "int16":
+            fn = "td_mul_s16_s8" if out.dtype == "int8" else "td_mul_s16"
+        else:
+            fn = "td_mul_s8"
+        e.call(fn, p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], const=True), e.ptr(op.outputs[0]))
