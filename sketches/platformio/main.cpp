@@ -4,7 +4,7 @@
  * `CYCLES <sample> <count>`, and `DONE` at the end. With expected outputs embedded (reference outputs
  * computed at build time) it also prints `sample_<n>:PASS` or `sample_<n>:FAIL:<message>`.
  *
- * Bare metal on the tinydeploy-emu boards (td_board.h from the platform), Arduino setup()/loop()
+ * Bare metal on the tinydeploy-emu boards (td_emu_board.h from the platform), Arduino setup()/loop()
  * with Serial elsewhere. td_model.h maps TD_M(x) to the model's prefixed symbols; td_samples.h holds
  * the inputs (and expected outputs) as byte arrays, in flash (PROGMEM) on AVR.
  */
@@ -32,7 +32,7 @@
 static void td_write(const char *s, unsigned n) { Serial.write((const uint8_t *)s, n); }
 static uint32_t td_cycles(void) { return (uint32_t)micros(); }
 #else
-#include "td_board.h"
+#include "td_emu_board.h"
 static void td_write(const char *s, unsigned n) { td_board_write(s, n); }
 static uint32_t td_cycles(void) { return td_board_cycles(); }
 #endif

@@ -2,7 +2,7 @@
  * FPU (and MVE), CMSDK UART0 console, SysTick cycle counter, semihosting exit. */
 #include <stdint.h>
 
-#include "td_board.h"
+#include "td_emu_board.h"
 
 #ifndef TD_UART_BASE
 #define TD_UART_BASE 0x40004000u /* mps2; mps3-an547: 0x59303000 */

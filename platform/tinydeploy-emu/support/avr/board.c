@@ -5,7 +5,7 @@
 #include <avr/sleep.h>
 #include <stdint.h>
 
-#include "td_board.h"
+#include "td_emu_board.h"
 
 static volatile uint16_t timer1_wraps;
 

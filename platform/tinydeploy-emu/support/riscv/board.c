@@ -2,7 +2,7 @@
  * counter, exit through the SiFive test device. */
 #include <stdint.h>
 
-#include "td_board.h"
+#include "td_emu_board.h"
 
 #define UART_THR (*(volatile uint8_t *)0x10000000u) /* ns16550 transmit holding register */
 #define UART_LSR (*(volatile uint8_t *)0x10000005u) /* bit 5: THR empty */

@@ -1,7 +1,7 @@
 /* QEMU Xtensa `sim` board glue (LX106 core): semihosting console and exit (simcall), CCOUNT counter. */
 #include <stdint.h>
 
-#include "td_board.h"
+#include "td_emu_board.h"
 
 static int td_simcall(int nr, int a, int b, int c) {
   register int a2 __asm__("a2") = nr;

@@ -1,6 +1,6 @@
-/* td_board.h: the little each emulated board provides (startup code in support/<arch>/). */
-#ifndef TD_BOARD_H
-#define TD_BOARD_H
+/* td_emu_board.h: the little each emulated board provides (startup code in support/<arch>/). */
+#ifndef TD_EMU_BOARD_H
+#define TD_EMU_BOARD_H
 
 #include <stdint.h>
 
@@ -34,4 +34,4 @@ void td_board_exit(int code) __attribute__((noreturn));
 }
 #endif
 
-#endif /* TD_BOARD_H */
+#endif /* TD_EMU_BOARD_H */
