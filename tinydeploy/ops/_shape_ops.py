@@ -64,7 +64,7 @@ def too_many_dims(dims: Sequence[int], src_strides: Sequence[int], dst_strides: 
     return None
 
 
-def _c_array(values: Sequence[int]) -> str:
+def c_array(values: Sequence[int]) -> str:
     vals = [c_literal(v, "int32_t") for v in values] + ["0"] * (COPY_MAX_DIMS - len(values))
     return "{" + ", ".join(vals) + "}"
 
@@ -78,7 +78,7 @@ def emit_copy_nd(e, dims: Sequence[int], src_strides: Sequence[int], dst_strides
     d, s, t = merge_copy(dims, src_strides, dst_strides)
     assert len(d) <= COPY_MAX_DIMS, "check() should have rejected this copy"
     p = e.params("td_copy_nd_params", [
-        ("rank", len(d)), ("dims", _c_array(d)), ("src_strides", _c_array(s)), ("dst_strides", _c_array(t)),
+        ("rank", len(d)), ("dims", c_array(d)), ("src_strides", c_array(s)), ("dst_strides", c_array(t)),
         ("src_offset", int(src_offset)), ("dst_offset", int(dst_offset)), ("elem_bytes", int(elem_bytes)),
     ], hint)
     e.call("td_copy_nd", p, src, dst)
