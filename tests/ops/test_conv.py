@@ -1,0 +1,97 @@
+"""CONV_2D vs LiteRT BUILTIN_REF on random shapes, strides, dilations, paddings, groups and
+quantization (int8 and 16x8 with int64 or int32 bias), seeded."""
+import math
+
+import numpy as np
+import pytest
+
+from tinydeploy.compiler import compile_graph
+from tinydeploy.errors import UnsupportedModelError
+from tinydeploy.ops.conv2d import padding_hw
+from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.opcheck import Case, check_cases
+from tinydeploy.tflite import schema as S
+from tinydeploy.tflite.reader import parse_model
+
+SAME, VALID = S.Padding.SAME, S.Padding.VALID
+ACTS = [0, 1, 2, 3]
+
+
+def conv_case(rng: np.random.Generator, dtype: str, bias_kind: str | None = None) -> Case:
+    while True:
+        batches = int(rng.choice([1, 1, 1, 2]))
+        h, w = int(rng.integers(1, 11)), int(rng.integers(1, 11))
+        fh, fw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        sh, sw = int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2, 3]))
+        dh, dw = (int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2]))) if rng.random() < 0.4 else (1, 1)
+        padding = int(rng.choice([SAME, VALID]))
+        oh, ow, _, _ = padding_hw(padding, sh, sw, dh, dw, h, w, fh, fw)
+        if oh >= 1 and ow >= 1:
+            break
+    groups = int(rng.choice([1, 1, 1, 2, 3]))
+    fc = int(rng.integers(1, 6))
+    cin = fc * groups
+    cout = groups * int(rng.integers(1, 5))
+    per_channel = bool(rng.integers(0, 2))
+    act = int(rng.choice(ACTS))
+    taps = fh * fw * fc
+    if bias_kind is None:
+        bias_kind = "int32" if dtype == "int8" else str(rng.choice(["int64", "int64", "int64opt", "int32opt"]))
+    b = ModelBuilder()
+    in_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
+    out_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
+    in_scale = float(rng.uniform(0.002, 0.1))
+    w_scale = rng.uniform(0.002, 0.05, cout if per_channel else 1)
+    # output scale so that the outputs spread over the range (some clamp, most do not)
+    rescale = float(rng.uniform(0.3, 3.0)) / (80.0 * math.sqrt(taps))
+    out_scale = in_scale * float(w_scale[0]) / rescale
+    x = b.tensor([batches, h, w, cin], dtype, in_scale, in_zp)
+    wt = b.tensor([cout, fh, fw, fc], "int8", w_scale, 0, data=rng.integers(-127, 128, (cout, fh, fw, fc)), axis=0)
+    bias_std = 60 * 74 * math.sqrt(taps) * (256 if dtype == "int16" else 1)
+    bias_data = rng.normal(0, bias_std, cout).round()
+    qbt = 0
+    if bias_kind == "int64opt":
+        bias_kind, qbt = "int64", S.TensorType.INT64
+    elif bias_kind == "int32opt":
+        bias_kind, qbt = "int32", S.TensorType.INT32
+    bias = b.tensor([cout], bias_kind, in_scale * w_scale, 0, data=bias_data)
+    y = b.tensor([batches, oh, ow, cout], dtype, out_scale, out_zp)
+    b.op("CONV_2D", [x, wt, bias], [y],
+         options("Conv2DOptions", padding=padding, strideH=sh, strideW=sw, dilationHFactor=dh,
+                 dilationWFactor=dw, fusedActivationFunction=act, quantizedBiasType=qbt))
+    label = (f"conv {dtype} b{batches} {h}x{w}x{cin} f{fh}x{fw}x{fc} o{cout} g{groups} s{sh},{sw} d{dh},{dw} "
+             f"pad{'SV'[padding]} pc{int(per_channel)} act{act} bias{bias_kind}{'/opt' if qbt else ''}")
+    return Case(b.build([x], [y]), label, samples=2)
+
+
+@pytest.mark.parametrize("dtype,n,seed", [("int8", 80, 11), ("int16", 50, 12)])
+def test_conv_random(dtype, n, seed):
+    rng = np.random.default_rng(seed)
+    cases = [conv_case(rng, dtype) for _ in range(n)]
+    assert check_cases(cases, seed=seed) == []
+
+
+def _single(dtype="int8", bias="int32", qbt=0, w_zp=0, axis=0, out_shape=None, in_scale=0.05, out_scale=0.1,
+            pc=False) -> bytes:
+    b = ModelBuilder()
+    x = b.tensor([1, 4, 4, 2], dtype, in_scale, 0)
+    scales = [0.01, 0.02, 0.03] if pc else 0.01
+    wt = b.tensor([3, 3, 3, 2], "int8", scales, w_zp, data=np.ones((3, 3, 3, 2)), axis=axis)
+    bb = b.tensor([3], bias, 0.0005, 0, data=np.arange(3))
+    y = b.tensor(out_shape or [1, 4, 4, 3], dtype, out_scale, 0)
+    b.op("CONV_2D", [x, wt, bb], [y], options("Conv2DOptions", padding=SAME, strideH=1, strideW=1,
+                                                 quantizedBiasType=qbt))
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("kwargs,reason", [
+    ({"dtype": "int16", "bias": "int32"}, "bias type int32"),
+    ({"dtype": "int16", "bias": "int64", "qbt": S.TensorType.INT32}, "bias type int64"),
+    ({"w_zp": 3}, "zero point 0"),
+    ({"pc": True, "axis": 3}, "axis 0"),
+    ({"out_shape": [1, 3, 3, 3]}, "disagrees"),
+    ({"dtype": "int16", "bias": "int64", "in_scale": 100.0, "out_scale": 0.00001}, "2^14"),
+])
+def test_conv_rejects(kwargs, reason):
+    with pytest.raises(UnsupportedModelError, match=reason.replace("^", r"\^")):
+        compile_graph(parse_model(_single(**kwargs)))
