@@ -1,0 +1,92 @@
+"""DEPTHWISE_CONV_2D vs LiteRT BUILTIN_REF on random shapes, depth multipliers, strides,
+dilations, paddings and quantization (int8 and 16x8), seeded."""
+import math
+
+import numpy as np
+import pytest
+
+from tinydeploy.compiler import compile_graph
+from tinydeploy.errors import UnsupportedModelError
+from tinydeploy.ops.conv2d import padding_hw
+from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.opcheck import Case, check_cases
+from tinydeploy.tflite import schema as S
+from tinydeploy.tflite.reader import parse_model
+
+SAME, VALID = S.Padding.SAME, S.Padding.VALID
+
+
+def dw_case(rng: np.random.Generator, dtype: str) -> Case:
+    while True:
+        batches = int(rng.choice([1, 1, 1, 2]))
+        h, w = int(rng.integers(1, 13)), int(rng.integers(1, 13))
+        fh, fw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        sh, sw = int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2, 3]))
+        dh, dw = (int(rng.choice([1, 2, 3])), int(rng.choice([1, 2]))) if rng.random() < 0.4 else (1, 1)
+        padding = int(rng.choice([SAME, VALID]))
+        oh, ow, _, _ = padding_hw(padding, sh, sw, dh, dw, h, w, fh, fw)
+        if oh >= 1 and ow >= 1:
+            break
+    cin = int(rng.integers(1, 9))
+    mult = int(rng.choice([1, 1, 1, 2, 3]))
+    cout = cin * mult
+    per_channel = bool(rng.integers(0, 2))
+    act = int(rng.choice([0, 1, 2, 3]))
+    taps = fh * fw
+    b = ModelBuilder()
+    in_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
+    out_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
+    in_scale = float(rng.uniform(0.002, 0.1))
+    w_scale = rng.uniform(0.002, 0.05, cout if per_channel else 1)
+    rescale = float(rng.uniform(0.3, 3.0)) / (80.0 * math.sqrt(taps))
+    out_scale = in_scale * float(w_scale[0]) / rescale
+    x = b.tensor([batches, h, w, cin], dtype, in_scale, in_zp)
+    wt = b.tensor([1, fh, fw, cout], "int8", w_scale, 0, data=rng.integers(-127, 128, (1, fh, fw, cout)), axis=3)
+    inputs = [x, wt]
+    has_bias = rng.random() < 0.85
+    if has_bias:
+        bias_std = 60 * 74 * math.sqrt(taps) * (256 if dtype == "int16" else 1)
+        inputs.append(b.tensor([cout], "int32" if dtype == "int8" else "int64", in_scale * w_scale, 0,
+                               data=rng.normal(0, bias_std, cout).round()))
+    y = b.tensor([batches, oh, ow, cout], dtype, out_scale, out_zp)
+    # int8 ignores the option (LiteRT takes the multiplier from the shapes): sometimes leave it 0
+    opt_mult = mult if dtype == "int16" or rng.random() < 0.7 else 0
+    b.op("DEPTHWISE_CONV_2D", inputs, [y],
+         options("DepthwiseConv2DOptions", padding=padding, strideH=sh, strideW=sw, dilationHFactor=dh,
+                 dilationWFactor=dw, depthMultiplier=opt_mult, fusedActivationFunction=act))
+    label = (f"dw {dtype} b{batches} {h}x{w}x{cin} f{fh}x{fw} m{mult}(opt {opt_mult}) s{sh},{sw} d{dh},{dw} "
+             f"pad{'SV'[padding]} pc{int(per_channel)} act{act} bias{int(has_bias)}")
+    return Case(b.build([x], [y]), label, samples=2)
+
+
+@pytest.mark.parametrize("dtype,n,seed", [("int8", 70, 21), ("int16", 50, 22)])
+def test_depthwise_conv_random(dtype, n, seed):
+    rng = np.random.default_rng(seed)
+    cases = [dw_case(rng, dtype) for _ in range(n)]
+    assert check_cases(cases, seed=seed) == []
+
+
+def _single(dtype="int8", bias="int32", w_zp=0, axis=3, out_shape=None, opt_mult=1, pc=False,
+            in_scale=0.05, out_scale=0.1) -> bytes:
+    b = ModelBuilder()
+    x = b.tensor([1, 4, 4, 3], dtype, in_scale, 0)
+    scales = [0.01, 0.02, 0.03] if pc else 0.01
+    wt = b.tensor([1, 3, 3, 3], "int8", scales, w_zp, data=np.ones((1, 3, 3, 3)), axis=axis)
+    bb = b.tensor([3], bias, 0.0005, 0, data=np.arange(3))
+    y = b.tensor(out_shape or [1, 4, 4, 3], dtype, out_scale, 0)
+    b.op("DEPTHWISE_CONV_2D", [x, wt, bb], [y],
+         options("DepthwiseConv2DOptions", padding=SAME, strideH=1, strideW=1, depthMultiplier=opt_mult))
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("kwargs,reason", [
+    ({"dtype": "int16", "bias": "int32"}, "bias type int32"),
+    ({"dtype": "int16", "bias": "int64", "opt_mult": 2}, "depth_multiplier"),
+    ({"w_zp": 2}, "zero point 0"),
+    ({"pc": True, "axis": 0}, "axis 3"),
+    ({"out_shape": [1, 2, 2, 3]}, "disagrees"),
+    ({"dtype": "int16", "bias": "int64", "in_scale": 100.0, "out_scale": 0.00001}, "2^14"),
+])
+def test_depthwise_conv_rejects(kwargs, reason):
+    with pytest.raises(UnsupportedModelError, match=reason.replace("^", r"\^")):
+        compile_graph(parse_model(_single(**kwargs)))
