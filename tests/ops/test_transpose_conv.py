@@ -1,0 +1,105 @@
+"""TRANSPOSE_CONV vs LiteRT BUILTIN_REF on random shapes, strides, paddings, output sizes, biases
+and quantization (int8 and 16x8 with int64 or int32 bias), seeded."""
+import math
+
+import numpy as np
+import pytest
+
+from tinydeploy.compiler import compile_graph
+from tinydeploy.errors import UnsupportedModelError
+from tinydeploy.ops.conv2d import out_size
+from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.opcheck import Case, check_cases
+from tinydeploy.tflite import schema as S
+from tinydeploy.tflite.reader import parse_model
+
+SAME, VALID = S.Padding.SAME, S.Padding.VALID
+
+
+def output_sizes(padding: int, size: int, taps: int, stride: int) -> list[int]:
+    """Output sizes whose forward convolution gives back `size` (what LiteRT requires)."""
+    return [o for o in range(1, size * stride + taps + stride) if out_size(padding, o, taps, stride) == size]
+
+
+def tconv_case(rng: np.random.Generator, dtype: str) -> Case:
+    batches = int(rng.choice([1, 1, 1, 2]))
+    ih, iw = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    fh, fw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    sh, sw = int(rng.choice([1, 2, 2, 3])), int(rng.choice([1, 2, 2, 3]))
+    padding = int(rng.choice([SAME, VALID]))
+    oh = int(rng.choice(output_sizes(padding, ih, fh, sh)))
+    ow = int(rng.choice(output_sizes(padding, iw, fw, sw)))
+    cin, cout = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    per_channel = bool(rng.integers(0, 2))
+    act = int(rng.choice([0, 1, 2, 3]))
+    # input pixels reaching one output pixel: about (fh/sh) * (fw/sw) * cin
+    taps = max(1.0, fh / sh) * max(1.0, fw / sw) * cin
+    b = ModelBuilder()
+    in_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
+    out_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
+    in_scale = float(rng.uniform(0.002, 0.1))
+    w_scale = rng.uniform(0.002, 0.05, cout if per_channel else 1)
+    rescale = float(rng.uniform(0.3, 3.0)) / (80.0 * math.sqrt(taps))
+    out_scale = in_scale * float(w_scale[0]) / rescale
+    shape = b.tensor([4], "int32", data=np.array([batches, oh, ow, cout]))
+    wt = b.tensor([cout, fh, fw, cin], "int8", w_scale, 0, data=rng.integers(-127, 128, (cout, fh, fw, cin)),
+                  axis=0)
+    x = b.tensor([batches, ih, iw, cin], dtype, in_scale, in_zp)
+    inputs = [shape, wt, x]
+    kinds = ["int32", "int32", "none", "omitted"] if dtype == "int8" else \
+        ["int64", "int64", "int64opt", "int32opt", "int32opt", "none", "omitted", "none32opt"]
+    bias_kind = str(rng.choice(kinds))
+    qbt = {"int64opt": S.TensorType.INT64, "int32opt": S.TensorType.INT32,
+           "none32opt": S.TensorType.INT32}.get(bias_kind, 0)
+    if bias_kind == "omitted":
+        inputs.append(-1)
+    elif bias_kind not in ("none", "none32opt"):
+        bias_std = 60 * 74 * math.sqrt(taps) * (256 if dtype == "int16" else 1)
+        inputs.append(b.tensor([cout], bias_kind[:5], in_scale * w_scale, 0,
+                               data=rng.normal(0, bias_std, cout).round()))
+    y = b.tensor([batches, oh, ow, cout], dtype, out_scale, out_zp)
+    b.op("TRANSPOSE_CONV", inputs, [y],
+         options("TransposeConvOptions", padding=padding, strideH=sh, strideW=sw, fusedActivationFunction=act,
+                 quantizedBiasType=qbt))
+    label = (f"tconv {dtype} b{batches} {ih}x{iw}x{cin} f{fh}x{fw} -> {oh}x{ow}x{cout} s{sh},{sw} "
+             f"pad{'SV'[padding]} pc{int(per_channel)} act{act} bias {bias_kind}")
+    return Case(b.build([x], [y]), label, samples=2)
+
+
+@pytest.mark.parametrize("dtype,n,seed", [("int8", 45, 31), ("int16", 40, 32)])
+def test_transpose_conv_random(dtype, n, seed):
+    rng = np.random.default_rng(seed)
+    cases = [tconv_case(rng, dtype) for _ in range(n)]
+    assert check_cases(cases, seed=seed) == []
+
+
+def _single(dtype="int8", bias="int32", qbt=0, w_zp=0, axis=0, out_hw=8, pc=False, in_scale=0.05,
+            out_scale=0.1) -> bytes:
+    b = ModelBuilder()
+    shape = b.tensor([4], "int32", data=np.array([1, out_hw, out_hw, 3]))
+    scales = [0.01, 0.02, 0.03] if pc else 0.01
+    wt = b.tensor([3, 3, 3, 2], "int8", scales, w_zp, data=np.ones((3, 3, 3, 2)), axis=axis)
+    x = b.tensor([1, 4, 4, 2], dtype, in_scale, 0)
+    bb = b.tensor([3], bias, 0.0005, 0, data=np.arange(3))
+    y = b.tensor([1, out_hw, out_hw, 3], dtype, out_scale, 0)
+    b.op("TRANSPOSE_CONV", [shape, wt, x, bb], [y],
+         options("TransposeConvOptions", padding=SAME, strideH=2, strideW=2, quantizedBiasType=qbt))
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("kwargs,reason", [
+    ({"dtype": "int16", "bias": "int32"}, "bias type int32"),
+    ({"dtype": "int16", "bias": "int64", "qbt": S.TensorType.INT32}, "bias type int64"),
+    ({"w_zp": 1}, "zero point 0"),
+    ({"pc": True, "axis": 3}, "axis 0"),
+    ({"out_hw": 9}, "convolution of the 9x9 output gives 5x5"),
+    ({"dtype": "int16", "bias": "int64", "in_scale": 100.0, "out_scale": 0.00001}, "2^14"),
+])
+def test_transpose_conv_rejects(kwargs, reason):
+    with pytest.raises(UnsupportedModelError, match=reason.replace("^", r"\^")):
+        compile_graph(parse_model(_single(**kwargs)))
+
+
+def test_transpose_conv_needs_no_scratch():
+    m = compile_graph(parse_model(_single()))
+    assert m.scratch_bytes == 0
