@@ -1,0 +1,44 @@
+"""`tinydeploy export-arduino MODEL -o model.zip`: an Arduino library ZIP ("Sketch > Include Library >
+Add .ZIP Library") with the model, the runtime and two examples (self-check, device protocol)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from . import app, console
+from ._options import INPLACE, PLANNER, plan_options
+
+
+def _say(msg: str) -> None:
+    console.print(msg, highlight=False, soft_wrap=True)
+
+
+@app.command("export-arduino")
+def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
+                   out: Path = typer.Option(..., "-o", "--out", help="The ZIP file to write (e.g. model.zip)."),
+                   sample: Path = typer.Option(None, "--sample", help="Sample inputs (.npy, or .npz with input_0, "
+                                               "...) to embed in the Check example; default: random ones."),
+                   board: str = typer.Option("mega2560", "--board", "-b", help="Board the fit check is for "
+                                             "(mega2560, uno, or any board of `tinydeploy boards`)."),
+                   count: int = typer.Option(3, "--count", help="Samples to embed (the first N of --sample)."),
+                   seed: int = typer.Option(0, "--seed", help="Seed of the random samples."),
+                   name: str = typer.Option(None, "--name", help="C prefix (default: file name); the library "
+                                            "name is its CamelCase."),
+                   planner: str = PLANNER, inplace: bool = INPLACE,
+                   fit_check: bool = typer.Option(True, "--fit-check/--no-fit-check", help="Refuse a model "
+                                                  "that does not fit the board.")) -> None:
+    """Write <Lib>/library.properties, keywords.txt, src/ (model + runtime, flat) and the examples
+    <Lib>Check (embedded samples vs LiteRT reference outputs) and <Lib>Serial (device protocol)."""
+    from ..project.arduino import export_arduino as export
+
+    lib = export(model, out, samples=sample, board=board, count=count, seed=seed, name=name,
+                 options=plan_options(planner, inplace), fit_check=fit_check)
+    for what, report in lib.fit.items():
+        for line in report.lines():
+            _say(f"fit {what:<6} {line}")
+    n = lib.inputs[0].shape[0]
+    m = lib.model
+    _say(f"wrote {out}: library {lib.name} ({m.prefix}.h; weights {m.weights_bytes:,} B, arena "
+         f"{m.arena_bytes:,} B), examples {lib.name}Check ({n} samples + LiteRT reference outputs) and "
+         f"{lib.name}Serial; board {lib.board.id}")
