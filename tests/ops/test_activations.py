@@ -1,6 +1,6 @@
 """RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU and HARD_SWISH vs LiteRT BUILTIN_REF: every
 int8 value (every int16 value for the int16 variants) under random quantization, scales where
-float and double multiplier arithmetic disagree, plus randomly shaped cases through check_cases."""
+float and double multiplier arithmetic disagree, plus randomly shaped cases with random inputs."""
 import numpy as np
 import pytest
 
@@ -10,23 +10,29 @@ from tinydeploy.ops import lowering_for
 from tinydeploy.quant import quantize_multiplier
 from tinydeploy.reference import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.opcheck import Case, check_cases
+from tinydeploy.testing.opcheck import Case, random_inputs
 from tinydeploy.tflite.reader import parse_model
 
 
-def check_with_inputs(items: list[tuple[Case, list[np.ndarray]]]) -> list[str]:
-    """Like check_cases, but with given input batches (e.g. every int8 value)."""
+def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], seed: int = 0) -> dict[str, list[str]]:
+    """Compile every case of every group into ONE host binary (the runtime is compiled once), run
+    each on its given input batches (None: seeded random ones, as check_cases) and compare with
+    LiteRT; floats bit for bit. Returns the mismatch messages per group."""
+    flat = [(name, c, xs) for name, items in groups.items() for c, xs in items]
     models = [compile_graph(parse_model(c.model, name=f"case{i}"), prefix=f"case{i}")
-              for i, (c, _) in enumerate(items)]
+              for i, (_, c, _) in enumerate(flat)]
     exe = build_host(models)
-    failures = []
-    for i, (c, xs) in enumerate(items):
+    rng = np.random.default_rng(seed)
+    failures: dict[str, list[str]] = {name: [] for name in groups}
+    for i, ((name, c, xs), m) in enumerate(zip(flat, models)):
+        xs = random_inputs(m.graph, c.samples, rng) if xs is None else xs
         for k, (a, b) in enumerate(zip(exe.run(i, xs), reference_outputs(c.model, xs))):
             a = a.reshape(b.shape)
-            if not np.array_equal(a, b):
-                idx = tuple(np.argwhere(a != b)[0])
-                failures.append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]} ref {b[idx]} "
-                                f"({int((a != b).sum())} of {a.size} differ)")
+            bad = a.view(np.uint32) != b.view(np.uint32) if a.dtype == np.float32 else a != b
+            if bad.any():
+                idx = tuple(np.argwhere(bad)[0])
+                failures[name].append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]!r} ref {b[idx]!r} "
+                                      f"({int(bad.sum())} of {a.size} differ)")
     return failures
 
 
@@ -89,29 +95,38 @@ KINDS_INT8 = ["RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LEAKY_RELU", "HAR
 KINDS_INT16 = ["RELU", "RELU6", "LEAKY_RELU"]
 
 
-def test_activations_every_int8_value():
-    rng = np.random.default_rng(61)
-    items = [it for kind in KINDS_INT8 for it in every_value_items(rng, kind, "int8", 10, tricky_every=4)]
-    assert check_with_inputs(items) == []
-
-
-def test_activations_every_int16_value():
-    rng = np.random.default_rng(62)
-    items = [it for kind in KINDS_INT16 for it in every_value_items(rng, kind, "int16", 6, tricky_every=3)]
-    assert check_with_inputs(items) == []
-
-
-def test_activations_random_shapes():
-    rng = np.random.default_rng(63)
+def random_shape_cases(rng):
     cases = []
     for kind in KINDS_INT8:
         for dtype in ("int8", "int16") if kind in KINDS_INT16 else ("int8",):
             for _ in range(2):
                 shape = [int(d) for d in rng.integers(1, 6, int(rng.integers(1, 5)))]
                 q_in, q_out = quant_pair(rng, kind, dtype)
-                cases.append(Case(unary_model(kind, shape, dtype, q_in, q_out, activation_options(rng, kind)),
-                                  f"{kind} {dtype} {shape}"))
-    assert check_cases(cases, seed=9) == []
+                cases.append((Case(unary_model(kind, shape, dtype, q_in, q_out, activation_options(rng, kind)),
+                                   f"{kind} {dtype} {shape}"), None))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def results():
+    rng8, rng16 = np.random.default_rng(61), np.random.default_rng(62)
+    return check_groups({
+        "int8": [it for kind in KINDS_INT8 for it in every_value_items(rng8, kind, "int8", 10, tricky_every=4)],
+        "int16": [it for kind in KINDS_INT16 for it in every_value_items(rng16, kind, "int16", 6, tricky_every=3)],
+        "random shapes": random_shape_cases(np.random.default_rng(63)),
+    }, seed=9)
+
+
+def test_activations_every_int8_value(results):
+    assert results["int8"] == []
+
+
+def test_activations_every_int16_value(results):
+    assert results["int16"] == []
+
+
+def test_activations_random_shapes(results):
+    assert results["random shapes"] == []
 
 
 @pytest.mark.parametrize("kind", ["RELU_N1_TO_1", "HARD_SWISH"])

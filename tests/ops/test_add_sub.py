@@ -10,23 +10,29 @@ from tinydeploy.ops import lowering_for
 from tinydeploy.ops.add_sub import broadcast_plan
 from tinydeploy.reference import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.opcheck import Case, check_cases
+from tinydeploy.testing.opcheck import Case, random_inputs
 from tinydeploy.tflite.reader import parse_model
 
 
-def check_with_inputs(items: list[tuple[Case, list[np.ndarray]]]) -> list[str]:
-    """Like check_cases, but with given input batches (e.g. every pair of int8 values)."""
+def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], seed: int = 0) -> dict[str, list[str]]:
+    """Compile every case of every group into ONE host binary (the runtime is compiled once), run
+    each on its given input batches (None: seeded random ones, as check_cases) and compare with
+    LiteRT; floats bit for bit. Returns the mismatch messages per group."""
+    flat = [(name, c, xs) for name, items in groups.items() for c, xs in items]
     models = [compile_graph(parse_model(c.model, name=f"case{i}"), prefix=f"case{i}")
-              for i, (c, _) in enumerate(items)]
+              for i, (_, c, _) in enumerate(flat)]
     exe = build_host(models)
-    failures = []
-    for i, (c, xs) in enumerate(items):
+    rng = np.random.default_rng(seed)
+    failures: dict[str, list[str]] = {name: [] for name in groups}
+    for i, ((name, c, xs), m) in enumerate(zip(flat, models)):
+        xs = random_inputs(m.graph, c.samples, rng) if xs is None else xs
         for k, (a, b) in enumerate(zip(exe.run(i, xs), reference_outputs(c.model, xs))):
             a = a.reshape(b.shape)
-            if not np.array_equal(a, b):
-                idx = tuple(np.argwhere(a != b)[0])
-                failures.append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]} ref {b[idx]} "
-                                f"({int((a != b).sum())} of {a.size} differ)")
+            bad = a.view(np.uint32) != b.view(np.uint32) if a.dtype == np.float32 else a != b
+            if bad.any():
+                idx = tuple(np.argwhere(bad)[0])
+                failures[name].append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]!r} ref {b[idx]!r} "
+                                      f"({int(bad.sum())} of {a.size} differ)")
     return failures
 
 
@@ -123,6 +129,42 @@ def all_pairs_case(rng: np.random.Generator, kind: str, dtype: str, n: int = 256
     return Case(b.build([x, w], [y]), f"{kind} {dtype} all pairs scales {[s1, s2, so]} zps {zps} act{act}"), xs
 
 
+def chain_model() -> bytes:
+    """RELU -> ADD (broadcast input) -> MUL (constant) -> LEAKY_RELU -> QUANTIZE, all int8."""
+    b = ModelBuilder()
+    x = b.tensor([2, 5, 6], "int8", 0.05, 3)
+    w = b.tensor([6], "int8", 0.04, -7)
+    r = b.tensor([2, 5, 6], "int8", 0.05, -128)
+    a = b.tensor([2, 5, 6], "int8", 0.08, -20)
+    c = b.tensor([5, 1], "int8", 0.02, 5, data=np.arange(-30, 20, 10).reshape(5, 1))
+    m = b.tensor([2, 5, 6], "int8", 0.06, 4)
+    lk = b.tensor([2, 5, 6], "int8", 0.05, 10)
+    q = b.tensor([2, 5, 6], "int8", 0.1, -3)
+    b.op("RELU", [x], [r])
+    b.op("ADD", [r, w], [a], options("AddOptions", fusedActivationFunction=0))
+    b.op("MUL", [a, c], [m], options("MulOptions", fusedActivationFunction=0))
+    b.op("LEAKY_RELU", [m], [lk], options("LeakyReluOptions", alpha=0.1))
+    b.op("QUANTIZE", [lk], [q])
+    return b.build([x, w], [q])
+
+
+@pytest.fixture(scope="module")
+def results():
+    groups = {}
+    for kind, seed in (("ADD", 11), ("SUB", 12)):
+        rng = np.random.default_rng(seed)
+        groups[f"{kind} int8"] = [(add_case(rng, kind, "int8", max_rank=6 if i % 8 == 0 else 5), None)
+                                  for i in range(40)]
+    for kind, seed in (("ADD", 21), ("SUB", 22)):
+        rng = np.random.default_rng(seed)
+        groups[f"{kind} int16"] = [(add_case(rng, kind, "int16", pot=(i % 2 == 1)), None) for i in range(30)]
+    rng = np.random.default_rng(13)
+    groups["all pairs"] = [all_pairs_case(rng, kind, dtype, act=int(rng.choice([0, 1, 3])))
+                           for kind in ("ADD", "SUB") for dtype in ("int8", "int16") for _ in range(3)]
+    groups["chain"] = [(Case(chain_model(), "elementwise chain", samples=8), None)]
+    return check_groups(groups, seed=3)
+
+
 def test_broadcast_plan():
     assert broadcast_plan((2, 3), (2, 3), (2, 3)) == ([6], [1], [1])
     assert broadcast_plan((2, 3), (3,), (2, 3)) == ([2, 3], [3, 1], [0, 1])
@@ -131,25 +173,22 @@ def test_broadcast_plan():
     assert broadcast_plan((2, 3), (4,), (2, 3)) is None
 
 
-@pytest.mark.parametrize("kind", ["ADD", "SUB"])
-def test_add_sub_int8(kind):
-    rng = np.random.default_rng(11 if kind == "ADD" else 12)
-    cases = [add_case(rng, kind, "int8", max_rank=6 if i % 8 == 0 else 5) for i in range(40)]
-    assert check_cases(cases, seed=3) == []
+@pytest.mark.parametrize("group", ["ADD int8", "SUB int8", "ADD int16", "SUB int16"])
+def test_add_sub_random(results, group):
+    """Random shapes (broadcasting up to 6-D), quantization, activations, constant operands."""
+    assert results[group] == []
 
 
-@pytest.mark.parametrize("kind", ["ADD", "SUB"])
-def test_add_sub_int16(kind):
-    rng = np.random.default_rng(21 if kind == "ADD" else 22)
-    cases = [add_case(rng, kind, "int16", pot=(i % 2 == 1)) for i in range(30)]
-    assert check_cases(cases, seed=4) == []
+def test_add_sub_all_pairs(results):
+    """Every pair of int8 values: pins the two-step rounding of LiteRT's ADD/SUB."""
+    assert results["all pairs"] == []
 
 
-def test_add_sub_all_pairs():
-    rng = np.random.default_rng(13)
-    items = [all_pairs_case(rng, kind, dtype, act=int(rng.choice([0, 1, 3])))
-             for kind in ("ADD", "SUB") for dtype in ("int8", "int16") for _ in range(3)]
-    assert check_with_inputs(items) == []
+def test_elementwise_chain_in_place(results):
+    """A chain of elementwise ops that the planner runs in place (output over input 0)."""
+    cm = compile_graph(parse_model(chain_model(), name="chain"), prefix="chain")
+    assert len(cm.plan.inplace_ops) >= 3, cm.plan.inplace_ops
+    assert results["chain"] == []
 
 
 def test_add_rejects_pot_broadcast():

@@ -9,26 +9,31 @@ from tinydeploy.host import build_host
 from tinydeploy.ops import lowering_for
 from tinydeploy.reference import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder
-from tinydeploy.testing.opcheck import Case, check_cases
+from tinydeploy.testing.opcheck import Case, random_inputs
 from tinydeploy.tflite.reader import parse_model
 
 NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "uint8": np.uint8, "float32": np.float32}
 
 
-def check_with_inputs(items: list[tuple[Case, list[np.ndarray]]]) -> list[str]:
-    """Like check_cases, but with given input batches (e.g. every int8 value); floats compared bitwise."""
+def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], seed: int = 0) -> dict[str, list[str]]:
+    """Compile every case of every group into ONE host binary (the runtime is compiled once), run
+    each on its given input batches (None: seeded random ones, as check_cases) and compare with
+    LiteRT; floats bit for bit. Returns the mismatch messages per group."""
+    flat = [(name, c, xs) for name, items in groups.items() for c, xs in items]
     models = [compile_graph(parse_model(c.model, name=f"case{i}"), prefix=f"case{i}")
-              for i, (c, _) in enumerate(items)]
+              for i, (_, c, _) in enumerate(flat)]
     exe = build_host(models)
-    failures = []
-    for i, (c, xs) in enumerate(items):
+    rng = np.random.default_rng(seed)
+    failures: dict[str, list[str]] = {name: [] for name in groups}
+    for i, ((name, c, xs), m) in enumerate(zip(flat, models)):
+        xs = random_inputs(m.graph, c.samples, rng) if xs is None else xs
         for k, (a, b) in enumerate(zip(exe.run(i, xs), reference_outputs(c.model, xs))):
             a = a.reshape(b.shape)
             bad = a.view(np.uint32) != b.view(np.uint32) if a.dtype == np.float32 else a != b
             if bad.any():
                 idx = tuple(np.argwhere(bad)[0])
-                failures.append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]!r} ref {b[idx]!r} "
-                                f"({int(bad.sum())} of {a.size} differ)")
+                failures[name].append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]!r} ref {b[idx]!r} "
+                                      f"({int(bad.sum())} of {a.size} differ)")
     return failures
 
 
@@ -142,32 +147,45 @@ def dequant_items(rng, repeats):
     return items
 
 
-def test_quantize_from_float():
-    rng = np.random.default_rng(51)
-    assert check_with_inputs(float_quantize_items(rng, 24)) == []
-
-
-def test_quantize_random_shapes():
-    """Through the ordinary harness (random normal inputs), several shapes and types."""
-    rng = np.random.default_rng(52)
+def random_shape_cases(rng):
+    """Float -> int through the ordinary harness inputs (random normal), several shapes and types."""
     cases = []
     for i in range(12):
         dtype = ["int8", "int16", "uint8"][i % 3]
         shape = [int(d) for d in rng.integers(1, 5, int(rng.integers(1, 5)))]
         scale = log_uniform(rng, 1e-3, 0.1) if dtype != "int16" else log_uniform(rng, 1e-4, 1e-3)
         model = one_op("QUANTIZE", shape, "float32", None, dtype, (scale, random_zp(rng, dtype)))
-        cases.append(Case(model, f"QUANTIZE float32->{dtype} {shape}"))
-    assert check_cases(cases, seed=8) == []
+        cases.append((Case(model, f"QUANTIZE float32->{dtype} {shape}"), None))
+    return cases
 
 
-def test_requantize():
-    rng = np.random.default_rng(53)
-    assert check_with_inputs(requant_items(rng, 3)) == []
+@pytest.fixture(scope="module")
+def results():
+    return check_groups({
+        "from float": float_quantize_items(np.random.default_rng(51), 24),
+        "random shapes": random_shape_cases(np.random.default_rng(52)),
+        "requantize": requant_items(np.random.default_rng(53), 3),
+        "dequantize": dequant_items(np.random.default_rng(54), 5),
+    }, seed=8)
 
 
-def test_dequantize():
-    rng = np.random.default_rng(54)
-    assert check_with_inputs(dequant_items(rng, 5)) == []
+def test_quantize_from_float(results):
+    """Per tensor on rounding boundaries and beyond the int32 range, and per channel."""
+    assert results["from float"] == []
+
+
+def test_quantize_random_shapes(results):
+    assert results["random shapes"] == []
+
+
+def test_requantize(results):
+    """Every TFLite integer requantization on every int8 / int16 value."""
+    assert results["requantize"] == []
+
+
+def test_dequantize(results):
+    """Every int8 / int16 / uint8 value, per tensor, and int8 per channel; floats bit for bit."""
+    assert results["dequantize"] == []
 
 
 @pytest.mark.parametrize("src,dst", [("int16", "int16"), ("float32", "int32")])
