@@ -159,6 +159,35 @@ def random_shape_cases(rng):
     return cases
 
 
+def pipeline_model() -> bytes:
+    """float -> QUANTIZE -> ADD (const) -> MUL -> MAXIMUM (const) -> RELU6 -> LEAKY_RELU -> HARD_SWISH
+    -> QUANTIZE to int16 -> RELU -> DEQUANTIZE -> float, mostly run in place by the planner."""
+    from tinydeploy.testing.builder import options
+
+    b = ModelBuilder()
+    shape = [1, 4, 4, 3]
+    f = b.tensor(shape, "float32")
+    q = b.tensor(shape, "int8", 0.05, 2)
+    c = b.tensor([3], "int8", 0.03, -4, data=np.array([5, -100, 90]))
+    a = b.tensor(shape, "int8", 0.06, -5)
+    m, mx = b.tensor(shape, "int8", 0.07, 1), b.tensor(shape, "int8", 0.07, 1)
+    r6, lk = b.tensor(shape, "int8", 0.03, -128), b.tensor(shape, "int8", 0.03, 0)
+    hs = b.tensor(shape, "int8", 0.02, -20)
+    s16, r16 = b.tensor(shape, "int16", 0.0001, 0), b.tensor(shape, "int16", 0.0001, 0)
+    out = b.tensor(shape, "float32")
+    b.op("QUANTIZE", [f], [q])
+    b.op("ADD", [q, c], [a], options("AddOptions", fusedActivationFunction=1))
+    b.op("MUL", [a, q], [m], options("MulOptions"))
+    b.op("MAXIMUM", [m, c], [mx])
+    b.op("RELU6", [mx], [r6])
+    b.op("LEAKY_RELU", [r6], [lk], options("LeakyReluOptions", alpha=0.2))
+    b.op("HARD_SWISH", [lk], [hs])
+    b.op("QUANTIZE", [hs], [s16])
+    b.op("RELU", [s16], [r16])
+    b.op("DEQUANTIZE", [r16], [out])
+    return b.build([f], [out])
+
+
 @pytest.fixture(scope="module")
 def results():
     return check_groups({
@@ -166,6 +195,7 @@ def results():
         "random shapes": random_shape_cases(np.random.default_rng(52)),
         "requantize": requant_items(np.random.default_rng(53), 3),
         "dequantize": dequant_items(np.random.default_rng(54), 5),
+        "pipeline": [(Case(pipeline_model(), "float pipeline", samples=10), None)],
     }, seed=8)
 
 
@@ -186,6 +216,13 @@ def test_requantize(results):
 def test_dequantize(results):
     """Every int8 / int16 / uint8 value, per tensor, and int8 per channel; floats bit for bit."""
     assert results["dequantize"] == []
+
+
+def test_float_pipeline(results):
+    """QUANTIZE, the elementwise ops and DEQUANTIZE chained from float input to float output."""
+    g = parse_model(pipeline_model(), name="pipe")
+    assert len(compile_graph(g, prefix="pipe").plan.inplace_ops) >= 4
+    assert results["pipeline"] == []
 
 
 @pytest.mark.parametrize("src,dst", [("int16", "int16"), ("float32", "int32")])
