@@ -171,6 +171,10 @@ def test_fit_refusals(tmp_path, fc2):
     assert not (tmp_path / "a.zip").exists()
     lib = export_arduino(fc2, tmp_path / "b.zip", board="uno", fit_check=False)   # the user's call
     assert not lib.fit["check"].fits and (tmp_path / "b.zip").exists()
+    before = (tmp_path / "b.zip").read_bytes()
+    with pytest.raises(TinyDeployError):                                 # a failed export keeps the old ZIP
+        export_arduino(fc2, tmp_path / "b.zip", board="uno")
+    assert (tmp_path / "b.zip").read_bytes() == before
     lib = export_arduino(fc2, tmp_path / "c.zip", board="mega2560")
     assert lib.fit["check"].fits and lib.fit["serial"].fits
     assert lib.fit["serial"].ram_needed > lib.fit["check"].ram_needed   # protocol buffers + its arena
@@ -250,6 +254,8 @@ def test_check_example_in_simavr(tmp_path, fc2, core_cache, which, board):
     model, samples = _model_and_samples(which, tmp_path, fc2, 5)
     lib = export_arduino(model, tmp_path / "lib.zip", board=board, samples=samples, count=5)
     build = compile_example(tmp_path / "lib.zip", "Check", board, tmp_path / "work", cache_dir=core_cache)
+    ours = [line for line in build.log.splitlines() if "warning" in line.lower() and lib.name in line]
+    assert ours == []                                                    # -Wall (compiler.warning_level=all)
     res = run_check(build.elf, board)
     n = lib.inputs[0].shape[0]
     assert res.failed == [] and res.passed == list(range(n)) and res.done == (n, n), res.text
@@ -265,7 +271,8 @@ def test_check_example_in_simavr(tmp_path, fc2, core_cache, which, board):
     assert fit.ram_needed - lib.board.stack_bytes >= build.ram_bytes, (fit.lines(), build.ram_bytes)
 
 
-SERIAL_CASES = [("hello", "mega2560"), ("hello", "uno"), ("fc2", "mega2560"), ("digits_mlp_int8", "mega2560")]
+SERIAL_CASES = [("hello", "mega2560"), ("hello", "uno"), ("fc2", "mega2560"), ("digits_mlp_int8", "mega2560"),
+                ("digits_cnn_int8", "mega2560")]
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ def _say(msg: str) -> None:
 @app.command("export-arduino")
 def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
                    out: Path = typer.Option(..., "-o", "--out", help="The ZIP file to write (e.g. model.zip)."),
-                   sample: Path = typer.Option(None, "--sample", help="Sample inputs (.npy, or .npz with input_0, "
+                   sample: Path = typer.Option(None, "--sample", "--samples", help="Sample inputs (.npy, or .npz with input_0, "
                                                "...) to embed in the Check example; default: random ones."),
                    board: str = typer.Option("mega2560", "--board", "-b", help="Board the fit check is for "
                                              "(mega2560, uno, or any board of `tinydeploy boards`)."),

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..boards import BoardProfile, load_board
+from ..boards import BoardProfile, list_boards, load_board
 from ..compiler import RUNTIME_DIR, CompiledModel, PlanOptions, compile_graph
 from ..device import SKETCH_DIR as DEVICE_DIR
 from ..device import glue_source
@@ -237,8 +237,9 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
                   fit_check: bool = True) -> ArduinoLibrary:
     """Compile the model, check it fits the board, embed samples + LiteRT outputs; nothing written yet."""
     b = load_board(board)
-    if b.kind == "host":
-        raise TinyDeployError("the host board has no Arduino core", "pick an Arduino board, e.g. --board mega2560")
+    if b.platformio.get("framework") != "arduino":
+        arduino = [x.id for x in list_boards() if x.platformio.get("framework") == "arduino"]
+        raise TinyDeployError(f"board {b.id} has no Arduino core", f"pick one of: {', '.join(arduino)}")
     if count < 1:
         raise TinyDeployError(f"--count must be at least 1 (got {count})")
     model_path = Path(model_path)
