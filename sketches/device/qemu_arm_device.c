@@ -1,0 +1,82 @@
+/*
+ * Board main for the QEMU Cortex-M boards (mps2-an386 / mps2-an500 / mps3-an547) speaking the tinydeploy
+ * device protocol (td_device.h) over CMSDK UART0.
+ *
+ * Built with the tinydeploy-emu PlatformIO platform, whose startup code (support/arm/startup.c) does the
+ * reset, the UART set-up and SysTick (24-bit, 25 MHz, wrap interrupt) and provides td_board_write() for
+ * the UART; this file adds main(), the receive loop, the counter and the stack bounds.
+ *
+ * Counter: with `-icount shift=0` SysTick ticks once per 40 instructions. Each reading restarts SysTick
+ * (a write to SYST_CVR), so the interval between two readings (the invoke) is measured from a phase
+ * fixed by the code itself, not by when the host's bytes arrived: the count is the same on every run.
+ * Wraps of the 24-bit counter are counted by the platform's SysTick interrupt (td_board_cycles()).
+ */
+#include <stdint.h>
+
+#include "td_board.h"
+#include "td_device.h"
+
+#ifndef TD_UART_BASE
+#define TD_UART_BASE 0x40004000u /* mps2; mps3-an547: 0x59303000 (board define) */
+#endif
+#define UART0 ((volatile uint32_t *)TD_UART_BASE) /* [0]DATA [1]STATE [2]CTRL [3]INTSTATUS/INTCLEAR */
+#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+#define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
+#define NVIC_ICER ((volatile uint32_t *)0xE000E180u)
+#define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
+#define TICK_INSTRUCTIONS 40u /* 25 MHz SysTick, 1 ns per instruction with -icount shift=0 */
+
+/* From the platform's startup code. */
+uint32_t td_board_cycles(void);
+
+extern uint8_t end;     /* first byte after .bss: the stack can grow down to here */
+extern uint8_t _estack; /* top of RAM, the initial stack pointer */
+
+const td_device *td_model_setup(void);
+
+static uint32_t ticks_total, ticks_at_restart;
+
+uint32_t td_board_counter(void) {
+  ticks_total += td_board_cycles() - ticks_at_restart;
+  SYST_CVR = 0; /* restart: reloads on the next tick, 40 instructions from now */
+  while (SYST_CVR == 0) {
+  }
+  ticks_at_restart = td_board_cycles();
+  return ticks_total * TICK_INSTRUCTIONS;
+}
+
+const uint8_t *td_board_stack_low(void) { return &end; }
+const uint8_t *td_board_stack_high(void) { return &_estack; }
+
+/* Wait for a byte with WFI rather than spinning on STATE: a spinning vCPU keeps QEMU's I/O thread
+ * from delivering the next byte (~1 ms per byte); asleep, it costs ~0.1 ms. The UART's RX interrupt
+ * (and every NVIC line: only UART0 RX is enabled at its source) wakes WFI while PRIMASK keeps it from
+ * being taken: the vector table has no entries for device interrupts. */
+static uint8_t uart_getc(void) {
+  uint8_t c;
+  __asm__ volatile("cpsid i" ::: "memory");
+  NVIC_ISER[0] = NVIC_ISER[1] = 0xFFFFFFFFu;
+  while (!(UART0[1] & 2u)) __asm__ volatile("wfi" ::: "memory");
+  NVIC_ICER[0] = NVIC_ICER[1] = 0xFFFFFFFFu;
+  c = (uint8_t)UART0[0];
+  UART0[3] = 0xFu; /* INTCLEAR */
+  NVIC_ICPR[0] = NVIC_ICPR[1] = 0xFFFFFFFFu;
+  __asm__ volatile("cpsie i" ::: "memory"); /* SysTick wraps are counted in its interrupt */
+  return c;
+}
+
+__attribute__((noinline)) static void paint_stack(void) {
+  uint8_t here;
+  td_device_paint_stack(&end, (uint8_t *)((uintptr_t)&here - 256)); /* below this frame, with a margin */
+}
+
+int main(void) {
+  static const char banner[] = "\r\ntinydeploy device (qemu-arm), protocol v1\r\n";
+  const td_device *dev;
+  paint_stack();
+  dev = td_model_setup();
+  td_board_write((const uint8_t *)banner, sizeof banner - 1);
+  UART0[2] = 3u | 8u; /* TX, RX and the RX interrupt (which only wakes WFI) */
+  td_board_counter();
+  for (;;) td_device_feed(dev, uart_getc());
+}

@@ -1,0 +1,84 @@
+"""`tinydeploy eval MODEL --board B --inputs X.npy [--labels y.npy] ...`: the model on the board, measured."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from . import app, console, err_console
+from ._options import INPLACE, PLANNER, plan_options
+
+
+def summary_lines(rep: dict) -> list[str]:
+    """The report in a few lines (shared with the demo)."""
+    lat, mem, be = rep["latency"], rep["memory"], rep["bit_exact"]
+    us = f" (≈{lat['mean_us']:,.1f} µs)" if "mean_us" in lat else ""
+    lines = [f"samples      {rep['samples']} on {rep['device']} ({rep['link']['invokes_per_s']} invokes/s over the link)",
+             f"latency      mean {lat['mean']:,.0f} {lat['unit']}{us}, p50 {lat['p50']:,.0f}, p99 {lat['p99']:,.0f}"
+             + (", identical on every invoke" if lat["deterministic"] else "")]
+    if be["checked"]:
+        lines.append(f"bit-exact    {be['agree']}/{rep['samples']} samples identical to LiteRT BUILTIN_REF")
+    if "accuracy" in rep:
+        a = rep["accuracy"]
+        host = f", host (LiteRT) {a['host']:.2%} ({a['host_correct']}/{rep['samples']})" if "host" in a else ""
+        lines.append(f"accuracy     device {a['device']:.2%} ({a['correct']}/{rep['samples']}){host}")
+    ram = f" of {mem['board_ram_bytes']:,} B RAM" if mem.get("board_ram_bytes") else ""
+    lines.append(f"memory       arena {mem['arena_bytes']:,} B + stack peak {mem['stack_peak_bytes']:,} B{ram}, "
+                 f"arena canary {'intact' if mem['canary_ok'] else 'OVERWRITTEN'}")
+    link = rep["link"]
+    if link["retries"] or link["reconnects"]:
+        lines.append(f"link         {link['retries']} resent requests, {link['reconnects']} reconnects")
+    return lines
+
+
+@app.command("eval")
+def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the board must run it)."),
+             board: str = typer.Option(None, "--board", "-b", help="Board id (qemu-m4, host, …); emulated boards "
+                                                                   "are started and stopped here."),
+             inputs: str = typer.Option(..., "--inputs", "-i", help=".npy [N, *shape], .npz input_0.., or FILE.npz:KEY;"
+                                                                    " float32 is quantized with the input scale."),
+             labels: str = typer.Option(None, "--labels", "-l", help="Class labels [N] (.npy or FILE.npz:KEY): top-1."),
+             save_outputs: Path = typer.Option(None, "--save-outputs", help="Write the board's outputs (.npy/.npz)."),
+             json_path: Path = typer.Option(None, "--json", help="Write the JSON report here."),
+             plot: Path = typer.Option(None, "--plot", help="Write a PNG (latency histogram, confusion matrix)."),
+             port: str = typer.Option(None, "--port", "-p", help="A board or emulator that already runs the "
+                                                                "firmware (/dev/ttyUSB0, socket://host:port)."),
+             limit: int = typer.Option(0, "--limit", "-n", help="Only the first N samples (0 = all)."),
+             project_dir: Path = typer.Option(None, "--project-dir", help="Firmware project folder "
+                                                                          "(default build/device/<model>-<board>)."),
+             no_reference: bool = typer.Option(False, "--no-reference", help="Skip the LiteRT comparison."),
+             planner: str = PLANNER, inplace: bool = INPLACE) -> None:
+    """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with LiteRT."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..eval import evaluate, plot_report, report_dict, save_outputs as save, write_report
+    from ..evaldata import load_arrays, load_labels, prepare_inputs
+    from ..session import open_session
+    from ..tflite.reader import load_model
+
+    g = load_model(model)
+    xs = prepare_inputs(g, load_arrays(inputs, len(g.inputs)))
+    ys = load_labels(labels) if labels else None
+    if limit:
+        xs = [x[:limit] for x in xs]
+        ys = ys[:limit] if ys is not None else None
+    with open_session(model, board, port, plan_options(planner, inplace), project_dir,
+                      log=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False)) as s:
+        with Progress(TextColumn("[bold]eval[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err_console, transient=True,
+                      disable=not err_console.is_terminal) as bar:
+            task = bar.add_task(f"{model.name} on {s.hello.name}", total=xs[0].shape[0])
+            r = evaluate(s, xs, ys, reference=not no_reference,
+                         progress=lambda i, n: bar.update(task, completed=i))
+    rep = report_dict(r)
+    for line in summary_lines(rep):
+        console.print(line, highlight=False, soft_wrap=True)
+    if save_outputs:
+        save(r, save_outputs)
+    if json_path:
+        write_report(rep, json_path)
+    if plot:
+        plot_report(r, plot)
+    if rep["bit_exact"]["checked"] and not rep["bit_exact"]["all"]:
+        err_console.print(f"[red]{r.n - rep['bit_exact']['agree']} samples differ from LiteRT[/]", highlight=False)
+        raise typer.Exit(2)

@@ -1,0 +1,75 @@
+"""`make demo` (python -m tinydeploy.demo): the digits CNN on an emulated Cortex-M4, watched live.
+
+Flashes models/digits_cnn_int8.tflite to qemu-m4 (PlatformIO build, reused when unchanged; "upload"
+starts QEMU with the UART on a pty), streams the 360 test images of models/digits_test.npz through the
+monitor, then prints the on-device accuracy next to LiteRT's on the host and the bit-exact agreement,
+stops the emulator and exits.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "digits_cnn_int8.tflite"
+DATA = ROOT / "models" / "digits_test.npz"
+BOARD = "qemu-m4"
+PROJECT = ROOT / "build" / "demo" / f"digits_cnn_int8-{BOARD}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import numpy as np
+    from rich.console import Console
+
+    from .errors import TinyDeployError
+    from .flash import flash, stop_emulator
+    from .monitor import run_monitor
+    from .session import open_session
+
+    argv = sys.argv[1:] if argv is None else argv
+    console = Console()
+    count = int(argv[0]) if argv else None
+    t0 = time.monotonic()
+    try:
+        data = np.load(DATA)
+        xs, ys = [data["x_int8"]], data["y"]
+        if count:
+            xs, ys = [xs[0][:count]], ys[:count]
+        console.print(f"[bold]tinydeploy demo[/]: {MODEL.name} ({MODEL.stat().st_size:,} B) on {BOARD}, "
+                      f"{len(ys)} test images from {DATA.name}", highlight=False)
+        res = flash(MODEL, BOARD, project_dir=PROJECT,
+                    log=lambda m: console.print(f"[dim]{m}[/]", highlight=False))
+        for s in res.steps:
+            console.print(f"[dim]  {s}[/]", highlight=False, soft_wrap=True)
+        console.print(f"flashed in {time.monotonic() - t0:.1f} s; the board's serial port: {res.url}",
+                      highlight=False)
+        try:
+            with open_session(MODEL, port=res.url) as s:
+                mode = "live" if console.is_terminal else "plain"
+                st = run_monitor(s, xs, ys, count=len(ys), mode=mode, console=console,
+                                 emit=lambda line: console.print(line, highlight=False), plain_every=60)
+        finally:
+            stop_emulator(PROJECT)
+        summ = st.summary()
+        acc, be, lat = summ["accuracy"], summ["bit_exact"], summ["latency"]
+        same = acc["device"] == acc["host"]
+        console.print(f"on-device accuracy [bold]{acc['device']:.2%}[/] ({st.correct}/{st.labelled}), host "
+                      f"LiteRT accuracy [bold]{acc['host']:.2%}[/] ({st.host_correct}/{st.labelled})"
+                      f" -> {'[green]equal[/]' if same else '[red]DIFFERENT[/]'}", highlight=False)
+        console.print(f"bit-exact with LiteRT BUILTIN_REF: {be['agree']}/{be['checked']} samples; "
+                      f"{lat['mean']:,.0f} {summ['unit']} per inference; arena {summ['arena_bytes']:,} B + stack "
+                      f"{summ['stack_peak_bytes']:,} B of {summ['board_ram_bytes']:,} B SRAM", highlight=False)
+        console.print(f"demo done in {time.monotonic() - t0:.1f} s", highlight=False)
+        return 0 if same and be["agree"] == be["checked"] else 1
+    except TinyDeployError as exc:
+        console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Protocol firmware projects: a PlatformIO project whose src/ is the device glue + a board main.
+
+Where `tinydeploy build` writes a project that runs embedded samples (sketches/platformio/main.cpp),
+this writes one that speaks the device protocol (lib/tinydeploy/td_device.h) over the UART, so that
+`tinydeploy eval/monitor` can stream inputs to it. It reuses the project generation pieces
+(runtime/model libraries, platformio.ini, fit check) and only writes src/ itself:
+
+    src/td_glue.c        td_model_setup() for the model (sketches/device/td_model_glue.c.in)
+    src/td_board.h       what a board main provides (sketches/device/td_board.h)
+    src/<board main>     sketches/device/qemu_arm_device.c, qemu_riscv_device.c, avr_device.c or
+                         arduino_device.cpp (real boards, Arduino framework)
+    .tinydeploy-flash.json   manifest: what was built (model hash, tool version, plan options, sources)
+
+    proj = device_project("m.tflite", "qemu-m4", "build/m-qemu-m4")   # generate, or reuse when unchanged
+    elf = build_device_firmware(proj)                                  # pio run (skipped when up to date)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .boards import BoardProfile, load_board
+from .compiler import RUNTIME_DIR, CompiledModel, PlanOptions, compile_graph
+from .device import SKETCH_DIR, glue_source
+from .errors import TinyDeployError
+
+MANIFEST = ".tinydeploy-flash.json"
+# Per architecture: board main, counter unit (TD_UNIT_*), what the count means.
+FAMILIES = {
+    "arm": ("qemu_arm_device.c", 1, "instructions (SysTick x40, -icount shift=0)"),
+    "riscv": ("qemu_riscv_device.c", 1, "instructions (rdinstret, exact)"),
+    "avr": ("avr_device.c", 0, "cycles (Timer1 clk/1)"),
+    "arduino": ("arduino_device.cpp", 2, "microseconds (micros())"),
+}
+
+
+@dataclass
+class DeviceProject:
+    path: Path
+    board: BoardProfile
+    model: CompiledModel
+    model_path: Path
+    manifest: dict = field(default_factory=dict)
+    reused: bool = False
+
+    @property
+    def elf(self) -> Path:
+        return self.path / ".pio" / "build" / self.board.id / "firmware.elf"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+
+def family_of(b: BoardProfile) -> str:
+    """arm / riscv / avr for the emulated boards, arduino for real boards with the Arduino framework."""
+    from .project.emulator import arch_of
+
+    if b.kind == "host":
+        raise TinyDeployError("the host board needs no firmware project", "use --board host with eval/monitor")
+    if b.emulated:
+        arch = arch_of(b)
+        if arch not in FAMILIES:
+            raise TinyDeployError(f"{b.id}: no protocol firmware for the {arch} emulator yet",
+                                  "use qemu-m4, qemu-m7, qemu-m55, qemu-rv32 or simavr-mega")
+        return arch
+    if b.platformio.get("framework") == "arduino":
+        return "arduino"
+    raise TinyDeployError(f"{b.id}: no protocol firmware for framework {b.platformio.get('framework')!r}",
+                          "boards with the Arduino framework are supported")
+
+
+def _digest_files(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def firmware_key(model_path: Path, b: BoardProfile, options: PlanOptions, prefix: str | None) -> dict:
+    """What decides the firmware: when all of it matches the manifest, the built firmware is reused."""
+    from .project.emulator import PLATFORM_DIR
+
+    fam = family_of(b)
+    sources = sorted(RUNTIME_DIR.glob("*.[ch]")) + sorted(SKETCH_DIR.glob("*")) + ([b.path] if b.path else [])
+    if b.emulated:
+        sources += sorted((PLATFORM_DIR / "support").rglob("*.[chS]")) + [PLATFORM_DIR / "builder" / "main.py"]
+    sources += [Path(__file__)]
+    return {"model": model_path.name, "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
+            "tinydeploy": __version__, "plan": options.describe(), "prefix": prefix or "",
+            "board": b.id, "family": fam, "sources": _digest_files([p for p in sources if p.is_file()])}
+
+
+def read_manifest(path: Path) -> dict:
+    try:
+        return json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _build_flags(m: CompiledModel, b: BoardProfile, fam: str) -> str:
+    unit = FAMILIES[fam][1]
+    return (f"-DTD_BAUD={b.baud} -D{m.prefix.upper()}_NO_STATIC_ARENA -DTD_BOARD_COUNTER_UNIT={unit} "
+            f"-DTD_BOARD_CLOCK_HZ={b.clock_hz}UL")
+
+
+def platformio_ini_text(m: CompiledModel, b: BoardProfile, fam: str) -> str:
+    """The project generator's platformio.ini, with the protocol firmware's build flags."""
+    from .project.platformio import platformio_ini
+
+    lines = []
+    for line in platformio_ini([b], f"Model {m.source_name} for {b.name}, device protocol firmware.").splitlines():
+        if line.startswith("build_flags ="):
+            line = f"build_flags = {_build_flags(m, b, fam)}"
+        elif line.startswith(("test_framework", "test_build_src")):
+            continue  # no `pio test` for the protocol firmware: eval drives it
+        lines.append(line)
+    if b.emulated and b.emulator and b.emulator.kind == "qemu":
+        # `pio run -t upload` runs QEMU; its UART0 becomes a pty (one flag per line, or QEMU gets one argument)
+        lines += ["upload_flags =", "    -serial", "    pty"]
+    return "\n".join(lines) + "\n"
+
+
+def write_device_tree(tmp: Path, m: CompiledModel, b: BoardProfile, fam: str) -> None:
+    """Everything of a protocol firmware project into the (temporary) folder tmp."""
+    from .project.platformio import MARKER, write_model_library, write_runtime_library
+
+    src = tmp / "src"
+    src.mkdir(parents=True)
+    (src / "td_glue.c").write_text(glue_source(m, b.id))
+    shutil.copy2(SKETCH_DIR / "td_board.h", src / "td_board.h")
+    shutil.copy2(SKETCH_DIR / FAMILIES[fam][0], src / FAMILIES[fam][0])
+    write_runtime_library(tmp / "lib" / "tinydeploy")
+    write_model_library(m, tmp / "lib" / m.prefix)
+    (tmp / "platformio.ini").write_text(platformio_ini_text(m, b, fam))
+    (tmp / MARKER).write_text(json.dumps({"board": b.id, "model": m.source_name, "prefix": m.prefix,
+                                          "tinydeploy": __version__, "firmware": "protocol"}) + "\n")
+
+
+def default_project_dir(model_path: Path, b: BoardProfile) -> Path:
+    """build/device/<model>-<board> next to the current directory."""
+    return Path("build") / "device" / f"{model_path.stem}-{b.id}"
+
+
+def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: str | Path | None = None,
+                   options: PlanOptions | None = None, name: str | None = None, fit_check: bool = True,
+                   dry_run: bool = False, compiled: CompiledModel | None = None) -> DeviceProject:
+    """Generate the protocol firmware project, or reuse the existing one when its manifest matches."""
+    from .project.fit import check_fit
+    from .project.platformio import check_output_dir, new_temp_dir, replace_dir
+    from .tflite.reader import load_model
+
+    b = load_board(board)
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
+    out = Path(out_dir) if out_dir else default_project_dir(model_path, b)
+    options = options or PlanOptions()
+    key = firmware_key(model_path, b, options, name)
+    fam = key["family"]
+    g = compiled.graph if compiled else load_model(model_path)
+    m = compiled or compile_graph(g, prefix=name, options=options, source_name=model_path.name)
+    old = read_manifest(out)
+    if old.get("key") == key:
+        return DeviceProject(out, b, m, model_path, old, reused=True)
+    if dry_run:
+        return DeviceProject(out, b, m, model_path, {"key": key})
+    check_output_dir(out)
+    if fit_check:
+        check_fit(m, b).raise_if_too_big()
+    tmp = new_temp_dir(out)
+    try:
+        write_device_tree(tmp, m, b, fam)
+        manifest = {"key": key, "model_path": str(model_path.resolve()), "sha256": g.sha256,
+                    "arena_bytes": m.arena_bytes, "unit": FAMILIES[fam][2], "elf_sha256": None}
+        write_json_atomic(tmp / MANIFEST, manifest)
+        if out.exists() and not any(out.iterdir()):
+            out.rmdir()
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return DeviceProject(out, b, m, model_path, manifest)
+
+
+def _elf_sha(p: Path) -> str | None:
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
+
+
+def firmware_up_to_date(proj: DeviceProject) -> bool:
+    sha = proj.manifest.get("elf_sha256")
+    return bool(sha) and _elf_sha(proj.elf) == sha
+
+
+def build_device_firmware(proj: DeviceProject, timeout: int = 300) -> Path:
+    """`pio run` in the project (emulated boards), unless the manifest says the firmware is current."""
+    from .project.build import Project, pio_build
+    from .project.fit import check_fit
+
+    if firmware_up_to_date(proj):
+        proj.reused = True
+        return proj.elf
+    proj.reused = False
+    pio_build(Project(proj.path, proj.board, proj.model, proj.model_path, [], None, check_fit(proj.model, proj.board)),
+              timeout=timeout)
+    proj.manifest["elf_sha256"] = _elf_sha(proj.elf)
+    write_json_atomic(proj.manifest_path, proj.manifest)
+    return proj.elf
