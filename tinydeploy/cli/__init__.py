@@ -27,13 +27,18 @@ def _load_commands() -> None:
 _load_commands()
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from .. import __version__
 
         console.print(f"tinydeploy {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                       callback=_print_version)) -> None:
+    """Compile int8 TensorFlow Lite models to bit-exact C for microcontrollers."""
 
 
 def main() -> None:

@@ -44,6 +44,12 @@ class OpLowering:
         When the planner picks it, op.index is in Emitter.inplace_ops and e.scratch() holds the temp."""
         return None
 
+    def overlap_bytes(self, op: "Op", g: "Graph") -> int | None:
+        """For kernels that stream output rows in order (conv, depthwise, pooling): how many bytes
+        before its input the output may start, in one shared buffer, without overwriting an input row
+        that is still to be read (see ops/_common.row_streaming_overlap). None: not supported."""
+        return None
+
     def emit(self, op: "Op", g: "Graph", e: "Emitter") -> None:
         raise NotImplementedError
 

@@ -41,3 +41,15 @@ def quantized(*ts: Tensor | None) -> bool:
 
 def np_int(values) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
+
+
+def row_streaming_overlap(inp: Tensor, out: Tensor, stride_h: int, pad_top: int) -> int | None:
+    """Bytes D such that an NHWC kernel looping batch -> out row -> out col may write its output
+    starting D bytes before its input: output row oy ends before input row max(0, oy*stride - pad),
+    the first row still read, for every oy. Batch 1 only; None when sharing would not save memory."""
+    if len(inp.shape) != 4 or len(out.shape) != 4 or inp.shape[0] != 1:
+        return None
+    row_in = inp.shape[2] * inp.shape[3] * inp.itemsize
+    row_out = out.shape[2] * out.shape[3] * out.itemsize
+    d = max(0, max(row_out * (oy + 1) - row_in * max(0, oy * stride_h - pad_top) for oy in range(out.shape[1])))
+    return d if max(d + inp.nbytes, out.nbytes) < inp.nbytes + out.nbytes else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..ir import Graph, Op, Tensor
 from ..tflite import schema as S
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, requant_arrays, tensors
+from ._common import act_range, check_fused_activation, requant_arrays, row_streaming_overlap, tensors
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID
 TYPE_FLOAT32, TYPE_INT32, TYPE_INT64 = S.TensorType.FLOAT32, S.TensorType.INT32, S.TensorType.INT64
@@ -164,6 +164,10 @@ class Conv2D(OpLowering):
     def macs(self, op: Op, g: Graph) -> int:
         w = g.tensors[op.inputs[1]]
         return g.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2] * w.shape[3]
+
+    def overlap_bytes(self, op: Op, g: Graph) -> int | None:
+        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
+        return row_streaming_overlap(inp, out, int(op.options.strideH), ph)
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, requant_arrays, tensors
+from ._common import act_range, check_fused_activation, requant_arrays, row_streaming_overlap, tensors
 from .conv2d import SAME, VALID, bias_of, bias_ptr, check_bias, check_conv_quant, check_s16_shifts, padding_hw
 
 
@@ -65,6 +65,10 @@ class DepthwiseConv2D(OpLowering):
     def macs(self, op: Op, g: Graph) -> int:
         w = g.tensors[op.inputs[1]]
         return g.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2]
+
+    def overlap_bytes(self, op: Op, g: Graph) -> int | None:
+        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
+        return row_streaming_overlap(inp, out, int(op.options.strideH), ph)
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
         inp, w, out, oh, ow, _, _ = self._geometry(op, g)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, tensors
+from ._common import act_range, check_fused_activation, row_streaming_overlap, tensors
 
 MAX_INT16_AVG_WINDOW = 65535
 
@@ -38,6 +38,11 @@ class Pool2D(OpLowering):
         return dict(batches=n, input_height=h, input_width=w, depth=c, output_height=oh, output_width=ow,
                     stride_height=sh, stride_width=sw, filter_height=fh, filter_width=fw,
                     pad_height=pad_before(h, fh, sh, oh), pad_width=pad_before(w, fw, sw, ow))
+
+    def overlap_bytes(self, op: Op, g: Graph) -> int | None:
+        geo = self._geometry(op, g)
+        return row_streaming_overlap(g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], geo["stride_height"],
+                                     geo["pad_height"])
 
     def check(self, op: Op, g: Graph) -> str | None:
         ins, outs = tensors(g, op)

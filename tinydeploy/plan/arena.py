@@ -7,7 +7,7 @@ Each group and each op's scratch becomes one planner buffer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..ir import Graph
 from ..ops import lowering_for
@@ -52,14 +52,18 @@ class ArenaPlan:
     optimal: bool = False
 
 
-def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]],
-                  enabled: bool) -> tuple[dict[int, int], dict[int, int]]:
-    """Tensor -> group root, and op index -> temp bytes of the ops that run in place."""
+def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
+                  overlap: bool = True) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """Tensor -> group root; tensor -> byte offset inside its group; op -> temp bytes of in-place ops.
+
+    Views and in-place ops put the output at the input's offset; row-streaming ops (overlap_bytes)
+    put it D bytes before the input, shifting the whole group when that would go below 0.
+    """
     parent = {t: t for t in spans}
+    rel = {t: 0 for t in spans}
 
     def find(t: int) -> int:
         while parent[t] != t:
-            parent[t] = parent[parent[t]]
             t = parent[t]
         return t
 
@@ -73,31 +77,47 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]],
             src, dst = op.inputs[0], op.outputs[0]
             if dst not in spans or g.tensors[src].is_variable or g.tensors[dst].is_variable:
                 continue
-            temp = low.inplace_temp_bytes(op, g)
-            if g.tensors[src].nbytes != g.tensors[dst].nbytes and temp is None:
+            root, other = find(src), find(dst)
+            if other == root or len(members[other]) != 1:
                 continue
-            root = find(src)
             same_layout = g.tensors[src].shape == g.tensors[dst].shape and g.tensors[src].dtype == g.tensors[dst].dtype
             last_reader = max(spans[t][1] for t in members[root]) == op.index and src not in op.inputs[1:]
+            shift = 0
             if low.view:
                 pass  # a view never writes, so sharing is always safe
             elif last_reader and low.inplace and same_layout:
                 inplace_ops[op.index] = 0
-            elif last_reader and temp is not None:
-                inplace_ops[op.index] = temp
+            elif last_reader and low.inplace_temp_bytes(op, g) is not None:
+                inplace_ops[op.index] = low.inplace_temp_bytes(op, g)
+            elif overlap and last_reader and low.overlap_bytes(op, g) is not None:
+                shift = low.overlap_bytes(op, g)
             else:
                 continue
-            other = find(dst)
-            if other != root:
-                parent[other] = root
-                members[root] += members.pop(other)
-    return {t: find(t) for t in spans}, inplace_ops
+            rel[dst] = rel[src] - shift
+            if rel[dst] < 0:  # make room below: move the group up
+                for t in members[root]:
+                    rel[t] -= rel[dst]
+                rel[dst] = 0
+            parent[other] = root
+            members[root].append(dst)
+            del members[other]
+    return {t: find(t) for t in spans}, rel, inplace_ops
 
 
 def plan_arena(g: Graph, options: PlanOptions | None = None) -> ArenaPlan:
+    """The plan with sharing (views, in-place, overlap) unless planning without it is smaller."""
     options = options or PlanOptions()
+    best = _plan(g, options, overlap=True)
+    if options.inplace:  # merged buffers can outlive what they save: keep the smallest variant
+        for variant in (_plan(g, options, overlap=False), _plan(g, replace(options, inplace=False))):
+            if variant.arena_bytes < best.arena_bytes:
+                best = replace(variant, options=options)
+    return best
+
+
+def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
     spans = tensor_lifetimes(g)
-    group_of, inplace_ops = _alias_groups(g, spans, options.inplace)
+    group_of, rel, inplace_ops = _alias_groups(g, spans, options.inplace, overlap)
     groups: dict[int, list[int]] = {}
     for t, root in group_of.items():
         groups.setdefault(root, []).append(t)
@@ -106,7 +126,7 @@ def plan_arena(g: Graph, options: PlanOptions | None = None) -> ArenaPlan:
     for root, ts in groups.items():
         first = min(spans[t][0] for t in ts)
         last = max(spans[t][1] for t in ts)
-        size = max(g.tensors[t].nbytes for t in ts)
+        size = max(rel[t] + g.tensors[t].nbytes for t in ts)
         planner.add_buffer(size, first, last)
         bufs.append(PlannedBuffer("+".join(f"t{t}" for t in sorted(ts)), size, first, last, -1, sorted(ts)))
     scratch_max = 0
@@ -120,7 +140,7 @@ def plan_arena(g: Graph, options: PlanOptions | None = None) -> ArenaPlan:
     planner.check()
     for b, off in zip(bufs, offsets):
         b.offset = off
-    tensor_offsets = {t: b.offset for b in bufs for t in b.tensors}
+    tensor_offsets = {t: b.offset + rel[t] for b in bufs for t in b.tensors}
     scratch_offsets = {b.scratch_of: b.offset for b in bufs if b.scratch_of is not None}
     io = sum(g.tensors[t].nbytes for t in set(g.inputs) | set(g.outputs))
     return ArenaPlan(options, bufs, tensor_offsets, scratch_offsets, planner.arena_bytes, planner.lower_bound(),
