@@ -157,7 +157,8 @@ def strided_slice_case(rng, dtype):
             begin = [int(rng.integers(0, d)) for d in shape]
             strides = [abs(s) for s in strides]
             end = [int(rng.integers(1, d - b + 1)) for d, b in zip(shape, begin)]
-        bm, em = int(rng.integers(0, 1 << n)) * (rng.random() < 0.5), int(rng.integers(0, 1 << n)) * (rng.random() < 0.5)
+        bm = int(rng.integers(0, 1 << n)) * (rng.random() < 0.5)
+        em = int(rng.integers(0, 1 << n)) * (rng.random() < 0.5)
         shrink = int(rng.integers(0, 1 << n)) if rng.random() < 0.3 else 0
         masks = (bm, em, ellipsis, new_axis, shrink)
         out, eff = ss_output_shape(shape, begin, end, strides, masks, offset)
@@ -222,7 +223,8 @@ def resize_case(rng, dtype):
         oh, ow = int(rng.integers(1, 17)), int(rng.integers(1, 17))
         align, half = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
         q = quant(rng, dtype)
-        m = single("RESIZE_NEAREST_NEIGHBOR", dtype, [n, h, w, c], [[n, oh, ow, c]], [(np.array([oh, ow]), "int32", None)],
+        m = single("RESIZE_NEAREST_NEIGHBOR", dtype, [n, h, w, c], [[n, oh, ow, c]],
+                   [(np.array([oh, ow]), "int32", None)],
                    options("ResizeNearestNeighborOptions", alignCorners=align, halfPixelCenters=half), q)
         if usable(m):
             return m, f"resize {dtype} {[n, h, w, c]}->{oh}x{ow} align{align} half{half}"
@@ -482,6 +484,7 @@ def test_shape_ops_reject_other():
                options("TransposeOptions"), (None, None))
     assert "not supported" in check_reason(m)
     # slice out of bounds
-    m = single("SLICE", "int8", [4, 4], [[2, 2]], [(np.array([3, 0]), "int32", None), (np.array([2, 2]), "int32", None)],
+    m = single("SLICE", "int8", [4, 4], [[2, 2]],
+               [(np.array([3, 0]), "int32", None), (np.array([2, 2]), "int32", None)],
                options("SliceOptions"), (0.1, 0))
     assert "bounds" in check_reason(m)
