@@ -217,3 +217,18 @@ def build_device_firmware(proj: DeviceProject, timeout: int = 300) -> Path:
     proj.manifest["elf_sha256"] = _elf_sha(proj.elf)
     write_json_atomic(proj.manifest_path, proj.manifest)
     return proj.elf
+
+
+def ensure_firmware(model_path: str | Path, board: str | BoardProfile, out_dir: str | Path | None = None,
+                    options: PlanOptions | None = None, compiled: CompiledModel | None = None) -> DeviceProject:
+    """device_project + build_device_firmware under a lock on the project folder (parallel evals/tests)."""
+    import fcntl
+
+    b = load_board(board)
+    out = Path(out_dir) if out_dir else default_project_dir(Path(model_path), b)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(f".{out.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proj = device_project(model_path, b, out, options=options, compiled=compiled)
+        build_device_firmware(proj)
+    return proj

@@ -113,7 +113,8 @@ def _spawn(b: BoardProfile, cmd: list[str], log_path: Path, cwd: Path | None = N
 
 
 def start_emulator(board: str | BoardProfile, elf: str | Path, transport: str = "tcp", port: int | None = None,
-                   log_path: Path | None = None, timeout: float = 15.0) -> RunningEmulator:
+                   log_path: Path | None = None, timeout: float = 15.0,
+                   extra_args: list[str] | None = None) -> RunningEmulator:
     """Run protocol firmware on the board's emulator; `url` is what pyserial opens."""
     from .project.emulator import emulator_command
 
@@ -133,7 +134,7 @@ def start_emulator(board: str | BoardProfile, elf: str | Path, transport: str = 
         serial_arg = "pty"
     else:
         raise TinyDeployError(f"unknown transport {transport!r}", "use tcp or pty")
-    emu = _spawn(b, emulator_command(b, elf, ["-serial", serial_arg]), log_path)
+    emu = _spawn(b, emulator_command(b, elf, ["-serial", serial_arg] + list(extra_args or [])), log_path)
     if transport == "tcp":
         emu.url = f"socket://127.0.0.1:{port}"
         _wait_port(port, emu, timeout)

@@ -179,13 +179,13 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
              (f"socket://127.0.0.1:{tcp}" if tcp else "a pty (/dev/pts/N)"))
     if dry_run:
         return res
-    from .device_project import build_device_firmware
+    from .device_project import ensure_firmware
     from .emulated import start_emulator, start_pio_upload
 
     old = stop_emulator(pdir)
     if old:
         log(f"stopped the emulator flashed before (pid {old})")
-    build_device_firmware(proj)
+    proj = ensure_firmware(model_path, b, pdir, options=options, compiled=proj.model)
     if qemu_pio:
         emu = start_pio_upload(pdir, b)
     else:

@@ -82,7 +82,8 @@ def _model_from_manifests(sha256: str) -> Path | None:
 
 def open_session(model_path: str | Path | None, board: str | None = None, port: str | None = None,
                  options: PlanOptions | None = None, project_dir: str | Path | None = None,
-                 timeout: float = 2.0, log: Callable[[str], None] = lambda s: None) -> BoardSession:
+                 timeout: float = 2.0, log: Callable[[str], None] = lambda s: None,
+                 emulator_args: list[str] | None = None) -> BoardSession:
     """Connect to the board (starting the host device or the emulator when no --port is given)."""
     from .emulated import serial_opener
     from .tflite.reader import load_model
@@ -107,12 +108,11 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
             started = HostDevice(build_host_device(m)).start()
             url = started.url
         elif b.emulated:
-            from .device_project import build_device_firmware, device_project
+            from .device_project import ensure_firmware
             from .emulated import start_emulator
-            project = device_project(model_path, b, project_dir, options=options, compiled=m)
-            elf = build_device_firmware(project)
-            log(f"firmware {'reused' if project.reused else 'built'}: {elf}")
-            started = start_emulator(b, elf)
+            project = ensure_firmware(model_path, b, project_dir, options=options, compiled=m)
+            log(f"firmware {'reused' if project.reused else 'built'}: {project.elf}")
+            started = start_emulator(b, project.elf, extra_args=emulator_args)
             url = started.url
             log(f"{b.emulator.binary} runs the firmware; serial port {url}")
         else:

@@ -1,0 +1,62 @@
+"""`eval` on emulated boards: bit-exact with LiteRT on the shared models, deterministic instruction counts,
+the digits demo model's on-device accuracy equal to the host's."""
+import numpy as np
+import pytest
+
+from device_helpers import DIGITS, DIGITS_DATA, firmware_dir, shared
+from tinydeploy.eval import evaluate, report_dict
+from tinydeploy.session import open_session
+from tinydeploy.testing.opcheck import random_inputs
+from tinydeploy.tflite.reader import load_model
+
+pytestmark = pytest.mark.slow
+
+
+def run_eval(model, board, xs, labels=None):
+    with open_session(model, board, project_dir=firmware_dir(model, board), timeout=5.0) as s:
+        assert s.started is not None and s.url.startswith("socket://")
+        return evaluate(s, xs, labels), s.hello
+
+
+@pytest.mark.parametrize("name,n", [("hello_world_int8", 20), ("kws_ref_model", 20), ("resnet8_int8", 12)])
+def test_qemu_m4_bit_exact_and_deterministic(name, n):
+    model = shared(name)
+    g = load_model(model)
+    xs = random_inputs(g, n, np.random.default_rng(7))
+    r, hello = run_eval(model, "qemu-m4", xs)
+    rep = report_dict(r)
+    assert rep["bit_exact"]["all"], rep["bit_exact"]
+    assert hello.unit == "instructions" and hello.sha256 == g.sha256
+    assert (r.counts > 0).all() and r.canary_ok and 0 < r.stack_peak_bytes < 8192
+    assert r.arena_bytes == hello.arena_bytes
+    # a fresh emulator (a second run of the same firmware): the same count for the same input
+    again, _ = run_eval(model, "qemu-m4", [x[:3] for x in xs])
+    assert again.counts.tolist() == r.counts[:3].tolist()
+    assert again.agree.all()
+
+
+def test_qemu_m4_same_input_same_count():
+    """Within one run too: one input repeated gives one count, whatever the link timing."""
+    model = shared("kws_ref_model")
+    x = random_inputs(load_model(model), 1, np.random.default_rng(3))[0]
+    r, _ = run_eval(model, "qemu-m4", [np.repeat(x, 4, axis=0)])
+    assert len(set(r.counts.tolist())) == 1 and r.agree.all()
+
+
+def test_digits_on_device_accuracy_equals_host():
+    data = np.load(DIGITS_DATA)
+    r, _ = run_eval(DIGITS, "qemu-m4", [data["x_int8"]], data["y"])
+    rep = report_dict(r)
+    assert rep["bit_exact"]["all"]
+    assert rep["accuracy"]["device"] == rep["accuracy"]["host"] > 0.95
+    assert rep["samples"] == 360 and sum(map(sum, rep["confusion"])) == 360
+
+
+def test_qemu_rv32_exact_instruction_counts():
+    model = shared("hello_world_int8")
+    g = load_model(model)
+    xs = random_inputs(g, 10, np.random.default_rng(1))
+    r, hello = run_eval(model, "qemu-rv32", xs)
+    assert r.agree.all() and hello.unit == "instructions" and r.canary_ok
+    again, _ = run_eval(model, "qemu-rv32", [x[:2] for x in xs])
+    assert again.counts.tolist() == r.counts[:2].tolist()

@@ -1,0 +1,114 @@
+"""The device protocol against QEMU over a damaged link (the fault proxy between pyserial and QEMU's
+UART socket) and through board resets (QEMU's `system_reset`): every sample gets exactly one correct
+result, nothing hangs."""
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from device_helpers import DIGITS, firmware_dir
+from tinydeploy.device import free_port
+from tinydeploy.device_project import ensure_firmware
+from tinydeploy.emulated import start_emulator
+from tinydeploy.reference import reference_outputs
+from tinydeploy.serial.client import DeviceClient
+from tinydeploy.testing.faultproxy import FaultProxy, Faults
+from tinydeploy.testing.opcheck import random_inputs
+from tinydeploy.tflite.reader import load_model
+
+pytestmark = pytest.mark.slow
+MODEL = DIGITS  # 64-byte input: two SET_INPUT chunks per sample, 0.6 M instructions per invoke
+N = 16
+
+
+@pytest.fixture(scope="module")
+def setup():
+    g = load_model(MODEL)
+    proj = ensure_firmware(MODEL, "qemu-m4", firmware_dir(MODEL, "qemu-m4"))
+    xs = random_inputs(g, N, np.random.default_rng(11))
+    return g, proj.elf, xs, reference_outputs(MODEL, xs)[0].reshape(N, -1)
+
+
+def run_all(client, xs):
+    outs, invokes = [], []
+    for s in range(N):
+        res = client.run([x[s].tobytes() for x in xs])
+        outs.append(np.frombuffer(res.outputs[0], np.int8))
+        invokes.append(res.invokes)
+    return np.stack(outs), invokes
+
+
+# Rates are per chunk the proxy forwards. QEMU sends its UART output byte by byte (one TCP segment each),
+# so a 20-byte reply is 20 chunks: 1% per chunk damages about one reply in five.
+@pytest.mark.parametrize("faults", [Faults(inject=0.01, seed=1), Faults(drop=0.01, seed=2),
+                                    Faults(cut=0.002, seed=3), Faults(inject=0.005, drop=0.005, cut=0.001, seed=4)],
+                         ids=["noise", "drops", "cuts", "mixed"])
+def test_qemu_faulty_link(setup, faults):
+    g, elf, xs, ref = setup
+    port = free_port()
+    with start_emulator("qemu-m4", elf, port=port):
+        proxy = FaultProxy(port, faults)
+        client = DeviceClient(proxy.url, [10], timeout=0.3, retries=8, reconnects=20, expect_sha256=g.sha256)
+        t0 = time.monotonic()
+        try:
+            ours, invokes = run_all(client, xs)
+        finally:
+            client.close()
+            proxy.close()
+    assert np.array_equal(ours, ref)
+    if not faults.cut:  # resent requests are answered from the device's cache: one invoke per sample
+        assert invokes == list(range(1, N + 1))
+    assert proxy.counts["injected"] + proxy.counts["dropped"] + proxy.counts["cut"] > 0
+    assert client.stats_retries + client.stats_reconnects > 0
+    assert time.monotonic() - t0 < 150
+
+
+def test_qemu_board_reset_mid_run(setup):
+    """system_reset between a sample's inputs and its INVOKE: the board loses its inputs, the client notices
+    (session 0), reconnects and redoes that sample."""
+    from tinydeploy.serial import protocol as P
+
+    g, elf, xs, ref = setup
+    mon = free_port()
+    with start_emulator("qemu-m4", elf, extra_args=["-monitor", f"tcp:127.0.0.1:{mon},server=on,wait=off"]) as emu:
+        resets = []
+
+        def reset_board():
+            with socket.create_connection(("127.0.0.1", mon), timeout=5) as m:
+                m.sendall(b"system_reset\n")
+                time.sleep(0.3)
+
+        class ResettingClient(DeviceClient):
+            def _request(self, msg_type, payload=b"", check_session=True):
+                if msg_type == P.INVOKE and len(outs) in (2, 9) and len(resets) < 2 and len(outs) not in resets:
+                    resets.append(len(outs))
+                    reset_board()
+                return super()._request(msg_type, payload, check_session)
+
+        outs = []
+        client = ResettingClient(emu.url, [10], timeout=0.3, retries=4, reconnects=5, expect_sha256=g.sha256)
+        for s in range(N):
+            outs.append(np.frombuffer(client.run([x[s].tobytes() for x in xs]).outputs[0], np.int8))
+        st = client.stats()
+        client.close()
+    assert np.array_equal(np.stack(outs), ref)
+    assert resets == [2, 9] and client.stats_reconnects == 2
+    # since the last reset: the INVOKE that revealed it (reply with session 0, discarded) + samples 9..15
+    assert st.invokes == 1 + N - 9 and st.canary_ok
+
+
+def test_qemu_killed_gives_clear_error(setup):
+    """The emulator dies: the client gives up with a one-line TinyDeployError, within its retry budget."""
+    from tinydeploy.errors import TinyDeployError
+
+    g, elf, xs, _ = setup
+    emu = start_emulator("qemu-m4", elf)
+    client = DeviceClient(emu.url, [10], timeout=0.3, retries=2, reconnects=1, expect_sha256=g.sha256)
+    client.connect()
+    emu.stop()
+    t0 = time.monotonic()
+    with pytest.raises(TinyDeployError, match="lost the board|no tinydeploy firmware|cannot open"):
+        client.run([x[0].tobytes() for x in xs])
+    assert time.monotonic() - t0 < 30
+    client.close()
