@@ -122,9 +122,9 @@ def start_emulator(board: str | BoardProfile, elf: str | Path, transport: str = 
     log_path = log_path or Path(elf).with_name("emulator.log")
     if b.emulator is None or b.emulator.kind not in ("qemu", "simavr"):
         raise TinyDeployError(f"{b.id} is not an emulated board", "use a qemu-* or simavr-* board")
-    if b.emulator.kind == "simavr":
-        from .simavr_pty import simavr_command
-        emu = _spawn(b, simavr_command(b, elf), log_path)
+    if b.emulator.kind == "simavr":  # libsimavr with USART0 on a pty (the boards' harness)
+        from .project.arduino_build import pty_harness
+        emu = _spawn(b, [str(pty_harness()), str(elf), b.emulator.machine, str(b.clock_hz)], log_path)
         emu.url = _wait_pty(emu, timeout)
         return emu
     if transport == "tcp":

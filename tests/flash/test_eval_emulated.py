@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def run_eval(model, board, xs, labels=None):
     with open_session(model, board, project_dir=firmware_dir(model, board), timeout=5.0) as s:
-        assert s.started is not None and s.url.startswith("socket://")
+        assert s.started is not None and s.url.startswith(("socket://", "/dev/pts/"))
         return evaluate(s, xs, labels), s.hello
 
 
@@ -60,3 +60,19 @@ def test_qemu_rv32_exact_instruction_counts():
     assert r.agree.all() and hello.unit == "instructions" and r.canary_ok
     again, _ = run_eval(model, "qemu-rv32", [x[:2] for x in xs])
     assert again.counts.tolist() == r.counts[:2].tolist()
+
+
+def test_simavr_mega_cycles_deterministic_and_digits_mlp():
+    """ATmega2560 in simavr over a real PTY: CPU cycles (Timer1) per invoke, same on every run."""
+    from device_helpers import MODELS
+
+    model = MODELS / "digits_mlp_int8.tflite"
+    data = np.load(DIGITS_DATA)
+    xs, ys = [data["x_mlp_int8"][:24]], data["y"][:24]
+    r, hello = run_eval(model, "simavr-mega", xs, ys)
+    rep = report_dict(r)
+    assert rep["bit_exact"]["all"] and rep["accuracy"]["device"] == rep["accuracy"]["host"]
+    assert hello.unit == "cycles" and hello.clock_hz == 16_000_000 and "mean_us" in rep["latency"]
+    assert r.canary_ok and 0 < r.stack_peak_bytes < 512
+    again, _ = run_eval(model, "simavr-mega", [x[:3] for x in xs])
+    assert again.counts.tolist() == r.counts[:3].tolist()
