@@ -43,3 +43,14 @@ except TinyDeployError as exc:
     env.Exit(1)  # noqa: F821
 if wrote:
     print("tinydeploy: generated %s sources into %s" % (os.path.basename(model), lib_dir))
+    # PlatformIO hashed the file layout of lib_dir/include_dir before this step ran; store the hash of
+    # the new layout, or the next `pio run` would see a "changed project" and rebuild everything.
+    try:
+        from platformio.project.helpers import compute_project_checksum
+
+        checksum_file = os.path.join(config.get("platformio", "build_dir"), "project.checksum")
+        if os.path.isfile(checksum_file):
+            with open(checksum_file, "w") as fh:
+                fh.write(compute_project_checksum(config))
+    except Exception:  # noqa: BLE001 - only an optimisation: the worst case is one full rebuild
+        pass

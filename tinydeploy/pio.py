@@ -70,6 +70,7 @@ def prepare_core_dir(core_dir: str | Path | None = None) -> Path:
     except ImportError:
         raise TinyDeployError("the scons Python package is missing (PlatformIO needs it offline)",
                               "pip install scons==4.11.1 into the tinydeploy venv") from None
+    _offline_settings(core)
     version = SCons.__version__
     spec = _required_scons_spec()
     pkg_version = spec.lstrip("~^=>< ") or SCONS_PKG_VERSION
@@ -98,6 +99,26 @@ def prepare_core_dir(core_dir: str | Path | None = None) -> Path:
         shutil.rmtree(dest, ignore_errors=True)
         os.replace(tmp, dest)
     return core
+
+
+OFFLINE_SETTINGS = {"enable_telemetry": False, "check_platformio_interval": 3650}
+
+
+def _offline_settings(core: Path) -> None:
+    """Store no-telemetry / no-update-check in the core dir's appstate.json, so that a plain `pio run`
+    (the repo's root platformio.ini, without the environment pio_env() sets) never reaches for the network."""
+    path = core / "appstate.json"
+    try:
+        state = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        state = {}
+    if all(state.get("settings", {}).get(k) == v for k, v in OFFLINE_SETTINGS.items()):
+        return
+    with _lock(core / ".tinydeploy.lock"):
+        state.setdefault("settings", {}).update(OFFLINE_SETTINGS)
+        tmp = path.with_name(".appstate.json.tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, path)
 
 
 def pio_env(core_dir: str | Path | None = None) -> dict[str, str]:

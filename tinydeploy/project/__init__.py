@@ -10,8 +10,8 @@ Python API (reused by eval/monitor):
 from .build import FirmwareCheck, Project, build_firmware, check_firmware, generate_project, pio_build, run_project
 from .emulator import PLATFORM_DIR, emulator_command, run_in_emulator
 from .firmware import FirmwareRun, parse_output
-from .fit import FitReport, check_fit
+from .fit import FitReport, check_fit, check_fit_graph
 
 __all__ = ["FirmwareCheck", "FirmwareRun", "FitReport", "PLATFORM_DIR", "Project", "build_firmware",
-           "check_firmware", "check_fit", "emulator_command", "generate_project", "parse_output", "pio_build",
-           "run_in_emulator", "run_project"]
+           "check_firmware", "check_fit", "check_fit_graph", "emulator_command", "generate_project", "parse_output",
+           "pio_build", "run_in_emulator", "run_project"]

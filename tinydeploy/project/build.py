@@ -20,7 +20,7 @@ from ..errors import TinyDeployError
 from ..tflite.reader import load_model
 from .emulator import run_in_emulator
 from .firmware import FirmwareRun, compare_outputs, load_samples, model_shim, parse_output, samples_header
-from .fit import FitReport, check_fit
+from .fit import FitReport, check_fit, check_fit_graph
 from .platformio import check_output_dir, new_temp_dir, replace_dir, write_project_tree
 
 
@@ -67,6 +67,8 @@ def generate_project(model_path: str | Path, board: str | BoardProfile, out_dir:
     out = Path(out_dir)
     check_output_dir(out)
     g = load_model(model_path)
+    if fit_check:   # lower bounds first: a model far too big fails before any code generation
+        check_fit_graph(g, b, model_path.name).raise_if_too_big()
     m = compile_graph(g, prefix=name, options=PlanOptions(), source_name=model_path.name)
     report = check_fit(m, b)
     if fit_check:

@@ -1,8 +1,8 @@
 /* Integer helpers missing from Debian's xtensa-lx106-elf libgcc (the ESP8266 has them in its mask ROM,
  * which QEMU's sim machine lacks). Written without `/`, `%` or 64-bit `*`, so GCC cannot turn them
  * back into calls to themselves. Exact; meant to be checked against the host's operators
- * (compile on the host with -DTD_HELPER(n)=td_##n). Float helpers are not provided: int8 models need
- * none (the float quantize helpers are garbage collected unless a model has float inputs/outputs). */
+ * (compile on the host with -DTD_HELPER(n)=td_##n; tests/boards/test_pio_emulated.py does). The float
+ * helpers (float-I/O models: QUANTIZE/DEQUANTIZE) are in softfloat.c. */
 #include <stdint.h>
 
 #ifndef TD_HELPER

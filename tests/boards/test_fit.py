@@ -1,0 +1,99 @@
+"""Fit check before building: weights + code vs flash, arena + stack + runtime vs SRAM, with the numbers
+and the biggest tensors, before any compiler runs; and the emulated boards' linkers agree with it."""
+import re
+
+import pytest
+
+from boards_helpers import MODELS, assert_clean_failure, dense_model, model_or_skip, tinydeploy
+from tinydeploy.compiler import compile_graph
+from tinydeploy.errors import TinyDeployError
+from tinydeploy.project import build as build_mod
+from tinydeploy.project import check_fit, check_fit_graph, generate_project, pio_build
+from tinydeploy.project.fit import const_bytes
+from tinydeploy.tflite.reader import load_model
+
+
+def _no_codegen(*args, **kwargs):
+    raise AssertionError("the fit check must reject the model before code generation")
+
+
+def test_resnet8_on_uno_fails_with_numbers_before_any_compiler(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_mod, "compile_graph", _no_codegen)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))         # no compiler could run anyway
+    out = tmp_path / "proj"
+    with pytest.raises(TinyDeployError) as e:
+        generate_project(MODELS["resnet8"], "uno", out)
+    msg, hint = e.value.message, e.value.hint
+    assert msg.startswith("resnet8_int8.tflite does not fit uno (Arduino Uno)")
+    assert "flash needs 80,800 B of 32,256 B" in msg and "RAM needs" in msg and "of 2,048 B" in msg
+    assert "weights 78,752" in hint and "arena>= " in hint and "Biggest tensors:" in hint
+    assert re.search(r"conv2d_7/Conv2D 36,864 B \(flash\)", hint)
+    assert "It may fit:" in hint and "esp32dev" in hint
+    assert not out.exists()
+
+
+def test_cli_build_too_big_model(tmp_path):
+    out = tmp_path / "proj"
+    text = assert_clean_failure(tinydeploy("build", MODELS["resnet8"], "--board", "uno", "-o", out),
+                                "does not fit uno", "32,256", "Biggest tensors")
+    assert not out.exists() and "Traceback" not in text
+
+
+@pytest.mark.parametrize("model,board", [("kws", "uno"), ("kws", "mega2560"), ("kws", "simavr-mega"),
+                                         ("resnet8", "mega2560")])
+def test_models_that_do_not_fit_the_avr_sram(model, board):
+    r = check_fit_graph(load_model(MODELS[model]), board, model)
+    assert not r.fits and not r.fits_ram
+    with pytest.raises(TinyDeployError, match="RAM needs"):
+        r.raise_if_too_big()
+
+
+@pytest.mark.parametrize("model,board", [("hello_world", "uno"), ("hello_world", "simavr-mega"),
+                                         ("kws", "esp32dev"), ("kws", "qemu-m4"), ("resnet8", "qemu-m4"),
+                                         ("resnet8", "esp32dev"), ("resnet8", "nucleo_f446re")])
+def test_graph_lower_bounds_accept_models_that_fit(model, board):
+    assert check_fit_graph(load_model(MODELS[model]), board, model).fits
+
+
+@pytest.mark.parametrize("name", ["hello_world", "kws", "resnet8", "digits_mlp", "digits_cnn"])
+def test_exact_check_counts_the_generated_constants_and_the_plan(name):
+    path = model_or_skip(name)
+    g = load_model(path)
+    m = compile_graph(g, source_name=path.name)
+    consts, arrays = const_bytes(m)
+    assert consts >= m.weights_bytes > 0 and arrays[0][1] == max(n for _, n in arrays)
+    for board in ("qemu-m4", "uno", "esp32dev"):
+        exact, low = check_fit(m, board), check_fit_graph(g, board, path.name)
+        items = dict(exact.ram_items)
+        assert items["arena"] == m.arena_bytes and dict(exact.flash_items)["weights"] == consts
+        # the graph-only check is a lower bound of the exact one: it never rejects a model that fits
+        assert low.flash_needed <= exact.flash_needed and low.ram_needed <= exact.ram_needed
+        flash_line, ram_line = exact.lines()
+        assert f"of {exact.board.flash_budget:,} B" in flash_line and f"of {exact.board.ram_budget:,} B" in ram_line
+
+
+def test_hello_world_fits_the_uno():
+    g = load_model(MODELS["hello_world"])
+    r = check_fit(compile_graph(g), "uno")
+    assert r.fits, r.lines()
+    assert "weights copied to SRAM" in " ".join(n for n, _ in r.ram_items)   # AVR: honest about SRAM
+
+
+@pytest.mark.slow
+def test_emulated_board_linker_rejects_what_the_real_chip_could_not_hold(tmp_path):
+    """12 KB of weights: the fit check says no for the Mega's 8 KB SRAM (static const arrays are copied to
+    SRAM on AVR); forced past it, the simavr-mega link fails the same way, and the PlatformIO failure
+    shows its last lines and keeps the project folder."""
+    model = dense_model(tmp_path / "dense12k.tflite", 128, 96)
+    with pytest.raises(TinyDeployError, match="does not fit simavr-mega"):
+        generate_project(model, "simavr-mega", tmp_path / "checked")
+    assert not (tmp_path / "checked").exists()
+    proj = generate_project(model, "simavr-mega", tmp_path / "forced", fit_check=False)
+    assert not proj.fit.fits
+    with pytest.raises(TinyDeployError) as e:
+        pio_build(proj)
+    assert "`pio run -e simavr-mega` failed" in e.value.message
+    hint = e.value.hint
+    assert f"the project is kept in {proj.path}" in hint and "last lines of the output" in hint
+    assert re.search(r"section .\.data. is not within region .data.|region .* overflowed", hint) and "[FAILED]" in hint
+    assert (proj.path / "platformio.ini").exists() and (proj.path / "lib" / "dense12k" / "src").is_dir()
