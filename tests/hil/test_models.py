@@ -1,0 +1,79 @@
+"""Example hardware-in-the-loop suite: copy this folder next to your models and run
+
+    pytest tests/hil                                   # on qemu-m4 (the default board)
+    pytest tests/hil --board qemu-m4,qemu-rv32,simavr-mega -n 3
+    pytest tests/hil --board nucleo_f446re --port /dev/ttyACM0
+    pytest tests/hil --update-baseline                 # after an intended latency/RAM change
+
+Every test gets the model's firmware flashed on the board (built once, reused while nothing changed),
+streams inputs over the serial protocol and checks what came back. Models that do not fit a board are
+skipped with the reason (what needs how many bytes).
+"""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinydeploy.hil import assert_bit_exact, assert_latency, assert_ram
+
+HERE = Path(__file__).resolve().parent
+REPO_MODELS = HERE.parent.parent / "models"
+SHARED_MODELS = HERE.parent.parent.parent / "shared" / "models"
+
+# model file -> (random samples for the bit-exact check, latency budget per inference in the board's
+# counter unit: instructions on QEMU, cycles on AVR; None = no fixed budget, only the baseline)
+MODELS = {
+    SHARED_MODELS / "hello_world_int8.tflite": (16, 20_000),
+    SHARED_MODELS / "kws_ref_model.tflite": (6, 60_000_000),
+    SHARED_MODELS / "resnet8_int8.tflite": (3, 150_000_000),
+    REPO_MODELS / "digits_cnn_int8.tflite": (8, 10_000_000),
+}
+DIGITS = REPO_MODELS / "digits_cnn_int8.tflite"
+DIGITS_DATA = REPO_MODELS / "digits_test.npz"
+
+model_params = pytest.mark.parametrize("model", list(MODELS), ids=lambda p: p.stem)
+
+
+@model_params
+def test_bit_exact(deployed, model):
+    """The board's outputs are byte-for-byte LiteRT BUILTIN_REF's, on seeded random inputs."""
+    d = deployed(model)
+    x = d.random_inputs(MODELS[model][0], seed=1)
+    assert_bit_exact(d.run(x), d.reference(x), what=f"{model.stem} on {d.board.id}")
+
+
+@model_params
+def test_latency_and_ram_baseline(deployed, baseline, model):
+    """Not slower, not bigger than tests/hil/baselines.json (refresh with --update-baseline)."""
+    baseline.check(deployed(model))
+
+
+@model_params
+def test_budgets(deployed, model):
+    """Hard limits: a latency budget per inference, and arena + peak stack within the board's RAM budget."""
+    d = deployed(model)
+    r = d.run(d.random_inputs(1, seed=2))
+    budget = MODELS[model][1]
+    if budget is not None and d.unit != "µs":
+        assert_latency(r, max_cycles=budget)
+    assert_ram(d, max_bytes=d.board.ram_budget or None, max_stack=d.board.stack_bytes or None)
+
+
+def test_digits_accuracy_on_device(deployed):
+    """On real (test-set) data: device accuracy equals the host's (LiteRT), every output identical."""
+    data = np.load(DIGITS_DATA)
+    e = deployed(DIGITS).eval(data["x_int8"][:120], data["y"][:120])
+    assert_bit_exact(e.outputs, e.reference)
+    assert e.accuracy == e.host_accuracy > 0.9, e.report["accuracy"]
+
+
+@pytest.mark.board("qemu-m4", "qemu-m7", "qemu-m55", "qemu-rv32")
+def test_deterministic_instruction_counts(board):
+    """On QEMU (-icount) the same input always costs the same number of instructions, even after a reset."""
+    d = board.deploy(SHARED_MODELS / "kws_ref_model.tflite")
+    x = d.random_inputs(1, seed=3)
+    first = d.run(np.repeat(x[0], 2, axis=0)).counts
+    d = board.reset()
+    again = d.run(x).counts
+    assert d.unit == "instructions"
+    assert len(set(first.tolist() + again.tolist())) == 1, (first, again)
