@@ -1,8 +1,8 @@
 /*
  * Board main for real boards with the Arduino framework (ESP32, STM32duino, AVR, nRF52, RP2040): the
  * tinydeploy device protocol (td_device.h) over Serial. The counter is micros() (TD_UNIT_MICROSECONDS;
- * 4 µs steps on 16 MHz AVR); stack painting is left out (each core puts its stack elsewhere), so the
- * reported stack peak is 0 = unknown.
+ * 4 µs steps on 16 MHz AVR). Stack painting on AVR (free SRAM between the heap and the stack); other
+ * cores put their stacks elsewhere, so there the reported stack peak is 0 = unknown.
  */
 #include <Arduino.h>
 
@@ -18,13 +18,27 @@ const td_device *td_model_setup(void);
 
 extern "C" uint32_t td_board_counter(void) { return (uint32_t)micros(); }
 extern "C" void td_board_write(const uint8_t *data, uint16_t n) { Serial.write(data, n); }
-extern "C" const uint8_t *td_board_stack_low(void) { return 0; }
-extern "C" const uint8_t *td_board_stack_high(void) { return 0; }
+static uint8_t *stack_low, *stack_high;
+extern "C" const uint8_t *td_board_stack_low(void) { return stack_low; }
+extern "C" const uint8_t *td_board_stack_high(void) { return stack_high; }
+
+#if defined(__AVR__)
+extern "C" char __heap_start;
+extern "C" char *__brkval;
+static void __attribute__((noinline)) paint_stack() {
+  stack_low = (uint8_t *)(__brkval ? __brkval : &__heap_start);
+  stack_high = (uint8_t *)RAMEND + 1;
+  td_device_paint_stack(stack_low, (uint8_t *)SP - 32); /* below this frame; above it counts as used */
+}
+#else
+static void paint_stack() {}
+#endif
 
 static const td_device *dev;
 
 void setup() {
   Serial.begin(TD_BAUD);
+  paint_stack();
   dev = td_model_setup();
   Serial.print("\r\ntinydeploy device (arduino), protocol v1\r\n");
 }

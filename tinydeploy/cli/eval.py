@@ -12,7 +12,7 @@ from ._options import INPLACE, PLANNER, plan_options
 def summary_lines(rep: dict) -> list[str]:
     """The report in a few lines (shared with the demo)."""
     lat, mem, be = rep["latency"], rep["memory"], rep["bit_exact"]
-    us = f" (≈{lat['mean_us']:,.1f} µs)" if "mean_us" in lat else ""
+    us = f" (≈{lat['mean_us']:,.1f} µs)" if "mean_us" in lat and lat["unit"] != "µs" else ""
     lines = [f"samples      {rep['samples']} on {rep['device']} ({rep['link']['invokes_per_s']} invokes/s over the link)",
              f"latency      mean {lat['mean']:,.0f} {lat['unit']}{us}, p50 {lat['p50']:,.0f}, p99 {lat['p99']:,.0f}"
              + (", identical on every invoke" if lat["deterministic"] else "")]
