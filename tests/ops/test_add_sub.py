@@ -5,35 +5,11 @@ import numpy as np
 import pytest
 
 from tinydeploy.compiler import compile_graph
-from tinydeploy.host import build_host
 from tinydeploy.ops import lowering_for
 from tinydeploy.ops.add_sub import broadcast_plan
-from tinydeploy.reference import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.opcheck import Case, random_inputs
+from tinydeploy.testing.opcheck import Case, check_groups
 from tinydeploy.tflite.reader import parse_model
-
-
-def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], seed: int = 0) -> dict[str, list[str]]:
-    """Compile every case of every group into ONE host binary (the runtime is compiled once), run
-    each on its given input batches (None: seeded random ones, as check_cases) and compare with
-    LiteRT; floats bit for bit. Returns the mismatch messages per group."""
-    flat = [(name, c, xs) for name, items in groups.items() for c, xs in items]
-    models = [compile_graph(parse_model(c.model, name=f"case{i}"), prefix=f"case{i}")
-              for i, (_, c, _) in enumerate(flat)]
-    exe = build_host(models)
-    rng = np.random.default_rng(seed)
-    failures: dict[str, list[str]] = {name: [] for name in groups}
-    for i, ((name, c, xs), m) in enumerate(zip(flat, models)):
-        xs = random_inputs(m.graph, c.samples, rng) if xs is None else xs
-        for k, (a, b) in enumerate(zip(exe.run(i, xs), reference_outputs(c.model, xs))):
-            a = a.reshape(b.shape)
-            bad = a.view(np.uint32) != b.view(np.uint32) if a.dtype == np.float32 else a != b
-            if bad.any():
-                idx = tuple(np.argwhere(bad)[0])
-                failures[name].append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]!r} ref {b[idx]!r} "
-                                      f"({int(bad.sum())} of {a.size} differ)")
-    return failures
 
 
 def random_shapes(rng: np.random.Generator, max_rank: int = 5):

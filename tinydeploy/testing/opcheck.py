@@ -35,23 +35,29 @@ def random_inputs(g: Graph, n: int, rng: np.random.Generator) -> list[np.ndarray
     return out
 
 
+def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], seed: int = 0,
+                 sanitize: bool = False) -> dict[str, list[str]]:
+    """Compile every case of every group into ONE host binary (the runtime is compiled once), run
+    each on its given input batches (None: seeded random ones) and compare with LiteRT; floats bit
+    for bit. Returns the mismatch messages per group."""
+    flat = [(name, c, xs) for name, items in groups.items() for c, xs in items]
+    models = [compile_graph(parse_model(c.model, name=f"case{i}"), prefix=f"case{i}")
+              for i, (_, c, _) in enumerate(flat)]
+    exe = build_host(models, sanitize=sanitize)
+    rng = np.random.default_rng(seed)
+    failures: dict[str, list[str]] = {name: [] for name in groups}
+    for i, ((name, c, xs), m) in enumerate(zip(flat, models)):
+        xs = random_inputs(m.graph, c.samples, rng) if xs is None else xs
+        for k, (a, b) in enumerate(zip(exe.run(i, xs), reference_outputs(c.model, xs))):
+            a = a.reshape(b.shape)
+            bad = a.view(np.uint32) != b.view(np.uint32) if a.dtype == np.float32 else a != b
+            if bad.any():
+                idx = tuple(np.argwhere(bad)[0])
+                failures[name].append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]!r} ref {b[idx]!r} "
+                                      f"({int(bad.sum())} of {a.size} differ)")
+    return failures
+
+
 def check_cases(cases: list[Case], seed: int = 0, sanitize: bool = False) -> list[str]:
     """Compile all cases into one binary, run each on random inputs; return mismatch messages."""
-    rng = np.random.default_rng(seed)
-    models = []
-    for i, c in enumerate(cases):
-        g = parse_model(c.model, name=f"case{i}")
-        models.append(compile_graph(g, prefix=f"case{i}"))
-    exe = build_host(models, sanitize=sanitize)
-    failures = []
-    for i, (c, m) in enumerate(zip(cases, models)):
-        xs = random_inputs(m.graph, c.samples, rng)
-        ref = reference_outputs(c.model, xs)
-        ours = exe.run(i, xs)
-        for k, (a, b) in enumerate(zip(ours, ref)):
-            a = a.reshape(b.shape)
-            if not np.array_equal(a, b):
-                idx = np.argwhere(a != b)[0]
-                failures.append(f"{c.label}: output {k} differs at {tuple(idx)}: ours {a[tuple(idx)]} "
-                                f"ref {b[tuple(idx)]} ({int((a != b).sum())} of {a.size} differ)")
-    return failures
+    return check_groups({"": [(c, None) for c in cases]}, seed=seed, sanitize=sanitize)[""]
