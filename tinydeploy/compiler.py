@@ -12,6 +12,7 @@ from .codegen.model_c import header_text, source_text
 from .errors import TinyDeployError
 from .ir import Graph
 from .ops import lowering_for
+from .passes.patch import PatchInfo, patch_graph
 from .passes.reorder import reorder
 from .plan.arena import ArenaPlan, PlanOptions, plan_arena
 
@@ -34,6 +35,7 @@ class CompiledModel:
     tensor_offsets: dict[int, int] = field(default_factory=dict)
     scratch_offsets: dict[int, int] = field(default_factory=dict)
     plan: ArenaPlan | None = None
+    patch: PatchInfo | None = None  # patch-based inference of the first stage (options.patch)
     header: str = ""
     source: str = ""
 
@@ -50,8 +52,15 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
     options = options or PlanOptions()
     if options.reorder:
         g = reorder(g)
-    m = CompiledModel(graph=g, prefix=prefix or g.name, options=options, source_name=source_name)
+    patch = None
+    if options.patch != "off":  # after reordering: the tiles are independent branches
+        g, patch = patch_graph(g, options)
+        if patch.enabled:
+            g.verify()
+    m = CompiledModel(graph=g, prefix=prefix or g.name, options=options, source_name=source_name, patch=patch)
     m.plan = plan_arena(g, options)
+    if patch is not None and patch.enabled:
+        patch.arena_bytes = m.plan.arena_bytes
     m.tensor_offsets, m.scratch_offsets = m.plan.tensor_offsets, m.plan.scratch_offsets
     m.arena_bytes, m.lower_bound_bytes = m.plan.arena_bytes, m.plan.lower_bound_bytes
     m.scratch_bytes = m.plan.scratch_bytes

@@ -83,6 +83,9 @@ class Op:
     options: Any = None  # the schema's generated *OptionsT object (or None)
     intermediates: list[int] = field(default_factory=list)
     version: int = 1
+    #: (top, left) padding override for conv/depthwise/pooling run on a patch of a larger tensor
+    #: (passes/patch.py): the output shape is then the output tensor's, not computed from the padding
+    explicit_padding: tuple[int, int] | None = None
 
 
 @dataclass
@@ -93,6 +96,9 @@ class Graph:
     outputs: list[int]
     sha256: str = ""
     name: str = "model"
+    #: storage the planner may share beyond views/in-place ops: (src, dst, shift) puts dst `shift`
+    #: bytes before src in one buffer (passes/patch.py: the stage output over consumed input rows)
+    shared: list[tuple[int, int, int]] = field(default_factory=list)
 
     def verify(self) -> None:
         """Raise UnsupportedModelError when the graph uses something we cannot compile."""

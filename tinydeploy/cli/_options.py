@@ -7,12 +7,18 @@ from ..plan.arena import PlanOptions
 
 PLANNER = typer.Option("exact", "--planner", help="Arena planner: exact (CP-SAT, seeded by greedy) or greedy.")
 INPLACE = typer.Option(True, "--inplace/--no-inplace", help="Share storage for views and in-place ops.")
+PATCH = typer.Option("off", "--patch", help="Patch-based inference of the first stage: off, auto (smallest "
+                     "arena within the MAC budget), or SPLIT_OP:PHxPW (e.g. 7:4x4).")
+PATCH_BUDGET = typer.Option(0.25, "--patch-budget", min=0.0,
+                            help="--patch auto: most extra MACs allowed, as a fraction (0.25 = +25%).")
 
 
-def plan_options(planner: str, inplace: bool) -> PlanOptions:
+def plan_options(planner: str, inplace: bool, patch: str = "off", patch_budget: float = 0.25) -> PlanOptions:
     from ..errors import TinyDeployError
+    from ..passes.patch import parse_patch
     from ..plan import PLANNERS
 
     if planner not in PLANNERS:
         raise TinyDeployError(f"unknown planner {planner!r}", f"choose one of: {', '.join(sorted(PLANNERS))}")
-    return PlanOptions(planner=planner, inplace=inplace)
+    parse_patch(patch)  # raises on a bad value
+    return PlanOptions(planner=planner, inplace=inplace, patch=patch.strip().lower(), patch_budget=patch_budget)

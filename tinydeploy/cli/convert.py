@@ -8,17 +8,19 @@ import typer
 from ..compiler import compile_graph, write_library
 from ..tflite.reader import load_model
 from . import app, console
-from ._options import INPLACE, PLANNER, plan_options
+from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, plan_options
 
 
 @app.command()
 def convert(model: Path = typer.Argument(..., help="The .tflite model."),
             out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
             name: str = typer.Option(None, "--name", help="C prefix for public symbols (default: file name)."),
-            planner: str = PLANNER, inplace: bool = INPLACE) -> None:
+            planner: str = PLANNER, inplace: bool = INPLACE,
+            patch: str = PATCH, patch_budget: float = PATCH_BUDGET) -> None:
     """Generate <name>.c/.h (weights, schedule, arena plan) plus the shared runtime in OUT/tinydeploy/."""
     g = load_model(model)
-    m = compile_graph(g, prefix=name, options=plan_options(planner, inplace), source_name=model.name)
+    m = compile_graph(g, prefix=name, options=plan_options(planner, inplace, patch, patch_budget),
+                      source_name=model.name)
     write_library(m, out)
     console.print(f"wrote [bold]{out}/{m.prefix}.c[/], {m.prefix}.h and the runtime in {out}/tinydeploy/: "
                   f"{len(g.ops)} ops, weights {m.weights_bytes:,} B, arena {m.arena_bytes:,} B")

@@ -13,26 +13,29 @@ from ..stack import invoke_stack_bytes
 from ..tflite.reader import load_model
 from ..tflm import tflm_measure
 from . import app, console
-from ._options import INPLACE, PLANNER, plan_options
+from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, plan_options
 
 
 @app.command()
 def plan(model: Path = typer.Argument(..., help="The .tflite model."),
          planner: str = PLANNER, inplace: bool = INPLACE,
+         patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
          as_json: bool = typer.Option(False, "--json", help="Print a JSON summary only."),
          plot: Path = typer.Option(None, "--plot", help="Write a PNG of buffers over time x address."),
          tflm: bool = typer.Option(True, "--tflm/--no-tflm", help="Measure TFLM's arena for comparison.")) -> None:
     """Show the arena plan: live bytes per op, peak, lower bound, stack, and TFLM's arena."""
     g = load_model(model)
-    m = compile_graph(g, options=plan_options(planner, inplace), source_name=model.name)
+    m = compile_graph(g, options=plan_options(planner, inplace, patch, patch_budget), source_name=model.name)
     p = m.plan
+    g = m.graph  # after the passes (reordered, patched): the schedule that runs
     base = tflm_measure(model) if tflm else {"arena_head_bytes": None, "arena_total_bytes": None}
     summary = {
         "model": model.name, "sha256": g.sha256, "plan_options": p.options.describe(),
         "arena_bytes": p.arena_bytes, "io_bytes": p.io_bytes, "lower_bound_bytes": p.lower_bound_bytes,
         "scratch_bytes": p.scratch_bytes, "stack_bytes": invoke_stack_bytes(m),
         "tflm_arena_head_bytes": base["arena_head_bytes"], "tflm_arena_total_bytes": base["arena_total_bytes"],
-        "optimal": p.optimal, "inplace_ops": p.inplace_ops, "patch": {"enabled": False},
+        "optimal": p.optimal, "inplace_ops": p.inplace_ops,
+        "patch": m.patch.as_dict() if m.patch else {"enabled": False, "reason": "off"},
     }
     if plot:
         plot_plan(g, p, plot, model.name)
@@ -57,5 +60,14 @@ def plan(model: Path = typer.Argument(..., help="The .tflite model."),
     if head:
         console.print(f"TFLM arena head {head:,} B (total {summary['tflm_arena_total_bytes']:,} B): "
                       f"ours is [bold]{p.arena_bytes / head:.2f}x[/] of TFLM's head")
+    pi = m.patch
+    if pi is not None and pi.enabled:
+        shape = "x".join(map(str, pi.split_shape[1:])) if pi.split_shape else "?"
+        before = f", {pi.unpatched_arena_bytes:,} B without" if pi.unpatched_arena_bytes else ""
+        console.print(f"patch: stage of {pi.stage_ops} ops up to op {pi.split_op} (output {shape}) in a "
+                      f"{pi.grid[0]}x{pi.grid[1]} grid: arena {pi.arena_bytes:,} B{before}; MACs "
+                      f"{pi.macs:,} -> {pi.patched_macs:,} (+{pi.macs_overhead:.1%}); {pi.reason}")
+    elif pi is not None:
+        console.print(f"patch: off ({pi.reason})")
     if plot:
         console.print(f"plot written to {plot}")

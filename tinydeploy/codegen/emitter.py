@@ -38,6 +38,7 @@ class Emitter:
         self.op: Op | None = None
         self._const_syms: dict[int, str] = {}
         self._names: set[str] = set()
+        self._const_by_value: dict[tuple, str] = {}  # (ctype, ..., items) -> symbol
 
     # -- names -----------------------------------------------------------------------------
     def _unique(self, hint: str) -> str:
@@ -53,8 +54,12 @@ class Emitter:
     def const_array(self, values: Iterable[object] | np.ndarray, ctype: str, hint: str = "data") -> str:
         """Declare a `static const` array (placed with the weights) and return its symbol."""
         arr = np.asarray(values).reshape(-1)
-        name = self._unique(hint)
         items = [c_literal(v, ctype) for v in arr.tolist()] or ["0"]
+        key = (ctype, len(arr), tuple(items))
+        if key in self._const_by_value:  # same contents (e.g. patch clones of one op): one array
+            return self._const_by_value[key]
+        name = self._unique(hint)
+        self._const_by_value[key] = name
         lines, line = [], "  "
         for it in items:
             if len(line) + len(it) > 98:
@@ -94,7 +99,6 @@ class Emitter:
 
         Values: int (int32 literal), str (C expression, used as is), float.
         """
-        name = self._unique(hint)
         body = []
         for field, value in fields:
             if isinstance(value, str):
@@ -104,6 +108,11 @@ class Emitter:
             else:
                 text = c_literal(value, "int32_t")
             body.append(f"  .{field} = {text},")
+        key = (struct, tuple(body))
+        if key in self._const_by_value:  # identical parameters (e.g. patch clones): one struct
+            return f"&{self._const_by_value[key]}"
+        name = self._unique(hint)
+        self._const_by_value[key] = name
         self.decls.append(f"static const {struct} {name} = {{\n" + "\n".join(body) + "\n};")
         return f"&{name}"
 

@@ -53,3 +53,20 @@ def row_streaming_overlap(inp: Tensor, out: Tensor, stride_h: int, pad_top: int)
     row_out = out.shape[2] * out.shape[3] * out.itemsize
     d = max(0, max(row_out * (oy + 1) - row_in * max(0, oy * stride_h - pad_top) for oy in range(out.shape[1])))
     return d if max(d + inp.nbytes, out.nbytes) < inp.nbytes + out.nbytes else None
+
+
+def explicit_padding_reason(op: Op, in_hw, out_hw, taps_hw, stride_hw, dilation_hw) -> str | None:
+    """For an op with an explicit (top, left) padding override (passes/patch.py runs it on a patch):
+    why the window geometry is impossible (first or last window entirely outside the input), or None."""
+    pad = getattr(op, "explicit_padding", None)
+    if pad is None:
+        return None
+    if len(pad) != 2:
+        return "explicit padding must be (top, left)"
+    for name, size, out, taps, s, d, p in zip(("height", "width"), in_hw, out_hw, taps_hw, stride_hw, dilation_hw,
+                                             pad):
+        if p < 0 or p > (taps - 1) * d:
+            return f"explicit {name} padding {p} puts the first window outside the input"
+        if out < 1 or (out - 1) * s - p >= size:
+            return f"explicit {name} padding {p}: the last of {out} windows starts after the input ({size})"
+    return None

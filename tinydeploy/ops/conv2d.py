@@ -11,7 +11,8 @@ from __future__ import annotations
 from ..ir import Graph, Op, Tensor
 from ..tflite import schema as S
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, requant_arrays, row_streaming_overlap, tensors
+from ._common import (act_range, check_fused_activation, explicit_padding_reason, requant_arrays,
+                      row_streaming_overlap, tensors)
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID
 TYPE_FLOAT32, TYPE_INT32, TYPE_INT64 = S.TensorType.FLOAT32, S.TensorType.INT32, S.TensorType.INT64
@@ -114,6 +115,8 @@ class Conv2D(OpLowering):
         o = op.options
         oh, ow, ph, pw = padding_hw(o.padding, o.strideH, o.strideW, o.dilationHFactor, o.dilationWFactor,
                                     inp.shape[1], inp.shape[2], w.shape[1], w.shape[2])
+        if op.explicit_padding is not None:  # a patch of a larger tensor (passes/patch.py)
+            (oh, ow), (ph, pw) = out.shape[1:3], op.explicit_padding
         return inp, w, out, oh, ow, ph, pw
 
     def _kernel(self, op: Op, g: Graph) -> str:
@@ -155,11 +158,13 @@ class Conv2D(OpLowering):
                 why = check_s16_shifts(g, op, inp, w, out, channels)
         if why:
             return why
-        _, _, _, oh, ow, _, _ = self._geometry(op, g)
+        _, _, _, oh, ow, ph, pw = self._geometry(op, g)
         want = (inp.shape[0], oh, ow, channels)
         if oh < 1 or ow < 1 or tuple(out.shape) != want:
             return f"output shape {list(out.shape)} disagrees with the computed {list(want)}"
-        return check_fused_activation(op)
+        why = explicit_padding_reason(op, inp.shape[1:3], (oh, ow), w.shape[1:3], (o.strideH, o.strideW),
+                                      (o.dilationHFactor, o.dilationWFactor))
+        return why or check_fused_activation(op)
 
     def macs(self, op: Op, g: Graph) -> int:
         w = g.tensors[op.inputs[1]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, row_streaming_overlap, tensors
+from ._common import act_range, check_fused_activation, explicit_padding_reason, row_streaming_overlap, tensors
 
 MAX_INT16_AVG_WINDOW = 65535
 
@@ -35,9 +35,12 @@ class Pool2D(OpLowering):
         n, h, w, c = inp.shape
         fh, fw, sh, sw = int(o.filterHeight), int(o.filterWidth), int(o.strideH), int(o.strideW)
         oh, ow = out_size(int(o.padding), h, fh, sh), out_size(int(o.padding), w, fw, sw)
+        ph, pw = pad_before(h, fh, sh, oh), pad_before(w, fw, sw, ow)
+        if op.explicit_padding is not None:  # a patch of a larger tensor (passes/patch.py)
+            (oh, ow), (ph, pw) = g.tensors[op.outputs[0]].shape[1:3], op.explicit_padding
         return dict(batches=n, input_height=h, input_width=w, depth=c, output_height=oh, output_width=ow,
                     stride_height=sh, stride_width=sw, filter_height=fh, filter_width=fw,
-                    pad_height=pad_before(h, fh, sh, oh), pad_width=pad_before(w, fw, sw, ow))
+                    pad_height=ph, pad_width=pw)
 
     def overlap_bytes(self, op: Op, g: Graph) -> int | None:
         geo = self._geometry(op, g)
@@ -69,7 +72,11 @@ class Pool2D(OpLowering):
         if (op.kind == "AVERAGE_POOL_2D" and inp.dtype == "int16"
                 and geo["filter_height"] * geo["filter_width"] > MAX_INT16_AVG_WINDOW):
             return f"int16 average pooling supports windows of at most {MAX_INT16_AVG_WINDOW} elements"
-        return check_fused_activation(op)
+        why = explicit_padding_reason(op, (geo["input_height"], geo["input_width"]),
+                                      (geo["output_height"], geo["output_width"]),
+                                      (geo["filter_height"], geo["filter_width"]),
+                                      (geo["stride_height"], geo["stride_width"]), (1, 1))
+        return why or check_fused_activation(op)
 
     def macs(self, op: Op, g: Graph) -> int:
         out = g.tensors[op.outputs[0]]

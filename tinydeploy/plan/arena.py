@@ -21,10 +21,17 @@ class PlanOptions:
     alignment: int = 16
     inplace: bool = True  # views for RESHAPE/SQUEEZE, in-place elementwise/depthwise/pointwise ops
     reorder: bool = True  # run branches in the order with the lowest peak (passes/reorder.py)
+    #: patch-based inference of the first stage (passes/patch.py): "off", "auto", or forced
+    #: "SPLIT_OP:PHxPW" (e.g. "7:3x3": op 7's output computed in a 3x3 grid of tiles)
+    patch: str = "off"
+    patch_budget: float = 0.25  # --patch auto: the most extra MACs allowed (0.25 = +25%)
 
     def describe(self) -> str:
-        return (f"planner={self.planner} align={self.alignment} inplace={'on' if self.inplace else 'off'} "
+        text = (f"planner={self.planner} align={self.alignment} inplace={'on' if self.inplace else 'off'} "
                 f"reorder={'on' if self.reorder else 'off'}")
+        if self.patch != "off":
+            text += f" patch={self.patch}" + (f" budget={self.patch_budget:g}" if self.patch == "auto" else "")
+        return text
 
 
 @dataclass
@@ -69,6 +76,19 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
 
     members: dict[int, list[int]] = {t: [t] for t in spans}
     inplace_ops: dict[int, int] = {}
+    if enabled and overlap:  # sharing set up by graph passes (patch stage output over consumed input)
+        for src, dst, shift in getattr(g, "shared", ()):
+            if src not in spans or dst not in spans or find(src) == find(dst) or len(members[find(dst)]) != 1:
+                continue
+            root = find(src)
+            rel[dst] = rel[src] - shift
+            if rel[dst] < 0:
+                for t in members[root]:
+                    rel[t] -= rel[dst]
+                rel[dst] = 0
+            parent[dst] = root
+            members[root].append(dst)
+            del members[dst]
     if enabled:
         for op in g.ops:
             low = lowering_for(op.kind)
