@@ -18,7 +18,7 @@ are stored in place in S / T (views: no copy).
 
 `--patch auto` tries every valid split and grid (1..8 x 1..8 tiles), keeps those within the MAC
 budget, estimates each one's peak, plans the most promising ones and picks the smallest arena
-(fewest extra MACs on ties); patching is left off when it does not beat the plain plan.
+(fewest extra MACs on ties); patching is left off unless it saves at least 3% of the arena.
 """
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ SPATIAL = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 MAX_GRID = 8
 #: candidates planned for real by --patch auto (the rest are ranked by the estimate only)
 PLANNED_CANDIDATES = 8
+#: --patch auto keeps patching off unless it makes the arena at least this much smaller (tiles cost
+#: copies and calls that the MAC count does not show)
+MIN_GAIN = 0.03
 
 Box = tuple[int, int, int, int]  # rows [y0, y1), columns [x0, x1)
 
@@ -348,7 +351,11 @@ def _auto(g: Graph, options) -> tuple[Graph, PatchInfo]:
     wins: dict[int, object] = {}
     op_macs: dict[int, int] = {}
     ranked = []
-    for split in valid_splits(g):
+    splits = valid_splits(g)
+    if not splits:
+        info.reason = "no patchable stage (a chain of conv/depthwise/pooling ops on batch-1 NHWC tensors)"
+        return g, info
+    for split in splits:
         chain = stage_chain(g, split)
         for op in chain:
             if op.index not in wins:
@@ -384,8 +391,9 @@ def _auto(g: Graph, options) -> tuple[Graph, PatchInfo]:
         if best is None or (arena, cand.patched_macs) < (best[0], best[1]):
             best = (arena, cand.patched_macs, g2, cand)
     assert best is not None
-    if best[0] >= base_arena:
-        info.reason = f"no candidate beats the plain plan ({base_arena:,} B; best {best[0]:,} B)"
+    if best[0] > (1.0 - MIN_GAIN) * base_arena:
+        info.reason = (f"no candidate is {MIN_GAIN:.0%} smaller than the plain plan ({base_arena:,} B; best "
+                       f"{best[0]:,} B)")
         return g, info
     g2, cand = best[2], best[3]
     cand.unpatched_arena_bytes = base_arena
