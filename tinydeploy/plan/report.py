@@ -34,7 +34,7 @@ def plot_plan(g: Graph, plan: ArenaPlan, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(g.ops) + 3), 5))
+    fig, ax = plt.subplots(figsize=(min(max(6.0, 0.35 * len(g.ops) + 3), 24.0), 5))  # patched graphs: many ops
     for b in plan.buffers:
         if not b.size:
             continue
