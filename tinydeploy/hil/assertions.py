@@ -51,15 +51,16 @@ def bit_exact_report(outputs: Any, reference: Any, max_lines: int = 8) -> list[s
         s = int(samples[0])
         first = int(np.flatnonzero(bad[s])[0])
         diff = av[s].astype(np.int64) - bv[s].astype(np.int64)
-        lines.append(f"output {k}: {total} of {a.size} values differ, in {len(samples)} of {n} samples "
-                     f"(first: sample {', '.join(map(str, samples[:10]))}{', …' if len(samples) > 10 else ''})")
+        shown = ", ".join(map(str, samples[:10])) + (", …" if len(samples) > 10 else "")
+        lines.append(f"output {k}: {total} of {a.size} values differ, in {len(samples)} of {n} samples ({shown})")
         lines.append(f"  first difference: sample {s}, index {_fmt_index(a.shape[1:], first)}: "
-                     f"device {av[s, first]} != reference {bv[s, first]}; sample {s} max |diff| "
-                     f"{int(np.abs(diff).max())}")
+                     f"device {av[s, first]} != reference {bv[s, first]} (max |diff| in sample {s}: "
+                     f"{int(np.abs(diff).max())})")
         lo = max(0, first - 3)
         hi = min(av.shape[1], lo + 8)
-        lines.append(f"  sample {s} values {lo}..{hi - 1}: device {av[s, lo:hi].tolist()}")
-        lines.append(f"  {' ' * (len(str(s)) + 7)}values {lo}..{hi - 1}: reference {bv[s, lo:hi].tolist()}")
+        where = f"  sample {s}, flat values {lo}..{hi - 1}:"
+        lines.append(f"{where} device    {av[s, lo:hi].tolist()}")
+        lines.append(f"{' ' * len(where)} reference {bv[s, lo:hi].tolist()}")
         if len(lines) >= max_lines:
             break
     return lines

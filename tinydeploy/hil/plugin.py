@@ -94,7 +94,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _make_target(config: pytest.Config, spec: str):
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
     build_dir = config.getoption("td_build_dir")
     if spec.startswith("labgrid:"):
         from .labgrid_backend import LabgridTarget
@@ -263,7 +263,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller prints the summary
         return
     rows = [r for r in _results if "tinydeploy_baseline" in r["properties"]]
     if rows:
