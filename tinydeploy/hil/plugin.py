@@ -56,6 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="labgrid coordinator for labgrid:… boards (default $LG_COORDINATOR, else 127.0.0.1:20408)")
     g.addoption("--labgrid-wait", dest="td_lg_wait", type=float, default=300.0, metavar="S",
                 help="how long to wait for a free labgrid place (default 300 s)")
+    g.addoption("--labgrid-env", dest="td_lg_env", default=None, metavar="FILE",
+                help="labgrid environment file with the flashing drivers of real places (default $LG_ENV)")
     g.addoption("--tinydeploy-report", dest="td_report", default=None, metavar="FILE",
                 help="write every HIL test's outcome and measurements as JSON (used by `tinydeploy test`)")
     parser.addini("tinydeploy_board", f"default board(s) for HIL tests (default {DEFAULT_BOARD})", default=None)
@@ -102,7 +104,7 @@ def _make_target(config: pytest.Config, spec: str):
         return LabgridTarget(spec[len("labgrid:"):], coordinator=config.getoption("td_lg_coordinator"),
                              build_dir=Path(build_dir) if build_dir else None,
                              timeout=config.getoption("td_timeout"), wait=config.getoption("td_lg_wait"),
-                             worker=worker)
+                             worker=worker, env_file=config.getoption("td_lg_env"))
     from .fixtures import LocalTarget
 
     return LocalTarget(spec, port=config.getoption("td_port"), baud=config.getoption("td_baud"),
