@@ -28,6 +28,23 @@ MODELS = {
 }
 
 
+@pytest.fixture(scope="module")
+def pio_build_cache(tmp_path_factory):
+    """One SCons build cache (PLATFORMIO_BUILD_CACHE_DIR) for this test run, shared by the xdist workers:
+    the runtime kernels are compiled once per board and toolchain flags instead of once per project
+    (every object is still built by the real compiler once; pytest removes the folder with its temp dirs)."""
+    base = tmp_path_factory.getbasetemp()
+    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pio-build-cache"
+    cache.mkdir(exist_ok=True)
+    old = os.environ.get("PLATFORMIO_BUILD_CACHE_DIR")
+    os.environ["PLATFORMIO_BUILD_CACHE_DIR"] = str(cache)
+    yield cache
+    if old is None:
+        os.environ.pop("PLATFORMIO_BUILD_CACHE_DIR", None)
+    else:
+        os.environ["PLATFORMIO_BUILD_CACHE_DIR"] = old
+
+
 @functools.lru_cache(maxsize=None)
 def why_not_compilable(path: Path) -> str:
     """'' when tinydeploy compiles the model, else the reason (missing file, unsupported ops)."""

@@ -4,13 +4,16 @@ import re
 
 import pytest
 
-from boards_helpers import MODELS, assert_clean_failure, dense_model, model_or_skip, tinydeploy
+from boards_helpers import (MODELS, assert_clean_failure, dense_model, model_or_skip,  # noqa: F401
+                            pio_build_cache, tinydeploy)
 from tinydeploy.compiler import compile_graph
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.project import build as build_mod
 from tinydeploy.project import check_fit, check_fit_graph, generate_project, pio_build
 from tinydeploy.project.fit import const_bytes
 from tinydeploy.tflite.reader import load_model
+
+pytestmark = pytest.mark.usefixtures("pio_build_cache")  # imported fixture: one build cache per run
 
 
 def _no_codegen(*args, **kwargs):
@@ -81,19 +84,20 @@ def test_hello_world_fits_the_uno():
 
 @pytest.mark.slow
 def test_emulated_board_linker_rejects_what_the_real_chip_could_not_hold(tmp_path):
-    """12 KB of weights: the fit check says no for the Mega's 8 KB SRAM (static const arrays are copied to
-    SRAM on AVR); forced past it, the simavr-mega link fails the same way, and the PlatformIO failure
+    """An 8,000-byte input tensor: the fit check says no for the Mega's 8 KB SRAM; forced past it, the
+    simavr-mega link (sized like the real ATmega2560) fails the same way, and the PlatformIO failure
     shows its last lines and keeps the project folder."""
-    model = dense_model(tmp_path / "dense12k.tflite", 128, 96)
+    model = dense_model(tmp_path / "wide.tflite", 8000, 4)
     with pytest.raises(TinyDeployError, match="does not fit simavr-mega"):
         generate_project(model, "simavr-mega", tmp_path / "checked")
     assert not (tmp_path / "checked").exists()
-    proj = generate_project(model, "simavr-mega", tmp_path / "forced", fit_check=False)
+    proj = generate_project(model, "simavr-mega", tmp_path / "forced", fit_check=False, n_samples=1)
     assert not proj.fit.fits
     with pytest.raises(TinyDeployError) as e:
         pio_build(proj)
     assert "`pio run -e simavr-mega` failed" in e.value.message
     hint = e.value.hint
     assert f"the project is kept in {proj.path}" in hint and "last lines of the output" in hint
-    assert re.search(r"section .\.data. is not within region .data.|region .* overflowed", hint) and "[FAILED]" in hint
-    assert (proj.path / "platformio.ini").exists() and (proj.path / "lib" / "dense12k" / "src").is_dir()
+    assert re.search(r"section .\.(data|bss). is not within region .data.|region .* overflowed", hint), hint
+    assert "[FAILED]" in hint
+    assert (proj.path / "platformio.ini").exists() and (proj.path / "lib" / "wide" / "src").is_dir()

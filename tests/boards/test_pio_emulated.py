@@ -1,19 +1,21 @@
 """Emulated boards, end to end with real tools: tinydeploy writes a PlatformIO project, a real `pio run`
 builds it with the tinydeploy-emu dev-platform (offline), the firmware runs in QEMU / simavr, and its
 outputs equal LiteRT's (BUILTIN_REF) byte for byte. Plus `pio run -t upload`, `pio test`, the PlatformIO
-libraries (`pio pkg pack`), missing tools, and the Xtensa soft-float/integer helpers."""
+libraries (`pio pkg pack`), the UART over a socket (pyserial), missing tools, and the Xtensa soft-float/integer helpers."""
 import os
+import socket
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from boards_helpers import (MODELS, OUR_MODELS, ROOT, assert_clean_failure, float_io_model, model_or_skip,
-                            path_without, tinydeploy)
+from boards_helpers import (MODELS, OUR_MODELS, ROOT, assert_clean_failure, float_io_model, model_or_skip,  # noqa: F401
+                            path_without, pio_build_cache, tinydeploy)
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.pio import pio_run, pio_test, pio_upload
+from tinydeploy.pio import pio_env, pio_executable, pio_run, pio_test
 from tinydeploy.project import build_firmware, check_firmware, generate_project, parse_output, pio_build
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +30,8 @@ MATRIX = [(b, m) for b in QEMU for m in SHARED] + [
     ("simavr-mega", "hello_world"), ("simavr-mega", "digits_mlp"), ("qemu-m4", "digits_cnn"),
     ("qemu-xtensa", "digits_cnn_float_io"), ("qemu-rv32", "digits_16x8"), ("qemu-m55", "digits_cnn")]
 SAMPLE_KEYS = {"digits_cnn": "x_int8", "digits_mlp": "x_mlp_int8", "digits_cnn_float_io": "x_float"}
+
+pytestmark = pytest.mark.usefixtures("pio_build_cache")  # imported fixture: one build cache per run
 
 
 def _samples(model):
@@ -61,14 +65,52 @@ def test_float_io_model_on_xtensa_uses_the_soft_float_helpers(tmp_path):
     assert check.outputs[0].dtype == np.float32
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _read_serial(url: str, deadline: float) -> str:
+    """pyserial on QEMU's UART (QEMU waits for this client before it starts the firmware)."""
+    import serial
+
+    while True:
+        try:
+            port = serial.serial_for_url(url, timeout=1)
+            break
+        except serial.SerialException:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+    text = b""
+    with port:   # byte by byte: QEMU closes the socket right after the firmware's last line
+        while not text.endswith(b"DONE\n") and time.time() < deadline:
+            text += port.read(1)
+    return text.decode(errors="replace")
+
+
 @pytest.mark.slow
-def test_pio_upload_and_pio_test_on_qemu_m4(tmp_path):
+def test_pio_upload_over_a_serial_socket_and_pio_test_on_qemu_m4(tmp_path):
     proj = generate_project(MODELS["hello_world"], "qemu-m4", tmp_path / "proj", n_samples=3)
+    port = _free_port()
+    ini = proj.path / "platformio.ini"          # QEMU's UART0 on a TCP socket, one flag per line
+    ini.write_text(ini.read_text() + f"upload_flags =\n    -serial\n    tcp:127.0.0.1:{port},server=on,wait=on\n")
     pio_build(proj)
-    up = pio_upload(proj.path, "qemu-m4")                 # `pio run -t upload` = run in QEMU
-    run = parse_output(up.output)
-    assert run.done and len(run.outputs) == 3 and "sample_2:PASS" in up.output
-    t = pio_test(proj.path, "qemu-m4")                    # custom runner: sample_<n>:PASS lines -> test cases
+    # `pio run -t upload` = run in QEMU; the firmware's serial port is read with pyserial (socket://)
+    up = subprocess.Popen(pio_executable() + ["run", "-e", "qemu-m4", "-t", "upload"], cwd=proj.path,
+                          env=pio_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        text = _read_serial(f"socket://127.0.0.1:{port}", time.time() + 120)
+        out, _ = up.communicate(timeout=120)
+    finally:
+        if up.poll() is None:
+            up.kill()
+    assert up.returncode == 0, out[-2000:]
+    run = parse_output(text.replace("\r", ""))
+    assert run.done and len(run.outputs) == 3 and "sample_2:PASS" in text
+    assert [run.outputs[(s, 0)] for s in range(3)] == [bytes(x.tobytes()) for x in proj.expected[0]]
+    t = pio_test(proj.path, "qemu-m4")          # custom runner: sample_<n>:PASS lines -> test cases
     assert "3 test cases: 3 succeeded" in t.output, t.tail()
     # the firmware really compares: one wrong expected byte makes `pio test` fail (exit 1)
     h = proj.path / "include" / "td_samples.h"

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from boards_helpers import assert_clean_failure, tinydeploy
+from boards_helpers import MODELS, assert_clean_failure, tinydeploy
 from tinydeploy import boards as boards_mod
 from tinydeploy.boards import list_boards, load_board, parse_size
 from tinydeploy.errors import TinyDeployError
@@ -149,3 +149,13 @@ def test_cli_boards_kind_filter_and_details():
 def test_cli_unknown_board():
     text = assert_clean_failure(tinydeploy("boards", "esp23"), "unknown board", "did you mean", "esp32")
     assert text.count("\n") <= 3
+
+
+def test_cli_build_unknown_board_writes_nothing(tmp_path):
+    out = tmp_path / "proj"
+    assert_clean_failure(tinydeploy("build", MODELS["hello_world"], "--board", "esp23", "-o", out),
+                         "unknown board 'esp23'", "did you mean esp32")
+    assert not out.exists()
+    assert_clean_failure(tinydeploy("build", MODELS["hello_world"], "--board", "host", "-o", out),
+                         "host board has no PlatformIO project", "tinydeploy run")
+    assert not out.exists()

@@ -3,7 +3,8 @@
 1. validate_platformio_ini(): PlatformIO's own ProjectConfig parses the generated platformio.ini and
    evaluates every option (a bad value raises); unknown options (warnings) count as errors too.
 2. cross_compile(): the generated model + every runtime kernel, compiled with the nearest real
-   toolchain (the profile's [toolchain]) and -Wall -Wextra -Werror -std=c99.
+   toolchain (the profile's [toolchain]) and -Wall -Wextra -Werror -std=c99 (-std=gnu99 on AVR, where
+   the weights go to flash through __memx).
 """
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from ..errors import TinyDeployError
 from ..pio import CACHE_DIR
 from .emulator import PLATFORM_DIR, arch_of
 
-WARN_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections"]
+WARN_FLAGS = ["-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections"]
+# C standard per architecture: strict C99, except on AVR where the Arduino IDE and PlatformIO compile in
+# GNU mode, which puts the weights in flash (TD_WEIGHTS_MEM = __memx, see tinydeploy.h): check that code.
+STD = {"avr": "-std=gnu99"}
 
 
 def validate_platformio_ini(path: str | Path) -> list[str]:
@@ -79,11 +83,11 @@ def cross_compile(m: CompiledModel, board: str | BoardProfile, jobs: int = 4) ->
         raise TinyDeployError(f"{tc.cc} not found (needed to cross-compile for {b.id})", f"apt-get install {tc.apt}")
     arch = arch_of(b)
     flags = list(tc.cflags)
-    extra: list[str] = []
+    extra: list[str] = [STD.get(arch, "-std=c99")]
     if arch == "riscv":
-        extra = ["--specs=picolibc.specs"]
+        extra += ["--specs=picolibc.specs"]
     elif arch == "xtensa":  # no libc for the LX106 here: the platform's freestanding headers
-        extra = ["-mtext-section-literals", "-I", str(PLATFORM_DIR / "support" / "xtensa" / "include")]
+        extra += ["-mtext-section-literals", "-I", str(PLATFORM_DIR / "support" / "xtensa" / "include")]
     with tempfile.TemporaryDirectory(prefix="td-cross-") as tmp:
         work = Path(tmp)
         (work / f"{m.prefix}.c").write_text(m.source)
