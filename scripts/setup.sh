@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc make rsync qemu-system-arm qemu-system-misc gcc-arm-none-eabi libnewlib-arm-none-eabi
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf simavr libsimavr-dev gcc-avr avr-libc
-  arduino arduino-builder socat unzip gcc-xtensa-lx106 tmux)
+  arduino arduino-builder socat unzip gcc-xtensa-lx106 tmux ser2net)
 
 if [ "${TD_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   missing=()
