@@ -42,7 +42,7 @@ def run_all(client, xs):
 # Rates are per chunk the proxy forwards. QEMU sends its UART output byte by byte (one TCP segment each),
 # so a 20-byte reply is 20 chunks: 1% per chunk damages about one reply in five.
 @pytest.mark.parametrize("faults", [Faults(inject=0.01, seed=1), Faults(drop=0.01, seed=2),
-                                    Faults(cut=0.002, seed=3), Faults(inject=0.005, drop=0.005, cut=0.001, seed=4)],
+                                    Faults(cut=0.002, seed=3), Faults(inject=0.01, drop=0.01, cut=0.002, seed=4)],
                          ids=["noise", "drops", "cuts", "mixed"])
 def test_qemu_faulty_link(setup, faults):
     g, elf, xs, ref = setup

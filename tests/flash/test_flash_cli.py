@@ -49,7 +49,7 @@ def test_host_and_unknown_boards():
 
 @pytest.mark.slow
 def test_flash_emulated_board_then_eval_on_its_port(tmp_path):
-    proj = firmware_dir(MODEL, "qemu-m4").with_name("flash-test-qemu-m4")
+    proj = firmware_dir(MODEL, "qemu-m4")  # shared with the eval tests: built once (locked), reused
     r = cli("flash", MODEL, "--board", "qemu-m4", "--project-dir", proj)
     assert r.returncode == 0, r.stderr
     m = re.search(r"serial port: (/dev/pts/\d+)", r.stdout)
@@ -63,6 +63,10 @@ def test_flash_emulated_board_then_eval_on_its_port(tmp_path):
         assert ev.returncode == 0, ev.stderr
         rep = json.loads((tmp_path / "r.json").read_text())
         assert rep["bit_exact"]["all"] and rep["board"] == "qemu-m4" and rep["samples"] == 16
+        # inside the project, monitor finds the model from the SHA-256 the board reports
+        mon = cli("monitor", "--port", m[1], "--count", "3", "--json", cwd=proj)
+        assert mon.returncode == 0, mon.stderr
+        assert json.loads(mon.stdout.splitlines()[-1])["summary"]["bit_exact"] == {"agree": 3, "checked": 3}
         # flashing again reuses the build (manifest matches) and replaces the running emulator
         again = cli("flash", MODEL, "--board", "qemu-m4", "--project-dir", proj)
         assert again.returncode == 0 and "reuse the protocol firmware project" in again.stderr
