@@ -169,3 +169,24 @@ def test_example_suite_on_a_fleet(pytester):
     r.assert_outcomes(passed=6)
     out = r.stdout.str()
     assert re.search(r"ok +qemu-rv32 +hello_world_int8", out) and re.search(r"ok +simavr-mega +hello_world_int8", out)
+
+
+def test_tinydeploy_test_command(tmp_path):
+    """`tinydeploy test MODEL --board B`: generates the suite, runs it, prints the summary; a budget the
+    model misses makes it fail (exit 1) with the gate's message; --keep leaves a suite pytest can rerun."""
+    import subprocess
+    import sys
+
+    def td(*args):
+        return subprocess.run([sys.executable, "-m", "tinydeploy", "test", str(HELLO), "--board", "qemu-m4",
+                               "--samples", "4", *args], capture_output=True, text=True, timeout=600,
+                              cwd=tmp_path, env={**__import__("os").environ, "COLUMNS": "160"})
+
+    r = td("--keep", str(tmp_path / "suite"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "test_bit_exact[qemu-m4]" in r.stdout and "passed" in r.stdout
+    assert re.search(r"latency +mean 4,080 instructions", r.stdout) and "canary intact" in r.stdout
+    assert (tmp_path / "suite" / "test_hello_world_int8_hil.py").is_file()
+    r = td("--max-latency", "100")
+    assert r.returncode == 1
+    assert "latency max 4,080 instructions > limit 100 instructions" in r.stdout + r.stderr
