@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from ..compiler import compile_graph, write_library
+from ..errors import TinyDeployError
 from ..tflite.reader import load_model
 from . import app, console
 from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, plan_options
@@ -16,11 +17,22 @@ def convert(model: Path = typer.Argument(..., help="The .tflite model."),
             out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
             name: str = typer.Option(None, "--name", help="C prefix for public symbols (default: file name)."),
             planner: str = PLANNER, inplace: bool = INPLACE,
-            patch: str = PATCH, patch_budget: float = PATCH_BUDGET) -> None:
+            patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+            fmt: str = typer.Option("c", "--format", help="c: OUT/<name>.c/.h + OUT/tinydeploy/; platformio: "
+                                    "OUT/<name>/ (library.json) + OUT/tinydeploy/ (runtime library).")) -> None:
     """Generate <name>.c/.h (weights, schedule, arena plan) plus the shared runtime in OUT/tinydeploy/."""
+    if fmt not in ("c", "platformio"):
+        raise TinyDeployError(f"unknown --format {fmt!r}", "use c or platformio")
     g = load_model(model)
     m = compile_graph(g, prefix=name, options=plan_options(planner, inplace, patch, patch_budget),
                       source_name=model.name)
+    if fmt == "platformio":
+        from ..project.platformio import write_library_folder
+
+        write_library_folder(m, out)
+        console.print(f"wrote {out}/{m.prefix}/ (library.json, depends on tinydeploy) and {out}/tinydeploy/: "
+                      f"weights {m.weights_bytes:,} B, arena {m.arena_bytes:,} B", highlight=False)
+        return
     write_library(m, out)
     console.print(f"wrote [bold]{out}/{m.prefix}.c[/], {m.prefix}.h and the runtime in {out}/tinydeploy/: "
                   f"{len(g.ops)} ops, weights {m.weights_bytes:,} B, arena {m.arena_bytes:,} B")
