@@ -1,10 +1,11 @@
 """Patch-based inference on our models (models/: VWW-96 RGB and grayscale, digits CNN int8 /
-float I/O / 16x8) vs LiteRT BUILTIN_REF, sanitized (the arena is heap-allocated with exactly the
+float I/O / 16x8) and the shared MLPerf Tiny ones (ResNet-8: residual stages, DS-CNN KWS) vs
+LiteRT BUILTIN_REF, sanitized (the arena is heap-allocated with exactly the
 planned size, so a plan that overlaps live bytes or overflows shows up), all in one binary."""
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, SHARED_MODELS
 from tinydeploy.compiler import compile_graph
 from tinydeploy.host import build_host
 from tinydeploy.plan.arena import PlanOptions
@@ -24,14 +25,22 @@ CASES = [
     ("digits_cnn_float_io.tflite", "3:2x2"),
     ("digits_16x8.tflite", "2:2x2"),
     ("digits_16x8.tflite", "3:4x4"),
+    ("resnet8_int8.tflite", "auto"),
+    ("resnet8_int8.tflite", "7:2x2"),
+    ("kws_ref_model.tflite", "4:3x1"),
 ]
+CASES = [(n, s) for n, s in CASES if (ROOT / "models" / n).exists() or (SHARED_MODELS / n).exists()]
+
+
+def _path(name):
+    return ROOT / "models" / name if (ROOT / "models" / name).exists() else SHARED_MODELS / name
 
 
 @pytest.fixture(scope="module")
 def compiled():
     models = []
     for i, (name, spec) in enumerate(CASES):
-        m = compile_graph(load_model(ROOT / "models" / name), prefix=f"pm{i}", options=PlanOptions(patch=spec))
+        m = compile_graph(load_model(_path(name)), prefix=f"pm{i}", options=PlanOptions(patch=spec))
         models.append(m)
     return models
 
@@ -53,7 +62,7 @@ def test_vww96_gray_auto_reaches_the_target(compiled):
 def test_patched_models_bit_exact_sanitized(compiled):
     exe = build_host(compiled, sanitize=True)
     for i, ((name, spec), m) in enumerate(zip(CASES, compiled)):
-        path = ROOT / "models" / name
+        path = _path(name)
         xs = random_inputs(m.graph, 8, np.random.default_rng(i))
         if m.graph.tensors[m.graph.inputs[0]].dtype == "float32":
             xs = [np.random.default_rng(i).uniform(0, 1, x.shape).astype(np.float32) for x in xs]

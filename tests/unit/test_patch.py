@@ -1,6 +1,7 @@
 """Patch-based inference (passes/patch.py): receptive fields, the rewrite, --patch auto, and
 bit-exactness vs LiteRT BUILTIN_REF of random small CNNs with patching forced (random strides,
-paddings, dilations, pools, activations, grids, split points), all in one sanitized binary."""
+paddings, dilations, pools, activations, residual ADD/SUB/MUL/MAXIMUM/MINIMUM blocks, grids,
+split points), all in one sanitized binary."""
 import json
 import math
 
@@ -43,25 +44,31 @@ class Net:
     def _zp(self):
         return int(self.rng.integers(-128, 128)) if self.dtype == "int8" else 0
 
-    def _window(self, max_f=5):
+    def _window(self, max_f=5, keep=False, one=False):
         r = self.rng
         for _ in range(50):
             fh, fw = int(r.integers(1, max_f + 1)), int(r.integers(1, max_f + 1))
             sh, sw = int(r.choice([1, 1, 2, 3])), int(r.choice([1, 1, 2, 3]))
             dh, dw = (int(r.choice([1, 2, 3])), int(r.choice([1, 2]))) if r.random() < 0.3 else (1, 1)
             pad = int(r.choice([SAME, VALID]))
+            if keep:  # shape-preserving (residual branches)
+                sh, sw, pad = 1, 1, SAME
+            if one:
+                fh = fw = 1
             oh, ow, _, _ = padding_hw(pad, sh, sw, dh, dw, self.shape[1], self.shape[2], fh, fw)
             if oh >= 1 and ow >= 1 and oh * ow >= 2:
                 return fh, fw, sh, sw, dh, dw, pad, oh, ow
         return None
 
-    def conv(self, depthwise=False):
-        win = self._window()
+    def conv(self, depthwise=False, keep=False, one=False):
+        win = self._window(keep=keep, one=one)
         if win is None:
             return False
         fh, fw, sh, sw, dh, dw, pad, oh, ow = win
         r, cin = self.rng, self.shape[3]
         cout = cin * int(r.choice([1, 1, 2])) if depthwise else int(r.integers(1, 7))
+        if keep:
+            cout = cin
         taps = fh * fw * (1 if depthwise else cin)
         pc = bool(r.integers(0, 2))
         w_scale = r.uniform(0.002, 0.05, cout if pc else 1)
@@ -86,10 +93,12 @@ class Net:
         self.spatial.append(True)
         return True
 
-    def pool(self):
+    def pool(self, keep=False):
         r = self.rng
         fh, fw, sh, sw = int(r.integers(1, 4)), int(r.integers(1, 4)), int(r.integers(1, 4)), int(r.integers(1, 4))
         pad = int(r.choice([0, 1]))
+        if keep:
+            sh, sw, pad = 1, 1, 0
         oh, ow = pool_out_size(pad, self.shape[1], fh, sh), pool_out_size(pad, self.shape[2], fw, sw)
         if oh < 1 or ow < 1 or oh * ow < 2:
             return False
@@ -112,6 +121,42 @@ class Net:
         return True
 
 
+    def residual(self):
+        """x -> 1..2 shape-preserving ops -> y; then ADD/SUB/MUL/MAXIMUM/MINIMUM(x, y)."""
+        r = self.rng
+        x, xs, x_zp = self.cur, self.scale, self.zp
+        for _ in range(int(r.integers(1, 3))):
+            pick = r.random()
+            if pick < 0.6:
+                self.conv(depthwise=pick < 0.25, keep=True)
+            elif pick < 0.8:
+                self.pool(keep=True)
+            else:
+                self.unary()
+        y, ys = self.cur, self.scale
+        if r.random() < 0.4:  # a fork: x also goes through a 1x1 conv (often in place) after the branch
+            y_state = (self.cur, self.shape, self.scale, self.zp)
+            self.cur, self.shape, self.scale, self.zp = x, y_state[1], xs, x_zp
+            self.conv(keep=True, one=True)
+            x, xs = self.cur, self.scale
+            self.cur, self.shape, self.scale, self.zp = y_state
+        kind = str(r.choice(["ADD", "ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"]))
+        if kind == "MUL":
+            out_scale = xs * ys * 127 * float(r.uniform(0.3, 1.5))
+        else:
+            out_scale = (xs + ys) * float(r.uniform(0.5, 1.5))
+        a, b = (x, y) if r.random() < 0.5 else (y, x)
+        out = self._out(self.shape, out_scale, self._zp())
+        act = int(r.choice([0, 1]))
+        opts = {"ADD": options("AddOptions", fusedActivationFunction=act),
+                "SUB": options("SubOptions", fusedActivationFunction=act),
+                "MUL": options("MulOptions", fusedActivationFunction=act)}.get(kind)
+        self.b.op(kind, [a, b], [out], opts)
+        self.kinds.append(kind.lower())
+        self.spatial.append(False)
+        return True
+
+
 def cnn_case(rng, dtype="int8"):
     """(tflite bytes, patch spec, label) of a random CNN whose first ops get patched."""
     while True:
@@ -119,7 +164,8 @@ def cnn_case(rng, dtype="int8"):
         n_stage = int(rng.integers(1, 5))
         while len(net.kinds) < n_stage:
             pick = rng.random()
-            ok = net.conv(depthwise=pick < 0.3) if pick < 0.7 else (net.pool() if pick < 0.85 else net.unary())
+            ok = net.conv(depthwise=pick < 0.3) if pick < 0.6 else (net.pool() if pick < 0.72 else
+                                                                    net.unary() if pick < 0.8 else net.residual())
             if not ok:
                 break
         if True not in net.spatial:
@@ -139,7 +185,8 @@ def cnn_case(rng, dtype="int8"):
             reference_outputs(model, [np.zeros((1,) + tuple(net.b.tensors[net.x].shape), np.int8 if dtype == "int8"
                                                else np.int16)])
             compile_graph(parse_model(model))
-        except (TinyDeployError, UnsupportedModelError):
+            P.stage_of(parse_model(model), split)
+        except (TinyDeployError, UnsupportedModelError):  # PatchError: e.g. a stage without spatial op
             continue
         label = f"{dtype} {list(net.b.tensors[net.x].shape)} {' '.join(net.kinds)} split {split} grid {ph}x{pw}"
         return model, f"{split}:{ph}x{pw}", label
@@ -186,10 +233,10 @@ def test_receptive_field_matches_brute_force():
             continue
         lo = int(rng.integers(0, out))
         hi = int(rng.integers(lo + 1, out + 1))
-        op = P.Op(0, "X", [0], [0])
+        op = P.Op(0, "X", [0], [1])
 
         class G:  # just what _axis_back reads
-            tensors = [P.Tensor(0, "x", (1, size, 1, 1), "int8")]
+            tensors = [P.Tensor(0, "x", (1, size, 1, 1), "int8"), P.Tensor(1, "y", (1, out, 1, 1), "int8")]
         (r0, r1, pad_top), _ = P._axis_back([op], G, [(f, 1, s, 1, d, 1, p, 0)], lo, hi, 0)
         b0, b1 = _brute_rows(lo, hi, f, s, d, p, size)
         # every row a tap touches is in the region, and the region stays in the image (with

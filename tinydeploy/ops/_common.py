@@ -65,7 +65,7 @@ def explicit_padding_reason(op: Op, in_hw, out_hw, taps_hw, stride_hw, dilation_
         return "explicit padding must be (top, left)"
     for name, size, out, taps, s, d, p in zip(("height", "width"), in_hw, out_hw, taps_hw, stride_hw, dilation_hw,
                                              pad):
-        if p < 0 or p > (taps - 1) * d:
+        if p > (taps - 1) * d:  # negative: the patch starts before the first row the op reads
             return f"explicit {name} padding {p} puts the first window outside the input"
         if out < 1 or (out - 1) * s - p >= size:
             return f"explicit {name} padding {p}: the last of {out} windows starts after the input ({size})"
