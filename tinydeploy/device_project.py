@@ -32,7 +32,7 @@ from .errors import TinyDeployError
 MANIFEST = ".tinydeploy-flash.json"
 # Per architecture: board main, counter unit (TD_UNIT_*), what the count means.
 FAMILIES = {
-    "arm": ("qemu_arm_device.c", 1, "instructions (SysTick x40, -icount shift=0)"),
+    "arm": ("qemu_arm_device.c", 1, "instructions (SysTick, -icount shift=0)"),
     "riscv": ("qemu_riscv_device.c", 1, "instructions (rdinstret, exact)"),
     "avr": ("avr_device.c", 0, "cycles (Timer1 clk/1)"),
     "arduino": ("arduino_device.cpp", 2, "microseconds (micros())"),
@@ -109,10 +109,18 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+# SysTick clock of the QEMU Cortex-M machines (measured: 2,000,000 instructions = 50,000 ticks on
+# mps2-an386/an500, 64,000 on mps3-an547).
+SYSTICK_HZ = {"mps3-an547": 32_000_000}
+
+
 def _build_flags(m: CompiledModel, b: BoardProfile, fam: str) -> str:
     unit = FAMILIES[fam][1]
-    return (f"-DTD_BAUD={b.baud} -D{m.prefix.upper()}_NO_STATIC_ARENA -DTD_BOARD_COUNTER_UNIT={unit} "
-            f"-DTD_BOARD_CLOCK_HZ={b.clock_hz}UL")
+    flags = (f"-DTD_BAUD={b.baud} -D{m.prefix.upper()}_NO_STATIC_ARENA -DTD_BOARD_COUNTER_UNIT={unit} "
+             f"-DTD_BOARD_CLOCK_HZ={b.clock_hz}UL")
+    if fam == "arm" and b.emulator:
+        flags += f" -DTD_SYSTICK_HZ={SYSTICK_HZ.get(b.emulator.machine, 25_000_000)}u"
+    return flags
 
 
 def platformio_ini_text(m: CompiledModel, b: BoardProfile, fam: str) -> str:

@@ -6,10 +6,12 @@
  * reset, the UART set-up and SysTick (24-bit, 25 MHz, wrap interrupt) and provides td_board_write() for
  * the UART; this file adds main(), the receive loop, the counter and the stack bounds.
  *
- * Counter: with `-icount shift=0` SysTick ticks once per 40 instructions. Each reading restarts SysTick
- * (a write to SYST_CVR), so the interval between two readings (the invoke) is measured from a phase
- * fixed by the code itself, not by when the host's bytes arrived: the count is the same on every run.
- * Wraps of the 24-bit counter are counted by the platform's SysTick interrupt (td_board_cycles()).
+ * Counter: with `-icount shift=0` one instruction takes 1 ns and SysTick runs at the machine's clock
+ * (TD_SYSTICK_HZ: 25 MHz on mps2, one tick per 40 instructions; 32 MHz on mps3-an547, 31.25). Each
+ * reading restarts SysTick (a write to SYST_CVR) and converts the ticks since the previous reading, so
+ * the interval between two readings (the invoke) is measured from a phase fixed by the code itself, not
+ * by when the host's bytes arrived: the count is the same on every run. Wraps of the 24-bit counter are
+ * counted by the platform's SysTick interrupt (td_board_cycles()).
  */
 #include <stdint.h>
 
@@ -24,7 +26,9 @@
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICER ((volatile uint32_t *)0xE000E180u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
-#define TICK_INSTRUCTIONS 40u /* 25 MHz SysTick, 1 ns per instruction with -icount shift=0 */
+#ifndef TD_SYSTICK_HZ
+#define TD_SYSTICK_HZ 25000000u /* mps2-an386 / an500 */
+#endif
 
 /* From the platform's startup code. */
 uint32_t td_board_cycles(void);
@@ -34,15 +38,16 @@ extern uint8_t _estack; /* top of RAM, the initial stack pointer */
 
 const td_device *td_model_setup(void);
 
-static uint32_t ticks_total, ticks_at_restart;
+static uint32_t instructions, ticks_at_restart;
 
 uint32_t td_board_counter(void) {
-  ticks_total += td_board_cycles() - ticks_at_restart;
-  SYST_CVR = 0; /* restart: reloads on the next tick, 40 instructions from now */
+  const uint32_t ticks = td_board_cycles() - ticks_at_restart;
+  instructions += (uint32_t)((uint64_t)ticks * 1000000000u / TD_SYSTICK_HZ); /* 1 ns per instruction */
+  SYST_CVR = 0; /* restart: reloads on the next tick */
   while (SYST_CVR == 0) {
   }
   ticks_at_restart = td_board_cycles();
-  return ticks_total * TICK_INSTRUCTIONS;
+  return instructions;
 }
 
 const uint8_t *td_board_stack_low(void) { return &end; }

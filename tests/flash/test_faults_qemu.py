@@ -107,6 +107,8 @@ def test_qemu_killed_gives_clear_error(setup):
     client = DeviceClient(emu.url, [10], timeout=0.3, retries=2, reconnects=1, expect_sha256=g.sha256)
     client.connect()
     emu.stop()
+    reconnect = client.connect
+    client.connect = lambda wait=10.0: reconnect(wait=1.0)  # give up sooner than a user's 10 s
     t0 = time.monotonic()
     with pytest.raises(TinyDeployError, match="lost the board|no tinydeploy firmware|cannot open"):
         client.run([x[0].tobytes() for x in xs])
