@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         if count:
             xs, ys = [xs[0][:count]], ys[:count]
         console.print(f"[bold]tinydeploy demo[/]: {MODEL.name} ({MODEL.stat().st_size:,} B) on {BOARD}, "
-                      f"{len(ys)} test images from {DATA.name}", highlight=False)
+                      f"{len(ys)} test images from {DATA.name}", highlight=False, soft_wrap=True)
         res = flash(MODEL, BOARD, project_dir=PROJECT,
                     log=lambda m: console.print(f"[dim]{m}[/]", highlight=False))
         for s in res.steps:
@@ -56,16 +56,16 @@ def main(argv: list[str] | None = None) -> int:
         same = acc["device"] == acc["host"]
         console.print(f"on-device accuracy [bold]{acc['device']:.2%}[/] ({st.correct}/{st.labelled}), host "
                       f"LiteRT accuracy [bold]{acc['host']:.2%}[/] ({st.host_correct}/{st.labelled})"
-                      f" -> {'[green]equal[/]' if same else '[red]DIFFERENT[/]'}", highlight=False)
+                      f" -> {'[green]equal[/]' if same else '[red]DIFFERENT[/]'}", highlight=False, soft_wrap=True)
         console.print(f"bit-exact with LiteRT BUILTIN_REF: {be['agree']}/{be['checked']} samples; "
                       f"{lat['mean']:,.0f} {summ['unit']} per inference; arena {summ['arena_bytes']:,} B + stack "
-                      f"{summ['stack_peak_bytes']:,} B of {summ['board_ram_bytes']:,} B SRAM", highlight=False)
-        console.print(f"demo done in {time.monotonic() - t0:.1f} s", highlight=False)
+                      f"{summ['stack_peak_bytes']:,} B of {summ['board_ram_bytes']:,} B SRAM", highlight=False, soft_wrap=True)
+        console.print(f"demo done in {time.monotonic() - t0:.1f} s", highlight=False, soft_wrap=True)
         return 0 if same and be["agree"] == be["checked"] else 1
     except TinyDeployError as exc:
-        console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:
-            console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+            console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         return 130
