@@ -7,6 +7,7 @@ stops the emulator and exits.
 """
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,10 @@ MODEL = ROOT / "models" / "digits_cnn_int8.tflite"
 DATA = ROOT / "models" / "digits_test.npz"
 BOARD = "qemu-m4"
 PROJECT = ROOT / "build" / "demo" / f"digits_cnn_int8-{BOARD}"
+
+
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     from .session import open_session
 
     argv = sys.argv[1:] if argv is None else argv
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # closing the terminal still stops the emulator
+        signal.signal(sig, _interrupted)
     console = Console()
     count = int(argv[0]) if argv else None
     t0 = time.monotonic()

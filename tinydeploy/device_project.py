@@ -156,6 +156,21 @@ def write_device_tree(tmp: Path, m: CompiledModel, b: BoardProfile, fam: str) ->
                                           "tinydeploy": __version__, "firmware": "protocol"}) + "\n")
 
 
+def _update_in_place(tmp: Path, out: Path) -> None:
+    """Swap each generated item (src/, lib/, platformio.ini, marker) of an existing project for the new one."""
+    (out / MANIFEST).unlink(missing_ok=True)  # the project is incomplete until the new manifest is written
+    for item in sorted(tmp.iterdir()):
+        target = out / item.name
+        if item.is_dir() and target.exists():
+            old = out / f".{item.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            os.replace(item, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(item, target)
+
+
 def default_project_dir(model_path: Path, b: BoardProfile) -> Path:
     """build/device/<model>-<board> next to the current directory."""
     return Path("build") / "device" / f"{model_path.stem}-{b.id}"
@@ -166,7 +181,7 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
                    dry_run: bool = False, compiled: CompiledModel | None = None) -> DeviceProject:
     """Generate the protocol firmware project, or reuse the existing one when its manifest matches."""
     from .project.fit import check_fit
-    from .project.platformio import check_output_dir, new_temp_dir, replace_dir
+    from .project.platformio import check_output_dir, new_temp_dir
     from .tflite.reader import load_model
 
     b = load_board(board)
@@ -192,13 +207,15 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
         write_device_tree(tmp, m, b, fam)
         manifest = {"key": key, "model_path": str(model_path.resolve()), "sha256": g.sha256,
                     "arena_bytes": m.arena_bytes, "unit": FAMILIES[fam][2], "elf_sha256": None}
-        write_json_atomic(tmp / MANIFEST, manifest)
-        if out.exists() and not any(out.iterdir()):
-            out.rmdir()
-        replace_dir(tmp, out)
-    except BaseException:
+        if out.exists() and any(out.iterdir()):
+            _update_in_place(tmp, out)  # keeps the folder (a shell may be in it) and .pio (incremental build)
+        else:
+            if out.exists():
+                out.rmdir()
+            os.replace(tmp, out)
+        write_json_atomic(out / MANIFEST, manifest)  # last: a project without it is regenerated
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return DeviceProject(out, b, m, model_path, manifest)
 
 
@@ -233,7 +250,7 @@ def ensure_firmware(model_path: str | Path, board: str | BoardProfile, out_dir: 
     import fcntl
 
     b = load_board(board)
-    out = Path(out_dir) if out_dir else default_project_dir(Path(model_path), b)
+    out = (Path(out_dir) if out_dir else default_project_dir(Path(model_path), b)).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out.with_name(f".{out.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

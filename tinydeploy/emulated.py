@@ -103,19 +103,32 @@ def _wait_pty(emu: RunningEmulator, timeout: float) -> str:
                           f"its output: {emu.log_tail()!r}")
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the process that started it dies (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def _spawn(b: BoardProfile, cmd: list[str], log_path: Path, cwd: Path | None = None,
-           env: dict | None = None) -> RunningEmulator:
+           env: dict | None = None, detach: bool = False) -> RunningEmulator:
+    """Start the emulator in its own process group; unless `detach`, it ends when we do (even killed)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=cwd, env=env, start_new_session=True)
+                                cwd=cwd, env=env, start_new_session=True,
+                                preexec_fn=None if detach else _die_with_parent)
     return RunningEmulator(b, proc, "", log_path, cmd)
 
 
 def start_emulator(board: str | BoardProfile, elf: str | Path, transport: str = "tcp", port: int | None = None,
                    log_path: Path | None = None, timeout: float = 15.0,
-                   extra_args: list[str] | None = None) -> RunningEmulator:
-    """Run protocol firmware on the board's emulator; `url` is what pyserial opens."""
+                   extra_args: list[str] | None = None, detach: bool = False) -> RunningEmulator:
+    """Run protocol firmware on the board's emulator; `url` is what pyserial opens. Unless `detach`, the
+    emulator ends with this process."""
     from .project.emulator import emulator_command
 
     b = load_board(board)
@@ -124,7 +137,8 @@ def start_emulator(board: str | BoardProfile, elf: str | Path, transport: str = 
         raise TinyDeployError(f"{b.id} is not an emulated board", "use a qemu-* or simavr-* board")
     if b.emulator.kind == "simavr":  # libsimavr with USART0 on a pty (the boards' harness)
         from .project.arduino_build import pty_harness
-        emu = _spawn(b, [str(pty_harness()), str(elf), b.emulator.machine, str(b.clock_hz)], log_path)
+        emu = _spawn(b, [str(pty_harness()), str(elf), b.emulator.machine, str(b.clock_hz)], log_path,
+                     detach=detach)
         emu.url = _wait_pty(emu, timeout)
         return emu
     if transport == "tcp":
@@ -134,7 +148,8 @@ def start_emulator(board: str | BoardProfile, elf: str | Path, transport: str = 
         serial_arg = "pty"
     else:
         raise TinyDeployError(f"unknown transport {transport!r}", "use tcp or pty")
-    emu = _spawn(b, emulator_command(b, elf, ["-serial", serial_arg] + list(extra_args or [])), log_path)
+    emu = _spawn(b, emulator_command(b, elf, ["-serial", serial_arg] + list(extra_args or [])), log_path,
+                 detach=detach)
     if transport == "tcp":
         emu.url = f"socket://127.0.0.1:{port}"
         _wait_port(port, emu, timeout)
@@ -150,7 +165,7 @@ def start_pio_upload(project_dir: Path, board: str | BoardProfile, timeout: floa
 
     b = load_board(board)
     cmd = pio_executable() + ["run", "-e", b.id, "-t", "upload"]
-    emu = _spawn(b, cmd, project_dir / ".pio" / "upload.log", cwd=project_dir, env=pio_env())
+    emu = _spawn(b, cmd, project_dir / ".pio" / "upload.log", cwd=project_dir, env=pio_env(), detach=True)
     emu.url = _wait_pty(emu, timeout)
     return emu
 

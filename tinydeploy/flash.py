@@ -40,7 +40,7 @@ def resolve_model(model: str | Path | None, project_dir: Path | None) -> tuple[P
     """MODEL, or inside a protocol firmware project: the model (and board) of its manifest."""
     if model is not None:
         return Path(model), project_dir, None
-    here = project_dir or Path(".")
+    here = (project_dir or Path(".")).resolve()
     try:
         data = json.loads((here / MANIFEST).read_text())
         return Path(data["model_path"]), here, data["key"]["board"]
@@ -190,7 +190,7 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
         emu = start_pio_upload(pdir, b)
     else:
         emu = start_emulator(b, proj.elf.resolve(), transport="tcp" if tcp else "pty", port=tcp,
-                             log_path=pdir / ".pio" / "emulator.log")
+                             log_path=pdir / ".pio" / "emulator.log", detach=True)
     # it keeps running after we return (its own session); `flash --stop` or the next flash ends it
     res.url, res.pid = emu.url, emu.pid
     write_json_atomic(pdir / STATE, {"pid": emu.pid, "url": emu.url, "board": b.id, "elf": str(proj.elf)})

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,39 @@ def test_monitor_live_view_in_tmux(tmp_path):
         assert want in screen, (want, screen)
     assert re.search(r"arena [\d,]+ B \+ stack [\d,]+ B", screen) and re.search(r"device \d+\.\d+%", screen)
     assert any(ch in screen for ch in "▁▂▃▄▅▆▇█")  # the sparkline
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+@pytest.mark.slow
+def test_killed_monitor_takes_its_emulator_along():
+    """monitor is SIGKILLed (no cleanup runs): the QEMU it started still ends (PR_SET_PDEATHSIG)."""
+    import signal
+
+    model = shared("hello_world_int8")
+    p = subprocess.Popen(TD + ["monitor", "--board", "qemu-m4", "--model", str(model), "--json", "--project-dir",
+                               str(firmware_dir(model, "qemu-m4"))], stdout=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(p.stdout.readline())["sample"] == 0  # streaming: the emulator runs
+        qemu = [k for k in _children(p.pid) if "qemu" in Path(f"/proc/{k}/cmdline").read_text()]
+        assert len(qemu) == 1
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=10)
+        p.stdout.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{qemu[0]}").exists() and \
+            "qemu" in Path(f"/proc/{qemu[0]}/cmdline").read_text(errors="replace"):
+        time.sleep(0.1)
+    assert not Path(f"/proc/{qemu[0]}/cmdline").exists() or \
+        "qemu" not in Path(f"/proc/{qemu[0]}/cmdline").read_text(errors="replace")
