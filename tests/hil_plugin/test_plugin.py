@@ -18,20 +18,6 @@ HELLO = SHARED_MODELS / "hello_world_int8.tflite"
 RESNET = SHARED_MODELS / "resnet8_int8.tflite"
 COMMITTED = json.loads((ROOT / "tests" / "hil" / "baselines.json").read_text())
 
-BIT_EXACT_TEST = f'''
-from tinydeploy.hil import assert_bit_exact
-
-def test_hello_bit_exact(deployed):
-    d = deployed({str(HELLO)!r})
-    x = d.random_inputs(16, seed=1)
-    assert_bit_exact(d.run(x), d.reference(x))
-'''
-
-BASELINE_TEST = f'''
-def test_hello_baseline(deployed, baseline):
-    baseline.check(deployed({str(HELLO)!r}), key="hello")
-'''
-
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     # labgrid's own pytest plugin (installed with labgrid) costs seconds of start-up and is not used here
@@ -61,82 +47,80 @@ def test_unknown_board_is_a_usage_error(pytester):
     assert "qemu-m5" in r.stderr.str() and "qemu-m4" in r.stderr.str()  # the closest names
 
 
-def _corrupt_first_weight(c_file: Path) -> tuple[int, int]:
-    """Change the first value of the first int8 weight array of a generated model.c."""
+CORRUPT_TEST = f'''
+import re
+from pathlib import Path
+
+from tinydeploy.device_project import device_project
+from tinydeploy.hil import assert_bit_exact
+
+MODEL = Path({str(HELLO)!r})
+
+
+def corrupt_first_weight(c_file):
+    """Change the first value of the first int8 weight array of the generated model.c."""
     text = c_file.read_text()
-    m = re.search(r"static const [^;={]*\bint8_t \w+\[\d+\][^{]*=\s*\{\s*(-?\d+)", text)
+    m = re.search(r"static const [^;={{]*\\bint8_t \\w+\\[\\d+\\][^{{]*=\\s*\\{{\\s*(-?\\d+)", text)
     old = int(m[1])
-    new = old + 64 if old < 0 else old - 64
-    c_file.write_text(text[:m.start(1)] + str(new) + text[m.end(1):])
-    return old, new
+    c_file.write_text(text[:m.start(1)] + str(old + 64 if old < 0 else old - 64) + text[m.end(1):])
+
+
+def test_hello_bit_exact(board, deployed):
+    # the firmware project the plugin will build, generated first so its weights can be damaged
+    proj = device_project(MODEL, board.profile, board.project_dir(MODEL))
+    corrupt_first_weight(next(proj.path.glob("lib/*/src/hello_world_int8.c")))
+    d = deployed(MODEL)
+    x = d.random_inputs(16, seed=1)
+    assert_bit_exact(d.run(x), d.reference(x))
+'''
 
 
 def test_bit_exact_gate_fails_on_corrupted_weights(pytester, tmp_path):
     """The generated weight file in the firmware project is damaged (as a bad flash or a codegen bug would):
     the board's outputs drift from LiteRT and the gate says where, readably."""
-    from tinydeploy.device_project import device_project
-    from tinydeploy.hil.fixtures import LocalTarget
-
-    build = tmp_path / "build"
-    proj = device_project(HELLO, "qemu-m4", LocalTarget("qemu-m4", build_dir=build).project_dir(HELLO))
-    old, new = _corrupt_first_weight(next(proj.path.glob("lib/*/src/hello_world_int8.c")))
-    pytester.makepyfile(test_gate=BIT_EXACT_TEST)
-    r = run(pytester, "--board", "qemu-m4", "--tinydeploy-build-dir", str(build))
+    pytester.makepyfile(test_gate=CORRUPT_TEST)
+    r = run(pytester, "--board", "qemu-m4", "--tinydeploy-build-dir", str(tmp_path / "build"))
     r.assert_outcomes(failed=1)
     out = r.stdout.str()
     assert "AssertionError: not bit-exact with the reference:" in out
     assert re.search(r"output 0: \d+ of 16 values differ, in \d+ of 16 samples", out), out
     assert re.search(r"first difference: sample \d+, index \[[\d, ]+\]: device -?\d+ != reference -?\d+", out), out
-    # the same test on the intact firmware passes: the gate failed because of the weights, nothing else
-    r = run(pytester, "--board", "qemu-m4")
-    r.assert_outcomes(passed=1)
 
 
-def _baseline_file(pytester, **change) -> Path:
-    entry = dict(COMMITTED["qemu-m4"]["hello_world_int8"], **change)
-    p = pytester.path / "baselines.json"
-    p.write_text(json.dumps({"qemu-m4": {"hello": entry}}, indent=2))
-    return p
+GATES_TEST = f'''
+import pytest
+
+@pytest.mark.parametrize("key", ["hello_ok", "hello_slow", "hello_big", "hello_new"])
+def test_hello_baseline(deployed, baseline, key):
+    baseline.check(deployed({str(HELLO)!r}), key=key)
+'''
 
 
-def test_latency_gate_fails_on_a_tightened_baseline(pytester):
-    real = COMMITTED["qemu-m4"]["hello_world_int8"]["latency"]
-    _baseline_file(pytester, latency=int(real * 0.9))
-    pytester.makepyfile(test_gate=BASELINE_TEST)
-    r = run(pytester, "--board", "qemu-m4")
-    r.assert_outcomes(failed=1)
-    out = r.stdout.str()
-    assert f"hello on qemu-m4: slower: latency {real:,} instructions > baseline {int(real * 0.9):,} +2%" in out
-    assert "latency mean (instructions)" in out and "--update-baseline" in out
-    assert re.search(r"regressed +qemu-m4 +hello", out)  # the summary table
-
-
-def test_ram_gate_fails_on_a_tightened_baseline(pytester):
-    ram = COMMITTED["qemu-m4"]["hello_world_int8"]["ram_bytes"]
-    _baseline_file(pytester, ram_bytes=ram - 8)
-    pytester.makepyfile(test_gate=BASELINE_TEST)
-    r = run(pytester, "--board", "qemu-m4")
-    r.assert_outcomes(failed=1)
-    assert f"bigger: RAM {ram:,} B > baseline {ram - 8:,} B" in r.stdout.str()
-    # a tolerance in bytes lets it through
-    run(pytester, "--board", "qemu-m4", "--ram-tolerance", "8").assert_outcomes(passed=1)
-
-
-def test_update_baseline_rewrites_the_file(pytester):
+def test_baseline_gates_and_update(pytester):
+    """Against a tightened baseline the latency and RAM gates fail with an old -> new diff; a model without
+    an entry fails and says how to record one; --update-baseline rewrites them all; then they pass."""
     real = COMMITTED["qemu-m4"]["hello_world_int8"]
-    p = _baseline_file(pytester, latency=1, ram_bytes=1)
-    pytester.makepyfile(test_gate=BASELINE_TEST)
-    r = run(pytester, "--board", "qemu-m4", "--update-baseline")
-    r.assert_outcomes(passed=1)
-    assert re.search(r"updated +qemu-m4 +hello", r.stdout.str())
-    got = json.loads(p.read_text())["qemu-m4"]["hello"]
-    assert got["latency"] == real["latency"] and got["ram_bytes"] == real["ram_bytes"]
-    run(pytester, "--board", "qemu-m4").assert_outcomes(passed=1)
-    # no entry at all: fails and says how to record one
-    p.write_text("{}")
+    lat, ram = real["latency"], real["ram_bytes"]
+    p = pytester.path / "baselines.json"
+    p.write_text(json.dumps({"qemu-m4": {"hello_ok": real, "hello_slow": dict(real, latency=int(lat * 0.9)),
+                                         "hello_big": dict(real, ram_bytes=ram - 8)}}, indent=2))
+    pytester.makepyfile(test_gate=GATES_TEST)
     r = run(pytester, "--board", "qemu-m4")
-    r.assert_outcomes(failed=1)
-    assert "hello on qemu-m4: no baseline recorded" in r.stdout.str() and "Record one" in r.stdout.str()
+    r.assert_outcomes(passed=1, failed=3)
+    out = r.stdout.str()
+    assert f"hello_slow on qemu-m4: slower: latency {lat:,} instructions > baseline {int(lat * 0.9):,} +2%" in out
+    assert "latency mean (instructions)" in out and "If this change is intended, refresh it" in out
+    assert f"hello_big on qemu-m4: bigger: RAM {ram:,} B > baseline {ram - 8:,} B" in out
+    assert "hello_new on qemu-m4: no baseline recorded" in out and "Record one: pytest --board qemu-m4 " \
+        "--update-baseline" in out
+    assert re.search(r"regressed +qemu-m4 +hello_slow", out) and re.search(r"ok +qemu-m4 +hello_ok", out)
+
+    r = run(pytester, "--board", "qemu-m4", "--update-baseline", "-n", "2")  # parallel writers, one file
+    r.assert_outcomes(passed=4)
+    got = json.loads(p.read_text())["qemu-m4"]
+    assert {k: (v["latency"], v["ram_bytes"]) for k, v in got.items()} == \
+        {k: (lat, ram) for k in ("hello_ok", "hello_slow", "hello_big", "hello_new")}
+    run(pytester, "--board", "qemu-m4", "--ram-tolerance", "0").assert_outcomes(passed=4)
 
 
 def test_skip_reasons(pytester):

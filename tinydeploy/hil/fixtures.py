@@ -340,8 +340,7 @@ class LocalTarget(Target):
         return None
 
     def project_dir(self, model: Path) -> Path:
-        return self.build_dir / f"{model.stem}-{hashlib.sha256(str(model.resolve()).encode()).hexdigest()[:8]}" \
-            / self.profile.id
+        return project_dir_for(self.build_dir, model, self.profile.id)
 
     def _open(self, model: Path, options: Any):
         from ..session import BoardSession, open_session
@@ -375,6 +374,11 @@ class LocalTarget(Target):
             emu.stop()
             raise
         return BoardSession(client, hello, m, model, emu.url, b, emu, proj)
+
+
+def project_dir_for(build_dir: Path, model: Path, board_id: str) -> Path:
+    """<build dir>/<model stem>-<hash of its path>/<board>: one firmware project per model file and board."""
+    return Path(build_dir) / f"{model.stem}-{hashlib.sha256(str(model.resolve()).encode()).hexdigest()[:8]}" / board_id
 
 
 def parse_boards(spec: str | None) -> list[str]:

@@ -45,7 +45,7 @@ from labgrid.protocol import BootstrapProtocol
 from labgrid.resource.common import NetworkResource
 
 from ..errors import TinyDeployError
-from .fixtures import Target, Unavailable
+from .fixtures import Target, Unavailable, project_dir_for
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"
 
@@ -447,7 +447,7 @@ class LabgridTarget(Target):
 
         b = self.profile
         m = compile_graph(load_model(model), options=options or PlanOptions(), source_name=model.name)
-        pdir = self.build_dir / "labgrid" / f"{model.stem}-{b.id}"
+        pdir = project_dir_for(self.build_dir, model, b.id)  # shared with local runs of the same board
         if b.emulated:
             proj = ensure_firmware(model, b, pdir, options=options, compiled=m)
             firmware = proj.elf
