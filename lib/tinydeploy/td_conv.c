@@ -19,8 +19,8 @@ static void td_conv_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t
   *end = e < s ? s : e;
 }
 
-void td_conv_s8(const td_conv_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                int8_t *output) {
+void td_conv_s8(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
+                const TD_WEIGHTS_MEM int32_t *bias, int8_t *output) {
   const int32_t groups = p->input_c / p->filter_c;
   const int32_t row = p->input_w * p->input_c;
   int32_t b, oy, ox, g, k, fy, fx, c;
@@ -39,13 +39,13 @@ void td_conv_s8(const td_conv_params *p, const int8_t *input, const int8_t *filt
           for (k = 0; k < p->filters_per_group; ++k) {
             const int32_t oc = g * p->filters_per_group + k;
             const int32_t ch = p->per_channel ? oc : 0;
-            const int8_t *w_oc = filter + oc * p->filter_h * p->filter_w * p->filter_c;
+            const TD_WEIGHTS_MEM int8_t *w_oc = filter + oc * p->filter_h * p->filter_w * p->filter_c;
             int32_t acc = 0;
             for (fy = fy0; fy < fy1; ++fy) {
               const int8_t *in_y = in_g + (y0 + p->dilation_h * fy) * row;
               for (fx = fx0; fx < fx1; ++fx) {
                 const int8_t *in = in_y + (x0 + p->dilation_w * fx) * p->input_c;
-                const int8_t *w = w_oc + (fy * p->filter_w + fx) * p->filter_c;
+                const TD_WEIGHTS_MEM int8_t *w = w_oc + (fy * p->filter_w + fx) * p->filter_c;
                 for (c = 0; c < p->filter_c; ++c) {
                   acc += (int32_t)w[c] * ((int32_t)in[c] + p->input_offset);
                 }
@@ -62,8 +62,8 @@ void td_conv_s8(const td_conv_params *p, const int8_t *input, const int8_t *filt
   }
 }
 
-void td_conv_s16(const td_conv_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
-                 int16_t *output) {
+void td_conv_s16(const td_conv_params *p, const int16_t *input, const TD_WEIGHTS_MEM int8_t *filter,
+                 const TD_WEIGHTS_MEM int64_t *bias, int16_t *output) {
   const int32_t groups = p->input_c / p->filter_c;
   const int32_t row = p->input_w * p->input_c;
   int32_t b, oy, ox, g, k, fy, fx, c;
@@ -82,20 +82,20 @@ void td_conv_s16(const td_conv_params *p, const int16_t *input, const int8_t *fi
           for (k = 0; k < p->filters_per_group; ++k) {
             const int32_t oc = g * p->filters_per_group + k;
             const int32_t ch = p->per_channel ? oc : 0;
-            const int8_t *w_oc = filter + oc * p->filter_h * p->filter_w * p->filter_c;
+            const TD_WEIGHTS_MEM int8_t *w_oc = filter + oc * p->filter_h * p->filter_w * p->filter_c;
             int64_t acc = 0;
             int32_t out;
             for (fy = fy0; fy < fy1; ++fy) {
               const int16_t *in_y = in_g + (y0 + p->dilation_h * fy) * row;
               for (fx = fx0; fx < fx1; ++fx) {
                 const int16_t *in = in_y + (x0 + p->dilation_w * fx) * p->input_c;
-                const int8_t *w = w_oc + (fy * p->filter_w + fx) * p->filter_c;
+                const TD_WEIGHTS_MEM int8_t *w = w_oc + (fy * p->filter_w + fx) * p->filter_c;
                 for (c = 0; c < p->filter_c; ++c) {
                   acc += (int32_t)w[c] * ((int32_t)in[c] + p->input_offset);
                 }
               }
             }
-            if (bias) acc += bias[oc];
+            if (bias) acc += td_weights_s64(bias, oc);
             out = td_mul_by_quantized_mult_64_dr(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
             output[((b * p->output_h + oy) * p->output_w + ox) * p->output_c + oc] =
                 (int16_t)td_clamp(out, p->act_min, p->act_max);
@@ -106,8 +106,8 @@ void td_conv_s16(const td_conv_params *p, const int16_t *input, const int8_t *fi
   }
 }
 
-void td_conv_s16_b32(const td_conv_params *p, const int16_t *input, const int8_t *filter,
-                     const int32_t *bias, int16_t *output) {
+void td_conv_s16_b32(const td_conv_params *p, const int16_t *input, const TD_WEIGHTS_MEM int8_t *filter,
+                     const TD_WEIGHTS_MEM int32_t *bias, int16_t *output) {
   const int32_t groups = p->input_c / p->filter_c;
   const int32_t row = p->input_w * p->input_c;
   int32_t b, oy, ox, g, k, fy, fx, c;
@@ -126,14 +126,14 @@ void td_conv_s16_b32(const td_conv_params *p, const int16_t *input, const int8_t
           for (k = 0; k < p->filters_per_group; ++k) {
             const int32_t oc = g * p->filters_per_group + k;
             const int32_t ch = p->per_channel ? oc : 0;
-            const int8_t *w_oc = filter + oc * p->filter_h * p->filter_w * p->filter_c;
+            const TD_WEIGHTS_MEM int8_t *w_oc = filter + oc * p->filter_h * p->filter_w * p->filter_c;
             uint32_t acc = 0; /* 32-bit accumulator with wrap-around, as LiteRT's int32 path */
             int32_t out;
             for (fy = fy0; fy < fy1; ++fy) {
               const int16_t *in_y = in_g + (y0 + p->dilation_h * fy) * row;
               for (fx = fx0; fx < fx1; ++fx) {
                 const int16_t *in = in_y + (x0 + p->dilation_w * fx) * p->input_c;
-                const int8_t *w = w_oc + (fy * p->filter_w + fx) * p->filter_c;
+                const TD_WEIGHTS_MEM int8_t *w = w_oc + (fy * p->filter_w + fx) * p->filter_c;
                 for (c = 0; c < p->filter_c; ++c) {
                   acc += (uint32_t)((int32_t)w[c] * ((int32_t)in[c] + p->input_offset));
                 }

@@ -16,8 +16,9 @@ static void td_dw_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t s
   *end = e < s ? s : e;
 }
 
-void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input, const int8_t *filter,
-                          const int32_t *bias, int8_t *output) {
+void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input,
+                          const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,
+                          int8_t *output) {
   const int32_t row = p->input_w * p->input_c;
   const int32_t frow = p->filter_w * p->output_c;
   int32_t b, oy, ox, ic, m, fy, fx;
@@ -39,7 +40,7 @@ void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input, const
             int32_t acc = 0;
             for (fy = fy0; fy < fy1; ++fy) {
               const int8_t *in_y = in_b + (y0 + p->dilation_h * fy) * row + ic;
-              const int8_t *w_y = filter + fy * frow + oc;
+              const TD_WEIGHTS_MEM int8_t *w_y = filter + fy * frow + oc;
               for (fx = fx0; fx < fx1; ++fx) {
                 acc += (int32_t)w_y[fx * p->output_c] *
                        ((int32_t)in_y[(x0 + p->dilation_w * fx) * p->input_c] + p->input_offset);
@@ -55,8 +56,9 @@ void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input, const
   }
 }
 
-void td_depthwise_conv_s16(const td_dw_conv_params *p, const int16_t *input, const int8_t *filter,
-                           const int64_t *bias, int16_t *output) {
+void td_depthwise_conv_s16(const td_dw_conv_params *p, const int16_t *input,
+                           const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int64_t *bias,
+                           int16_t *output) {
   const int32_t row = p->input_w * p->input_c;
   const int32_t frow = p->filter_w * p->output_c;
   int32_t b, oy, ox, ic, m, fy, fx;
@@ -79,13 +81,13 @@ void td_depthwise_conv_s16(const td_dw_conv_params *p, const int16_t *input, con
             int32_t v;
             for (fy = fy0; fy < fy1; ++fy) {
               const int16_t *in_y = in_b + (y0 + p->dilation_h * fy) * row + ic;
-              const int8_t *w_y = filter + fy * frow + oc;
+              const TD_WEIGHTS_MEM int8_t *w_y = filter + fy * frow + oc;
               for (fx = fx0; fx < fx1; ++fx) {
                 acc += (int32_t)w_y[fx * p->output_c] *
                        ((int32_t)in_y[(x0 + p->dilation_w * fx) * p->input_c] + p->input_offset);
               }
             }
-            if (bias) acc += bias[oc];
+            if (bias) acc += td_weights_s64(bias, oc);
             v = td_mul_by_quantized_mult_64_dr(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
             *out++ = (int16_t)td_clamp(v, p->act_min, p->act_max);
           }

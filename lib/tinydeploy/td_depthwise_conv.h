@@ -27,8 +27,8 @@ typedef struct {
   int32_t output_offset;     /* output zero point (0 for int16) */
   int32_t act_min, act_max;  /* fused activation clamp */
   int32_t per_channel;       /* 1: multiplier/shift per output channel, 0: one */
-  const int32_t *multiplier; /* Q31 requantization multiplier(s) */
-  const int32_t *shift;      /* power-of-two exponent(s), >0 = left */
+  const TD_WEIGHTS_MEM int32_t *multiplier; /* Q31 requantization multiplier(s) */
+  const TD_WEIGHTS_MEM int32_t *shift;      /* power-of-two exponent(s), >0 = left */
 } td_dw_conv_params;
 
 /**
@@ -39,14 +39,16 @@ typedef struct {
  * @param[in]  bias    int32 [output_c], or NULL
  * @param[out] output  int8 NHWC output
  */
-void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input, const int8_t *filter,
-                          const int32_t *bias, int8_t *output);
+void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input,
+                          const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,
+                          int8_t *output);
 
 /**
  * @brief 16x8 depthwise convolution: int16 input/output, int8 weights, int64 bias (may be NULL).
  */
-void td_depthwise_conv_s16(const td_dw_conv_params *p, const int16_t *input, const int8_t *filter,
-                           const int64_t *bias, int16_t *output);
+void td_depthwise_conv_s16(const td_dw_conv_params *p, const int16_t *input,
+                           const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int64_t *bias,
+                           int16_t *output);
 
 #ifdef __cplusplus
 }

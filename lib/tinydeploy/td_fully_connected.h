@@ -19,8 +19,8 @@ typedef struct {
   int32_t act_min;       /* fused activation clamp */
   int32_t act_max;
   int32_t per_channel;   /* 1: multiplier/shift per output feature, 0: one for all */
-  const int32_t *multiplier; /* Q31 requantization multiplier(s) */
-  const int32_t *shift;      /* power-of-two exponent(s) */
+  const TD_WEIGHTS_MEM int32_t *multiplier; /* Q31 requantization multiplier(s) */
+  const TD_WEIGHTS_MEM int32_t *shift;      /* power-of-two exponent(s) */
 } td_fc_params;
 
 /**
@@ -31,14 +31,14 @@ typedef struct {
  * @param[in]  bias    [output_depth] int32, or NULL
  * @param[out] output  [batches, output_depth] int8
  */
-void td_fully_connected_s8(const td_fc_params *p, const int8_t *input, const int8_t *weights,
-                           const int32_t *bias, int8_t *output);
+void td_fully_connected_s8(const td_fc_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
+                           const TD_WEIGHTS_MEM int32_t *bias, int8_t *output);
 
 /**
  * @brief 16x8 fully connected: int16 input/output, int8 weights, int64 bias (may be NULL).
  */
-void td_fully_connected_s16(const td_fc_params *p, const int16_t *input, const int8_t *weights,
-                            const int64_t *bias, int16_t *output);
+void td_fully_connected_s16(const td_fc_params *p, const int16_t *input, const TD_WEIGHTS_MEM int8_t *weights,
+                            const TD_WEIGHTS_MEM int64_t *bias, int16_t *output);
 
 #ifdef __cplusplus
 }

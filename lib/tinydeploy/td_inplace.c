@@ -33,13 +33,15 @@ static td_dw_conv_params one_channel(const td_dw_conv_params *p, int32_t c) {
     for (i = 0; i < out_plane; ++i) buf[i * channels + c] = t_out[i];                     \
   }
 
-void td_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf, const int8_t *filter,
-                                  const int32_t *bias, int8_t *temp) {
+void td_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf,
+                                  const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,
+                                  int8_t *temp) {
   TD_DW_INPLACE_BODY(int8_t, td_depthwise_conv_s8)
 }
 
-void td_depthwise_conv_s16_inplace(const td_dw_conv_params *p, int16_t *buf, const int8_t *filter,
-                                   const int64_t *bias, int16_t *temp) {
+void td_depthwise_conv_s16_inplace(const td_dw_conv_params *p, int16_t *buf,
+                                   const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int64_t *bias,
+                                   int16_t *temp) {
   TD_DW_INPLACE_BODY(int16_t, td_depthwise_conv_s16)
 }
 
@@ -63,12 +65,12 @@ static td_conv_params one_pixel(const td_conv_params *p) {
     memcpy(buf + px * cout, temp, (size_t)cout * sizeof(T));                             \
   }
 
-void td_conv_1x1_s8_inplace(const td_conv_params *p, int8_t *buf, const int8_t *filter, const int32_t *bias,
-                            int8_t *temp) {
+void td_conv_1x1_s8_inplace(const td_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
+                            const TD_WEIGHTS_MEM int32_t *bias, int8_t *temp) {
   TD_1X1_INPLACE_BODY(int8_t, td_conv_s8)
 }
 
-void td_conv_1x1_s16_inplace(const td_conv_params *p, int16_t *buf, const int8_t *filter, const int64_t *bias,
-                             int16_t *temp) {
+void td_conv_1x1_s16_inplace(const td_conv_params *p, int16_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
+                             const TD_WEIGHTS_MEM int64_t *bias, int16_t *temp) {
   TD_1X1_INPLACE_BODY(int16_t, td_conv_s16)
 }

@@ -20,10 +20,12 @@ extern "C" {
  * @param[in,out] buf   input [H, W, C] on entry, output [OH, OW, C] on return
  * @param[in]     temp  scratch of td_depthwise_conv_s8_inplace_temp_size(p) bytes
  */
-void td_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf, const int8_t *filter,
-                                  const int32_t *bias, int8_t *temp);
-void td_depthwise_conv_s16_inplace(const td_dw_conv_params *p, int16_t *buf, const int8_t *filter,
-                                   const int64_t *bias, int16_t *temp);
+void td_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf,
+                                  const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,
+                                  int8_t *temp);
+void td_depthwise_conv_s16_inplace(const td_dw_conv_params *p, int16_t *buf,
+                                   const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int64_t *bias,
+                                   int16_t *temp);
 int32_t td_depthwise_conv_inplace_temp_size(const td_dw_conv_params *p, int32_t element_bytes);
 
 /**
@@ -32,10 +34,10 @@ int32_t td_depthwise_conv_inplace_temp_size(const td_dw_conv_params *p, int32_t 
  * @param[in,out] buf   input [P, Cin] on entry, output [P, Cout] on return (buffer of max bytes)
  * @param[in]     temp  scratch of output_c elements
  */
-void td_conv_1x1_s8_inplace(const td_conv_params *p, int8_t *buf, const int8_t *filter, const int32_t *bias,
-                            int8_t *temp);
-void td_conv_1x1_s16_inplace(const td_conv_params *p, int16_t *buf, const int8_t *filter, const int64_t *bias,
-                             int16_t *temp);
+void td_conv_1x1_s8_inplace(const td_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
+                            const TD_WEIGHTS_MEM int32_t *bias, int8_t *temp);
+void td_conv_1x1_s16_inplace(const td_conv_params *p, int16_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
+                             const TD_WEIGHTS_MEM int64_t *bias, int16_t *temp);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
  * sigmoid(i / 24) in unsigned Q0.16 for i = 0..255 (TFLite's sigmoid_table_uint16); tanh uses
  * it too through tanh(x) = 2 * sigmoid(2x) - 1.
  */
-static const uint16_t td_sigmoid_table_u16[256] = {
+static const TD_WEIGHTS_MEM uint16_t td_sigmoid_table_u16[256] = {
   32768U, 33451U, 34133U, 34813U, 35493U, 36169U, 36843U, 37513U, 38180U, 38841U, 39498U, 40149U,
   40794U, 41432U, 42064U, 42688U, 43304U, 43912U, 44511U, 45102U, 45683U, 46255U, 46817U, 47369U,
   47911U, 48443U, 48964U, 49475U, 49975U, 50464U, 50942U, 51409U, 51865U, 52311U, 52745U, 53169U,

@@ -11,7 +11,7 @@ extern "C" {
 /** Parameters of an int8 table activation (the table is computed at conversion time). */
 typedef struct {
   int32_t size;      /* number of elements */
-  const int8_t *lut; /* 256 outputs, indexed by the input byte as uint8_t (0..127, -128..-1) */
+  const TD_WEIGHTS_MEM int8_t *lut; /* 256 outputs, indexed by the input byte as uint8_t (0..127, -128..-1) */
 } td_lut_s8_params;
 
 /**

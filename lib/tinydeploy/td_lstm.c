@@ -154,12 +154,12 @@ static void inv_sqrt_multiplier(int32_t input, int32_t *multiplier, int32_t *shi
 /* ---- LSTM building blocks ---------------------------------------------------------------- */
 
 /* gate[b][r] = sat16(gate[b][r] + requant(bias[r] + sum_c in[b][c] * w[r][c])) */
-static void matmul_acc16(const int8_t *in, const int8_t *w, const int32_t *bias, int32_t multiplier,
-                         int32_t shift, int32_t nb, int32_t cols, int32_t rows, int16_t *gate) {
+static void matmul_acc16(const int8_t *in, const TD_WEIGHTS_MEM int8_t *w, const TD_WEIGHTS_MEM int32_t *bias,
+                         int32_t multiplier, int32_t shift, int32_t nb, int32_t cols, int32_t rows, int16_t *gate) {
   int32_t b, r, c;
   for (b = 0; b < nb; ++b) {
     const int8_t *x = in + b * cols;
-    const int8_t *wr = w;
+    const TD_WEIGHTS_MEM int8_t *wr = w;
     for (r = 0; r < rows; ++r) {
       int32_t acc = bias[r];
       for (c = 0; c < cols; ++c) acc += (int32_t)x[c] * (int32_t)wr[c];
@@ -264,7 +264,7 @@ static void lstm_step(const td_lstm_params *p, const int8_t *in, int8_t *out_sta
     }
     for (b = 0; b < nb; ++b) {
       for (r = 0; r < p->n_output; ++r) {
-        const int8_t *w = p->projection_weights + r * p->n_cell;
+        const TD_WEIGHTS_MEM int8_t *w = p->projection_weights + r * p->n_cell;
         int32_t acc = p->projection_bias[r];
         for (c = 0; c < p->n_cell; ++c) acc += (int32_t)hidden[b * p->n_cell + c] * (int32_t)w[c];
         acc = lstm_requant(acc, p->projection_multiplier, p->projection_shift) + p->output_state_zp;

@@ -12,19 +12,19 @@ extern "C" {
 
 /** One gate's constants. All biases are effective biases computed at conversion time. */
 typedef struct {
-  const int8_t *input_weights;     /* [n_cell, n_input] */
-  const int32_t *input_bias;       /* [n_cell]: -input_zp * row sums (+ gate bias without layer norm) */
+  const TD_WEIGHTS_MEM int8_t *input_weights; /* [n_cell, n_input] */
+  const TD_WEIGHTS_MEM int32_t *input_bias; /* [n_cell]: -input_zp * row sums (+ gate bias without layer norm) */
   int32_t input_multiplier;        /* input * weights -> gate (Q3.12 or the intermediate's scale) */
   int32_t input_shift;
-  const int8_t *recurrent_weights; /* [n_cell, n_output] */
-  const int32_t *recurrent_bias;   /* [n_cell]: -output_state_zp * row sums */
+  const TD_WEIGHTS_MEM int8_t *recurrent_weights; /* [n_cell, n_output] */
+  const TD_WEIGHTS_MEM int32_t *recurrent_bias; /* [n_cell]: -output_state_zp * row sums */
   int32_t recurrent_multiplier;
   int32_t recurrent_shift;
-  const int16_t *cell_weights;     /* peephole [n_cell], or NULL */
+  const TD_WEIGHTS_MEM int16_t *cell_weights; /* peephole [n_cell], or NULL */
   int32_t cell_multiplier;
   int32_t cell_shift;
-  const int16_t *layer_norm_weights; /* [n_cell], or NULL */
-  const int32_t *layer_norm_bias;    /* the gate bias [n_cell] (used only with layer norm) */
+  const TD_WEIGHTS_MEM int16_t *layer_norm_weights; /* [n_cell], or NULL */
+  const TD_WEIGHTS_MEM int32_t *layer_norm_bias; /* the gate bias [n_cell] (used only with layer norm) */
   int32_t layer_norm_multiplier;
   int32_t layer_norm_shift;
   int32_t variance_guard;
@@ -48,8 +48,8 @@ typedef struct {
   int32_t hidden_multiplier; /* output_gate * tanh(cell) -> hidden */
   int32_t hidden_shift;
   int32_t hidden_zp;
-  const int8_t *projection_weights; /* [n_output, n_cell], or NULL */
-  const int32_t *projection_bias;   /* effective projection bias [n_output] (when projecting) */
+  const TD_WEIGHTS_MEM int8_t *projection_weights; /* [n_output, n_cell], or NULL */
+  const TD_WEIGHTS_MEM int32_t *projection_bias; /* effective projection bias [n_output] (when projecting) */
   int32_t projection_multiplier;
   int32_t projection_shift;
   int32_t projection_clip;  /* quantized projection clip, 0: none */

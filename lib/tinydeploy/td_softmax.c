@@ -66,7 +66,7 @@ void td_softmax_s8_s16(const td_softmax_params *p, const int8_t *input, int16_t 
 }
 
 /* Interpolated lookup in a 513-entry int16 table over the whole int16 input range. */
-static int16_t td_lut_lookup_s16(int32_t value, const int16_t *lut) {
+static int16_t td_lut_lookup_s16(int32_t value, const TD_WEIGHTS_MEM int16_t *lut) {
   const int32_t u = value + 32768L; /* 0 .. 65535 */
   const int32_t index = u >> 7;
   const int32_t offset = u & 0x7F;

@@ -20,8 +20,8 @@ typedef struct {
   int32_t diff_min;         /* int8: differences below this give exp() == 0 */
   int32_t reverse_multiplier; /* log-softmax only: Q31 multiplier back to the input scale */
   int32_t reverse_shift;      /* log-softmax only: its exponent (<= 0) */
-  const int16_t *exp_lut;     /* int16 only: 513-entry exp() table on [-10, 0] */
-  const int16_t *recip_lut;   /* int16 only: 513-entry 1/(1+x) table on [0, 1] */
+  const TD_WEIGHTS_MEM int16_t *exp_lut;   /* int16 only: 513-entry exp() table on [-10, 0] */
+  const TD_WEIGHTS_MEM int16_t *recip_lut; /* int16 only: 513-entry 1/(1+x) table on [0, 1] */
 } td_softmax_params;
 
 /**

@@ -11,8 +11,9 @@ static int32_t svdf_requant(int32_t x, int32_t multiplier, int32_t shift) {
   return td_rounding_divide_by_pot(td_sat_round_doubling_high_mul(td_shl32(x, left), multiplier), right);
 }
 
-void td_svdf_s8(const td_svdf_params *p, const int8_t *input, const int8_t *weights_feature,
-                const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output) {
+void td_svdf_s8(const td_svdf_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights_feature,
+                const TD_WEIGHTS_MEM int16_t *weights_time, const TD_WEIGHTS_MEM int32_t *bias,
+                int16_t *state, int8_t *output) {
   const int32_t mem = p->memory_size;
   const int32_t per_batch = mem * p->num_filters;
   const int32_t total = p->batches * per_batch;
@@ -25,7 +26,7 @@ void td_svdf_s8(const td_svdf_params *p, const int8_t *input, const int8_t *weig
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in = input + b * p->input_size;
     int16_t *st = state + b * per_batch + (mem - 1);
-    const int8_t *w = weights_feature;
+    const TD_WEIGHTS_MEM int8_t *w = weights_feature;
     for (f = 0; f < p->num_filters; ++f) {
       int32_t acc = 0;
       for (c = 0; c < p->input_size; ++c) acc += (int32_t)w[c] * ((int32_t)in[c] + p->input_offset);
@@ -43,7 +44,7 @@ void td_svdf_s8(const td_svdf_params *p, const int8_t *input, const int8_t *weig
       int32_t out;
       for (r = 0; r < p->rank; ++r) {
         const int32_t filt = u * p->rank + r;
-        const int16_t *wt = weights_time + filt * mem;
+        const TD_WEIGHTS_MEM int16_t *wt = weights_time + filt * mem;
         const int16_t *sv = st + filt * mem;
         for (m = 0; m < mem; ++m) acc += (uint32_t)((int32_t)wt[m] * (int32_t)sv[m]);
       }

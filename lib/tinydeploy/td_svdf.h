@@ -38,8 +38,9 @@ typedef struct {
  * @param[in,out] state           [batches, num_filters * memory_size] int16, persists across calls
  * @param[out]    output          [batches, num_units] int8
  */
-void td_svdf_s8(const td_svdf_params *p, const int8_t *input, const int8_t *weights_feature,
-                const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output);
+void td_svdf_s8(const td_svdf_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights_feature,
+                const TD_WEIGHTS_MEM int16_t *weights_time, const TD_WEIGHTS_MEM int32_t *bias,
+                int16_t *state, int8_t *output);
 
 #ifdef __cplusplus
 }

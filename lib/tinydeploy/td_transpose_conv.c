@@ -18,8 +18,9 @@ static void td_tc_rows(int32_t out_plus_pad, int32_t stride, int32_t taps, int32
   *last = hi;
 }
 
-void td_transpose_conv_s8(const td_transpose_conv_params *p, const int8_t *input, const int8_t *filter,
-                          const int32_t *bias, int8_t *output) {
+void td_transpose_conv_s8(const td_transpose_conv_params *p, const int8_t *input,
+                          const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,
+                          int8_t *output) {
   const int32_t row = p->input_w * p->input_c;
   const int32_t fsize = p->filter_h * p->filter_w * p->input_c;
   int32_t b, oy, ox, oc, iy, ix, c;
@@ -36,13 +37,13 @@ void td_transpose_conv_s8(const td_transpose_conv_params *p, const int8_t *input
         td_tc_rows(tx, p->stride_w, p->filter_w, p->input_w, &ix0, &ix1);
         for (oc = 0; oc < p->output_c; ++oc) {
           const int32_t ch = p->per_channel ? oc : 0;
-          const int8_t *w_oc = filter + oc * fsize;
+          const TD_WEIGHTS_MEM int8_t *w_oc = filter + oc * fsize;
           int32_t acc = 0;
           for (iy = iy0; iy <= iy1; ++iy) {
-            const int8_t *w_y = w_oc + (ty - iy * p->stride_h) * p->filter_w * p->input_c;
+            const TD_WEIGHTS_MEM int8_t *w_y = w_oc + (ty - iy * p->stride_h) * p->filter_w * p->input_c;
             for (ix = ix0; ix <= ix1; ++ix) {
               const int8_t *in = in_b + iy * row + ix * p->input_c;
-              const int8_t *w = w_y + (tx - ix * p->stride_w) * p->input_c;
+              const TD_WEIGHTS_MEM int8_t *w = w_y + (tx - ix * p->stride_w) * p->input_c;
               for (c = 0; c < p->input_c; ++c) {
                 acc += ((int32_t)in[c] + p->input_offset) * (int32_t)w[c];
               }
@@ -57,8 +58,9 @@ void td_transpose_conv_s8(const td_transpose_conv_params *p, const int8_t *input
   }
 }
 
-void td_transpose_conv_s16(const td_transpose_conv_params *p, const int16_t *input, const int8_t *filter,
-                           const int64_t *bias, int16_t *output) {
+void td_transpose_conv_s16(const td_transpose_conv_params *p, const int16_t *input,
+                           const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int64_t *bias,
+                           int16_t *output) {
   const int32_t row = p->input_w * p->input_c;
   const int32_t fsize = p->filter_h * p->filter_w * p->input_c;
   int32_t b, oy, ox, oc, iy, ix, c;
@@ -75,20 +77,20 @@ void td_transpose_conv_s16(const td_transpose_conv_params *p, const int16_t *inp
         td_tc_rows(tx, p->stride_w, p->filter_w, p->input_w, &ix0, &ix1);
         for (oc = 0; oc < p->output_c; ++oc) {
           const int32_t ch = p->per_channel ? oc : 0;
-          const int8_t *w_oc = filter + oc * fsize;
+          const TD_WEIGHTS_MEM int8_t *w_oc = filter + oc * fsize;
           int64_t acc = 0;
           int32_t v;
           for (iy = iy0; iy <= iy1; ++iy) {
-            const int8_t *w_y = w_oc + (ty - iy * p->stride_h) * p->filter_w * p->input_c;
+            const TD_WEIGHTS_MEM int8_t *w_y = w_oc + (ty - iy * p->stride_h) * p->filter_w * p->input_c;
             for (ix = ix0; ix <= ix1; ++ix) {
               const int16_t *in = in_b + iy * row + ix * p->input_c;
-              const int8_t *w = w_y + (tx - ix * p->stride_w) * p->input_c;
+              const TD_WEIGHTS_MEM int8_t *w = w_y + (tx - ix * p->stride_w) * p->input_c;
               for (c = 0; c < p->input_c; ++c) {
                 acc += ((int32_t)in[c] + p->input_offset) * (int32_t)w[c];
               }
             }
           }
-          if (bias) acc += bias[oc];
+          if (bias) acc += td_weights_s64(bias, oc);
           v = td_mul_by_quantized_mult_64_dr(acc, p->multiplier[ch], p->shift[ch]) + p->output_offset;
           *out++ = (int16_t)td_clamp(v, p->act_min, p->act_max);
         }
@@ -98,7 +100,8 @@ void td_transpose_conv_s16(const td_transpose_conv_params *p, const int16_t *inp
 }
 
 void td_transpose_conv_s16_b32(const td_transpose_conv_params *p, const int16_t *input,
-                               const int8_t *filter, const int32_t *bias, int16_t *output) {
+                               const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,
+                               int16_t *output) {
   const int32_t row = p->input_w * p->input_c;
   const int32_t fsize = p->filter_h * p->filter_w * p->input_c;
   int32_t b, oy, ox, oc, iy, ix, c;
@@ -115,14 +118,14 @@ void td_transpose_conv_s16_b32(const td_transpose_conv_params *p, const int16_t 
         td_tc_rows(tx, p->stride_w, p->filter_w, p->input_w, &ix0, &ix1);
         for (oc = 0; oc < p->output_c; ++oc) {
           const int32_t ch = p->per_channel ? oc : 0;
-          const int8_t *w_oc = filter + oc * fsize;
+          const TD_WEIGHTS_MEM int8_t *w_oc = filter + oc * fsize;
           uint32_t acc = 0; /* 32-bit accumulator with wrap-around, as LiteRT's int32 scratch */
           int32_t v;
           for (iy = iy0; iy <= iy1; ++iy) {
-            const int8_t *w_y = w_oc + (ty - iy * p->stride_h) * p->filter_w * p->input_c;
+            const TD_WEIGHTS_MEM int8_t *w_y = w_oc + (ty - iy * p->stride_h) * p->filter_w * p->input_c;
             for (ix = ix0; ix <= ix1; ++ix) {
               const int16_t *in = in_b + iy * row + ix * p->input_c;
-              const int8_t *w = w_y + (tx - ix * p->stride_w) * p->input_c;
+              const TD_WEIGHTS_MEM int8_t *w = w_y + (tx - ix * p->stride_w) * p->input_c;
               for (c = 0; c < p->input_c; ++c) {
                 acc += (uint32_t)(((int32_t)in[c] + p->input_offset) * (int32_t)w[c]);
               }

@@ -22,8 +22,53 @@
 #define TD_WEIGHTS_ATTR
 #endif
 
+/*
+ * TD_WEIGHTS_MEM: the address space of the large constants (weights, biases, requantization
+ * multipliers/shifts, lookup tables) and of the kernel pointer parameters that read them.
+ * avr-gcc copies plain `static const` data into SRAM at start-up (8 KB on a mega2560), so on AVR
+ * in GNU C mode (-std=gnu99/gnu11, what the Arduino IDE and PlatformIO use) they go to flash via
+ * the 24-bit `__memx` address space: reads through such a pointer are ordinary C and also work
+ * for SRAM data (a generic pointer converts to a __memx one implicitly; the reverse is wrong).
+ * With -std=c99/c11 (__STRICT_ANSI__) or -fno-asm, avr-gcc has no named address spaces: it stays
+ * empty and the constants stay in SRAM. Empty on every other target and in C++. C++ code on AVR
+ * must not call the weight-taking kernels directly (their __memx pointers are 3 bytes wide); it
+ * calls the generated <model>_invoke(), which is C. Define TD_WEIGHTS_MEM (e.g. empty) to override.
+ */
+#ifndef TD_WEIGHTS_MEM
+#if defined(__AVR__) && defined(__GNUC__) && !defined(__cplusplus) && defined(__MEMX) && \
+    !defined(__STRICT_ANSI__)
+#define TD_WEIGHTS_MEM __memx
+#else
+#define TD_WEIGHTS_MEM
+#endif
+#endif
+
+/* Alignment of the generated constant arrays: none on AVR (8-bit loads; padding would only waste
+ * flash, or SRAM when the constants live there), 16 bytes elsewhere. */
+#ifndef TD_CONST_ALIGN
+#if defined(__AVR__)
+#define TD_CONST_ALIGN
+#else
+#define TD_CONST_ALIGN TD_ALIGN(16)
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/*
+ * One int64 read from TD_WEIGHTS_MEM (the 16x8 kernels' biases). Out of line on AVR: avr-gcc 5.4
+ * miscompiles a 64-bit __memx load inside the 16x8 kernels (wrong results at -Os/-O2, "unable to
+ * find a register to spill" at -O1); a separate function keeps the 24-bit pointer out of the
+ * 64-bit arithmetic's registers.
+ */
+#if defined(__AVR__) && !defined(__cplusplus)
+static __attribute__((noinline, unused)) int64_t td_weights_s64(const TD_WEIGHTS_MEM int64_t *p, int32_t i) {
+  return p[i];
+}
+#else
+#define td_weights_s64(p, i) ((p)[i])
 #endif
 
 typedef enum {

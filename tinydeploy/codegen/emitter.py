@@ -36,9 +36,9 @@ class Emitter:
         self.decls: list[str] = []
         self.body: list[str] = []
         self.op: Op | None = None
-        self._const_syms: dict[int, str] = {}
+        self._const_syms: dict[tuple[int, bool], str] = {}  # (tensor, flash) -> symbol
         self._names: set[str] = set()
-        self._const_by_value: dict[tuple, str] = {}  # (ctype, ..., items) -> symbol
+        self._const_by_value: dict[tuple, str] = {}  # (ctype, flash, n, items) -> symbol
 
     # -- names -----------------------------------------------------------------------------
     def _unique(self, hint: str) -> str:
@@ -51,11 +51,17 @@ class Emitter:
         return name
 
     # -- data ------------------------------------------------------------------------------
-    def const_array(self, values: Iterable[object] | np.ndarray, ctype: str, hint: str = "data") -> str:
-        """Declare a `static const` array (placed with the weights) and return its symbol."""
+    def const_array(self, values: Iterable[object] | np.ndarray, ctype: str, hint: str = "data",
+                    flash: bool = False) -> str:
+        """Declare a `static const` array (placed with the weights) and return its symbol.
+
+        flash=True: `static const TD_WEIGHTS_MEM ctype name[]`, in flash on AVR (__memx) and plain
+        const elsewhere. Only for a kernel parameter (or params struct field) declared
+        `const TD_WEIGHTS_MEM T *`: a generic `const T *` must never receive it.
+        """
         arr = np.asarray(values).reshape(-1)
         items = [c_literal(v, ctype) for v in arr.tolist()] or ["0"]
-        key = (ctype, len(arr), tuple(items))
+        key = (ctype, flash, len(arr), tuple(items))
         if key in self._const_by_value:  # same contents (e.g. patch clones of one op): one array
             return self._const_by_value[key]
         name = self._unique(hint)
@@ -67,21 +73,30 @@ class Emitter:
                 line = "  "
             line += it + ", "
         lines.append(line.rstrip().rstrip(","))
-        self.decls.append(f"static const {ctype} {name}[{max(len(arr), 1)}] TD_ALIGN(16) TD_WEIGHTS_ATTR = {{\n"
+        mem = "TD_WEIGHTS_MEM " if flash else ""
+        self.decls.append(f"static const {mem}{ctype} {name}[{max(len(arr), 1)}] TD_CONST_ALIGN TD_WEIGHTS_ATTR = {{\n"
                           + "\n".join(lines) + "\n};")
         return name
 
-    def ptr(self, tensor: int, ctype: str | None = None, const: bool = False) -> str:
-        """C expression for a tensor's data: a weights symbol or a pointer into the arena."""
+    def ptr(self, tensor: int, ctype: str | None = None, const: bool = False, flash: bool = False) -> str:
+        """C expression for a tensor's data: a weights symbol or a pointer into the arena.
+
+        flash=True (constant tensors only; ignored for activations): the array is declared
+        TD_WEIGHTS_MEM (see const_array), for kernel parameters declared `const TD_WEIGHTS_MEM T *`.
+        A constant tensor used both ways gets two arrays.
+        """
         t = self.graph.tensors[tensor]
         ctype = ctype or t.ctype
         if t.is_const:
-            if tensor not in self._const_syms:
+            key = (tensor, flash)
+            if key not in self._const_syms:
                 saved, self.op = self.op, None
-                self._const_syms[tensor] = self.const_array(t.data.astype(t.data.dtype), t.ctype, f"t{tensor}")
+                self._const_syms[key] = self.const_array(t.data.astype(t.data.dtype), t.ctype, f"t{tensor}",
+                                                         flash=flash)
                 self.op = saved
-            sym = self._const_syms[tensor]
-            return sym if ctype == t.ctype else f"(const {ctype} *){sym}"
+            sym = self._const_syms[key]
+            mem = "TD_WEIGHTS_MEM " if flash else ""
+            return sym if ctype == t.ctype else f"(const {mem}{ctype} *){sym}"
         qual = "const " if const else ""
         return f"({qual}{ctype} *)(arena + {self.offsets[tensor]})"
 

@@ -102,7 +102,7 @@ def bias_of(g: Graph, op: Op, index: int = 2) -> Tensor | None:
 
 
 def bias_ptr(e, op: Op, index: int = 2) -> str:
-    return e.ptr(op.inputs[index]) if len(op.inputs) > index and op.inputs[index] >= 0 else "NULL"
+    return e.ptr(op.inputs[index], flash=True) if len(op.inputs) > index and op.inputs[index] >= 0 else "NULL"
 
 
 @register("CONV_2D")
@@ -200,13 +200,13 @@ class Conv2D(OpLowering):
             ("dilation_h", o.dilationHFactor), ("dilation_w", o.dilationWFactor), ("pad_h", ph), ("pad_w", pw),
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
             ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
-            ("multiplier", e.const_array(mult, "int32_t", "mult")),
-            ("shift", e.const_array(shift, "int32_t", "shift")),
+            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
+            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
         ])
         kernel = self._kernel(op, g)
         if e.in_place:
-            e.call(f"td_conv_1x1_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1]), bias_ptr(e, op),
-                   e.scratch(out.ctype))
+            e.call(f"td_conv_1x1_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
+                   bias_ptr(e, op), e.scratch(out.ctype))
         else:
-            e.call(f"td_conv_{kernel}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1]), bias_ptr(e, op),
-                   e.ptr(op.outputs[0]))
+            e.call(f"td_conv_{kernel}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True),
+                   bias_ptr(e, op), e.ptr(op.outputs[0]))

@@ -95,13 +95,13 @@ class DepthwiseConv2D(OpLowering):
             ("dilation_h", o.dilationHFactor), ("dilation_w", o.dilationWFactor), ("pad_h", ph), ("pad_w", pw),
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
             ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
-            ("multiplier", e.const_array(mult, "int32_t", "mult")),
-            ("shift", e.const_array(shift, "int32_t", "shift")),
+            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
+            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
         ])
         kernel = "s8" if inp.dtype == "int8" else "s16"
         if e.in_place:
-            e.call(f"td_depthwise_conv_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1]),
+            e.call(f"td_depthwise_conv_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
                    bias_ptr(e, op), e.scratch(out.ctype))
         else:
-            e.call(f"td_depthwise_conv_{kernel}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1]),
-                   bias_ptr(e, op), e.ptr(op.outputs[0]))
+            e.call(f"td_depthwise_conv_{kernel}", p, e.ptr(op.inputs[0], const=True),
+                   e.ptr(op.inputs[1], flash=True), bias_ptr(e, op), e.ptr(op.outputs[0]))

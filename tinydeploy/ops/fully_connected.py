@@ -36,10 +36,10 @@ class FullyConnected(OpLowering):
             ("input_offset", -inp.zero_point), ("filter_offset", -w.zero_point),
             ("output_offset", out.zero_point), ("act_min", lo), ("act_max", hi),
             ("per_channel", int(per_channel)),
-            ("multiplier", e.const_array(mult, "int32_t", "mult")),
-            ("shift", e.const_array(shift, "int32_t", "shift")),
+            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
+            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
         ])
         s16 = inp.dtype == "int16"
-        bias_ptr = e.ptr(op.inputs[2]) if bias is not None and op.inputs[2] >= 0 else "NULL"
+        bias_ptr = e.ptr(op.inputs[2], flash=True) if bias is not None and op.inputs[2] >= 0 else "NULL"
         e.call("td_fully_connected_s16" if s16 else "td_fully_connected_s8", p,
-               e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1]), bias_ptr, e.ptr(op.outputs[0]))
+               e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True), bias_ptr, e.ptr(op.outputs[0]))

@@ -148,7 +148,7 @@ def emit_activation(op: Op, g: Graph, e, transform: Callable[[np.float32], np.fl
     inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     if inp.dtype == "int8":
         lut = lut_s8(inp.scale, inp.zero_point, out.scale, out.zero_point, transform)
-        p = e.params("td_lut_s8_params", [("size", out.size), ("lut", e.const_array(lut, "int8_t", "lut"))])
+        p = e.params("td_lut_s8_params", [("size", out.size), ("lut", e.const_array(lut, "int8_t", "lut", flash=True))])
         e.call("td_lut_s8", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
     else:
         mult, shift = sigmoid_s16_params(inp.scale, pot_shifts)

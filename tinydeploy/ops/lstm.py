@@ -209,25 +209,25 @@ class UnidirectionalSequenceLstm(OpLowering):
             bi = _effective_bias(wi, -inp.zero_point, None if L.use_layer_norm else bias)
             br = _effective_bias(wr, -st.zero_point, None)
             fields += [
-                (prefix + "input_weights", e.ptr(op.inputs[I2G[name]])),
-                (prefix + "input_bias", e.const_array(bi, "int32_t", f"{name}_in_bias")),
+                (prefix + "input_weights", e.ptr(op.inputs[I2G[name]], flash=True)),
+                (prefix + "input_bias", e.const_array(bi, "int32_t", f"{name}_in_bias", flash=True)),
                 (prefix + "input_multiplier", mi), (prefix + "input_shift", si),
-                (prefix + "recurrent_weights", e.ptr(op.inputs[R2G[name]])),
-                (prefix + "recurrent_bias", e.const_array(br, "int32_t", f"{name}_rec_bias")),
+                (prefix + "recurrent_weights", e.ptr(op.inputs[R2G[name]], flash=True)),
+                (prefix + "recurrent_bias", e.const_array(br, "int32_t", f"{name}_rec_bias", flash=True)),
                 (prefix + "recurrent_multiplier", mr), (prefix + "recurrent_shift", sr),
             ]
             cw = L.t(C2G[name]) if name in C2G and L.use_peephole else None
             if cw is not None:
                 mc, sc = qm(2.0**cell_log2 * float(_scale(cw)) / float(inter_scale[k]))
-                fields += [(prefix + "cell_weights", e.ptr(op.inputs[C2G[name]])),
+                fields += [(prefix + "cell_weights", e.ptr(op.inputs[C2G[name]], flash=True)),
                            (prefix + "cell_multiplier", mc), (prefix + "cell_shift", sc)]
             else:
                 fields += [(prefix + "cell_weights", "NULL")]
             if ln is not None:
                 ml, sl = quantize_multiplier(float(_scale(ln)))
                 guard = max(1, int(F32(10000) * _scale(ln)))
-                fields += [(prefix + "layer_norm_weights", e.ptr(op.inputs[LN[name]])),
-                           (prefix + "layer_norm_bias", e.ptr(op.inputs[BIAS[name]])),
+                fields += [(prefix + "layer_norm_weights", e.ptr(op.inputs[LN[name]], flash=True)),
+                           (prefix + "layer_norm_bias", e.ptr(op.inputs[BIAS[name]], flash=True)),
                            (prefix + "layer_norm_multiplier", ml), (prefix + "layer_norm_shift", sl),
                            (prefix + "variance_guard", guard)]
             else:
@@ -249,8 +249,8 @@ class UnidirectionalSequenceLstm(OpLowering):
             pw = L.t(PROJ_W)
             mp, sp = qm(F32(_scale(pw) * hidden_scale) / state_scale)
             pb = _effective_bias(pw, hidden_zp, L.t(PROJ_B))
-            fields += [("projection_weights", e.ptr(op.inputs[PROJ_W])),
-                       ("projection_bias", e.const_array(pb, "int32_t", "proj_bias")),
+            fields += [("projection_weights", e.ptr(op.inputs[PROJ_W], flash=True)),
+                       ("projection_bias", e.const_array(pb, "int32_t", "proj_bias", flash=True)),
                        ("projection_multiplier", mp), ("projection_shift", sp)]
         else:
             fields += [("projection_weights", "NULL"), ("projection_bias", "NULL")]

@@ -185,8 +185,8 @@ class Softmax(OpLowering):
             mult, shift = softmax_s16_scaling(beta, inp.scale)
             diff_min = 0
             lut_e, lut_r = softmax_s16_luts()
-            exp_lut = e.const_array(lut_e, "int16_t", "exp_lut")
-            recip_lut = e.const_array(lut_r, "int16_t", "recip_lut")
+            exp_lut = e.const_array(lut_e, "int16_t", "exp_lut", flash=True)
+            recip_lut = e.const_array(lut_r, "int16_t", "recip_lut", flash=True)
             fn = "td_softmax_s16"
         p = e.params("td_softmax_params", [
             ("outer_size", inp.size // depth), ("depth", depth), ("input_multiplier", mult),

@@ -81,6 +81,6 @@ class Svdf(OpLowering):
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
             ("multiplier_1", m1), ("shift_1", s1), ("multiplier_2", m2), ("shift_2", s2),
         ])
-        bias_ptr = e.ptr(op.inputs[3]) if bias is not None else "NULL"
-        e.call("td_svdf_s8", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1]), e.ptr(op.inputs[2]),
-               bias_ptr, e.ptr(op.inputs[4]), e.ptr(op.outputs[0]))
+        bias_ptr = e.ptr(op.inputs[3], flash=True) if bias is not None else "NULL"
+        e.call("td_svdf_s8", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True),
+               e.ptr(op.inputs[2], flash=True), bias_ptr, e.ptr(op.inputs[4]), e.ptr(op.outputs[0]))

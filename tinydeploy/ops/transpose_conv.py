@@ -94,8 +94,8 @@ class TransposeConv(OpLowering):
             ("stride_h", o.strideH), ("stride_w", o.strideW), ("pad_h", ph), ("pad_w", pw),
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
             ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
-            ("multiplier", e.const_array(mult, "int32_t", "mult")),
-            ("shift", e.const_array(shift, "int32_t", "shift")),
+            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
+            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
         ])
         e.call(f"td_transpose_conv_{self._kernel(op, g)}", p, e.ptr(op.inputs[2], const=True),
-               e.ptr(op.inputs[1]), bias_ptr(e, op, 3), e.ptr(op.outputs[0]))
+               e.ptr(op.inputs[1], flash=True), bias_ptr(e, op, 3), e.ptr(op.outputs[0]))

@@ -212,8 +212,8 @@ def arduino_fit(m: CompiledModel, board: str | BoardProfile, n_samples: int) -> 
     ptr = 2 if b.kernel_variant == "avr" else 4
     infos = [g.tensors[t] for t in (*g.inputs, *g.outputs)]
     info_ram = len(infos) * (ptr + 2 + 1 + 24 + 4 + 4 + 4 + 4) + sum(len(t.name) + 1 for t in infos)
-    # Every constant array is TD_ALIGN(16): up to 15 bytes of padding each (in SRAM too on AVR).
-    pad = sum(-n % 16 for _, n in const_bytes(m)[1])
+    # Every constant array is TD_CONST_ALIGN: 16 bytes (up to 15 bytes of padding each), none on AVR.
+    pad = 0 if b.kernel_variant == "avr" else sum(-n % 16 for _, n in const_bytes(m)[1])
     tables = _struct_table_bytes(m.source) + info_ram
     ram_tables = [("model tables (params, tensor info, names)", tables), ("alignment padding", pad)] \
         if b.const_in_ram else []
