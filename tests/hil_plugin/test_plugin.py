@@ -135,7 +135,7 @@ def test_only_rv32(board):
 def test_resnet_fits(deployed):
     deployed({str(RESNET)!r})
 ''')
-    r = run(pytester, "--board", "qemu-m4,simavr-mega,nucleo_f446re")
+    r = run(pytester, "--board", "qemu-m4,simavr-mega,nucleo_f446re", "--board-unavailable", "skip")
     out = r.stdout.str()
     r.assert_outcomes(passed=1, skipped=5)
     assert "only for qemu-rv32; this run's board is qemu-m4" in out
@@ -143,6 +143,10 @@ def test_resnet_fits(deployed):
     assert re.search(r"resnet8_int8.tflite does not fit simavr-mega: .*RAM: +35,584 of 8,192 B", out), out
     assert re.search(r"board nucleo_f446re unavailable: (PlatformIO platform \S+ is not installed|no "
                      r"nucleo_f446re attached)", out), out
+    # in CI (or with --board-unavailable fail) a board that is not there fails the run instead
+    r = run(pytester, "--board", "nucleo_f446re", "--board-unavailable", "fail", "-k", "resnet")
+    r.assert_outcomes(errors=1)
+    assert "board nucleo_f446re unavailable" in r.stdout.str()
 
 
 def test_example_suite_on_a_fleet(pytester):

@@ -50,6 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "0.25 for µs)")
     g.addoption("--ram-tolerance", dest="td_ram_tol", type=int, default=0, metavar="BYTES",
                 help="allowed RAM growth over the baseline in bytes (default 0)")
+    g.addoption("--board-unavailable", dest="td_unavailable", choices=("skip", "fail"), default=None,
+                help="when a board cannot be reached here: skip its tests with the reason (default), or fail "
+                     "them (the default when $CI is set, so a CI run never passes by skipping)")
     g.addoption("--tinydeploy-timeout", dest="td_timeout", type=float, default=5.0,
                 help="seconds to wait for one reply from the board (default 5)")
     g.addoption("--labgrid-coordinator", dest="td_lg_coordinator", default=None, metavar="HOST:PORT",
@@ -138,9 +141,14 @@ def board(request: pytest.FixtureRequest, _tinydeploy_board_spec: str, tinydeplo
         target = tinydeploy_pool.get(spec)
         why = target.unavailable()
     except Unavailable as exc:
-        pytest.skip(f"board {spec} unavailable: {exc.message}")
+        why = exc.message
     if why:
         tinydeploy_pool.errors[spec] = why
+        mode = request.config.getoption("td_unavailable") or \
+            ("fail" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "skip")
+        if mode == "fail":
+            pytest.fail(f"board {spec} unavailable: {why} (--board-unavailable=skip to skip instead)",
+                        pytrace=False)
         pytest.skip(f"board {spec} unavailable: {why}")
     marker = request.node.get_closest_marker("board")
     if marker and marker.args and not target.matches(tuple(marker.args)):
