@@ -31,10 +31,15 @@ MODELS = {
 DIGITS = REPO_MODELS / "digits_cnn_int8.tflite"
 DIGITS_DATA = REPO_MODELS / "digits_test.npz"
 
-model_params = pytest.mark.parametrize("model", list(MODELS), ids=lambda p: p.stem)
 
 
-@model_params
+@pytest.fixture(scope="module", params=list(MODELS), ids=lambda p: p.stem)
+def model(request):
+    """A module-scoped parameter: pytest runs every test of one model before the next model, so a
+    board is flashed once per model (and xdist workers get runs of one model's tests)."""
+    return request.param
+
+
 def test_bit_exact(deployed, model):
     """The board's outputs are byte-for-byte LiteRT BUILTIN_REF's, on seeded random inputs."""
     d = deployed(model)
@@ -42,13 +47,11 @@ def test_bit_exact(deployed, model):
     assert_bit_exact(d.run(x), d.reference(x), what=f"{model.stem} on {d.board.id}")
 
 
-@model_params
 def test_latency_and_ram_baseline(deployed, baseline, model):
     """Not slower, not bigger than tests/hil/baselines.json (refresh with --update-baseline)."""
     baseline.check(deployed(model))
 
 
-@model_params
 def test_budgets(deployed, model):
     """Hard limits: a latency budget per inference, and arena + peak stack within the board's RAM budget."""
     d = deployed(model)
