@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from device_helpers import DIGITS, DIGITS_DATA, MODELS, cli, shared
+from device_helpers import DIGITS, DIGITS_DATA, cli, shared
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.evaldata import load_labels, prepare_inputs, quantize, split_key
 from tinydeploy.tflite.reader import load_model
