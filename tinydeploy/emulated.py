@@ -115,12 +115,16 @@ def _die_with_parent() -> None:
 
 def _spawn(b: BoardProfile, cmd: list[str], log_path: Path, cwd: Path | None = None,
            env: dict | None = None, detach: bool = False) -> RunningEmulator:
-    """Start the emulator in its own process group; unless `detach`, it ends when we do (even killed)."""
+    """Start the emulator in its own process group; unless `detach`, it ends when we do (even killed).
+    PR_SET_PDEATHSIG follows the thread that forks, so the safety net is only set from the main thread."""
+    import threading
+
+    die = not detach and threading.current_thread() is threading.main_thread()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 cwd=cwd, env=env, start_new_session=True,
-                                preexec_fn=None if detach else _die_with_parent)
+                                preexec_fn=_die_with_parent if die else None)
     return RunningEmulator(b, proc, "", log_path, cmd)
 
 
