@@ -2,7 +2,7 @@
 slow: the real arduino-builder, the Check example in simavr and the Serial example over a simavr PTY,
 bit-exact with LiteRT.
 
-Models: hello_world_int8 (uno + mega), a built two-output FC model (mega; too big for the uno), and
+Models: hello_world_int8 (uno + mega), a built two-output FC model (mega; uno too: its weights are in flash), and
 models/digits_mlp_int8 / digits_cnn_int8 (mega) when they exist and compile.
 """
 import re
@@ -32,7 +32,7 @@ needs_arduino = pytest.mark.skipif(not HAVE_ARDUINO, reason="arduino-builder/sim
 
 
 def two_output_model() -> bytes:
-    """x[1,64] -> FC 60 (relu) and FC 10: 4.5 KB of weights (mega yes, uno no), a 120-hex-digit OUT line."""
+    """x[1,64] -> FC 60 (relu) and FC 10: 4.5 KB of weights (flash on AVR), a 120-hex-digit OUT line."""
     rng = np.random.default_rng(7)
     b = ModelBuilder()
     x = b.tensor([1, 64], "int8", 0.05, -3, name="pixels")
@@ -44,6 +44,18 @@ def two_output_model() -> bytes:
         b.op("FULLY_CONNECTED", [x, w, bias], [y], options("FullyConnectedOptions", fusedActivationFunction=act))
         outs.append(y)
     return b.build([x], outs)
+
+
+def wide_input_model() -> bytes:
+    """x[1,2048] -> FC 10: its 2 KB input alone is more than the uno's SRAM (the weights, 20 KB, are in flash)."""
+    rng = np.random.default_rng(8)
+    b = ModelBuilder()
+    x = b.tensor([1, 2048], "int8", 0.05, -3, name="wide")
+    w = b.tensor([10, 2048], "int8", 0.01, 0, data=rng.integers(-127, 128, (10, 2048)))
+    bias = b.tensor([10], "int32", 0.0005, 0, data=rng.integers(-3000, 3000, 10))
+    y = b.tensor([1, 10], "int8", 0.2, 4, name="out")
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], options("FullyConnectedOptions", fusedActivationFunction=0))
+    return b.build([x], [y])
 
 
 @pytest.fixture(scope="session")
@@ -165,16 +177,20 @@ def test_cli_export_with_sample(tmp_path):
 
 
 def test_fit_refusals(tmp_path, fc2):
+    wide = tmp_path / "wide.tflite"
+    wide.write_bytes(wide_input_model())
     with pytest.raises(TinyDeployError) as e:
-        export_arduino(fc2, tmp_path / "a.zip", board="uno")
+        export_arduino(wide, tmp_path / "a.zip", board="uno")
     assert "does not fit uno" in e.value.message and "mega2560" in e.value.hint
     assert not (tmp_path / "a.zip").exists()
-    lib = export_arduino(fc2, tmp_path / "b.zip", board="uno", fit_check=False)   # the user's call
+    lib = export_arduino(wide, tmp_path / "b.zip", board="uno", fit_check=False)   # the user's call
     assert not lib.fit["check"].fits and (tmp_path / "b.zip").exists()
     before = (tmp_path / "b.zip").read_bytes()
     with pytest.raises(TinyDeployError):                                 # a failed export keeps the old ZIP
-        export_arduino(fc2, tmp_path / "b.zip", board="uno")
+        export_arduino(wide, tmp_path / "b.zip", board="uno")
     assert (tmp_path / "b.zip").read_bytes() == before
+    # fc2's 4.5 KB of weights are in flash (TD_WEIGHTS_MEM): it fits the uno's 2 KB of SRAM now
+    assert export_arduino(fc2, tmp_path / "d.zip", board="uno").fit["check"].fits
     lib = export_arduino(fc2, tmp_path / "c.zip", board="mega2560")
     assert lib.fit["check"].fits and lib.fit["serial"].fits
     assert lib.fit["serial"].ram_needed > lib.fit["check"].ram_needed   # protocol buffers + its arena
@@ -235,8 +251,8 @@ def core_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("arduino-core-cache")
 
 
-CHECK_CASES = [("hello", "uno"), ("hello", "mega2560"), ("fc2", "mega2560"), ("digits_mlp_int8", "mega2560"),
-               ("digits_cnn_int8", "mega2560")]
+CHECK_CASES = [("hello", "uno"), ("hello", "mega2560"), ("fc2", "mega2560"), ("fc2", "uno"),
+               ("digits_mlp_int8", "mega2560"), ("digits_cnn_int8", "mega2560")]
 
 
 def _model_and_samples(which: str, tmp_path: Path, fc2: Path, n: int):
