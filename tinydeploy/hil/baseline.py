@@ -54,7 +54,11 @@ class BaselineStore:
     def put(self, board: str, key: str, entry: dict) -> dict | None:
         """Write one entry (under a lock: several xdist workers may update at once); returns the old one."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(f".{self.path.name}.lock"), "w") as lock:
+        import hashlib
+        import tempfile
+
+        key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
+        with open(Path(tempfile.gettempdir()) / f"tinydeploy-baseline-{key}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = self.load()
             old = data.get(board, {}).get(key)
