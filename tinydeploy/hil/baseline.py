@@ -57,8 +57,8 @@ class BaselineStore:
         import hashlib
         import tempfile
 
-        key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
-        with open(Path(tempfile.gettempdir()) / f"tinydeploy-baseline-{key}.lock", "w") as lock:
+        lock_id = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
+        with open(Path(tempfile.gettempdir()) / f"tinydeploy-baseline-{lock_id}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = self.load()
             old = data.get(board, {}).get(key)
