@@ -39,7 +39,7 @@ def build_host_device(m: CompiledModel) -> Path:
         (t / f"{m.prefix}.c").write_text(m.source)
         (t / "glue.c").write_text(glue_source(m, "host"))
         srcs = [t / f"{m.prefix}.c", t / "glue.c", SKETCH_DIR / "host_device.c", *sorted(RUNTIME_DIR.glob("*.c"))]
-        flags = [f for f in WARN_FLAGS if f != "-std=c99"] + ["-std=gnu99", "-O2",
+        flags = [f for f in WARN_FLAGS if f != "-std=c99"] + ["-std=gnu99", "-O2", "-DTD_BOARD_COUNTER_UNIT=2",
                                                             f"-D{m.prefix.upper()}_NO_STATIC_ARENA"]
         r = subprocess.run([cc, *flags, f"-I{t}", f"-I{RUNTIME_DIR}", f"-I{SKETCH_DIR}", *map(str, srcs),
                             "-o", str(t / "device"), "-lm"], capture_output=True, text=True)

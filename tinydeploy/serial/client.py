@@ -104,8 +104,7 @@ class DeviceClient:
                 self.stats_retries += 1
             try:
                 self.port.reset_input_buffer()
-                self.port.write(frame)
-                self.port.flush()
+                self.port.write(frame)  # no flush(): on a pty it waits ~40 ms for the drain
             except Exception as exc:
                 raise SessionLost(f"write failed: {exc}") from None
             reply = self._wait_reply(msg_type, time.monotonic() + self.timeout)
