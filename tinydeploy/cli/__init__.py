@@ -44,7 +44,9 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 def main() -> None:
     """Entry point: run the app, print TinyDeployError as one line, exit non-zero."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # typer.Exit(code) comes back as the return value here
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except TinyDeployError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:
