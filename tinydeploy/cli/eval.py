@@ -47,6 +47,8 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
              project_dir: Path = typer.Option(None, "--project-dir", help="Firmware project folder "
                                                                           "(default build/device/<model>-<board>)."),
              no_reference: bool = typer.Option(False, "--no-reference", help="Skip the LiteRT comparison."),
+             preprocess: str = typer.Option(None, "--preprocess", help="For a folder of images/WAVs: "
+                                            "module:function or file.py:function mapping (path, array) to a sample."),
              planner: str = PLANNER, inplace: bool = INPLACE) -> None:
     """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with LiteRT."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -57,8 +59,15 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
     from ..tflite.reader import load_model
 
     g = load_model(model)
-    xs = prepare_inputs(g, load_arrays(inputs, len(g.inputs)))
-    ys = load_labels(labels) if labels else None
+    if Path(inputs).is_dir():  # a folder of images/WAVs/.npy files, labels from sub-folder names
+        from ..evalfolder import load_folder, load_hook
+
+        arrays, ys, _ = load_folder(Path(inputs), g, load_hook(preprocess))
+        xs = prepare_inputs(g, arrays)
+        ys = load_labels(labels) if labels else ys
+    else:
+        xs = prepare_inputs(g, load_arrays(inputs, len(g.inputs)))
+        ys = load_labels(labels) if labels else None
     if limit:
         xs = [x[:limit] for x in xs]
         ys = ys[:limit] if ys is not None else None

@@ -1,0 +1,64 @@
+"""eval from a folder of images (labels from sub-folder names) and of WAVs with a preprocessing hook."""
+import subprocess
+import sys
+import wave
+
+import numpy as np
+from PIL import Image
+
+from conftest import ROOT, SHARED_MODELS
+from tinydeploy.evalfolder import load_folder, load_hook
+from tinydeploy.evaldata import prepare_inputs
+from tinydeploy.tflite.reader import load_model
+
+DIGITS = ROOT / "models" / "digits_cnn_int8.tflite"
+
+
+def write_digit_folder(tmp_path, n=12):
+    data = np.load(ROOT / "models" / "digits_test.npz")
+    for i in range(n):
+        d = tmp_path / "imgs" / f"class{int(data['y'][i])}"
+        d.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((data["x_float"][i, :, :, 0] * 255).round().astype(np.uint8), "L").save(d / f"{i:03d}.png")
+    return tmp_path / "imgs", data
+
+
+def test_folder_of_images_gives_the_test_set_inputs_and_labels(tmp_path):
+    folder, data = write_digit_folder(tmp_path)
+    g = load_model(DIGITS)
+    arrays, labels, classes = load_folder(folder, g)
+    xs = prepare_inputs(g, arrays)
+    assert xs[0].dtype == np.int8 and xs[0].shape[0] == 12 and xs[0][0].size == 64
+    names = [classes[c] for c in labels]
+    files = sorted(folder.rglob("*.png"))
+    assert names == [f.parent.name for f in files]
+    first = int(files[0].stem)
+    # PNG stores 8-bit pixels, the shipped set 1/16 steps: the same quantized sample within one step
+    diff = xs[0][0].reshape(-1).astype(int) - data["x_int8"][first].reshape(-1).astype(int)
+    assert np.abs(diff).max() <= 1
+
+
+def test_wav_folder_with_hook(tmp_path):
+    (tmp_path / "wav").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        with wave.open(str(tmp_path / "wav" / f"{i}.wav"), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+            w.writeframes(rng.integers(-3000, 3000, 16000).astype(np.int16).tobytes())
+    (tmp_path / "hook.py").write_text("import numpy as np\n"
+                                      "def first(path, x):\n    return x[:1]\n")
+    g = load_model(SHARED_MODELS / "hello_world_int8.tflite")
+    arrays, labels, _ = load_folder(tmp_path / "wav", g, load_hook(f"{tmp_path / 'hook.py'}:first"))
+    assert arrays[0].shape == (3, 1, 1) and labels is None
+
+
+def test_eval_cli_on_image_folder_host(tmp_path):
+    folder, data = write_digit_folder(tmp_path, n=10)
+    r = subprocess.run([sys.executable, "-m", "tinydeploy", "eval", str(DIGITS), "--board", "host", "--inputs",
+                        str(folder), "--json", str(tmp_path / "r.json")], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert "accuracy" in json.dumps(report)
