@@ -105,19 +105,22 @@ def bias_ptr(e, op: Op, index: int = 2) -> str:
     return e.ptr(op.inputs[index], flash=True) if len(op.inputs) > index and op.inputs[index] >= 0 else "NULL"
 
 
+def conv_geometry(op: Op, g: Graph):
+    """(input, weights, output, out_h, out_w, pad_h, pad_w) of a conv-like op (CONV_2D, DEPTHWISE_CONV_2D)."""
+    inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+    o = op.options
+    oh, ow, ph, pw = padding_hw(o.padding, o.strideH, o.strideW, o.dilationHFactor, o.dilationWFactor,
+                                inp.shape[1], inp.shape[2], w.shape[1], w.shape[2])
+    if op.explicit_padding is not None:  # a patch of a larger tensor (passes/patch.py)
+        (oh, ow), (ph, pw) = out.shape[1:3], op.explicit_padding
+    return inp, w, out, oh, ow, ph, pw
+
+
 @register("CONV_2D")
 class Conv2D(OpLowering):
     header = "td_inplace.h"  # includes td_conv.h
 
-    @staticmethod
-    def _geometry(op: Op, g: Graph):
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        o = op.options
-        oh, ow, ph, pw = padding_hw(o.padding, o.strideH, o.strideW, o.dilationHFactor, o.dilationWFactor,
-                                    inp.shape[1], inp.shape[2], w.shape[1], w.shape[2])
-        if op.explicit_padding is not None:  # a patch of a larger tensor (passes/patch.py)
-            (oh, ow), (ph, pw) = out.shape[1:3], op.explicit_padding
-        return inp, w, out, oh, ow, ph, pw
+    _geometry = staticmethod(conv_geometry)
 
     def _kernel(self, op: Op, g: Graph) -> str:
         if g.tensors[op.inputs[0]].dtype == "int8":

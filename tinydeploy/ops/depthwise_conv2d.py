@@ -11,22 +11,14 @@ from ..ir import Graph, Op
 from . import OpLowering, register
 from ._common import (act_range, check_fused_activation, explicit_padding_reason, requant_arrays,
                       row_streaming_overlap, tensors)
-from .conv2d import SAME, VALID, bias_of, bias_ptr, check_bias, check_conv_quant, check_s16_shifts, padding_hw
+from .conv2d import SAME, VALID, bias_of, bias_ptr, check_bias, check_conv_quant, check_s16_shifts, conv_geometry
 
 
 @register("DEPTHWISE_CONV_2D")
 class DepthwiseConv2D(OpLowering):
     header = "td_inplace.h"  # includes td_depthwise_conv.h
 
-    @staticmethod
-    def _geometry(op: Op, g: Graph):
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        o = op.options
-        oh, ow, ph, pw = padding_hw(o.padding, o.strideH, o.strideW, o.dilationHFactor, o.dilationWFactor,
-                                    inp.shape[1], inp.shape[2], w.shape[1], w.shape[2])
-        if op.explicit_padding is not None:  # a patch of a larger tensor (passes/patch.py)
-            (oh, ow), (ph, pw) = out.shape[1:3], op.explicit_padding
-        return inp, w, out, oh, ow, ph, pw
+    _geometry = staticmethod(conv_geometry)
 
     def check(self, op: Op, g: Graph) -> str | None:
         if len(op.inputs) < 2 or op.inputs[1] < 0:
