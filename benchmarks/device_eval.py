@@ -22,20 +22,20 @@ sys.path.insert(0, str(ROOT))
 
 from tinydeploy.errors import TinyDeployError  # noqa: E402
 from tinydeploy.eval import evaluate, report_dict  # noqa: E402
-from tinydeploy.pio import CACHE_DIR  # noqa: E402
+from tinydeploy.paths import cache_dir  # noqa: E402
 from tinydeploy.session import open_session  # noqa: E402
 from tinydeploy.testing.opcheck import random_inputs  # noqa: E402
 from tinydeploy.tflite.reader import load_model  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "models"
+PUBLIC_MODELS = ROOT / "tests" / "data" / "models"
 DIGITS = ROOT / "models" / "digits_test.npz"
-MODELS = [(SHARED / "hello_world_int8.tflite", None), (SHARED / "kws_ref_model.tflite", None),
-          (SHARED / "resnet8_int8.tflite", None), (ROOT / "models" / "digits_cnn_int8.tflite", "x_int8"),
+MODELS = [(PUBLIC_MODELS / "hello_world_int8.tflite", None), (PUBLIC_MODELS / "kws_ref_model.tflite", None),
+          (PUBLIC_MODELS / "resnet8_int8.tflite", None), (ROOT / "models" / "digits_cnn_int8.tflite", "x_int8"),
           (ROOT / "models" / "digits_mlp_int8.tflite", "x_mlp_int8")]
 
 
 def run(model: Path, board: str, xs, ys):
-    pdir = CACHE_DIR / "bench-device" / f"{model.stem}-{board}"
+    pdir = cache_dir() / "bench-device" / f"{model.stem}-{board}"
     with open_session(model, board, project_dir=pdir, timeout=10.0) as s:
         r = evaluate(s, xs, ys)
     return r

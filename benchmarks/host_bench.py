@@ -28,7 +28,7 @@ from tinydeploy.testing.opcheck import random_inputs  # noqa: E402
 from tinydeploy.tflite.reader import load_model  # noqa: E402
 from tinydeploy.tflm import tflm_measure  # noqa: E402
 
-DEFAULT_MODELS = sorted((ROOT.parent / "shared" / "models").glob("*.tflite")) + \
+DEFAULT_MODELS = sorted((ROOT / "tests" / "data" / "models").glob("*.tflite")) + \
     sorted((ROOT / "models").glob("*.tflite"))
 M4 = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-Os", "-ffunction-sections",
       "-fdata-sections"]

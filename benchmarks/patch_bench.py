@@ -6,7 +6,7 @@ random inputs (100 per model by default), all measured in one run.
 
 Usage: benchmarks/patch_bench.py [MODEL.tflite ...] [--samples N] [--budget 0.25] [--sanitize]
 (default models: models/vww96_int8.tflite, models/vww96_gray_int8.tflite, digits_cnn_int8 and the
-shared models in ../shared/models).
+MLPerf Tiny / TFLM reference models in tests/data/models).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from tinydeploy.tflm import tflm_measure  # noqa: E402
 
 DEFAULT_MODELS = [ROOT / "models" / n for n in ("vww96_int8.tflite", "vww96_gray_int8.tflite",
                                                  "digits_cnn_int8.tflite")] + \
-    sorted((ROOT.parent / "shared" / "models").glob("*.tflite"))
+    sorted((ROOT / "tests" / "data" / "models").glob("*.tflite"))
 
 
 def main() -> None:

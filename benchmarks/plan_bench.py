@@ -22,7 +22,7 @@ from tinydeploy.plan.arena import PlanOptions  # noqa: E402
 from tinydeploy.tflite.reader import load_model  # noqa: E402
 from tinydeploy.tflm import tflm_measure  # noqa: E402
 
-DEFAULT_MODELS = sorted((ROOT.parent / "shared" / "models").glob("*.tflite")) + \
+DEFAULT_MODELS = sorted((ROOT / "tests" / "data" / "models").glob("*.tflite")) + \
     sorted((ROOT / "models").glob("*.tflite"))
 
 

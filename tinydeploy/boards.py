@@ -19,10 +19,7 @@ from typing import Any
 
 from .errors import TinyDeployError
 
-ROOT = Path(__file__).resolve().parent.parent
-PROFILES_DIR = ROOT / "board_profiles"
-if not PROFILES_DIR.is_dir():  # installed wheel: profiles shipped as package data
-    PROFILES_DIR = Path(__file__).resolve().parent / "board_profiles"
+from .paths import PROFILES_DIR
 
 KINDS = ("real", "emulated", "host")
 KERNEL_VARIANTS = ("generic", "arm-dsp", "arm-mve", "avr", "xtensa", "riscv")

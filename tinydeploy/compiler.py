@@ -16,9 +16,7 @@ from .passes.patch import PatchInfo, patch_graph
 from .passes.reorder import reorder
 from .plan.arena import ArenaPlan, PlanOptions, plan_arena
 
-RUNTIME_DIR = Path(__file__).resolve().parent.parent / "lib" / "tinydeploy"
-if not RUNTIME_DIR.is_dir():  # installed wheel: runtime shipped as package data
-    RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+from .paths import RUNTIME_DIR
 
 __all__ = ["CompiledModel", "PlanOptions", "RUNTIME_DIR", "compile_graph", "write_library"]
 

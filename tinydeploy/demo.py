@@ -10,9 +10,8 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT
 MODEL = ROOT / "models" / "digits_cnn_int8.tflite"
 DATA = ROOT / "models" / "digits_test.npz"
 BOARD = "qemu-m4"

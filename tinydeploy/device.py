@@ -12,9 +12,10 @@ from pathlib import Path
 
 from .compiler import RUNTIME_DIR, CompiledModel
 from .errors import TinyDeployError
-from .host import CACHE_DIR, WARN_FLAGS, _compiler
+from .host import WARN_FLAGS, _compiler
+from .paths import cache_dir
 
-SKETCH_DIR = Path(__file__).resolve().parent.parent / "sketches" / "device"
+from .paths import DEVICE_SKETCH_DIR as SKETCH_DIR
 
 
 def glue_source(m: CompiledModel, board: str) -> str:
@@ -30,7 +31,7 @@ def build_host_device(m: CompiledModel) -> Path:
     parts = [m.source, m.header, glue_source(m, "host"), (SKETCH_DIR / "host_device.c").read_text()] + \
         [p.read_text() for p in sorted(RUNTIME_DIR.glob("*.[ch]"))]
     key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
-    exe = CACHE_DIR / "host-device" / key / "device"
+    exe = cache_dir() / "host-device" / key / "device"
     if exe.exists():
         return exe
     with tempfile.TemporaryDirectory(prefix="td-dev-") as tmp:

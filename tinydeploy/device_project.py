@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,25 +76,23 @@ def family_of(b: BoardProfile) -> str:
                           "boards with the Arduino framework are supported")
 
 
-def _digest_files(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()
+def _digest_tree(root: Path, h: "hashlib._Hash") -> None:
+    for p in sorted(x for x in root.rglob("*") if x.is_file()):
+        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
 
 
-def firmware_key(model_path: Path, b: BoardProfile, options: PlanOptions, prefix: str | None) -> dict:
-    """What decides the firmware: when all of it matches the manifest, the built firmware is reused."""
+def firmware_key(tree: Path, b: BoardProfile, model_sha256: str) -> dict:
+    """What decides the firmware: the generated project itself (model C, runtime, board main, glue,
+    platformio.ini with every build flag) and, on emulated boards, the dev-platform that builds it.
+    When all of it matches the manifest, the built firmware is reused; any change in codegen shows here."""
     from .project.emulator import PLATFORM_DIR
 
-    fam = family_of(b)
-    sources = sorted(RUNTIME_DIR.glob("*.[ch]")) + sorted(SKETCH_DIR.glob("*")) + ([b.path] if b.path else [])
+    h = hashlib.sha256()
+    _digest_tree(tree, h)
     if b.emulated:
-        sources += sorted((PLATFORM_DIR / "support").rglob("*.[chS]")) + [PLATFORM_DIR / "builder" / "main.py"]
-    sources += [Path(__file__)]
-    return {"model": model_path.name, "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
-            "tinydeploy": __version__, "plan": options.describe(), "prefix": prefix or "",
-            "board": b.id, "family": fam, "sources": _digest_files([p for p in sources if p.is_file()])}
+        _digest_tree(PLATFORM_DIR, h)
+    return {"board": b.id, "family": family_of(b), "model_sha256": model_sha256, "tinydeploy": __version__,
+            "project_sha256": h.hexdigest()}
 
 
 def read_manifest(path: Path) -> dict:
@@ -190,23 +189,25 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
         raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
     out = Path(out_dir) if out_dir else default_project_dir(model_path, b)
     options = options or PlanOptions()
-    key = firmware_key(model_path, b, options, name)
-    fam = key["family"]
+    fam = family_of(b)
     g = compiled.graph if compiled else load_model(model_path)
     m = compiled or compile_graph(g, prefix=name, options=options, source_name=model_path.name)
-    old = read_manifest(out)
-    if old.get("key") == key:
-        return DeviceProject(out, b, m, model_path, old, reused=True)
-    if dry_run:
-        return DeviceProject(out, b, m, model_path, {"key": key})
-    check_output_dir(out)
-    if fit_check:
+    if not dry_run:
+        check_output_dir(out)
+    if fit_check and not dry_run:
         check_fit(m, b).raise_if_too_big()
-    tmp = new_temp_dir(out)
+    tmp = new_temp_dir(out) if not dry_run else Path(tempfile.mkdtemp(prefix="td-dry-"))
     try:
         write_device_tree(tmp, m, b, fam)
+        key = firmware_key(tmp, b, g.sha256)
+        old = read_manifest(out)
+        if old.get("key") == key:
+            return DeviceProject(out, b, m, model_path, old, reused=True)
+        if dry_run:
+            return DeviceProject(out, b, m, model_path, {"key": key})
         manifest = {"key": key, "model_path": str(model_path.resolve()), "sha256": g.sha256,
-                    "arena_bytes": m.arena_bytes, "unit": FAMILIES[fam][2], "elf_sha256": None}
+                    "plan": options.describe(), "arena_bytes": m.arena_bytes, "unit": FAMILIES[fam][2],
+                    "elf_sha256": None}
         if out.exists() and any(out.iterdir()):
             _update_in_place(tmp, out)  # keeps the folder (a shell may be in it) and .pio (incremental build)
         else:

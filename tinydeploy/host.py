@@ -18,10 +18,10 @@ import numpy as np
 from .compiler import RUNTIME_DIR, CompiledModel
 from .errors import TinyDeployError
 from .ir import DTYPES
+from .paths import cache_dir
 
 WARN_FLAGS = ["-Wall", "-Wextra", "-Werror", "-std=c99"]
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-CACHE_DIR = Path(os.environ.get("TINYDEPLOY_CACHE", Path.home() / ".cache" / "tinydeploy"))
 
 _HARNESS = r"""
 /* Host runner: ./run CASE IN_FILE OUT_FILE N [REPEAT]. Reads N samples of every input of model
@@ -142,7 +142,7 @@ def build_host(models: list[CompiledModel], sanitize: bool = False, opt: str = "
             [p.read_text() for p in sorted(RUNTIME_DIR.glob("*.[ch]"))]:
         digest.update(part.encode())
     key = digest.hexdigest()[:24]
-    exe = CACHE_DIR / "host" / key / "run"
+    exe = cache_dir() / "host" / key / "run"
     if exe.exists():
         return HostBinary(exe, models)
     work = Path(tempfile.mkdtemp(prefix="td-build-"))

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import TinyDeployError
+from .paths import pio_core_dir
 
-CACHE_DIR = Path(os.environ.get("TINYDEPLOY_CACHE", Path.home() / ".cache" / "tinydeploy"))
 SCONS_PKG_VERSION = "4.41101.0"   # what platformio 6.2.0 asks for (`~4.41101.0`)
 
 
 def default_core_dir() -> Path:
-    """TINYDEPLOY_PIO_CORE_DIR, else ~/.cache/tinydeploy/pio-core (shared by all generated projects)."""
-    return Path(os.environ.get("TINYDEPLOY_PIO_CORE_DIR", CACHE_DIR / "pio-core"))
+    """The PlatformIO core of generated projects: one per checkout (see tinydeploy.paths)."""
+    return pio_core_dir()
 
 
 def pio_executable() -> list[str]:

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SHARED_MODELS = ROOT.parent / "shared" / "models"
+TEST_MODELS = ROOT / "tests" / "data" / "models"  # public models with provenance (README there)
 OUR_MODELS = ROOT / "models"
 VENV_BIN = Path(sys.executable).parent
 
 # name -> path; the digits models are ours (models/README.md), the others the shared MLPerf Tiny ones.
 MODELS = {
-    "hello_world": SHARED_MODELS / "hello_world_int8.tflite",
-    "kws": SHARED_MODELS / "kws_ref_model.tflite",
-    "resnet8": SHARED_MODELS / "resnet8_int8.tflite",
+    "hello_world": TEST_MODELS / "hello_world_int8.tflite",
+    "kws": TEST_MODELS / "kws_ref_model.tflite",
+    "resnet8": TEST_MODELS / "resnet8_int8.tflite",
     "digits_mlp": OUR_MODELS / "digits_mlp_int8.tflite",
     "digits_cnn": OUR_MODELS / "digits_cnn_int8.tflite",
     "digits_cnn_float_io": OUR_MODELS / "digits_cnn_float_io.tflite",

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED_MODELS
+from conftest import ROOT, TEST_MODELS
 from tinydeploy.compiler import RUNTIME_DIR
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.project.arduino import check_prefix, export_arduino, library_name
@@ -24,7 +24,7 @@ from tinydeploy.project.arduino_build import (SimavrPty, avr_link_check, clean_s
 from tinydeploy.reference import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder, options
 
-HELLO = SHARED_MODELS / "hello_world_int8.tflite"
+HELLO = TEST_MODELS / "hello_world_int8.tflite"
 DIGITS = ROOT / "models"
 HAVE_ARDUINO = all(shutil.which(t) for t in ("arduino-builder", "simavr", "avr-gcc"))
 needs_avr = pytest.mark.skipif(not shutil.which("avr-gcc"), reason="avr-gcc not installed (gcc-avr)")
@@ -195,7 +195,7 @@ def test_fit_refusals(tmp_path, fc2):
     assert lib.fit["check"].fits and lib.fit["serial"].fits
     assert lib.fit["serial"].ram_needed > lib.fit["check"].ram_needed   # protocol buffers + its arena
     with pytest.raises(TinyDeployError) as e:                            # refused before compiling
-        export_arduino(SHARED_MODELS / "resnet8_int8.tflite", tmp_path / "r.zip", board="uno")
+        export_arduino(TEST_MODELS / "resnet8_int8.tflite", tmp_path / "r.zip", board="uno")
     assert "does not fit uno" in e.value.message
     assert not (tmp_path / "r.zip").exists()
 

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, SHARED_MODELS
-from tinydeploy.pio import CACHE_DIR
+from conftest import ROOT, TEST_MODELS
+from tinydeploy.paths import cache_dir
 
 MODELS = ROOT / "models"
 DIGITS = MODELS / "digits_cnn_int8.tflite"
@@ -15,11 +15,11 @@ TD = [sys.executable, "-m", "tinydeploy"]
 
 
 def firmware_dir(model: Path, board: str) -> Path:
-    return CACHE_DIR / "test-device" / f"{model.stem}-{board}"
+    return cache_dir() / "test-device" / f"{model.stem}-{board}"
 
 
-def shared(name: str) -> Path:
-    return SHARED_MODELS / f"{name}.tflite"
+def public_model(name: str) -> Path:
+    return TEST_MODELS / f"{name}.tflite"
 
 
 def cli(*args: str, timeout: float = 300, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from device_helpers import DIGITS, DIGITS_DATA, cli, shared
+from device_helpers import DIGITS, DIGITS_DATA, cli, public_model
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.evaldata import load_labels, prepare_inputs, quantize, split_key
 from tinydeploy.tflite.reader import load_model
@@ -56,5 +56,5 @@ def test_eval_refuses_a_board_running_another_model(tmp_path):
 
     with HostDevice(build_host_device(compile_graph(load_model(DIGITS)))) as dev:
         np.save(tmp_path / "x.npy", np.zeros((2, 1, 1), np.float32))
-        r = cli("eval", shared("hello_world_int8"), "--port", dev.url, "--inputs", tmp_path / "x.npy")
+        r = cli("eval", public_model("hello_world_int8"), "--port", dev.url, "--inputs", tmp_path / "x.npy")
     assert r.returncode == 1 and "runs another model" in r.stderr

@@ -3,7 +3,7 @@ the digits demo model's on-device accuracy equal to the host's."""
 import numpy as np
 import pytest
 
-from device_helpers import DIGITS, DIGITS_DATA, firmware_dir, shared
+from device_helpers import DIGITS, DIGITS_DATA, firmware_dir, public_model
 from tinydeploy.eval import evaluate, report_dict
 from tinydeploy.session import open_session
 from tinydeploy.testing.opcheck import random_inputs
@@ -20,7 +20,7 @@ def run_eval(model, board, xs, labels=None):
 
 @pytest.mark.parametrize("name,n", [("hello_world_int8", 20), ("kws_ref_model", 20), ("resnet8_int8", 12)])
 def test_qemu_m4_bit_exact_and_deterministic(name, n):
-    model = shared(name)
+    model = public_model(name)
     g = load_model(model)
     xs = random_inputs(g, n, np.random.default_rng(7))
     r, hello = run_eval(model, "qemu-m4", xs)
@@ -37,7 +37,7 @@ def test_qemu_m4_bit_exact_and_deterministic(name, n):
 
 def test_qemu_m4_same_input_same_count():
     """Within one run too: one input repeated gives one count, whatever the link timing."""
-    model = shared("kws_ref_model")
+    model = public_model("kws_ref_model")
     x = random_inputs(load_model(model), 1, np.random.default_rng(3))[0]
     r, _ = run_eval(model, "qemu-m4", [np.repeat(x, 4, axis=0)])
     assert len(set(r.counts.tolist())) == 1 and r.agree.all()
@@ -55,7 +55,7 @@ def test_digits_on_device_accuracy_equals_host():
 @pytest.mark.parametrize("board", ["qemu-rv32", "qemu-m55"])
 def test_other_qemu_boards(board):
     """rv32: rdinstret (exact); m55 (mps3-an547): another UART address and a 32 MHz SysTick."""
-    model = shared("hello_world_int8")
+    model = public_model("hello_world_int8")
     g = load_model(model)
     xs = random_inputs(g, 10, np.random.default_rng(1))
     r, hello = run_eval(model, board, xs)

@@ -6,7 +6,7 @@ import wave
 import numpy as np
 from PIL import Image
 
-from conftest import ROOT, SHARED_MODELS
+from conftest import ROOT, TEST_MODELS
 from tinydeploy.evalfolder import load_folder, load_hook
 from tinydeploy.evaldata import prepare_inputs
 from tinydeploy.tflite.reader import load_model
@@ -47,7 +47,7 @@ def test_wav_folder_with_hook(tmp_path):
             w.writeframes(rng.integers(-3000, 3000, 16000).astype(np.int16).tobytes())
     (tmp_path / "hook.py").write_text("import numpy as np\n"
                                       "def first(path, x):\n    return x[:1]\n")
-    g = load_model(SHARED_MODELS / "hello_world_int8.tflite")
+    g = load_model(TEST_MODELS / "hello_world_int8.tflite")
     arrays, labels, _ = load_folder(tmp_path / "wav", g, load_hook(f"{tmp_path / 'hook.py'}:first"))
     assert arrays[0].shape == (3, 1, 1) and labels is None
 

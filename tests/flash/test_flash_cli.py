@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from device_helpers import cli, firmware_dir, shared
+from device_helpers import cli, firmware_dir, public_model
 from tinydeploy.flash import STATE
 
-MODEL = shared("hello_world_int8")
+MODEL = public_model("hello_world_int8")
 
 
 def test_dry_run_lists_every_step_and_runs_nothing(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from device_helpers import DIGITS, DIGITS_DATA, ROOT, TD, cli, firmware_dir, shared
+from device_helpers import DIGITS, DIGITS_DATA, ROOT, TD, cli, firmware_dir, public_model
 from tinydeploy.monitor import sparkline
 
 
@@ -21,7 +21,7 @@ def test_sparkline():
 
 @pytest.mark.slow
 def test_monitor_json_on_qemu():
-    model = shared("hello_world_int8")
+    model = public_model("hello_world_int8")
     r = cli("monitor", "--board", "qemu-m4", "--model", model, "--count", "12", "--json",
             "--project-dir", firmware_dir(model, "qemu-m4"))
     assert r.returncode == 0, r.stderr
@@ -81,7 +81,7 @@ def test_killed_monitor_takes_its_emulator_along():
     """monitor is SIGKILLed (no cleanup runs): the QEMU it started still ends (PR_SET_PDEATHSIG)."""
     import signal
 
-    model = shared("hello_world_int8")
+    model = public_model("hello_world_int8")
     p = subprocess.Popen(TD + ["monitor", "--board", "qemu-m4", "--model", str(model), "--json", "--project-dir",
                                str(firmware_dir(model, "qemu-m4"))], stdout=subprocess.PIPE, text=True)
     try:

@@ -18,14 +18,14 @@ from tinydeploy.hil import assert_bit_exact, assert_latency, assert_ram
 
 HERE = Path(__file__).resolve().parent
 REPO_MODELS = HERE.parent.parent / "models"
-SHARED_MODELS = HERE.parent.parent.parent / "shared" / "models"
+TEST_MODELS = HERE.parent / "data" / "models"
 
 # model file -> (random samples for the bit-exact check, latency budget in ms per inference at the
 # board's clock; on QEMU the count is instructions, taken as one per cycle; None = only the baseline)
 MODELS = {
-    SHARED_MODELS / "hello_world_int8.tflite": (16, 10),
-    SHARED_MODELS / "kws_ref_model.tflite": (6, 2000),
-    SHARED_MODELS / "resnet8_int8.tflite": (3, 5000),
+    TEST_MODELS / "hello_world_int8.tflite": (16, 10),
+    TEST_MODELS / "kws_ref_model.tflite": (6, 2000),
+    TEST_MODELS / "resnet8_int8.tflite": (3, 5000),
     REPO_MODELS / "digits_cnn_int8.tflite": (8, 1000),
 }
 DIGITS = REPO_MODELS / "digits_cnn_int8.tflite"
@@ -77,7 +77,7 @@ def test_digits_accuracy_on_device(deployed):
 @pytest.mark.board("qemu-m4", "qemu-m7", "qemu-m55", "qemu-rv32")
 def test_deterministic_instruction_counts(board):
     """On QEMU (-icount) the same input always costs the same number of instructions, even after a reset."""
-    d = board.deploy(SHARED_MODELS / "kws_ref_model.tflite")
+    d = board.deploy(TEST_MODELS / "kws_ref_model.tflite")
     x = d.random_inputs(1, seed=3)
     first = d.run(np.repeat(x[0], 2, axis=0)).counts
     d = board.reset()

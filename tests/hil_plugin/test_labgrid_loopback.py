@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, SHARED_MODELS
+from conftest import ROOT, TEST_MODELS
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.slow
@@ -15,7 +15,7 @@ labgrid = pytest.importorskip("labgrid", reason="labgrid is not installed (pip i
 if not shutil.which("ser2net") and not __import__("os").path.exists("/usr/sbin/ser2net"):
     pytest.skip("ser2net is not installed (apt-get install ser2net)", allow_module_level=True)
 
-HELLO = SHARED_MODELS / "hello_world_int8.tflite"
+HELLO = TEST_MODELS / "hello_world_int8.tflite"
 FARM_TEST = f'''
 import pytest
 from tinydeploy.hil import assert_bit_exact

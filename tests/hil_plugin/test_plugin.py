@@ -4,18 +4,16 @@ fail when they should (corrupted weights, a slower or bigger model) with a reada
 example suite runs on a fleet of emulated boards in parallel."""
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SHARED_MODELS
+from conftest import ROOT, TEST_MODELS
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.slow
 
-HELLO = SHARED_MODELS / "hello_world_int8.tflite"
-RESNET = SHARED_MODELS / "resnet8_int8.tflite"
+HELLO = TEST_MODELS / "hello_world_int8.tflite"
+RESNET = TEST_MODELS / "resnet8_int8.tflite"
 COMMITTED = json.loads((ROOT / "tests" / "hil" / "baselines.json").read_text())
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED_MODELS
+from conftest import ROOT, TEST_MODELS
 from tinydeploy.compiler import RUNTIME_DIR, CompiledModel, compile_graph
 from tinydeploy.plan.arena import PlanOptions
 from tinydeploy.project.arduino_build import clean_simavr_log
@@ -294,7 +294,7 @@ def test_other_flash_kernels_bit_exact_in_simavr(tmp_path):
 
 @pytest.mark.slow
 def test_kws_weights_go_to_flash_but_its_arena_needs_more_than_8k(tmp_path):
-    path = SHARED_MODELS / "kws_ref_model.tflite"
+    path = TEST_MODELS / "kws_ref_model.tflite"
     if not path.exists():
         pytest.skip("shared kws model missing")
     g = load_model(path)

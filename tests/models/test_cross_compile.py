@@ -5,14 +5,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED_MODELS
+from conftest import ROOT, TEST_MODELS
 from tinydeploy.compiler import RUNTIME_DIR, compile_graph
 from tinydeploy.host import build_host
 from tinydeploy.reference import reference_outputs
 from tinydeploy.testing.opcheck import random_inputs
 from tinydeploy.tflite.reader import load_model
 
-MODELS = [SHARED_MODELS / f"{n}.tflite" for n in ("hello_world_int8", "kws_ref_model", "resnet8_int8")] + \
+MODELS = [TEST_MODELS / f"{n}.tflite" for n in ("hello_world_int8", "kws_ref_model", "resnet8_int8")] + \
     sorted((ROOT / "models").glob("*.tflite"))
 TARGETS = {
     "cortex-m4": ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
@@ -40,11 +40,11 @@ def test_models_and_runtime_compile_warning_free(tmp_path, target):
 
 
 def test_two_models_link_into_one_binary():
-    a = compile_graph(load_model(SHARED_MODELS / "hello_world_int8.tflite"), prefix="first")
-    b = compile_graph(load_model(SHARED_MODELS / "hello_world_int8.tflite"), prefix="second")
+    a = compile_graph(load_model(TEST_MODELS / "hello_world_int8.tflite"), prefix="first")
+    b = compile_graph(load_model(TEST_MODELS / "hello_world_int8.tflite"), prefix="second")
     exe = build_host([a, b])
     xs = random_inputs(a.graph, 8, np.random.default_rng(2))
-    ref = reference_outputs(SHARED_MODELS / "hello_world_int8.tflite", xs)[0]
+    ref = reference_outputs(TEST_MODELS / "hello_world_int8.tflite", xs)[0]
     assert np.array_equal(exe.run(0, xs)[0], ref) and np.array_equal(exe.run(1, xs)[0], ref)
     for name in ("invoke", "arena", "inputs", "outputs", "set_arena"):
         assert f"first_{name}" in a.source + a.header and f"second_{name}" in b.source + b.header

@@ -5,7 +5,7 @@ planned size, so a plan that overlaps live bytes or overflows shows up), all in 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED_MODELS
+from conftest import ROOT, TEST_MODELS
 from tinydeploy.compiler import compile_graph
 from tinydeploy.host import build_host
 from tinydeploy.plan.arena import PlanOptions
@@ -29,11 +29,11 @@ CASES = [
     ("resnet8_int8.tflite", "7:2x2"),
     ("kws_ref_model.tflite", "4:3x1"),
 ]
-CASES = [(n, s) for n, s in CASES if (ROOT / "models" / n).exists() or (SHARED_MODELS / n).exists()]
+CASES = [(n, s) for n, s in CASES if (ROOT / "models" / n).exists() or (TEST_MODELS / n).exists()]
 
 
 def _path(name):
-    return ROOT / "models" / name if (ROOT / "models" / name).exists() else SHARED_MODELS / name
+    return ROOT / "models" / name if (ROOT / "models" / name).exists() else TEST_MODELS / name
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHARED_MODELS
+from conftest import TEST_MODELS
 from tinydeploy.compiler import compile_graph
 from tinydeploy.host import build_host
 from tinydeploy.plan.arena import PlanOptions
@@ -17,7 +17,7 @@ MODELS = ["hello_world_int8", "kws_ref_model", "resnet8_int8"]
 @pytest.mark.parametrize("sanitize", [False, True], ids=["plain", "sanitize"])
 @pytest.mark.parametrize("name", MODELS)
 def test_shared_model_bit_exact(name, sanitize):
-    path = SHARED_MODELS / f"{name}.tflite"
+    path = TEST_MODELS / f"{name}.tflite"
     g = load_model(path)
     m = compile_graph(g)
     xs = random_inputs(g, 12, np.random.default_rng(sum(map(ord, name))))
@@ -31,7 +31,7 @@ def test_shared_model_bit_exact(name, sanitize):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["kws_ref_model"])
 def test_plan_without_inplace_is_also_exact(name):
-    path = SHARED_MODELS / f"{name}.tflite"
+    path = TEST_MODELS / f"{name}.tflite"
     g = load_model(path)
     m = compile_graph(g, options=PlanOptions(planner="greedy", inplace=False))
     xs = random_inputs(g, 6, np.random.default_rng(1))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHARED_MODELS
+from conftest import TEST_MODELS
 from tinydeploy.compiler import compile_graph
 from tinydeploy.device import HostDevice, build_host_device
 from tinydeploy.reference import reference_outputs
@@ -26,7 +26,7 @@ def test_frame_reader_skips_garbage_and_bad_crc():
 
 @pytest.fixture(scope="module")
 def hello_device():
-    path = SHARED_MODELS / "hello_world_int8.tflite"
+    path = TEST_MODELS / "hello_world_int8.tflite"
     m = compile_graph(load_model(path))
     with HostDevice(build_host_device(m)) as dev:
         yield path, m, dev

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import SHARED_MODELS
+from conftest import TEST_MODELS
 from tinydeploy.compiler import compile_graph
 from tinydeploy.device import HostDevice, build_host_device
 from tinydeploy.reference import reference_outputs
@@ -17,7 +17,7 @@ from tinydeploy.testing.faultproxy import FaultProxy, Faults
 from tinydeploy.testing.opcheck import random_inputs
 from tinydeploy.tflite.reader import load_model
 
-MODEL = SHARED_MODELS / "hello_world_int8.tflite"
+MODEL = TEST_MODELS / "hello_world_int8.tflite"
 
 
 @pytest.fixture(scope="module")

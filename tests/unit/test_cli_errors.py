@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import SHARED_MODELS
+from conftest import TEST_MODELS
 from tinydeploy.testing.builder import ModelBuilder, options
 
 
@@ -41,7 +41,7 @@ def assert_clean_failure(r, *words):
 
 @pytest.fixture
 def bad_files(tmp_path):
-    good = (SHARED_MODELS / "hello_world_int8.tflite").read_bytes()
+    good = (TEST_MODELS / "hello_world_int8.tflite").read_bytes()
     files = {
         "truncated": good[: len(good) // 3],
         "random": np.random.default_rng(0).integers(0, 256, 4000).astype(np.uint8).tobytes(),
@@ -74,7 +74,7 @@ def test_missing_file(tmp_path):
 
 def test_convert_refuses_folder_with_other_files(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
-    r = tinydeploy("convert", SHARED_MODELS / "hello_world_int8.tflite", "-o", tmp_path)
+    r = tinydeploy("convert", TEST_MODELS / "hello_world_int8.tflite", "-o", tmp_path)
     assert_clean_failure(r, "other files")
     assert (tmp_path / "precious.txt").read_text() == "keep me"
 
@@ -86,14 +86,14 @@ def test_inspect_unsupported_exits_nonzero(bad_files):
 
 def test_run_wrong_input_dtype(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((2, 1), np.float32))
-    r = tinydeploy("run", SHARED_MODELS / "hello_world_int8.tflite", "--input", tmp_path / "x.npy",
+    r = tinydeploy("run", TEST_MODELS / "hello_world_int8.tflite", "--input", tmp_path / "x.npy",
                    "--output", tmp_path / "y.npy")
     assert_clean_failure(r, "int8")
     assert not (tmp_path / "y.npy").exists()
 
 
 def test_convert_and_run_ok(tmp_path):
-    model = SHARED_MODELS / "hello_world_int8.tflite"
+    model = TEST_MODELS / "hello_world_int8.tflite"
     r = tinydeploy("convert", model, "-o", tmp_path / "lib")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "lib" / "hello_world_int8.h").exists()

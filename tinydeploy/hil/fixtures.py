@@ -296,9 +296,9 @@ class LocalTarget(Target):
         self.profile = load_board(board)
         self.label = self.profile.id
         self.port, self.baud, self.timeout, self.worker = port, baud, timeout, worker
-        from ..pio import CACHE_DIR
+        from ..paths import cache_dir
 
-        self.build_dir = Path(build_dir) if build_dir else CACHE_DIR / "hil"
+        self.build_dir = Path(build_dir) if build_dir else cache_dir() / "hil"
         self.current = None
         self.needs_reset = False
 

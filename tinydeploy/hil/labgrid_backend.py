@@ -30,7 +30,6 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import sys
 import tempfile
 import threading
@@ -304,11 +303,11 @@ class LabgridTarget(Target):
 
     def __init__(self, spec: str, coordinator: str | None = None, build_dir: Path | None = None,
                  timeout: float = 5.0, wait: float = 300.0, worker: str = "main", env_file: str | None = None) -> None:
-        from ..pio import CACHE_DIR
+        from ..paths import cache_dir
 
         self.spec = spec
         self.coordinator = coordinator or os.environ.get("LG_COORDINATOR") or DEFAULT_COORDINATOR
-        self.build_dir = Path(build_dir) if build_dir else CACHE_DIR / "hil"
+        self.build_dir = Path(build_dir) if build_dir else cache_dir() / "hil"
         self.timeout, self.wait, self.worker = timeout, wait, worker
         self.env_file = env_file or os.environ.get("LG_ENV")
         self.current = None

@@ -12,7 +12,7 @@ from ..ir import Graph, Op, Tensor
 from ..tflite import schema as S
 from . import OpLowering, register
 from ._common import (act_range, check_fused_activation, explicit_padding_reason, requant_arrays,
-                      row_streaming_overlap, tensors)
+                      row_streaming_overlap)
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID
 TYPE_FLOAT32, TYPE_INT32, TYPE_INT64 = S.TensorType.FLOAT32, S.TensorType.INT32, S.TensorType.INT64

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import tensors
 from ._shape_ops import const_ints, contiguous_strides, emit_copy_nd, movable, norm_axis
 
 

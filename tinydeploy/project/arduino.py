@@ -26,7 +26,7 @@ import numpy as np
 from .. import __version__
 from ..boards import BoardProfile, list_boards, load_board
 from ..compiler import RUNTIME_DIR, CompiledModel, PlanOptions, compile_graph
-from ..device import SKETCH_DIR as DEVICE_DIR
+from ..paths import DEVICE_SKETCH_DIR as DEVICE_DIR, SKETCH_DIR
 from ..device import glue_source
 from ..errors import TinyDeployError
 from ..tflite.reader import load_model
@@ -38,8 +38,7 @@ try:  # lower bounds from the graph alone (newer fit.py)
 except ImportError:  # pragma: no cover
     check_fit_graph = None
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATES = ROOT / "sketches" / "arduino"
+TEMPLATES = SKETCH_DIR / "arduino"
 GLUE_FILE = "td_device_glue.c"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)      # fixed timestamps: the same model gives the same ZIP
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..boards import BoardProfile, load_board
 from ..errors import TinyDeployError
-from ..host import CACHE_DIR
+from ..paths import cache_dir
 from .firmware import FirmwareRun, parse_output
 
 HARDWARE = Path("/usr/share/arduino/hardware")
@@ -189,7 +189,7 @@ def run_check(elf: str | Path, board: str | BoardProfile, timeout: float = 120) 
 def pty_harness() -> Path:
     """The libsimavr PTY runner, compiled once (gcc -lsimavr -lsimavrparts) into the cache."""
     key = hashlib.sha256(PTY_HARNESS.encode()).hexdigest()[:16]
-    exe = CACHE_DIR / "simavr-pty" / key / "avr_uart_pty"
+    exe = cache_dir() / "simavr-pty" / key / "avr_uart_pty"
     if exe.exists():
         return exe
     cc = _need("gcc", "gcc")

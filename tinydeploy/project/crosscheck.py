@@ -19,7 +19,7 @@ from pathlib import Path
 from ..boards import BoardProfile, load_board
 from ..compiler import RUNTIME_DIR, CompiledModel
 from ..errors import TinyDeployError
-from ..pio import CACHE_DIR
+from ..paths import cache_dir
 from .emulator import PLATFORM_DIR, arch_of
 
 WARN_FLAGS = ["-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections"]
@@ -98,7 +98,7 @@ def cross_compile(m: CompiledModel, board: str | BoardProfile, jobs: int = 4) ->
         digest = hashlib.sha256(" ".join([tc.cc] + flags + extra + WARN_FLAGS).encode())
         for p in sorted(RUNTIME_DIR.glob("*.[ch]")):
             digest.update(p.name.encode() + p.read_bytes())
-        stamp = CACHE_DIR / "crosscheck" / f"{b.id}-{digest.hexdigest()[:20]}"
+        stamp = cache_dir() / "crosscheck" / f"{b.id}-{digest.hexdigest()[:20]}"
         sources = [work / f"{m.prefix}.c"] + ([] if stamp.exists() else runtime)
 
         def compile_one(src: Path) -> tuple[Path, subprocess.CompletedProcess]:

@@ -14,8 +14,7 @@ from pathlib import Path
 from ..boards import BoardProfile, list_boards, load_board
 from ..errors import TinyDeployError
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-PLATFORM_DIR = ROOT / "platform" / "tinydeploy-emu"
+from ..paths import PLATFORM_DIR
 PLATFORM_NAME = "tinydeploy-emu"
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

@@ -22,10 +22,9 @@ from .. import __version__
 from ..boards import BoardProfile
 from ..compiler import RUNTIME_DIR, CompiledModel
 from ..errors import TinyDeployError
-from .emulator import PLATFORM_DIR
+from ..paths import PLATFORM_DIR, SKETCH_DIR
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATE_MAIN = ROOT / "sketches" / "platformio" / "main.cpp"
+TEMPLATE_MAIN = SKETCH_DIR / "platformio" / "main.cpp"
 MARKER = ".tinydeploy-project"
 KEYWORDS = ["tinyml", "tflite", "machine-learning", "int8", "tinydeploy"]
 
