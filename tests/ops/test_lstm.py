@@ -9,7 +9,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
@@ -117,17 +116,6 @@ def test_lstm_corner_cases():
     assert check_cases(cases, seed=12) == []
 
 
-def _reset_uses_zero_point() -> bool:
-    """Does the generated <model>_reset() set an int8 state to its zero point (as LiteRT does)?"""
-    from tinydeploy.compiler import compile_graph
-    from tinydeploy.tflite.reader import parse_model
-
-    rng = np.random.default_rng(0)
-    g = parse_model(lstm_model(rng, state_zp=17, steps=1, batches=1).model, name="probe")
-    reset = compile_graph(g, prefix="probe").source.split("void probe_reset(void) {")[1].split("}")[0]
-    return ", 17," in reset
-
-
 def _zero_point_reset(m):
     """Make a compiled model's reset fill int8 state with its zero point, as TFLite's
     ResetVariableTensor does (for when the code generator does not do it yet)."""
@@ -171,8 +159,6 @@ def test_lstm_nonzero_state_zero_point_kernel():
 
 def test_lstm_nonzero_state_zero_point():
     """End to end: TFLite's ResetVariableTensor fills an int8 variable tensor with its zero point."""
-    if not _reset_uses_zero_point():
-        pytest.skip("codegen's <model>_reset() zeroes int8 state instead of setting its zero point")
     rng = np.random.default_rng(31)
     cases = [lstm_model(rng, state_zp=None, projection=bool(k % 2), time_major=bool(k % 3 == 0))
              for k in range(10)]
@@ -188,8 +174,6 @@ def test_converter_lstm_model_kernel():
 
 
 def test_converter_lstm_model():
-    if not _reset_uses_zero_point():
-        pytest.skip("codegen's <model>_reset() zeroes int8 state instead of setting its zero point")
     assert _run_vs_reference([CONVERTER_MODEL.read_bytes()], samples=16, seed=8, emulate_reset=False) == []
 
 
