@@ -15,6 +15,10 @@ class SessionLost(Exception):
     """The device reset (or was replaced) since HELLO: its inputs are gone, redo the sample."""
 
 
+class LinkLost(Exception):
+    """The link broke, or no valid reply came back: reopen the port and resend the same request."""
+
+
 @dataclass
 class InvokeResult:
     outputs: list[bytes]
@@ -57,7 +61,8 @@ class DeviceClient:
         self.session = 0
         self.hello: P.Hello | None = None
         self.stats_retries = 0  # requests that needed a resend
-        self.stats_reconnects = 0
+        self.stats_reconnects = 0  # port reopened during run(): link cut, or device reset
+        self.stats_redone = 0  # samples started again because the device reset (lost its inputs)
 
     # -- connection -------------------------------------------------------------------------
     def connect(self, wait: float = 10.0) -> P.Hello:
@@ -69,9 +74,9 @@ class DeviceClient:
                 self.reader = P.FrameReader()
                 self.session = random.randrange(1, 2**32)
                 self.hello = P.Hello.parse(self._request(P.HELLO, struct.pack("<I", self.session),
-                                                         check_session=False))
+                                                         check_session=False, reopen=False))
                 break
-            except (TinyDeployError, OSError, SessionLost):
+            except (TinyDeployError, OSError, SessionLost, LinkLost):
                 if time.monotonic() > deadline:
                     raise TinyDeployError(f"no tinydeploy firmware answers on {self.url}",
                                           "is the board flashed with `tinydeploy flash` and the port right?") \
@@ -96,9 +101,33 @@ class DeviceClient:
             self.port = None
 
     # -- requests ---------------------------------------------------------------------------
-    def _request(self, msg_type: int, payload: bytes = b"", check_session: bool = True) -> bytes:
+    def _request(self, msg_type: int, payload: bytes = b"", check_session: bool = True,
+                 reopen: bool = True) -> bytes:
+        """Send one request, return its reply payload. Every resend carries the same seq, also after the
+        link was cut and reopened: a device that already handled the request answers from its reply
+        cache (an INVOKE never runs twice); a device that was reset answers with session 0 (SessionLost).
+        Without `reopen` (HELLO from connect(), which reopens by itself) LinkLost is raised."""
         self.seq = (self.seq + 1) & 0xFF
         frame = P.encode(msg_type, self.seq, payload)
+        for reopened in range(self.reconnects + 1):
+            try:
+                reply = self._send(frame, msg_type)
+            except LinkLost as exc:
+                if not reopen:
+                    raise
+                if reopened == self.reconnects:
+                    raise TinyDeployError(f"lost the board on {self.url}: {exc}, {self.reconnects} reconnects "
+                                          "did not bring it back", "check the cable/port; the board may be "
+                                          "resetting") from None
+                self._reopen()
+                continue
+            if check_session and struct.unpack_from("<I", reply)[0] != self.session:
+                raise SessionLost("device session changed (reset)")
+            return reply
+        raise AssertionError("unreachable")
+
+    def _send(self, frame: bytes, msg_type: int) -> bytes:
+        """Write `frame` until a valid reply to it arrives (up to `retries` times)."""
         for attempt in range(self.retries):
             if attempt:
                 self.stats_retries += 1
@@ -106,7 +135,7 @@ class DeviceClient:
                 self.port.reset_input_buffer()
                 self.port.write(frame)  # no flush(): on a pty it waits ~40 ms for the drain
             except Exception as exc:
-                raise SessionLost(f"write failed: {exc}") from None
+                raise LinkLost(f"write failed: {exc}") from None
             reply = self._wait_reply(msg_type, time.monotonic() + self.timeout)
             if reply is None:
                 continue
@@ -115,17 +144,31 @@ class DeviceClient:
                 if code in (1, 2):  # damaged in transit: send again
                     continue
                 raise TinyDeployError(f"device refused request {msg_type}: {P.ERRORS.get(code, code)}")
-            if check_session and struct.unpack_from("<I", reply.payload)[0] != self.session:
-                raise SessionLost("device session changed (reset)")
             return reply.payload
-        raise SessionLost(f"no valid reply after {self.retries} tries")
+        raise LinkLost(f"no valid reply after {self.retries} tries")
+
+    def _reopen(self, wait: float = 10.0) -> None:
+        """Reopen the port after a cut, keeping the session and the pending request's seq."""
+        self.stats_reconnects += 1
+        deadline = time.monotonic() + wait
+        while True:
+            self.close()
+            try:
+                self.port = self._open(self.url, self.baud)
+                self.reader = P.FrameReader()
+                return
+            except (TinyDeployError, OSError) as exc:
+                if time.monotonic() > deadline:
+                    raise TinyDeployError(f"lost the board on {self.url}: cannot reopen it ({getattr(exc, 'message', exc)})",
+                                          "check the cable/port, or that the emulator still runs") from None
+                time.sleep(0.2)
 
     def _wait_reply(self, msg_type: int, deadline: float) -> P.Frame | None:
         while time.monotonic() < deadline:
             try:
                 data = self.port.read(self.port.in_waiting or 1)
             except Exception as exc:
-                raise SessionLost(f"read failed: {exc}") from None
+                raise LinkLost(f"read failed: {exc}") from None
             for f in self.reader.feed(data) if data else []:
                 if f.seq == self.seq and f.type in (msg_type | P.REPLY, P.NAK):
                     return f
@@ -133,7 +176,8 @@ class DeviceClient:
 
     # -- operations -------------------------------------------------------------------------
     def run(self, inputs: list[bytes]) -> InvokeResult:
-        """Send every input, invoke once, read every output; redo the sample after a reset."""
+        """Send every input, invoke once, read every output. A cut link is reopened and the pending
+        request resent (same session, same seq); only a device reset (session changed) redoes the sample."""
         if self.hello is None:
             self.connect()
         for attempt in range(self.reconnects + 1):
@@ -144,6 +188,7 @@ class DeviceClient:
                     raise TinyDeployError(f"lost the board on {self.url} {self.reconnects} times in one sample",
                                           "check the cable/port; the board may be resetting") from None
                 self.stats_reconnects += 1
+                self.stats_redone += 1
                 self.connect()
         raise AssertionError("unreachable")
 
