@@ -25,11 +25,13 @@ def glue_source(m: CompiledModel, board: str) -> str:
     return text.replace("@UPREFIX@", m.prefix.upper()).replace("@PREFIX@", m.prefix).replace("@NAME@", name)
 
 
-def build_host_device(m: CompiledModel) -> Path:
-    """Compile model + runtime + glue + sketches/device/host_device.c into a cached executable."""
+def build_host_device(m: CompiledModel, defines: dict[str, str] | None = None) -> Path:
+    """Compile model + runtime + glue + sketches/device/host_device.c into a cached executable.
+    `defines`: extra -D macros (tests: e.g. another TD_PROTO_VERSION)."""
     cc = _compiler()
+    extra = [f"-D{k}={v}" for k, v in sorted((defines or {}).items())]
     parts = [m.source, m.header, glue_source(m, "host"), (SKETCH_DIR / "host_device.c").read_text()] + \
-        [p.read_text() for p in sorted(RUNTIME_DIR.glob("*.[ch]"))]
+        [p.read_text() for p in sorted(RUNTIME_DIR.glob("*.[ch]"))] + extra
     key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
     exe = cache_dir() / "host-device" / key / "device"
     if exe.exists():
@@ -41,7 +43,7 @@ def build_host_device(m: CompiledModel) -> Path:
         (t / "glue.c").write_text(glue_source(m, "host"))
         srcs = [t / f"{m.prefix}.c", t / "glue.c", SKETCH_DIR / "host_device.c", *sorted(RUNTIME_DIR.glob("*.c"))]
         flags = [f for f in WARN_FLAGS if f != "-std=c99"] + ["-std=gnu99", "-O2", "-DTD_BOARD_COUNTER_UNIT=2",
-                                                            f"-D{m.prefix.upper()}_NO_STATIC_ARENA"]
+                                                            f"-D{m.prefix.upper()}_NO_STATIC_ARENA", *extra]
         r = subprocess.run([cc, *flags, f"-I{t}", f"-I{RUNTIME_DIR}", f"-I{SKETCH_DIR}", *map(str, srcs),
                             "-o", str(t / "device"), "-lm"], capture_output=True, text=True)
         if r.returncode:

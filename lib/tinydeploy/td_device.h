@@ -17,7 +17,9 @@
 extern "C" {
 #endif
 
+#ifndef TD_PROTO_VERSION /* overridable only to test that a host refuses firmware of another version */
 #define TD_PROTO_VERSION 1
+#endif
 #define TD_PROTO_MAX_PAYLOAD 56 /* request payload: a whole frame fits a 64-byte UART buffer */
 #define TD_PROTO_MAX_REPLY 120  /* reply payload (the host has room) */
 

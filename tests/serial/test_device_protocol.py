@@ -57,3 +57,18 @@ def test_stale_firmware_refused(hello_device):
     with pytest.raises(TinyDeployError, match="another model"):
         client.connect()
     client.close()
+
+
+def test_other_protocol_version_refused(hello_device):
+    """Firmware built for protocol v2 (TD_PROTO_VERSION overridden) answers HELLO; the host (v1) refuses it
+    with a message naming both versions, even though the model matches."""
+    from tinydeploy.errors import TinyDeployError
+
+    _, m, _ = hello_device
+    assert P.VERSION == 1
+    with HostDevice(build_host_device(m, defines={"TD_PROTO_VERSION": "2"})) as dev:
+        client = DeviceClient(dev.url, [1], expect_sha256=m.graph.sha256)
+        with pytest.raises(TinyDeployError, match=r"firmware speaks protocol v2, this host v1") as exc:
+            client.connect(wait=3.0)
+        assert "reflash" in exc.value.hint
+        client.close()
