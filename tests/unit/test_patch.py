@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinydeploy.compiler import compile_graph
-from tinydeploy.errors import TinyDeployError, UnsupportedModelError
+from tinydeploy.errors import TinyDeployError
 from tinydeploy.host import build_host
 from tinydeploy.ops.conv2d import padding_hw
 from tinydeploy.ops.pooling import out_size as pool_out_size
@@ -158,8 +158,10 @@ class Net:
 
 
 def cnn_case(rng, dtype="int8"):
-    """(tflite bytes, patch spec, label) of a random CNN whose first ops get patched."""
-    while True:
+    """(tflite bytes, patch spec, label) of a random CNN whose first ops get patched. A draw is redrawn
+    only when LiteRT (the oracle) refuses it or its split point has no spatial op to patch; a model LiteRT
+    runs must compile."""
+    for _ in range(200):
         net = Net(rng, dtype, int(rng.integers(6, 25)), int(rng.integers(6, 25)), int(rng.integers(1, 5)))
         n_stage = int(rng.integers(1, 5))
         while len(net.kinds) < n_stage:
@@ -184,12 +186,17 @@ def cnn_case(rng, dtype="int8"):
         try:
             reference_outputs(model, [np.zeros((1,) + tuple(net.b.tensors[net.x].shape), np.int8 if dtype == "int8"
                                                else np.int16)])
-            compile_graph(parse_model(model))
+        except TinyDeployError:  # LiteRT refused the model
+            continue
+        compile_graph(parse_model(model))
+        try:
             P.stage_of(parse_model(model), split)
-        except (TinyDeployError, UnsupportedModelError):  # PatchError: e.g. a stage without spatial op
+        except P.PatchError as exc:  # not a patchable split (the stage has no spatial op): draw another
+            assert "no spatial op" in str(exc), exc
             continue
         label = f"{dtype} {list(net.b.tensors[net.x].shape)} {' '.join(net.kinds)} split {split} grid {ph}x{pw}"
         return model, f"{split}:{ph}x{pw}", label
+    raise AssertionError("200 draws without a usable case")
 
 
 def test_random_cnns_bit_exact_with_forced_patching_sanitized():
@@ -301,13 +308,13 @@ def test_auto_respects_the_mac_budget_and_reports():
     _, g = _digits()
     m = compile_graph(g, options=PlanOptions(patch="auto", patch_budget=0.5))
     info = m.patch
-    if info.enabled:
-        assert info.macs_overhead <= 0.5 and info.arena_bytes == m.arena_bytes
-        assert info.arena_bytes < info.unpatched_arena_bytes
+    assert info.enabled, info.reason  # +50% MACs buys the digits CNN a smaller arena
+    assert info.macs_overhead <= 0.5 and info.arena_bytes == m.arena_bytes
+    assert info.arena_bytes < info.unpatched_arena_bytes
     zero = compile_graph(g, options=PlanOptions(patch="auto", patch_budget=0.0))
     assert zero.patch.patched_macs == zero.patch.macs  # only one-op stages recompute nothing
-    if not zero.patch.enabled:
-        assert zero.patch.reason and zero.arena_bytes == compile_graph(g).arena_bytes
+    assert not zero.patch.enabled  # and none of those is smaller: auto keeps the plain plan and says why
+    assert zero.patch.reason and zero.arena_bytes == compile_graph(g).arena_bytes
 
 
 def test_plan_json_has_patch_fields():
