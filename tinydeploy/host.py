@@ -114,7 +114,7 @@ class HostBinary:
             cmd = [str(self.path), str(case), str(fin), str(fout), str(n)] + ([str(repeat)] if repeat else [])
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
             if r.returncode != 0:
-                raise TinyDeployError(f"model binary failed (exit {r.returncode}): {r.stderr.strip()[-2000:]}")
+                raise TinyDeployError(f"model binary failed (exit {r.returncode}): {_failure_text(r.stderr)}")
             raw = np.fromfile(fout, dtype=np.uint8).reshape(n, -1)
             seconds = float(r.stdout.split("ns_per_invoke=")[1]) * 1e-9 if repeat else 0.0
         outs, col = [], 0
@@ -127,15 +127,17 @@ class HostBinary:
 
 
 def build_host(models: list[CompiledModel], sanitize: bool = False, opt: str = "-O2",
-               extra_flags: list[str] | None = None) -> HostBinary:
-    """Compile models + runtime + runner into one host executable (cached by content)."""
+               extra_flags: list[str] | None = None, arena_short_bytes: int = 0) -> HostBinary:
+    """Compile models + runtime + runner into one host executable (cached by content). The runner
+    heap-allocates each model's arena with exactly the planned size, so with `sanitize` ASan catches
+    any access past the plan; `arena_short_bytes` allocates that much less (tests: prove it does)."""
     cc = _compiler()
     flags = WARN_FLAGS + [opt] + (SANITIZE_FLAGS if sanitize else []) + (extra_flags or [])
     runtime = sorted(RUNTIME_DIR.glob("*.c"))
     includes = "\n".join(f'#include "{m.prefix}.h"' for m in models)
     table = "\n".join(f"  {{{m.prefix}_set_arena, {m.prefix}_reset, {m.prefix}_invoke, {m.prefix}_inputs, "
                       f"{len(m.graph.inputs)}, {m.prefix}_outputs, {len(m.graph.outputs)}, "
-                      f"{m.arena_bytes}UL}}," for m in models)
+                      f"{max(m.arena_bytes - arena_short_bytes, 0)}UL}}," for m in models)
     harness = _HARNESS % {"includes": includes, "table": table}
     digest = hashlib.sha256()
     for part in [cc, " ".join(flags), harness] + [m.source + m.header for m in models] + \
@@ -165,6 +167,16 @@ def build_host(models: list[CompiledModel], sanitize: bool = False, opt: str = "
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return HostBinary(exe, models)
+
+
+def _failure_text(stderr: str) -> str:
+    """The runner's stderr, shortened; a sanitizer report leads with its SUMMARY line and access stack."""
+    err = stderr.strip()
+    start = err.find("ERROR: ")
+    if start < 0:
+        return err[-2000:]
+    summary = next((line for line in err.splitlines() if line.startswith("SUMMARY: ")), "")
+    return f"{summary}\n{err[start:start + 1500]}"
 
 
 def _compile_parallel(cc: str, flags: list[str], sources: list[Path], work: Path) -> list[Path]:
