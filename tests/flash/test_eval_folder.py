@@ -14,9 +14,9 @@ from tinydeploy.tflite.reader import load_model
 DIGITS = ROOT / "models" / "digits_cnn_int8.tflite"
 
 
-def write_digit_folder(tmp_path, n=12):
+def write_digit_folder(tmp_path, n=12, indices=None):
     data = np.load(ROOT / "models" / "digits_test.npz")
-    for i in range(n):
+    for i in range(n) if indices is None else indices:
         d = tmp_path / "imgs" / f"class{int(data['y'][i])}"
         d.mkdir(parents=True, exist_ok=True)
         Image.fromarray((data["x_float"][i, :, :, 0] * 255).round().astype(np.uint8), "L").save(d / f"{i:03d}.png")
@@ -53,12 +53,23 @@ def test_wav_folder_with_hook(tmp_path):
 
 
 def test_eval_cli_on_image_folder_host(tmp_path):
-    folder, data = write_digit_folder(tmp_path, n=10)
+    """The reported accuracy is LiteRT's on the same inputs against the folder labels (class0..class9, one
+    sample of each, so a label's index is its digit)."""
+    import json
+
+    from tinydeploy.reference import reference_outputs
+
+    y = np.load(ROOT / "models" / "digits_test.npz")["y"]
+    folder, _ = write_digit_folder(tmp_path, indices=[int(np.flatnonzero(y == c)[0]) for c in range(10)])
     r = subprocess.run([sys.executable, "-m", "tinydeploy", "eval", str(DIGITS), "--board", "host", "--inputs",
                         str(folder), "--json", str(tmp_path / "r.json")], capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stderr
-    import json
-
-    report = json.loads((tmp_path / "r.json").read_text())
-    assert "accuracy" in json.dumps(report)
+    g = load_model(DIGITS)
+    arrays, labels, _ = load_folder(folder, g)
+    assert labels.tolist() == list(range(10))
+    pred = reference_outputs(DIGITS, prepare_inputs(g, arrays))[0].reshape(10, -1).argmax(axis=1)
+    correct = int((pred == labels).sum())
+    acc = json.loads((tmp_path / "r.json").read_text())["accuracy"]
+    assert acc["correct"] == acc["host_correct"] == correct >= 8, (acc, pred)
+    assert acc["device"] == acc["host"] == correct / 10

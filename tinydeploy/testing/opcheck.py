@@ -48,7 +48,11 @@ def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], 
     failures: dict[str, list[str]] = {name: [] for name in groups}
     for i, ((name, c, xs), m) in enumerate(zip(flat, models)):
         xs = random_inputs(m.graph, c.samples, rng) if xs is None else xs
-        for k, (a, b) in enumerate(zip(exe.run(i, xs), reference_outputs(c.model, xs))):
+        ours, ref = exe.run(i, xs), reference_outputs(c.model, xs)
+        if len(ours) != len(ref):
+            failures[name].append(f"{c.label}: {len(ours)} outputs, LiteRT has {len(ref)}")
+            continue
+        for k, (a, b) in enumerate(zip(ours, ref)):
             a = a.reshape(b.shape)
             bad = a.view(np.uint32) != b.view(np.uint32) if a.dtype == np.float32 else a != b
             if bad.any():
