@@ -32,16 +32,22 @@ print(json.dumps({"log": log, "seconds": seconds}))
 
 
 def tflm_measure(model: str | Path, repeat: int = 0) -> dict[str, int | float]:
-    """TFLM's arena total/head bytes (print_allocations) and, with repeat, host seconds per invoke."""
+    """TFLM's arena total/head bytes (print_allocations) and, with repeat, host seconds per invoke.
+    Raises TinyDeployError when TFLM cannot run the model or its log has no arena sizes (never a made-up number)."""
     r = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(repeat)], capture_output=True, text=True,
                        timeout=900)
     if r.returncode != 0:
-        raise TinyDeployError(f"TFLM could not run {Path(model).name}: {r.stderr.strip()[-300:]}",
+        err = r.stderr.strip().splitlines()
+        raise TinyDeployError(f"TFLM could not run {Path(model).name}: {err[-1] if err else f'exit {r.returncode}'}",
                               "install it with: pip install tflite-micro")
     data = json.loads(r.stdout.strip().splitlines()[-1])
 
     def grab(what: str) -> int:
         m = re.search(rf"Arena allocation {what} (\d+) bytes", data["log"])
-        return int(m.group(1)) if m else -1
+        if not m:
+            raise TinyDeployError(f"TFLM's print_allocations() log for {Path(model).name} has no "
+                                  f"'Arena allocation {what} N bytes' line (its log format changed?): "
+                                  f"{data['log'].strip()[:200]!r}", "update the pattern in tinydeploy/tflm.py")
+        return int(m.group(1))
 
     return {"arena_total_bytes": grab("total"), "arena_head_bytes": grab("head"), "seconds": data["seconds"]}

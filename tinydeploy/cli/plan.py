@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from ..compiler import compile_graph
+from ..errors import TinyDeployError
 from ..plan.report import plot_plan, step_rows
 from ..stack import invoke_stack_bytes
 from ..tflite.reader import load_model
@@ -28,12 +29,18 @@ def plan(model: Path = typer.Argument(..., help="The .tflite model."),
     m = compile_graph(g, options=plan_options(planner, inplace, patch, patch_budget), source_name=model.name)
     p = m.plan
     g = m.graph  # after the passes (reordered, patched): the schedule that runs
-    base = tflm_measure(model) if tflm else {"arena_head_bytes": None, "arena_total_bytes": None}
+    base, tflm_error = {"arena_head_bytes": None, "arena_total_bytes": None}, None
+    if tflm:
+        try:
+            base = tflm_measure(model)
+        except TinyDeployError as exc:  # our plan stands; TFLM's numbers are absent, and why is said
+            tflm_error = exc.message
     summary = {
         "model": model.name, "sha256": g.sha256, "plan_options": p.options.describe(),
         "arena_bytes": p.arena_bytes, "io_bytes": p.io_bytes, "lower_bound_bytes": p.lower_bound_bytes,
         "scratch_bytes": p.scratch_bytes, "stack_bytes": invoke_stack_bytes(m),
         "tflm_arena_head_bytes": base["arena_head_bytes"], "tflm_arena_total_bytes": base["arena_total_bytes"],
+        "tflm_error": tflm_error,
         "optimal": p.optimal, "inplace_ops": p.inplace_ops,
         "patch": m.patch.as_dict() if m.patch else {"enabled": False, "reason": "off"},
     }
@@ -57,7 +64,9 @@ def plan(model: Path = typer.Argument(..., help="The .tflite model."),
                   f" included; stack {summary['stack_bytes']} B)")
     if peak:
         console.print(f"peak at op {peak.index} ({peak.kind}): {peak.live_bytes:,} B live")
-    if head:
+    if tflm_error:
+        console.print(f"[yellow]TFLM's arena not measured[/]: {tflm_error}", highlight=False, soft_wrap=True)
+    elif head:
         console.print(f"TFLM arena head {head:,} B (total {summary['tflm_arena_total_bytes']:,} B): "
                       f"ours is [bold]{p.arena_bytes / head:.2f}x[/] of TFLM's head")
     pi = m.patch
