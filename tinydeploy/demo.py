@@ -4,12 +4,19 @@ Flashes models/digits_cnn_int8.tflite to qemu-m4 (PlatformIO build, reused when 
 starts QEMU with the UART on a pty), streams the 360 test images of models/digits_test.npz through the
 monitor, then prints the on-device accuracy next to LiteRT's on the host and the bit-exact agreement,
 stops the emulator and exits.
+
+    python -m tinydeploy.demo [COUNT] [--count N] [--project DIR]
+
+COUNT / --count: only the first N test images; --project: the PlatformIO project folder
+(default build/demo/digits_cnn_int8-qemu-m4).
 """
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import time
+from pathlib import Path
 
 from .paths import ROOT
 MODEL = ROOT / "models" / "digits_cnn_int8.tflite"
@@ -22,6 +29,20 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m tinydeploy.demo", description=__doc__.splitlines()[0])
+    ap.add_argument("count_pos", nargs="?", type=int, metavar="COUNT", help="only the first COUNT test images")
+    ap.add_argument("--count", type=int, help="only the first N test images (same as COUNT)")
+    ap.add_argument("--project", type=Path, default=PROJECT, help="PlatformIO project folder")
+    args = ap.parse_args(argv)
+    if args.count is not None and args.count_pos is not None and args.count != args.count_pos:
+        ap.error("give the count once: COUNT or --count N")
+    args.count = args.count if args.count is not None else args.count_pos
+    if args.count is not None and args.count < 1:
+        ap.error("the count must be at least 1")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     import numpy as np
     from rich.console import Console
@@ -31,11 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     from .monitor import run_monitor
     from .session import open_session
 
-    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     for sig in (signal.SIGTERM, signal.SIGHUP):  # closing the terminal still stops the emulator
         signal.signal(sig, _interrupted)
     console = Console()
-    count = int(argv[0]) if argv else None
+    count, project = args.count, args.project
     t0 = time.monotonic()
     try:
         data = np.load(DATA)
@@ -44,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             xs, ys = [xs[0][:count]], ys[:count]
         console.print(f"[bold]tinydeploy demo[/]: {MODEL.name} ({MODEL.stat().st_size:,} B) on {BOARD}, "
                       f"{len(ys)} test images from {DATA.name}", highlight=False, soft_wrap=True)
-        res = flash(MODEL, BOARD, project_dir=PROJECT,
+        res = flash(MODEL, BOARD, project_dir=project,
                     log=lambda m: console.print(f"[dim]{m}[/]", highlight=False))
         for s in res.steps:
             console.print(f"[dim]  {s}[/]", highlight=False, soft_wrap=True)
@@ -56,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                 st = run_monitor(s, xs, ys, count=len(ys), mode=mode, console=console,
                                  emit=lambda line: console.print(line, highlight=False), plain_every=60)
         finally:
-            stop_emulator(PROJECT)
+            stop_emulator(project)
         summ = st.summary()
         acc, be, lat = summ["accuracy"], summ["bit_exact"], summ["latency"]
         same = acc["device"] == acc["host"]
