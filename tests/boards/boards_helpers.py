@@ -61,12 +61,12 @@ def why_not_compilable(path: Path) -> str:
     return ""
 
 
-def model_or_skip(name: str) -> Path:
-    """The model's path; skips the test (with the reason) while its ops are not supported yet."""
+def compilable_model(name: str) -> Path:
+    """The model's path; fails the test (with the reason) when the model is missing or does not compile."""
     path = MODELS[name]
     why = why_not_compilable(path)
     if why:
-        pytest.skip(why)
+        pytest.fail(f"{name} must compile: {why}", pytrace=False)
     return path
 
 

@@ -3,10 +3,9 @@ slow: the real arduino-builder, the Check example in simavr and the Serial examp
 bit-exact with LiteRT.
 
 Models: hello_world_int8 (uno + mega), a built two-output FC model (mega; uno too: its weights are in flash), and
-models/digits_mlp_int8 / digits_cnn_int8 (mega) when they exist and compile.
+models/digits_mlp_int8 / digits_cnn_int8 (mega): they must exist and compile.
 """
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from boards_helpers import why_not_compilable
 from conftest import ROOT, TEST_MODELS
 from tinydeploy.compiler import RUNTIME_DIR
 from tinydeploy.errors import TinyDeployError
@@ -23,12 +23,12 @@ from tinydeploy.project.arduino_build import (SimavrPty, avr_link_check, clean_s
                                               parse_check, run_check)
 from tinydeploy.reference import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder, options
+from tools import require_tool
 
 HELLO = TEST_MODELS / "hello_world_int8.tflite"
 DIGITS = ROOT / "models"
-HAVE_ARDUINO = all(shutil.which(t) for t in ("arduino-builder", "simavr", "avr-gcc"))
-needs_avr = pytest.mark.skipif(not shutil.which("avr-gcc"), reason="avr-gcc not installed (gcc-avr)")
-needs_arduino = pytest.mark.skipif(not HAVE_ARDUINO, reason="arduino-builder/simavr/avr-gcc not installed")
+needs_avr = require_tool("avr-gcc")
+needs_arduino = require_tool("arduino-builder", "simavr", "avr-gcc")
 
 
 def two_output_model() -> bytes:
@@ -65,22 +65,12 @@ def fc2(tmp_path_factory) -> Path:
     return p
 
 
-def compiles(path: Path) -> bool:
-    from tinydeploy.compiler import compile_graph
-    from tinydeploy.tflite.reader import load_model
-    try:
-        compile_graph(load_model(path))
-        return True
-    except TinyDeployError:
-        return False
-
-
 def digits(name: str) -> Path:
+    """A committed digits model: a missing file or a compile error fails the test (the reason in the message)."""
     p = DIGITS / f"{name}.tflite"
-    if not p.exists() or not (DIGITS / "digits_test.npz").exists():
-        pytest.skip(f"models/{name}.tflite not trained yet")
-    if not compiles(p):
-        pytest.skip(f"{name} does not compile yet (ops missing)")
+    why = why_not_compilable(p)
+    if why:
+        pytest.fail(f"{name} must compile: {why}", pytrace=False)
     return p
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from boards_helpers import (MODELS, OUR_MODELS, ROOT, assert_clean_failure, float_io_model, model_or_skip,  # noqa: F401
+from boards_helpers import (MODELS, OUR_MODELS, ROOT, assert_clean_failure, float_io_model, compilable_model,  # noqa: F401
                             path_without, pio_build_cache, tinydeploy)
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.pio import pio_env, pio_executable, pio_run, pio_test
@@ -43,7 +43,7 @@ def _samples(model):
 @pytest.mark.slow
 @pytest.mark.parametrize("board,model", MATRIX, ids=[f"{b}-{m}" for b, m in MATRIX])
 def test_firmware_runs_bit_exact(board, model, tmp_path):
-    path = model_or_skip(model)
+    path = compilable_model(model)
     check = check_firmware(path, board, tmp_path / "proj", samples=_samples(model))
     proj = check.project
     assert proj.elf.is_file() and (proj.path / "platformio.ini").is_file()            # generated, compiled

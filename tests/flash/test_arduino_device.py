@@ -12,9 +12,9 @@ from tinydeploy.device import SKETCH_DIR, glue_source
 from tinydeploy.emulated import _spawn, _wait_pty
 from tinydeploy.boards import load_board
 from tinydeploy.tflite.reader import load_model
+from tools import require_tool
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not shutil.which("arduino-builder"), reason="apt-get install arduino-builder")]
+pytestmark = [pytest.mark.slow, require_tool("arduino-builder", "simavr")]
 
 
 def test_arduino_device_on_simavr_mega(tmp_path):

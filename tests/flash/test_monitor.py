@@ -1,7 +1,6 @@
 """`tinydeploy monitor`: JSON lines for CI, and the live view in a real terminal (tmux capture-pane)."""
 import json
 import re
-import shutil
 import subprocess
 import time
 import uuid
@@ -11,6 +10,7 @@ import pytest
 
 from device_helpers import DIGITS, DIGITS_DATA, ROOT, TD, cli, firmware_dir, public_model
 from tinydeploy.monitor import sparkline
+from tools import require_tool
 
 
 def test_sparkline():
@@ -34,7 +34,7 @@ def test_monitor_json_on_qemu():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not shutil.which("tmux"), reason="tmux is not installed (apt-get install tmux)")
+@require_tool("tmux")
 def test_monitor_live_view_in_tmux(tmp_path):
     name = f"td-mon-{uuid.uuid4().hex[:8]}"
     done = tmp_path / "done"

@@ -2,18 +2,14 @@
 serial ports labgrid-exporter exports through ser2net, two places tagged board=qemu-m4, and a HIL run
 with two xdist workers that each acquire one place, flash it through labgrid and test over RFC 2217."""
 import json
-import shutil
 
 import pytest
 
 from conftest import ROOT, TEST_MODELS
+from tools import require_module, require_tool
 
 pytest_plugins = ["pytester"]
-pytestmark = pytest.mark.slow
-
-labgrid = pytest.importorskip("labgrid", reason="labgrid is not installed (pip install -e '.[test]')")
-if not shutil.which("ser2net") and not __import__("os").path.exists("/usr/sbin/ser2net"):
-    pytest.skip("ser2net is not installed (apt-get install ser2net)", allow_module_level=True)
+pytestmark = [pytest.mark.slow, require_module("labgrid", pip="pip install -e '.[test]'"), require_tool("ser2net")]
 
 HELLO = TEST_MODELS / "hello_world_int8.tflite"
 FARM_TEST = f'''

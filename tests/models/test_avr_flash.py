@@ -15,7 +15,6 @@ TD_WEIGHTS_MEM is empty and they are copied to SRAM as before. Checked on an ATm
 - kws: its weights go to flash too, but its arena alone (~8.3 KB) is more than the 8 KB of SRAM.
 """
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, TEST_MODELS
+from tools import require_tool
 from tinydeploy.compiler import RUNTIME_DIR, CompiledModel, compile_graph
 from tinydeploy.plan.arena import PlanOptions
 from tinydeploy.project.arduino_build import clean_simavr_log
@@ -32,9 +32,7 @@ from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import random_inputs
 from tinydeploy.tflite.reader import load_model, parse_model
 
-TOOLS = ("avr-gcc", "avr-size", "avr-nm", "simavr")
-pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS),
-                                reason="needs gcc-avr, avr-libc and simavr")
+pytestmark = require_tool("avr-gcc", "avr-size", "avr-nm", "simavr")
 
 AVR_CC = ["avr-gcc", "-mmcu=atmega2560", "-DF_CPU=16000000UL", "-Os", "-Wall", "-Wextra", "-Werror",
           "-ffunction-sections", "-fdata-sections"]
@@ -219,8 +217,7 @@ def digits_samples(g, n: int) -> list[np.ndarray]:
 @pytest.mark.parametrize("name", ["digits_cnn_int8", "digits_16x8"])
 def test_digits_weights_in_flash_bit_exact_in_simavr(tmp_path, name):
     path = ROOT / "models" / f"{name}.tflite"
-    if not path.exists():
-        pytest.skip(f"models/{name}.tflite not trained")
+    assert path.is_file(), f"models/{name}.tflite is committed (models/train_digits.py)"
     g = load_model(path)
     m = compile_graph(g)
     xs = digits_samples(g, 4)
@@ -295,8 +292,7 @@ def test_other_flash_kernels_bit_exact_in_simavr(tmp_path):
 @pytest.mark.slow
 def test_kws_weights_go_to_flash_but_its_arena_needs_more_than_8k(tmp_path):
     path = TEST_MODELS / "kws_ref_model.tflite"
-    if not path.exists():
-        pytest.skip("shared kws model missing")
+    assert path.is_file(), path
     g = load_model(path)
     m = compile_graph(g, options=PlanOptions())
     xs = random_inputs(g, 1, np.random.default_rng(0))
