@@ -46,13 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="baseline file (default: the ini option tinydeploy_baseline, else baselines.json next to "
                      "each test file)")
     g.addoption("--latency-tolerance", dest="td_latency_tol", type=float, default=None, metavar="FRACTION",
-                help="allowed latency growth over the baseline (default 0.02 for instruction/cycle counts, "
-                     "0.25 for µs)")
+                help="allowed latency growth over the baseline (default: 0, exact, for instruction counts, "
+                     "which are deterministic; 0.02 for cycle counts, 0.25 for µs)")
     g.addoption("--ram-tolerance", dest="td_ram_tol", type=int, default=0, metavar="BYTES",
                 help="allowed RAM growth over the baseline in bytes (default 0)")
     g.addoption("--board-unavailable", dest="td_unavailable", choices=("skip", "fail"), default=None,
-                help="when a board cannot be reached here: skip its tests with the reason (default), or fail "
-                     "them (the default when $CI is set, so a CI run never passes by skipping)")
+                help="when a board, or a model on it, cannot be tested here: skip its tests with the reason "
+                     "(default), or fail them (the default when $CI is set, so a CI run never passes by skipping)")
     g.addoption("--tinydeploy-timeout", dest="td_timeout", type=float, default=5.0,
                 help="seconds to wait for one reply from the board (default 5)")
     g.addoption("--labgrid-coordinator", dest="td_lg_coordinator", default=None, metavar="HOST:PORT",
@@ -144,12 +144,7 @@ def board(request: pytest.FixtureRequest, _tinydeploy_board_spec: str, tinydeplo
         why = exc.message
     if why:
         tinydeploy_pool.errors[spec] = why
-        mode = request.config.getoption("td_unavailable") or \
-            ("fail" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "skip")
-        if mode == "fail":
-            pytest.fail(f"board {spec} unavailable: {why} (--board-unavailable=skip to skip instead)",
-                        pytrace=False)
-        pytest.skip(f"board {spec} unavailable: {why}")
+        _unavailable(request.config, f"board {spec} unavailable: {why}")
     marker = request.node.get_closest_marker("board")
     if marker and marker.args and not target.matches(tuple(marker.args)):
         pytest.skip(f"only for {', '.join(marker.args)}; this run's board is {target.label}")
@@ -164,7 +159,7 @@ _TARGET = pytest.StashKey[object]()
 
 
 @pytest.fixture
-def deployed(board):
+def deployed(request: pytest.FixtureRequest, board):
     """deployed(model_path, options=None) -> Deployment: the model's firmware on the board, connected."""
     from .fixtures import Unavailable
 
@@ -172,9 +167,19 @@ def deployed(board):
         try:
             return board.deploy(model_path, options)
         except Unavailable as exc:
-            pytest.skip(exc.message)
+            _unavailable(request.config, exc.message)
 
     return deploy
+
+
+def _unavailable(config: pytest.Config, why: str) -> None:
+    """Skip (the default) or fail (--board-unavailable fail, the default when $CI is set) with the reason."""
+    __tracebackhide__ = True
+    mode = config.getoption("td_unavailable") or \
+        ("fail" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "skip")
+    if mode == "fail":
+        pytest.fail(f"{why} (--board-unavailable=skip to skip instead)", pytrace=False)
+    pytest.skip(why)
 
 
 class BaselineGate:
