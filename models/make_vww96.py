@@ -1,6 +1,6 @@
 """Make a 96x96x3 MobileNetV1-0.25-style Visual Wake Words network, full int8 (untrained).
 
-    /work/tfenv/bin/python models/make_vww96.py [OUT_DIR]      (default: this folder)
+    .venv/bin/python models/make_vww96.py [OUT_DIR]      (default: this folder)
 
 keras.applications.MobileNet(alpha=0.25, weights=None, input_shape=(96, 96, 3), classes=2):
 the MLPerf Tiny VWW shape (13 depthwise-separable blocks, global average pool, 1x1 conv to 2

@@ -1,6 +1,6 @@
 """Make a 96x96x1 (grayscale) MobileNetV1-0.25-style person-detection network, full int8 (untrained).
 
-    /work/tfenv/bin/python models/make_vww96_gray.py [OUT_DIR]      (default: this folder)
+    .venv/bin/python models/make_vww96_gray.py [OUT_DIR]      (default: this folder)
 
 keras.applications.MobileNet(alpha=0.25, weights=None, input_shape=(96, 96, 1), classes=2):
 the MLPerf Tiny VWW shape (13 depthwise-separable blocks, global average pool, 1x1 conv to 2

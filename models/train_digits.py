@@ -1,6 +1,6 @@
 """Train the shipped digits models and write them, with the test samples, into models/.
 
-    /work/tfenv/bin/python models/train_digits.py [OUT_DIR]      (default: this folder)
+    .venv/bin/python models/train_digits.py [OUT_DIR]      (default: this folder)
 
 Needs TensorFlow (Keras 3), scikit-learn and ai-edge-litert. No download: the data is scikit-learn's
 bundled 8x8 digits (load_digits), split 80/20 stratified with random_state=0 (360 test images),

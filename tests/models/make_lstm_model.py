@@ -1,6 +1,6 @@
-"""Make a small converter-produced int8 LSTM model (run with a Python that has TensorFlow).
+"""Make a small converter-produced int8 LSTM model (TensorFlow from the `train` extra).
 
-    python tests/models/make_lstm_model.py [OUT_DIR]
+    .venv/bin/python tests/models/make_lstm_model.py [OUT_DIR]
 
 Needs TensorFlow and tf-keras (Keras 2: only its LSTM layer carries the annotation that makes the
 converter fuse it into one UNIDIRECTIONAL_SEQUENCE_LSTM op; Keras 3's becomes a WHILE loop).

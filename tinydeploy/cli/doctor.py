@@ -17,7 +17,8 @@ def doctor(board: list[str] = typer.Option(None, "--board", "-b", metavar="BOARD
                                            help="Check what this board needs (repeatable). Default: the "
                                            "emulated boards and the test suite."),
            as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-           budget: float = typer.Option(55, "--budget", min=5, help="Seconds allowed for all checks.")) -> None:
+           budget: float = typer.Option(55, "--budget", min=5, help="Seconds allowed for all checks."),
+           quiet: bool = typer.Option(False, "--quiet", "-q", help="Show only the parts that are not ok.")) -> None:
     """Check the set-up: build and boot small programs with each toolchain and emulator the boards need,
     PlatformIO offline, arduino-builder; each part with the command that fixes it.
 
@@ -36,10 +37,13 @@ def doctor(board: list[str] = typer.Option(None, "--board", "-b", metavar="BOARD
     t.add_column("detail", overflow="fold")
     t.add_column("fix", overflow="fold")
     for c in report.checks:
+        if quiet and c.status == "ok":
+            continue
         t.add_row(c.part, f"[{STYLE[c.status]}]{c.status}[/]", c.detail, c.fix)
     # Pipes get 80 columns by default: widen so the table stays readable in logs.
     out = console if console.is_terminal else Console(width=max(console.width, 160))
-    out.print(t)
+    if t.row_count:
+        out.print(t)
     if report.ok:
         out.print(f"[green]all needed parts work[/] ({report.seconds:.1f} s)", highlight=False)
         return
