@@ -5,7 +5,8 @@
 For each (model, board) that fits: eval on N seeded random inputs (the digits models: their labelled test
 set), bit-exact agreement with LiteRT BUILTIN_REF, instructions (QEMU) or cycles (simavr) per inference
 (mean/p50/p99, and whether a second run of 3 inputs in a fresh emulator gives the same counts), arena +
-measured stack bytes, top-1 accuracy where labelled, and the link rate.
+measured stack bytes, top-1 accuracy where labelled, and the link rate. A (model, board) that does not fit is
+listed as such; any other error is printed and makes the exit code non-zero.
 """
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tinydeploy.compiler import compile_graph  # noqa: E402
 from tinydeploy.errors import TinyDeployError  # noqa: E402
 from tinydeploy.eval import evaluate, report_dict  # noqa: E402
 from tinydeploy.paths import cache_dir  # noqa: E402
+from tinydeploy.project.fit import check_fit  # noqa: E402
 from tinydeploy.session import open_session  # noqa: E402
 from tinydeploy.testing.opcheck import random_inputs  # noqa: E402
 from tinydeploy.tflite.reader import load_model  # noqa: E402
@@ -47,22 +50,26 @@ def main() -> int:
     ap.add_argument("--boards", default="qemu-m4,qemu-rv32,simavr-mega")
     ap.add_argument("--json", type=Path, help="write every report here")
     args = ap.parse_args()
-    rows, reports = [], {}
+    rows, reports, errors = [], {}, []
     for board in args.boards.split(","):
         for model, key in MODELS:
-            g = load_model(model)
-            if key:
-                d = np.load(DIGITS)
-                xs, ys = [d[key]], d["y"]
-            else:
-                xs, ys = random_inputs(g, args.n, np.random.default_rng(2024)), None
             t0 = time.monotonic()
             try:
+                g = load_model(model)
+                fit = check_fit(compile_graph(g, source_name=model.name), board)
+                if not fit.fits:
+                    print(f"{model.stem:18} {board:12} does not fit: {'; '.join(fit.lines())}", flush=True)
+                    continue
+                if key:
+                    d = np.load(DIGITS)
+                    xs, ys = [d[key]], d["y"]
+                else:
+                    xs, ys = random_inputs(g, args.n, np.random.default_rng(2024)), None
                 r = run(model, board, xs, ys)
                 again = run(model, board, [x[:3] for x in xs], None)
             except TinyDeployError as exc:
-                rows.append((model.stem, board, f"skipped: {exc.message[:70]}"))
-                print(f"{model.stem:18} {board:12} skipped: {exc.message}", flush=True)
+                errors.append(f"{model.stem}@{board}")
+                print(f"{model.stem:18} {board:12} ERROR: {exc}", flush=True)
                 continue
             rep = report_dict(r)
             rep["deterministic_rerun"] = again.counts.tolist() == r.counts[:3].tolist()
@@ -82,7 +89,9 @@ def main() -> int:
     bad = [k for k, v in reports.items() if not v["bit_exact"]["all"] or not v["deterministic_rerun"]]
     if bad:
         print("NOT bit-exact or not deterministic:", ", ".join(bad))
-    return 1 if bad else 0
+    if errors:
+        print("FAILED (error, no result):", ", ".join(errors))
+    return 1 if bad or errors else 0
 
 
 if __name__ == "__main__":

@@ -3,16 +3,22 @@
 
 Prints per model: host invoke time (ours, TFLM, ratio), flash = weights + code for Cortex-M4
 (arm-none-eabi-gcc -Os, text+data of the model and the kernels it links), arena bytes vs TFLM.
-TFLM's time is measured from Python (one call per invoke), so tiny models show mostly call overhead.
+Both times are measured the same way: the mean wall time of one invoke() called from Python (ours: the
+generated C built as a shared library (-O2), called through ctypes; TFLM: its pybind interpreter), on the
+same 4 random inputs, one warm-up invoke then --repeat timed invokes per input. Each side's per-call overhead
+(~1 µs) is included, so tiny models compare mostly call overhead.
+Exits non-zero when a model fails (its error is printed) or TFLM's baseline cannot be measured.
 Usage: benchmarks/host_bench.py [MODEL.tflite ...] [--repeat N]
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tinydeploy.compiler import RUNTIME_DIR, compile_graph  # noqa: E402
-from tinydeploy.host import build_host  # noqa: E402
+from tinydeploy.errors import TinyDeployError  # noqa: E402
+from tinydeploy.host import _compiler  # noqa: E402
 from tinydeploy.testing.opcheck import random_inputs  # noqa: E402
 from tinydeploy.tflite.reader import load_model  # noqa: E402
 from tinydeploy.tflm import tflm_measure  # noqa: E402
@@ -32,56 +39,99 @@ DEFAULT_MODELS = sorted((ROOT / "tests" / "data" / "models").glob("*.tflite")) +
     sorted((ROOT / "models").glob("*.tflite"))
 M4 = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-Os", "-ffunction-sections",
       "-fdata-sections"]
+SAMPLES = 4
 
 
-def m4_flash_bytes(m) -> int:
-    """text+data of the model + runtime, linked with --gc-sections so only used kernels count."""
+def _sources(m, t: Path) -> list[str]:
+    (t / f"{m.prefix}.h").write_text(m.header)
+    (t / f"{m.prefix}.c").write_text(m.source)
+    return [str(t / f"{m.prefix}.c")] + [str(p) for p in sorted(RUNTIME_DIR.glob("*.c"))]
+
+
+def _run(cmd: list[str], what: str) -> str:
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise TinyDeployError(f"{what} failed: {(r.stdout + r.stderr).strip()[-1500:]}")
+    return r.stdout
+
+
+def m4_flash_bytes(m) -> int | None:
+    """text+data of the model + runtime, linked with --gc-sections so only used kernels count (None: no
+    arm-none-eabi-gcc)."""
     if not shutil.which("arm-none-eabi-gcc"):
-        return -1
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        (t / f"{m.prefix}.h").write_text(m.header)
-        (t / f"{m.prefix}.c").write_text(m.source)
         (t / "main.c").write_text(f'#include "{m.prefix}.h"\nint main(void) {{ return {m.prefix}_invoke(); }}\n'
                                   "void _exit(int c) { (void)c; for (;;) {} }\n")
-        srcs = [str(t / f"{m.prefix}.c"), str(t / "main.c")] + [str(p) for p in RUNTIME_DIR.glob("*.c")]
-        cmd = ["arm-none-eabi-gcc", *M4, f"-I{t}", f"-I{RUNTIME_DIR}", f"-D{m.prefix.upper()}_NO_STATIC_ARENA",
-               "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", str(t / "fw.elf"), *srcs,
-               "-lm"]
-        if subprocess.run(cmd, capture_output=True, text=True).returncode:
-            return -1
-        out = subprocess.run(["arm-none-eabi-size", str(t / "fw.elf")], capture_output=True, text=True).stdout
-        text, data = out.splitlines()[1].split()[:2]
+        _run(["arm-none-eabi-gcc", *M4, f"-I{t}", f"-I{RUNTIME_DIR}", f"-D{m.prefix.upper()}_NO_STATIC_ARENA",
+              "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", str(t / "fw.elf"),
+              *_sources(m, t), str(t / "main.c"), "-lm"], "the Cortex-M4 build")
+        text, data = _run(["arm-none-eabi-size", str(t / "fw.elf")], "arm-none-eabi-size").splitlines()[1].split()[:2]
         return int(text) + int(data)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def time_ours(m, xs: list[np.ndarray], repeat: int) -> float:
+    """Mean seconds of one <prefix>_invoke() called from Python (ctypes), timed like tflm_measure times TFLM."""
+    g = m.graph
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        _run([_compiler(), "-O2", "-shared", "-fPIC", f"-I{t}", f"-I{RUNTIME_DIR}", *_sources(m, t),
+              "-o", str(t / "libmodel.so"), "-lm"], "the shared-library build")
+        lib = ctypes.CDLL(str(t / "libmodel.so"))
+    invoke, reset = getattr(lib, f"{m.prefix}_invoke"), getattr(lib, f"{m.prefix}_reset")
+    invoke.argtypes, invoke.restype, reset.argtypes, reset.restype = [], ctypes.c_int, [], None
+    arena = ctypes.c_void_p.in_dll(lib, f"{m.prefix}_arena").value
+    total = 0.0
+    for s in range(len(xs[0])):
+        reset()
+        for x, tid in zip(xs, g.inputs):
+            data = np.ascontiguousarray(x[s]).tobytes()
+            ctypes.memmove(arena + m.tensor_offsets[tid], data, len(data))
+        invoke()
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            invoke()
+        total += time.perf_counter() - t0
+    return total / (len(xs[0]) * repeat)
+
+
+def bench(path: Path, repeat: int) -> list[str]:
+    """One table row; raises on any failure (no row with a made-up number)."""
+    g = load_model(path)
+    m = compile_graph(g, source_name=path.name)
+    xs = random_inputs(g, SAMPLES, np.random.default_rng(0))
+    ours = time_ours(m, xs, repeat)
+    base = tflm_measure(path, repeat=repeat, inputs=xs)
+    head, flash = base["arena_head_bytes"], m4_flash_bytes(m)
+    return [path.name, f"{ours * 1e6:,.2f}", f"{base['seconds'] * 1e6:,.2f}", f"{base['seconds'] / ours:.2f}x",
+            f"{m.weights_bytes:,}", "n/a (no arm-none-eabi-gcc)" if flash is None else f"{flash:,}",
+            f"{m.arena_bytes:,}", f"{head:,}", f"{m.arena_bytes / head:.2f}"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", type=Path)
     ap.add_argument("--repeat", type=int, default=50)
     args = ap.parse_args()
-    table = Table(title="tinydeploy vs TFLM (host, same run)")
+    table = Table(title=f"tinydeploy vs TFLM (host, same run): µs per invoke() called from Python, same "
+                        f"{SAMPLES} random inputs, {args.repeat} timed invokes each")
     for col in ("model", "ours µs", "TFLM µs", "speed-up", "weights B", "M4 flash B", "arena B",
                 "TFLM arena head B", "arena ratio"):
         table.add_column(col, justify="left" if col == "model" else "right")
+    failed = []
     for path in args.models or DEFAULT_MODELS:
-        g = load_model(path)
         try:
-            m = compile_graph(g, source_name=path.name)
-        except Exception as exc:  # report and go on with the other models
-            table.add_row(path.name, "[red]unsupported[/]", *[""] * 7)
-            print(f"{path.name}: {exc}", file=sys.stderr)
-            continue
-        xs = random_inputs(g, 4, np.random.default_rng(0))
-        ours = build_host([m]).time_invoke(0, xs, args.repeat)
-        base = tflm_measure(path, repeat=args.repeat)
-        head = base["arena_head_bytes"]
-        table.add_row(path.name, f"{ours * 1e6:,.1f}", f"{base['seconds'] * 1e6:,.1f}",
-                      f"{base['seconds'] / ours:.2f}x" if ours else "-", f"{m.weights_bytes:,}",
-                      f"{m4_flash_bytes(m):,}", f"{m.arena_bytes:,}", f"{head:,}",
-                      f"{m.arena_bytes / head:.2f}" if head > 0 else "-")
+            table.add_row(*bench(path, args.repeat))
+        except Exception as exc:  # report it, go on with the other models, exit non-zero at the end
+            failed.append(path.name)
+            table.add_row(path.name, "[red]FAILED[/]", *[""] * 7)
+            print(f"{path.name}: error: {exc}", file=sys.stderr, flush=True)
     Console(width=160).print(table)
+    if failed:
+        print(f"FAILED: {len(failed)} model(s) without a row: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

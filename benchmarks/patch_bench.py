@@ -7,6 +7,8 @@ random inputs (100 per model by default), all measured in one run.
 Usage: benchmarks/patch_bench.py [MODEL.tflite ...] [--samples N] [--budget 0.25] [--sanitize]
 (default models: models/vww96_int8.tflite, models/vww96_gray_int8.tflite, digits_cnn_int8 and the
 MLPerf Tiny / TFLM reference models in tests/data/models).
+Exits non-zero when a model fails, TFLM's arena cannot be measured or the patched C is not bit-exact (the
+error is printed per model).
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ DEFAULT_MODELS = [ROOT / "models" / n for n in ("vww96_int8.tflite", "vww96_gray
     sorted((ROOT / "tests" / "data" / "models").glob("*.tflite"))
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", type=Path)
     ap.add_argument("--samples", type=int, default=100, help="random inputs per model for the exactness check")
@@ -45,20 +47,25 @@ def main() -> None:
     args = ap.parse_args()
     models = args.models or [p for p in DEFAULT_MODELS if p.exists()]
     console = Console(width=200)
-    rows, compiled = [], []
+    rows, compiled, failed = [], [], []
+
+    def fail(name: str, exc: Exception) -> None:
+        failed.append(name)
+        print(f"{name}: error: {exc}", file=sys.stderr, flush=True)
+
     for path in models:
-        g = load_model(path)
         try:
+            g = load_model(path)
             t0 = time.perf_counter()
             off = compile_graph(g, options=PlanOptions(inplace=False))
             inplace = compile_graph(g, options=PlanOptions())
             patched = compile_graph(g, prefix=f"bench{len(compiled)}",
                                     options=PlanOptions(patch="auto", patch_budget=args.budget))
             seconds = time.perf_counter() - t0
-        except Exception as exc:  # keep going with the other models
-            print(f"{path.name}: {exc}", file=sys.stderr)
+            base = tflm_measure(path)
+        except Exception as exc:  # report it, go on with the other models, exit non-zero at the end
+            fail(path.name, exc)
             continue
-        base = tflm_measure(path)
         rows.append((path, g, off, inplace, patched, base, seconds))
         compiled.append(patched)
 
@@ -69,9 +76,16 @@ def main() -> None:
             xs = random_inputs(g, args.samples, np.random.default_rng(i))
             if g.tensors[g.inputs[0]].dtype == "float32":
                 xs = [np.random.default_rng(i).uniform(0, 1, x.shape).astype(np.float32) for x in xs]
-            ours, ref = exe.run(i, xs), reference_outputs(path, xs)
+            try:
+                ours, ref = exe.run(i, xs), reference_outputs(path, xs)
+            except Exception as exc:
+                fail(path.name, exc)
+                exact[path.name] = "[red]FAILED[/]"
+                continue
             bad = sum(int((a.reshape(b.shape) != b).sum()) for a, b in zip(ours, ref))
             exact[path.name] = f"{args.samples}/{args.samples}" if bad == 0 else f"{bad} values differ"
+            if bad:
+                fail(path.name, AssertionError(f"{bad} output values differ from LiteRT BUILTIN_REF"))
 
     table = Table(title=f"arena bytes: no sharing / in-place / --patch auto (budget +{args.budget:.0%} MACs) "
                         "vs TFLM (same run)")
@@ -84,8 +98,7 @@ def main() -> None:
         pi = patched.patch
         where = f"op {pi.split_op} {pi.split_shape[1]}x{pi.split_shape[2]}x{pi.split_shape[3]}, " \
                 f"{pi.grid[0]}x{pi.grid[1]}" if pi.enabled else "off"
-        r_in = inplace.arena_bytes / head if head and head > 0 else float("nan")
-        r_pa = patched.arena_bytes / head if head and head > 0 else float("nan")
+        r_in, r_pa = inplace.arena_bytes / head, patched.arena_bytes / head
         ratios.append((path.name, r_in, r_pa))
         table.add_row(path.name, f"{off.arena_bytes:,}", f"{inplace.arena_bytes:,}", f"{patched.arena_bytes:,}",
                       f"{patched.lower_bound_bytes:,}", f"{head:,}", f"{r_in:.3f}", f"{r_pa:.3f}", where,
@@ -98,11 +111,15 @@ def main() -> None:
                   f"{pi.reason}")
         else:
             print(f"{path.name}: patch off ({pi.reason})")
-    finite = [(n, a, b) for n, a, b in ratios if a == a and b == b]
-    if finite:
-        gm = math.exp(sum(math.log(b) for _, _, b in finite) / len(finite))
-        print(f"geometric mean patch/TFLM head over {len(finite)} models: {gm:.3f}")
+    for name in sorted(set(failed) - {path.name for path, *_ in rows}):
+        print(f"{name}: no row (see its error above)")
+    if ratios:
+        gm = math.exp(sum(math.log(b) for _, _, b in ratios) / len(ratios))
+        print(f"geometric mean patch/TFLM head over {len(ratios)} models: {gm:.3f}")
+    if failed:
+        print(f"FAILED: {len(set(failed))} model(s): {', '.join(sorted(set(failed)))}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

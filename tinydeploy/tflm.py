@@ -5,7 +5,10 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import numpy as np
 
 from .errors import TinyDeployError
 
@@ -19,23 +22,37 @@ fd = os.dup(2); tmp = tempfile.TemporaryFile(); os.dup2(tmp.fileno(), 2)
 it.print_allocations()
 os.dup2(fd, 2); tmp.seek(0); log = tmp.read().decode(errors="replace")
 seconds = 0.0
-if repeat:
-    d = it.get_input_details(0)
-    x = np.zeros(d["shape"], d["dtype"])
-    it.set_input(x, 0); it.invoke()
-    t0 = time.perf_counter()
-    for _ in range(repeat):
+if repeat:  # per sample: set the inputs, one warm-up invoke, then `repeat` invokes timed (mean per invoke)
+    data = np.load(sys.argv[3])
+    xs = [data[f"input_{i}"] for i in range(len(data.files))]
+    total = 0.0
+    for s in range(len(xs[0])):
+        for i, x in enumerate(xs):
+            d = it.get_input_details(i)
+            it.set_input(x[s].reshape(d["shape"]).astype(d["dtype"]), i)
         it.invoke()
-    seconds = (time.perf_counter() - t0) / repeat
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            it.invoke()
+        total += time.perf_counter() - t0
+    seconds = total / (len(xs[0]) * repeat)
 print(json.dumps({"log": log, "seconds": seconds}))
 """
 
 
-def tflm_measure(model: str | Path, repeat: int = 0) -> dict[str, int | float]:
-    """TFLM's arena total/head bytes (print_allocations) and, with repeat, host seconds per invoke.
-    Raises TinyDeployError when TFLM cannot run the model or its log has no arena sizes (never a made-up number)."""
-    r = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(repeat)], capture_output=True, text=True,
-                       timeout=900)
+def tflm_measure(model: str | Path, repeat: int = 0,
+                 inputs: list[np.ndarray] | None = None) -> dict[str, int | float]:
+    """TFLM's arena total/head bytes (print_allocations) and, with repeat, host seconds per invoke: the mean
+    of `repeat` invoke() calls from Python per sample of `inputs` ([N, *shape] per model input), after one
+    warm-up invoke per sample. Raises TinyDeployError when TFLM cannot run the model or its log has no arena
+    sizes (never a made-up number)."""
+    if repeat and not inputs:
+        raise ValueError("timing TFLM needs the inputs to time it on")
+    with tempfile.TemporaryDirectory(prefix="td-tflm-") as tmp:
+        npz = Path(tmp) / "inputs.npz"
+        np.savez(npz, **{f"input_{i}": x for i, x in enumerate(inputs or [])})
+        r = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(repeat), str(npz)],
+                           capture_output=True, text=True, timeout=900)
     if r.returncode != 0:
         err = r.stderr.strip().splitlines()
         raise TinyDeployError(f"TFLM could not run {Path(model).name}: {err[-1] if err else f'exit {r.returncode}'}",
