@@ -21,14 +21,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tinydeploy.compiler import compile_graph  # noqa: E402
+from tinydeploy.compile.compiler import compile_graph  # noqa: E402
+from tinydeploy.compile.tflite.reader import load_model  # noqa: E402
 from tinydeploy.errors import TinyDeployError  # noqa: E402
-from tinydeploy.eval import evaluate, report_dict  # noqa: E402
+from tinydeploy.evaluate.evaluation import evaluate, report_dict  # noqa: E402
+from tinydeploy.link.session import open_session  # noqa: E402
 from tinydeploy.paths import cache_dir  # noqa: E402
-from tinydeploy.project.fit import check_fit  # noqa: E402
-from tinydeploy.session import open_session  # noqa: E402
+from tinydeploy.target.fit import check_fit  # noqa: E402
 from tinydeploy.testing.opcheck import random_inputs  # noqa: E402
-from tinydeploy.tflite.reader import load_model  # noqa: E402
 
 PUBLIC_MODELS = ROOT / "tests" / "data" / "models"
 DIGITS = ROOT / "models" / "digits_test.npz"

@@ -28,12 +28,12 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tinydeploy.compiler import RUNTIME_DIR, compile_graph  # noqa: E402
+from tinydeploy.compile.compiler import RUNTIME_DIR, compile_graph  # noqa: E402
+from tinydeploy.compile.tflite.reader import load_model  # noqa: E402
 from tinydeploy.errors import TinyDeployError  # noqa: E402
-from tinydeploy.host import _compiler  # noqa: E402
+from tinydeploy.evaluate.tflm import tflm_measure  # noqa: E402
+from tinydeploy.target.host import host_compiler  # noqa: E402
 from tinydeploy.testing.opcheck import random_inputs  # noqa: E402
-from tinydeploy.tflite.reader import load_model  # noqa: E402
-from tinydeploy.tflm import tflm_measure  # noqa: E402
 
 DEFAULT_MODELS = sorted((ROOT / "tests" / "data" / "models").glob("*.tflite")) + \
     sorted((ROOT / "models").glob("*.tflite"))
@@ -76,7 +76,7 @@ def time_ours(m, xs: list[np.ndarray], repeat: int) -> float:
     g = m.graph
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        _run([_compiler(), "-O2", "-shared", "-fPIC", f"-I{t}", f"-I{RUNTIME_DIR}", *_sources(m, t),
+        _run([host_compiler(), "-O2", "-shared", "-fPIC", f"-I{t}", f"-I{RUNTIME_DIR}", *_sources(m, t),
               "-o", str(t / "libmodel.so"), "-lm"], "the shared-library build")
         lib = ctypes.CDLL(str(t / "libmodel.so"))
     invoke, reset = getattr(lib, f"{m.prefix}_invoke"), getattr(lib, f"{m.prefix}_reset")

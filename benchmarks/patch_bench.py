@@ -25,13 +25,13 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tinydeploy.compiler import compile_graph  # noqa: E402
-from tinydeploy.host import build_host  # noqa: E402
-from tinydeploy.plan.arena import PlanOptions  # noqa: E402
-from tinydeploy.reference import reference_outputs  # noqa: E402
+from tinydeploy.compile.compiler import compile_graph  # noqa: E402
+from tinydeploy.compile.plan.arena import PlanOptions  # noqa: E402
+from tinydeploy.compile.tflite.reader import load_model  # noqa: E402
+from tinydeploy.evaluate.reference import reference_outputs  # noqa: E402
+from tinydeploy.evaluate.tflm import tflm_measure  # noqa: E402
+from tinydeploy.target.host import build_host  # noqa: E402
 from tinydeploy.testing.opcheck import random_inputs  # noqa: E402
-from tinydeploy.tflite.reader import load_model  # noqa: E402
-from tinydeploy.tflm import tflm_measure  # noqa: E402
 
 DEFAULT_MODELS = [ROOT / "models" / n for n in ("vww96_int8.tflite", "vww96_gray_int8.tflite",
                                                  "digits_cnn_int8.tflite")] + \

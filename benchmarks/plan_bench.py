@@ -18,10 +18,10 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tinydeploy.compiler import compile_graph  # noqa: E402
-from tinydeploy.plan.arena import PlanOptions  # noqa: E402
-from tinydeploy.tflite.reader import load_model  # noqa: E402
-from tinydeploy.tflm import tflm_measure  # noqa: E402
+from tinydeploy.compile.compiler import compile_graph  # noqa: E402
+from tinydeploy.compile.plan.arena import PlanOptions  # noqa: E402
+from tinydeploy.compile.tflite.reader import load_model  # noqa: E402
+from tinydeploy.evaluate.tflm import tflm_measure  # noqa: E402
 
 DEFAULT_MODELS = sorted((ROOT / "tests" / "data" / "models").glob("*.tflite")) + \
     sorted((ROOT / "models").glob("*.tflite"))

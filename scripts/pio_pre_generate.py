@@ -14,7 +14,7 @@ sys.path.insert(0, root)
 import numpy as np  # noqa: E402
 
 from tinydeploy.errors import TinyDeployError  # noqa: E402
-from tinydeploy.project.build import generate_sources  # noqa: E402
+from tinydeploy.target.build import generate_sources  # noqa: E402
 
 config = env.GetProjectConfig()  # noqa: F821
 lib_dir = config.get("platformio", "lib_dir")

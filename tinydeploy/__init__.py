@@ -1,5 +1,6 @@
 """tinydeploy: int8 TensorFlow Lite models to bit-exact C for microcontrollers."""
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("tinydeploy")

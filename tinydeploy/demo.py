@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from .paths import ROOT
+
 MODEL = ROOT / "models" / "digits_cnn_int8.tflite"
 DATA = ROOT / "models" / "digits_test.npz"
 BOARD = "qemu-m4"
@@ -48,9 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     from .errors import TinyDeployError
-    from .flash import flash, stop_emulator
-    from .monitor import run_monitor
-    from .session import open_session
+    from .evaluate import run_monitor
+    from .link import flash, open_session, stop_emulator
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     for sig in (signal.SIGTERM, signal.SIGHUP):  # closing the terminal still stops the emulator

@@ -48,9 +48,9 @@ def pio_build_cache(tmp_path_factory):
 @functools.lru_cache(maxsize=None)
 def why_not_compilable(path: Path) -> str:
     """'' when tinydeploy compiles the model, else the reason (missing file, unsupported ops)."""
-    from tinydeploy.compiler import compile_graph
+    from tinydeploy.compile.compiler import compile_graph
+    from tinydeploy.compile.tflite.reader import load_model
     from tinydeploy.errors import TinyDeployError
-    from tinydeploy.tflite.reader import load_model
 
     if not path.exists():
         return f"{path.name} is not there (yet)"

@@ -13,17 +13,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from boards_helpers import why_not_compilable
 from conftest import ROOT, TEST_MODELS
-from tinydeploy.compiler import RUNTIME_DIR
-from tinydeploy.errors import TinyDeployError
-from tinydeploy.project.arduino import check_prefix, export_arduino, library_name
-from tinydeploy.project.arduino_build import (SimavrPty, avr_link_check, clean_simavr_log, compile_example,
-                                              parse_check, run_check)
-from tinydeploy.reference import reference_outputs
-from tinydeploy.testing.builder import ModelBuilder, options
 from tools import require_tool
+
+from tinydeploy.compile.compiler import RUNTIME_DIR
+from tinydeploy.errors import TinyDeployError
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.arduino import check_prefix, export_arduino, library_name
+from tinydeploy.target.arduino_build import (
+    SimavrPty,
+    avr_link_check,
+    clean_simavr_log,
+    compile_example,
+    parse_check,
+    run_check,
+)
+from tinydeploy.testing.builder import ModelBuilder, options
 
 HELLO = TEST_MODELS / "hello_world_int8.tflite"
 DIGITS = ROOT / "models"
@@ -285,8 +291,8 @@ SERIAL_CASES = [("hello", "mega2560"), ("hello", "uno"), ("fc2", "mega2560"), ("
 @needs_arduino
 @pytest.mark.parametrize("which,board", SERIAL_CASES, ids=[f"{m}-{b}" for m, b in SERIAL_CASES])
 def test_serial_example_over_simavr_pty(tmp_path, fc2, core_cache, which, board):
-    from tinydeploy.serial.client import DeviceClient
-    from tinydeploy.tflite.reader import load_model
+    from tinydeploy.compile.tflite.reader import load_model
+    from tinydeploy.link.client import DeviceClient
 
     model, samples = _model_and_samples(which, tmp_path, fc2, 6)
     lib = export_arduino(model, tmp_path / "lib.zip", board=board)
@@ -298,7 +304,7 @@ def test_serial_example_over_simavr_pty(tmp_path, fc2, core_cache, which, board)
     if samples is not None:
         xs = [np.load(samples)]
     else:
-        from tinydeploy.testing.opcheck import random_inputs
+        from tinydeploy.evaluate.data import random_inputs
         xs = random_inputs(g, 6, np.random.default_rng(3))
     want = reference_outputs(model, xs)
     sizes = [g.tensors[t].nbytes for t in g.outputs]

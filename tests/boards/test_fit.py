@@ -4,17 +4,23 @@ import re
 
 import numpy as np
 import pytest
+from boards_helpers import (  # noqa: F401
+    MODELS,
+    assert_clean_failure,
+    compilable_model,
+    dense_model,
+    pio_build_cache,
+    tinydeploy,
+)
 
-from boards_helpers import (MODELS, assert_clean_failure, dense_model, compilable_model,  # noqa: F401
-                            pio_build_cache, tinydeploy)
-from tinydeploy.boards import load_board
-from tinydeploy.compiler import compile_graph
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.ir import DTYPES
+from tinydeploy.compile.tflite.reader import load_model
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.ir import DTYPES
-from tinydeploy.project import build as build_mod
-from tinydeploy.project import check_fit, check_fit_graph, generate_project, pio_build
-from tinydeploy.project.fit import const_bytes
-from tinydeploy.tflite.reader import load_model
+from tinydeploy.target import build as build_mod
+from tinydeploy.target import check_fit, check_fit_graph, generate_project, pio_build
+from tinydeploy.target.boards import load_board
+from tinydeploy.target.fit import const_bytes
 
 pytestmark = pytest.mark.usefixtures("pio_build_cache")  # imported fixture: one build cache per run
 

@@ -12,12 +12,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from boards_helpers import (  # noqa: F401
+    MODELS,
+    OUR_MODELS,
+    ROOT,
+    assert_clean_failure,
+    compilable_model,
+    float_io_model,
+    path_without,
+    pio_build_cache,
+    tinydeploy,
+)
 
-from boards_helpers import (MODELS, OUR_MODELS, ROOT, assert_clean_failure, float_io_model, compilable_model,  # noqa: F401
-                            path_without, pio_build_cache, tinydeploy)
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.pio import pio_env, pio_executable, pio_run, pio_test
-from tinydeploy.project import build_firmware, check_firmware, generate_project, parse_output, pio_build
+from tinydeploy.target import (
+    build_firmware,
+    check_firmware,
+    generate_project,
+    parse_output,
+    pio_build,
+)
+from tinydeploy.target.pio import pio_env, pio_executable, pio_run, pio_test
 
 HERE = Path(__file__).resolve().parent
 XTENSA = ROOT / "platform" / "tinydeploy-emu" / "support" / "xtensa"

@@ -3,12 +3,13 @@ platform's board JSON generated from them, and the `tinydeploy boards` command."
 import os
 
 import pytest
-
 from boards_helpers import MODELS, assert_clean_failure, tinydeploy
-from tinydeploy import boards as boards_mod
-from tinydeploy.boards import list_boards, load_board, parse_size
+
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.project.emulator import PLATFORM_DIR, board_json, sync_platform_boards
+from tinydeploy.paths import PLATFORM_DIR
+from tinydeploy.target import boards as boards_mod
+from tinydeploy.target.boards import list_boards, load_board, parse_size
+from tinydeploy.target.emu_platform import board_json, sync_platform_boards
 
 REAL = ["esp32dev", "esp32-s3", "esp32-c3", "nucleo_f446re", "nucleo_h743zi", "nucleo_l4r5zi", "uno", "mega2560",
         "nano33ble", "pico"]

@@ -4,14 +4,14 @@ warning-free (-Wall -Wextra -Werror) with the nearest real toolchain, for every 
 import functools
 
 import pytest
-
 from boards_helpers import MODELS, assert_clean_failure, path_without, tinydeploy
-from tinydeploy.boards import load_board
-from tinydeploy.compiler import compile_graph
+
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.tflite.reader import load_model
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.project import check_fit, generate_project, pio_build
-from tinydeploy.project.crosscheck import cross_compile, validate_platformio_ini
-from tinydeploy.tflite.reader import load_model
+from tinydeploy.target import check_fit, generate_project, pio_build
+from tinydeploy.target.boards import load_board
+from tinydeploy.target.crosscheck import cross_compile, validate_platformio_ini
 
 REAL = ["esp32dev", "esp32-s3", "esp32-c3", "nucleo_f446re", "nucleo_h743zi", "nucleo_l4r5zi", "uno", "mega2560",
         "nano33ble", "pico"]

@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from boards_helpers import ROOT, VENV_BIN, why_not_compilable
 
 PIO = str(VENV_BIN / "pio")

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, TEST_MODELS
+
 from tinydeploy.paths import cache_dir
 
 MODELS = ROOT / "models"

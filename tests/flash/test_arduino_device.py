@@ -5,20 +5,21 @@ import shutil
 import subprocess
 
 import pytest
-
 from device_helpers import DIGITS_DATA, MODELS, cli
-from tinydeploy.compiler import RUNTIME_DIR, compile_graph
-from tinydeploy.device import SKETCH_DIR, glue_source
-from tinydeploy.emulated import _spawn, _wait_pty
-from tinydeploy.boards import load_board
-from tinydeploy.tflite.reader import load_model
 from tools import require_tool
+
+from tinydeploy.compile.compiler import RUNTIME_DIR, compile_graph
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.link.emulators import _spawn, _wait_pty
+from tinydeploy.paths import DEVICE_SKETCH_DIR as SKETCH_DIR
+from tinydeploy.target.boards import load_board
+from tinydeploy.target.device_project import glue_source
 
 pytestmark = [pytest.mark.slow, require_tool("arduino-builder", "simavr")]
 
 
 def test_arduino_device_on_simavr_mega(tmp_path):
-    from tinydeploy.project.arduino_build import pty_harness
+    from tinydeploy.target.arduino_build import pty_harness
 
     model = MODELS / "digits_mlp_int8.tflite"
     m = compile_graph(load_model(model), source_name=model.name)

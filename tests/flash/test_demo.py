@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+
 def demo(*args, project):
     return subprocess.run([sys.executable, "-m", "tinydeploy.demo", *args, "--project", str(project)],
                           capture_output=True, text=True, timeout=900, env={**os.environ, "COLUMNS": "200"})

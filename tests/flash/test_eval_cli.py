@@ -3,11 +3,11 @@ import json
 
 import numpy as np
 import pytest
-
 from device_helpers import DIGITS, DIGITS_DATA, cli, public_model
+
+from tinydeploy.compile.tflite.reader import load_model
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.evaldata import load_labels, prepare_inputs, quantize, split_key
-from tinydeploy.tflite.reader import load_model
+from tinydeploy.evaluate.data import load_labels, prepare_inputs, quantize, split_key
 
 
 def test_eval_host_reports(tmp_path):
@@ -51,8 +51,8 @@ def test_input_and_label_errors(tmp_path):
 
 def test_eval_refuses_a_board_running_another_model(tmp_path):
     """--port to a device that runs digits, eval asked for hello_world: stale firmware is refused."""
-    from tinydeploy.compiler import compile_graph
-    from tinydeploy.device import HostDevice, build_host_device
+    from tinydeploy.compile.compiler import compile_graph
+    from tinydeploy.target.host_device import HostDevice, build_host_device
 
     with HostDevice(build_host_device(compile_graph(load_model(DIGITS)))) as dev:
         np.save(tmp_path / "x.npy", np.zeros((2, 1, 1), np.float32))

@@ -2,12 +2,12 @@
 the digits demo model's on-device accuracy equal to the host's."""
 import numpy as np
 import pytest
-
 from device_helpers import DIGITS, DIGITS_DATA, firmware_dir, public_model
-from tinydeploy.eval import evaluate, report_dict
-from tinydeploy.session import open_session
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
+
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.evaluation import evaluate, report_dict
+from tinydeploy.link.session import open_session
 
 pytestmark = pytest.mark.slow
 

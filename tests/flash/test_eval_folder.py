@@ -4,12 +4,12 @@ import sys
 import wave
 
 import numpy as np
+from conftest import ROOT, TEST_MODELS
 from PIL import Image
 
-from conftest import ROOT, TEST_MODELS
-from tinydeploy.evalfolder import load_folder, load_hook
-from tinydeploy.evaldata import prepare_inputs
-from tinydeploy.tflite.reader import load_model
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import prepare_inputs
+from tinydeploy.evaluate.folder import load_folder, load_hook
 
 DIGITS = ROOT / "models" / "digits_cnn_int8.tflite"
 
@@ -57,7 +57,7 @@ def test_eval_cli_on_image_folder_host(tmp_path):
     sample of each, so a label's index is its digit)."""
     import json
 
-    from tinydeploy.reference import reference_outputs
+    from tinydeploy.evaluate.reference import reference_outputs
 
     y = np.load(ROOT / "models" / "digits_test.npz")["y"]
     folder, _ = write_digit_folder(tmp_path, indices=[int(np.flatnonzero(y == c)[0]) for c in range(10)])

@@ -6,16 +6,16 @@ import time
 
 import numpy as np
 import pytest
-
 from device_helpers import DIGITS, firmware_dir
-from tinydeploy.device import free_port
-from tinydeploy.device_project import ensure_firmware
-from tinydeploy.emulated import start_emulator
-from tinydeploy.reference import reference_outputs
-from tinydeploy.serial.client import DeviceClient, open_serial
+
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.link.client import DeviceClient, open_serial
+from tinydeploy.link.emulators import start_emulator
+from tinydeploy.target.device_project import ensure_firmware
+from tinydeploy.target.host_device import free_port
 from tinydeploy.testing.faultproxy import FaultProxy, Faults
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
 
 pytestmark = pytest.mark.slow
 MODEL = DIGITS  # 64-byte input: two SET_INPUT chunks per sample, 0.6 M instructions per invoke
@@ -99,7 +99,7 @@ def test_qemu_faulty_link(setup, faults):
 def test_qemu_board_reset_mid_run(setup):
     """system_reset between a sample's inputs and its INVOKE: the board loses its inputs, the client notices
     (session 0), reconnects and redoes that sample."""
-    from tinydeploy.serial import protocol as P
+    from tinydeploy.link import protocol as P
 
     g, elf, xs, ref = setup
     mon = free_port()

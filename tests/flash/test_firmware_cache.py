@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
-
-import tinydeploy.compiler as compiler
 from conftest import TEST_MODELS
 from device_helpers import cli
-from tinydeploy.device_project import MANIFEST, ensure_firmware
+
+import tinydeploy.compile.compiler as compiler
+from tinydeploy.target.device_project import MANIFEST, ensure_firmware
 
 MODEL = TEST_MODELS / "hello_world_int8.tflite"
 

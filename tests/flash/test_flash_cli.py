@@ -5,9 +5,9 @@ import re
 import time
 
 import pytest
-
 from device_helpers import cli, firmware_dir, public_model
-from tinydeploy.flash import STATE
+
+from tinydeploy.link.flash import STATE
 
 MODEL = public_model("hello_world_int8")
 

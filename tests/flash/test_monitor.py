@@ -7,10 +7,18 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from device_helpers import DIGITS, DIGITS_DATA, ROOT, TD, cli, firmware_dir, public_model
-from tinydeploy.monitor import sparkline
+from device_helpers import (
+    DIGITS,
+    DIGITS_DATA,
+    ROOT,
+    TD,
+    cli,
+    firmware_dir,
+    public_model,
+)
 from tools import require_tool
+
+from tinydeploy.evaluate.monitor import sparkline
 
 
 def test_sparkline():

@@ -4,7 +4,6 @@ with two xdist workers that each acquire one place, flash it through labgrid and
 import json
 
 import pytest
-
 from conftest import ROOT, TEST_MODELS
 from tools import require_module, require_tool
 

@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-
 from conftest import ROOT, TEST_MODELS
 
 pytest_plugins = ["pytester"]
@@ -29,7 +28,7 @@ import sys
 
 def test_plain():
     assert 1 + 1 == 2
-    assert "tinydeploy.hil.fixtures" not in sys.modules and "tinydeploy.session" not in sys.modules
+    assert "tinydeploy.hil.fixtures" not in sys.modules and "tinydeploy.link.session" not in sys.modules
 ''')
     r = run(pytester)
     r.assert_outcomes(passed=1)
@@ -49,7 +48,7 @@ CORRUPT_TEST = f'''
 import re
 from pathlib import Path
 
-from tinydeploy.device_project import device_project
+from tinydeploy.target.device_project import device_project
 from tinydeploy.hil import assert_bit_exact
 
 MODEL = Path({str(HELLO)!r})
@@ -129,9 +128,9 @@ def test_baseline_gates_and_update(pytester):
 def test_skip_reasons(pytester, monkeypatch):
     """Each skip says why: the marker's boards, a model too big for the board, a real board not attached.
     Under CI (or --board-unavailable fail) a board that is not there, or a model that does not fit, fails."""
-    from tinydeploy.compiler import compile_graph
-    from tinydeploy.project.fit import check_fit
-    from tinydeploy.tflite.reader import load_model
+    from tinydeploy.compile.compiler import compile_graph
+    from tinydeploy.compile.tflite.reader import load_model
+    from tinydeploy.target.fit import check_fit
 
     fit = check_fit(compile_graph(load_model(RESNET)), "simavr-mega")  # the numbers the reason must quote
     too_big = rf"resnet8_int8.tflite does not fit simavr-mega: .*RAM: +{fit.ram_needed:,} of {fit.board.ram_budget:,} B"

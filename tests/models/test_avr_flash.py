@@ -21,16 +21,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, TEST_MODELS
 from tools import require_tool
-from tinydeploy.compiler import RUNTIME_DIR, CompiledModel, compile_graph
-from tinydeploy.plan.arena import PlanOptions
-from tinydeploy.project.arduino_build import clean_simavr_log
-from tinydeploy.reference import reference_outputs
+
+from tinydeploy.compile.compiler import RUNTIME_DIR, CompiledModel, compile_graph
+from tinydeploy.compile.plan.arena import PlanOptions
+from tinydeploy.compile.tflite.reader import load_model, parse_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.arduino_build import clean_simavr_log
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model, parse_model
 
 pytestmark = require_tool("avr-gcc", "avr-size", "avr-nm", "simavr")
 

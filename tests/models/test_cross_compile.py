@@ -4,13 +4,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, TEST_MODELS
-from tinydeploy.compiler import RUNTIME_DIR, compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.reference import reference_outputs
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
+
+from tinydeploy.compile.compiler import RUNTIME_DIR, compile_graph
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 
 MODELS = [TEST_MODELS / f"{n}.tflite" for n in ("hello_world_int8", "kws_ref_model", "resnet8_int8")] + \
     sorted((ROOT / "models").glob("*.tflite"))

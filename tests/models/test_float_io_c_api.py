@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 from conftest import ROOT, TEST_MODELS
-from tinydeploy.compiler import compile_graph, write_library
-from tinydeploy.host import WARN_FLAGS, _compiler
-from tinydeploy.ir import DTYPES
-from tinydeploy.reference import reference_outputs
-from tinydeploy.tflite.reader import load_model
+
+from tinydeploy.compile.compiler import compile_graph, write_library
+from tinydeploy.compile.ir import DTYPES
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import WARN_FLAGS, host_compiler
 
 PROGRAM = r"""
 /* float API check: ./check IN OUT. Per sample of floats in IN: quantize_input, invoke, dequantize_output;
@@ -46,7 +47,7 @@ def run_c_api(model: Path, xs: np.ndarray, work: Path):
     write_library(m, work / "lib")
     (work / "check.c").write_text(PROGRAM.replace("@p@", p).replace("@P@", p.upper()))
     runtime = sorted((work / "lib" / "tinydeploy").glob("*.c"))
-    cmd = [_compiler(), *WARN_FLAGS, "-O2", f"-I{work / 'lib'}", f"-I{work / 'lib' / 'tinydeploy'}",
+    cmd = [host_compiler(), *WARN_FLAGS, "-O2", f"-I{work / 'lib'}", f"-I{work / 'lib' / 'tinydeploy'}",
            str(work / "check.c"), str(work / "lib" / f"{p}.c"), *map(str, runtime), "-o", str(work / "check"), "-lm"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -4,14 +4,14 @@ LiteRT BUILTIN_REF, sanitized (the arena is heap-allocated with exactly the
 planned size, so a plan that overlaps live bytes or overflows shows up), all in one binary."""
 import numpy as np
 import pytest
-
 from conftest import ROOT, TEST_MODELS
-from tinydeploy.compiler import compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.plan.arena import PlanOptions
-from tinydeploy.reference import reference_outputs
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
+
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.plan.arena import PlanOptions
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 
 CASES = [
     ("vww96_gray_int8.tflite", "auto"),
@@ -58,7 +58,7 @@ def test_patch_is_on_and_within_budget(compiled):
 def test_vww96_gray_auto_reaches_the_target(compiled):
     """Issue 5: with --patch auto <= 0.35x of TFLM's arena head (its activations, measured here with the
     tflite-micro package) on a 96x96 MobileNet-style VWW net."""
-    from tinydeploy.tflm import tflm_measure
+    from tinydeploy.evaluate.tflm import tflm_measure
 
     i = CASES.index(("vww96_gray_int8.tflite", "auto"))
     tflm_head = tflm_measure(_path("vww96_gray_int8.tflite"))["arena_head_bytes"]

@@ -5,13 +5,13 @@ row-streaming overlap) that corrupts data or overflows is caught.
 """
 import numpy as np
 import pytest
-
 from conftest import ROOT
-from tinydeploy.compiler import compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.reference import reference_outputs
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
+
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 
 MODELS = sorted(p.name for p in (ROOT / "models").glob("*.tflite"))
 

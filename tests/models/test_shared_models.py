@@ -1,14 +1,14 @@
 """Whole shared models (MLPerf Tiny KWS, ResNet-8, hello_world) vs LiteRT BUILTIN_REF, 0 bytes different."""
 import numpy as np
 import pytest
-
 from conftest import TEST_MODELS
-from tinydeploy.compiler import compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.plan.arena import PlanOptions
-from tinydeploy.reference import reference_outputs
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
+
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.plan.arena import PlanOptions
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 
 MODELS = ["hello_world_int8", "kws_ref_model", "resnet8_int8"]
 

@@ -4,11 +4,11 @@ float and double multiplier arithmetic disagree, plus randomly shaped cases with
 import numpy as np
 import pytest
 
-from tinydeploy.ops import lowering_for
-from tinydeploy.quant import quantize_multiplier
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.quant import quantize_multiplier
+from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_groups
-from tinydeploy.tflite.reader import parse_model
 
 
 def log_uniform(rng, lo, hi):

@@ -4,12 +4,12 @@ values (which pins the two-step rounding LiteRT uses)."""
 import numpy as np
 import pytest
 
-from tinydeploy.compiler import compile_graph
-from tinydeploy.ops import lowering_for
-from tinydeploy.ops.add_sub import broadcast_plan
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.ops.add_sub import broadcast_plan
+from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_groups
-from tinydeploy.tflite.reader import parse_model
 
 
 def random_shapes(rng: np.random.Generator, max_rank: int = 5):

@@ -1,13 +1,13 @@
 """ARG_MAX / ARG_MIN vs LiteRT BUILTIN_REF: random shapes and axes, int32/int64 outputs, ties."""
 import numpy as np
 
-from tinydeploy.compiler import compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.ops import lowering_for
-from tinydeploy.reference import reference_outputs
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.tflite.reader import parse_model
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
-from tinydeploy.tflite.reader import parse_model
 
 _OUT_TYPES = {"int32": 2, "int64": 4}  # TensorType codes
 

@@ -5,13 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from tinydeploy.compiler import compile_graph
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.ops.conv2d import padding_hw
+from tinydeploy.compile.tflite import schema as S
+from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.errors import UnsupportedModelError
-from tinydeploy.ops.conv2d import padding_hw
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
-from tinydeploy.tflite import schema as S
-from tinydeploy.tflite.reader import parse_model
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID
 

@@ -6,13 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from tinydeploy.compiler import PlanOptions, compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.reference import reference_outputs
+from tinydeploy.compile.compiler import PlanOptions, compile_graph
+from tinydeploy.compile.tflite import schema as S
+from tinydeploy.compile.tflite.reader import parse_model
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases, random_inputs
-from tinydeploy.tflite import schema as S
-from tinydeploy.tflite.reader import parse_model
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID
 

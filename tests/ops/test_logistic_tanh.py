@@ -7,13 +7,13 @@ compared; further samples are uniform random.
 import numpy as np
 import pytest
 
-from tinydeploy.compiler import compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.ir import Graph, Op, Quant, Tensor
-from tinydeploy.ops import lowering_for
-from tinydeploy.reference import reference_outputs
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.ir import Graph, Op, Quant, Tensor
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.tflite.reader import parse_model
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 from tinydeploy.testing.builder import ModelBuilder
-from tinydeploy.tflite.reader import parse_model
 
 INT8_SHAPES = [[256], [4, 64], [2, 8, 16], [1, 16, 16, 1], [512], [3, 256], [2, 2, 4, 32]]
 INT16_SHAPES = [[65536], [2, 32768], [256, 256], [4, 128, 128], [65536 + 1000]]

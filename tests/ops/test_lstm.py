@@ -128,11 +128,11 @@ def _zero_point_reset(m):
 
 
 def _run_vs_reference(models: list[bytes], samples: int, seed: int, emulate_reset: bool) -> list[str]:
-    from tinydeploy.compiler import compile_graph
-    from tinydeploy.host import build_host
-    from tinydeploy.reference import reference_outputs
-    from tinydeploy.testing.opcheck import random_inputs
-    from tinydeploy.tflite.reader import parse_model
+    from tinydeploy.compile.compiler import compile_graph
+    from tinydeploy.compile.tflite.reader import parse_model
+    from tinydeploy.evaluate.data import random_inputs
+    from tinydeploy.evaluate.reference import reference_outputs
+    from tinydeploy.target.host import build_host
 
     rng = np.random.default_rng(seed)
     compiled = []
@@ -178,8 +178,8 @@ def test_converter_lstm_model():
 
 
 def test_lstm_check_rejects():
-    from tinydeploy.ops import lowering_for
-    from tinydeploy.tflite.reader import parse_model
+    from tinydeploy.compile.ops import lowering_for
+    from tinydeploy.compile.tflite.reader import parse_model
 
     def reason(model: bytes) -> str | None:
         g = parse_model(model)

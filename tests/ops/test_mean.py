@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from tinydeploy.ops import lowering_for
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
-from tinydeploy.tflite.reader import parse_model
 
 
 def mean_model(dtype, shape, axes, keep, in_q, out_q, axis_const=True):

@@ -4,8 +4,8 @@ every pair of int8 values (which pins LiteRT's two-step rounding)."""
 import numpy as np
 import pytest
 
-from tinydeploy.ops.mul import mul_multiplier
-from tinydeploy.quant import quantize_multiplier
+from tinydeploy.compile.ops.mul import mul_multiplier
+from tinydeploy.compile.quant import quantize_multiplier
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_groups
 

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from tinydeploy.ops import lowering_for
-from tinydeploy.ops.pooling import out_size
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.ops.pooling import out_size
+from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
-from tinydeploy.tflite.reader import parse_model
 
 
 def pool_model(kind, dtype, n, h, w, c, fh, fw, sh, sw, padding, act, scale, zp, out_scale=None, out_zp=None):

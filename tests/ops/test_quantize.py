@@ -4,11 +4,11 @@ TFLite accepts (all int8 / all int16 values), and int8/int16/uint8 -> float32 (b
 import numpy as np
 import pytest
 
-from tinydeploy.compiler import compile_graph
-from tinydeploy.ops import lowering_for
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.testing.builder import ModelBuilder
 from tinydeploy.testing.opcheck import Case, check_groups
-from tinydeploy.tflite.reader import parse_model
 
 NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "uint8": np.uint8, "float32": np.float32}
 

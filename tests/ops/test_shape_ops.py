@@ -2,16 +2,21 @@
 SPLIT/SPLIT_V, TRANSPOSE, RESHAPE/SQUEEZE/EXPAND_DIMS, RESIZE_NEAREST_NEIGHBOR, GATHER (seeded)."""
 import numpy as np
 
-from tinydeploy.compiler import PlanOptions, compile_graph
+from tinydeploy.compile.compiler import PlanOptions, compile_graph
+from tinydeploy.compile.ir import DTYPES
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.ops.strided_slice import (
+    effective_params,
+    end_for_axis,
+    loop_count,
+    start_for_axis,
+)
+from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.host import build_host
-from tinydeploy.ir import DTYPES
-from tinydeploy.ops import lowering_for
-from tinydeploy.ops.strided_slice import effective_params, end_for_axis, loop_count, start_for_axis
-from tinydeploy.reference import reference_outputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
-from tinydeploy.tflite.reader import parse_model
 
 
 def quant(rng, dtype):
@@ -388,8 +393,8 @@ def test_gather_out_of_range_returns_error(tmp_path):
     returns 0 with LiteRT's rows."""
     import subprocess
 
-    from tinydeploy.compiler import RUNTIME_DIR
-    from tinydeploy.host import _compiler
+    from tinydeploy.compile.compiler import RUNTIME_DIR
+    from tinydeploy.target.host import host_compiler
 
     b = ModelBuilder()
     x = b.tensor([4, 3], "int8", 0.1, 0)
@@ -402,7 +407,7 @@ def test_gather_out_of_range_returns_error(tmp_path):
     (tmp_path / "g.c").write_text(m.source)
     (tmp_path / "main.c").write_text(GATHER_MAIN)
     exe = tmp_path / "gather"
-    subprocess.run([_compiler(), "-std=c99", "-Wall", "-Werror", f"-I{tmp_path}", f"-I{RUNTIME_DIR}", "-o", str(exe),
+    subprocess.run([host_compiler(), "-std=c99", "-Wall", "-Werror", f"-I{tmp_path}", f"-I{RUNTIME_DIR}", "-o", str(exe),
                     str(tmp_path / "g.c"), str(tmp_path / "main.c"), *map(str, sorted(RUNTIME_DIR.glob("*.c"))),
                     "-lm"], check=True)
     table = (np.arange(12) * 10 - 60).astype(np.int8).reshape(1, 4, 3)

@@ -11,14 +11,14 @@ beta * scale and every row is checked against a float estimate of the sum.
 import numpy as np
 import pytest
 
-from tinydeploy.compiler import compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.ir import Graph, Op, Quant, Tensor
-from tinydeploy.ops import lowering_for
-from tinydeploy.ops.softmax import softmax_s16_luts
-from tinydeploy.reference import reference_outputs
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.ir import Graph, Op, Quant, Tensor
+from tinydeploy.compile.ops import lowering_for
+from tinydeploy.compile.ops.softmax import softmax_s16_luts
+from tinydeploy.compile.tflite.reader import parse_model
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.tflite.reader import parse_model
 
 
 def run_cases(cases: list[tuple[bytes, list[str], list[np.ndarray]]]) -> list[str]:

@@ -96,8 +96,8 @@ def test_svdf_corner_cases():
 
 
 def test_svdf_check_rejects():
-    from tinydeploy.ops import lowering_for
-    from tinydeploy.tflite.reader import parse_model
+    from tinydeploy.compile.ops import lowering_for
+    from tinydeploy.compile.tflite.reader import parse_model
 
     def model(state_dtype="int16", wt_dtype="int16", act=1, variable=True):
         b = ModelBuilder()

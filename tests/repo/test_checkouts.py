@@ -9,7 +9,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 CHECKOUT = ["tinydeploy", "lib", "sketches", "platform", "board_profiles", "tests/data/models", "pyproject.toml"]

@@ -9,9 +9,9 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
-from tinydeploy.reference import reference_outputs
+
+from tinydeploy.evaluate.reference import reference_outputs
 
 MODEL = "tests/data/models/hello_world_int8.tflite"
 

@@ -1,15 +1,15 @@
 """The device protocol end to end: real host firmware on a TCP port, pyserial socket:// client."""
 import numpy as np
 import pytest
-
 from conftest import TEST_MODELS
-from tinydeploy.compiler import compile_graph
-from tinydeploy.device import HostDevice, build_host_device
-from tinydeploy.reference import reference_outputs
-from tinydeploy.serial import protocol as P
-from tinydeploy.serial.client import DeviceClient
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
+
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.link import protocol as P
+from tinydeploy.link.client import DeviceClient
+from tinydeploy.target.host_device import HostDevice, build_host_device
 
 
 def test_frame_reader_skips_garbage_and_bad_crc():

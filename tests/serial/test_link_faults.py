@@ -7,15 +7,15 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import TEST_MODELS
-from tinydeploy.compiler import compile_graph
-from tinydeploy.device import HostDevice, build_host_device
-from tinydeploy.reference import reference_outputs
-from tinydeploy.serial.client import DeviceClient
+
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.link.client import DeviceClient
+from tinydeploy.target.host_device import HostDevice, build_host_device
 from tinydeploy.testing.faultproxy import FaultProxy, Faults
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
 
 MODEL = TEST_MODELS / "hello_world_int8.tflite"
 
@@ -64,7 +64,7 @@ def test_faulty_link_every_sample_once_and_correct(setup, faults):
 @pytest.mark.slow
 def test_device_resets_mid_run(setup):
     """The device is reset between sending a sample's inputs and its INVOKE (inputs lost)."""
-    from tinydeploy.serial import protocol as P
+    from tinydeploy.link import protocol as P
 
     m, exe = setup
     xs = random_inputs(m.graph, 60, np.random.default_rng(9))
@@ -90,8 +90,8 @@ def test_device_resets_mid_run(setup):
 
 
 def test_unreachable_port_clear_error():
-    from tinydeploy.device import free_port
     from tinydeploy.errors import TinyDeployError
+    from tinydeploy.target.host_device import free_port
 
     client = DeviceClient(f"socket://127.0.0.1:{free_port()}", [1], timeout=0.2)
     t0 = time.monotonic()

@@ -4,9 +4,9 @@ Covered for `convert` (compiler.write_library) and `export-platformio` (project.
 from pathlib import Path
 
 import pytest
+from conftest import TEST_MODELS
 from typer.testing import CliRunner
 
-from conftest import TEST_MODELS
 from tinydeploy.cli import app
 
 MODEL = TEST_MODELS / "hello_world_int8.tflite"
@@ -28,10 +28,10 @@ def break_midway(command: str, monkeypatch) -> None:
         raise OSError(28, "No space left on device (injected)")
 
     if command == "convert":  # after <prefix>.h/.c, while copying the runtime
-        import tinydeploy.compiler as target
+        import tinydeploy.compile.compiler as target
         monkeypatch.setattr(target.shutil, "copytree", fail)
     else:  # after the runtime library, before the model library
-        import tinydeploy.project.platformio as target
+        import tinydeploy.target.platformio as target
         monkeypatch.setattr(target, "write_model_library", fail)
 
 

@@ -5,7 +5,6 @@ import shutil
 import sys
 
 import pytest
-
 from conftest import ALLOWED_CI_SKIPS, ROOT
 from tools import require_tool
 

@@ -4,8 +4,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import TEST_MODELS
+
 from tinydeploy.testing.builder import ModelBuilder, options
 
 
@@ -103,6 +103,6 @@ def test_convert_and_run_ok(tmp_path):
     r = tinydeploy("run", model, "--board", "host", "--input", tmp_path / "x.npy", "--output",
                    tmp_path / "y.npy", "--sanitize")
     assert r.returncode == 0, r.stderr
-    from tinydeploy.reference import reference_outputs
+    from tinydeploy.evaluate.reference import reference_outputs
 
     assert np.array_equal(np.load(tmp_path / "y.npy"), reference_outputs(model, [x])[0])

@@ -8,19 +8,20 @@ import math
 import numpy as np
 import pytest
 
-from tinydeploy.compiler import compile_graph
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.ops.conv2d import padding_hw
+from tinydeploy.compile.ops.pooling import out_size as pool_out_size
+from tinydeploy.compile.ops.td_place import region_span
+from tinydeploy.compile.passes import patch as P
+from tinydeploy.compile.plan.arena import PlanOptions
+from tinydeploy.compile.tflite import schema as S
+from tinydeploy.compile.tflite.reader import parse_model
+from tinydeploy.compile.verify import verify
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.host import build_host
-from tinydeploy.ops.conv2d import padding_hw
-from tinydeploy.ops.pooling import out_size as pool_out_size
-from tinydeploy.ops.td_place import region_span
-from tinydeploy.passes import patch as P
-from tinydeploy.plan.arena import PlanOptions
-from tinydeploy.reference import reference_outputs
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite import schema as S
-from tinydeploy.tflite.reader import parse_model
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID
 
@@ -265,7 +266,8 @@ def test_parse_patch():
 
 def _digits():
     from conftest import ROOT
-    from tinydeploy.tflite.reader import load_model
+
+    from tinydeploy.compile.tflite.reader import load_model
     return ROOT / "models" / "digits_cnn_int8.tflite", load_model(ROOT / "models" / "digits_cnn_int8.tflite")
 
 
@@ -278,7 +280,7 @@ def test_forced_patch_rewrite_and_errors():
     assert kinds[-3:] == ["RESHAPE", "FULLY_CONNECTED", "SOFTMAX"]
     assert [op.index for op in g2.ops] == list(range(len(g2.ops)))
     assert info.stage_ops == 3 and info.grid == (2, 2) and info.patched_macs > info.macs
-    g2.verify()
+    verify(g2)
     for spec, why in [("4:2x2", "cannot patch"), ("9:2x2", "does not exist"), ("2:9x1", "does not fit"),
                       ("2:1x1", "does not fit")]:
         with pytest.raises(P.PatchError, match=why):

@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import TEST_MODELS
-from tinydeploy import tflm
+
 from tinydeploy.errors import TinyDeployError
+from tinydeploy.evaluate import tflm
 
 MODEL = TEST_MODELS / "hello_world_int8.tflite"
 

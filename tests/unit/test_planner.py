@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tinydeploy.plan import PLANNERS, make_planner
+from tinydeploy.compile.plan import PLANNERS, make_planner
 
 
 @pytest.mark.parametrize("name", sorted(PLANNERS))

@@ -1,13 +1,13 @@
 """Operator reordering: a branchy graph given in a bad order gets a smaller arena, same outputs."""
 import numpy as np
 
-from tinydeploy.compiler import compile_graph
-from tinydeploy.host import build_host
-from tinydeploy.plan.arena import PlanOptions
-from tinydeploy.reference import reference_outputs
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.plan.arena import PlanOptions
+from tinydeploy.compile.tflite.reader import parse_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import parse_model
 
 
 def two_branch_model() -> bytes:

@@ -3,14 +3,14 @@ writes past it. Shown with an arena 16 bytes short (build_host(arena_short_bytes
 size runs clean and bit-exact."""
 import numpy as np
 import pytest
-
 from conftest import TEST_MODELS
-from tinydeploy.compiler import compile_graph
+
+from tinydeploy.compile.compiler import compile_graph
+from tinydeploy.compile.tflite.reader import load_model
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.host import build_host
-from tinydeploy.reference import reference_outputs
-from tinydeploy.testing.opcheck import random_inputs
-from tinydeploy.tflite.reader import load_model
+from tinydeploy.evaluate.data import random_inputs
+from tinydeploy.evaluate.reference import reference_outputs
+from tinydeploy.target.host import build_host
 
 MODEL = TEST_MODELS / "kws_ref_model.tflite"  # the top of its arena is written by a depthwise kernel
 

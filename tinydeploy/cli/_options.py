@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from ..plan.arena import PlanOptions
+from ..compile import PlanOptions
 
 PLANNER = typer.Option("exact", "--planner", help="Arena planner: exact (CP-SAT, seeded by greedy) or greedy.")
 INPLACE = typer.Option(True, "--inplace/--no-inplace", help="Share storage for views and in-place ops.")
@@ -14,9 +14,8 @@ PATCH_BUDGET = typer.Option(0.25, "--patch-budget", min=0.0,
 
 
 def plan_options(planner: str, inplace: bool, patch: str = "off", patch_budget: float = 0.25) -> PlanOptions:
+    from ..compile import PLANNERS, parse_patch
     from ..errors import TinyDeployError
-    from ..passes.patch import parse_patch
-    from ..plan import PLANNERS
 
     if planner not in PLANNERS:
         raise TinyDeployError(f"unknown planner {planner!r}", f"choose one of: {', '.join(sorted(PLANNERS))}")

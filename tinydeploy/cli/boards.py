@@ -5,7 +5,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..boards import list_boards, load_board
+from ..target import list_boards, load_board
 from . import app, console
 
 

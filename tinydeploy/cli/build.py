@@ -34,8 +34,7 @@ def build(model: Path = typer.Argument(..., help="The .tflite model."),
     outputs are checked against LiteRT. Real boards: PlatformIO's ProjectConfig validates the project and
     the model + kernels are cross-compiled with the nearest toolchain (-Wall -Wextra -Werror).
     """
-    from ..boards import load_board
-    from ..project import generate_project, pio_build, run_project
+    from ..target import generate_project, load_board, pio_build, run_project
 
     b = load_board(board)
     if not model.is_file():
@@ -65,7 +64,7 @@ def build(model: Path = typer.Argument(..., help="The .tflite model."),
 
 
 def _real_board(proj, b, out: Path) -> None:
-    from ..project.crosscheck import cross_compile, validate_platformio_ini
+    from ..target import cross_compile, validate_platformio_ini
 
     problems = validate_platformio_ini(out / "platformio.ini")
     if problems:

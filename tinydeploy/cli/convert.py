@@ -5,9 +5,8 @@ from pathlib import Path
 
 import typer
 
-from ..compiler import compile_graph, write_library
+from ..compile import compile_graph, load_model, write_library
 from ..errors import TinyDeployError
-from ..tflite.reader import load_model
 from . import app, console
 from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, plan_options
 
@@ -27,7 +26,7 @@ def convert(model: Path = typer.Argument(..., help="The .tflite model."),
     m = compile_graph(g, prefix=name, options=plan_options(planner, inplace, patch, patch_budget),
                       source_name=model.name)
     if fmt == "platformio":
-        from ..project.platformio import write_library_folder
+        from ..target import write_library_folder
 
         write_library_folder(m, out)
         console.print(f"wrote {out}/{m.prefix}/ (library.json, depends on tinydeploy) and {out}/tinydeploy/: "

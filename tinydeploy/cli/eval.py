@@ -51,16 +51,30 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
                                             "module:function or file.py:function mapping (path, array) to a sample."),
              planner: str = PLANNER, inplace: bool = INPLACE) -> None:
     """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with LiteRT."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    from ..eval import evaluate, plot_report, report_dict, save_outputs as save, write_report
-    from ..evaldata import load_arrays, load_labels, prepare_inputs
-    from ..session import open_session
-    from ..tflite.reader import load_model
+    from ..compile import load_model
+    from ..evaluate import (
+        evaluate,
+        load_arrays,
+        load_labels,
+        plot_report,
+        prepare_inputs,
+        report_dict,
+        write_report,
+    )
+    from ..evaluate import save_outputs as save
+    from ..link import open_session
 
     g = load_model(model)
     if Path(inputs).is_dir():  # a folder of images/WAVs/.npy files, labels from sub-folder names
-        from ..evalfolder import load_folder, load_hook
+        from ..evaluate import load_folder, load_hook
 
         arrays, ys, _ = load_folder(Path(inputs), g, load_hook(preprocess))
         xs = prepare_inputs(g, arrays)

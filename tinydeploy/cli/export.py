@@ -19,9 +19,8 @@ def export_platformio(model: Path = typer.Argument(..., help="The .tflite model.
                                                 "(`pio pkg pack`) into OUT/packages/.")) -> None:
     """Write OUT/<name>/ (library.json, src/<name>.c/.h; depends on `tinydeploy`) and OUT/tinydeploy/
     (the shared runtime), ready for a PlatformIO project's lib/ folder or `pio pkg pack`."""
-    from ..compiler import PlanOptions, compile_graph
-    from ..project.platformio import pack_library, write_library_folder
-    from ..tflite.reader import load_model
+    from ..compile import PlanOptions, compile_graph, load_model
+    from ..target import pack_library, write_library_folder
 
     m = compile_graph(load_model(model), prefix=name, options=PlanOptions(), source_name=model.name)
     write_library_folder(m, out)

@@ -30,7 +30,7 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
                                                   "that does not fit the board.")) -> None:
     """Write <Lib>/library.properties, keywords.txt, src/ (model + runtime, flat) and the examples
     <Lib>Check (embedded samples vs LiteRT reference outputs) and <Lib>Serial (device protocol)."""
-    from ..project.arduino import export_arduino as export
+    from ..target import export_arduino as export
 
     lib = export(model, out, samples=sample, board=board, count=count, seed=seed, name=name,
                  options=plan_options(planner, inplace), fit_check=fit_check)

@@ -20,11 +20,11 @@ def flash(model: Path = typer.Argument(None, help="The .tflite model (left out i
           stop: bool = typer.Option(False, "--stop", help="Stop the emulator a previous flash left running."),
           planner: str = PLANNER, inplace: bool = INPLACE) -> None:
     """Build the device protocol firmware (reused when unchanged) and upload it (emulated: start it)."""
-    from ..flash import flash as do_flash, resolve_model, stop_emulator
+    from ..link import flash as do_flash
+    from ..link import resolve_model, stop_emulator
 
     if stop:
-        from ..boards import load_board
-        from ..device_project import default_project_dir
+        from ..target import default_project_dir, load_board
 
         model_path, pdir, mboard = resolve_model(model, project_dir)
         if pdir is None:

@@ -6,9 +6,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from ..compile import load_model, op_rows
 from ..errors import UnsupportedModelError
-from ..inspect import op_rows
-from ..tflite.reader import load_model
 from . import app, console
 
 
@@ -32,7 +31,7 @@ def inspect(model: Path = typer.Argument(..., help="The .tflite model.")) -> Non
         kinds = sorted({r.kind for r in bad})
         raise UnsupportedModelError(f"{len(bad)} op(s) cannot be compiled: {', '.join(kinds)}",
                                     "see the status column above")
-    from ..compiler import compile_graph
+    from ..compile import compile_graph
 
     m = compile_graph(g)
     console.print(f"planned arena: [bold]{m.arena_bytes:,}[/] bytes "

@@ -26,10 +26,14 @@ def monitor(board: str = typer.Option(None, "--board", "-b", help="Board id; emu
     """Stream samples to the board and watch speed, memory, accuracy and agreement with LiteRT."""
     import numpy as np
 
-    from ..evaldata import load_arrays, load_labels, prepare_inputs
-    from ..monitor import run_monitor
-    from ..session import open_session
-    from ..testing.opcheck import random_inputs
+    from ..evaluate import (
+        load_arrays,
+        load_labels,
+        prepare_inputs,
+        random_inputs,
+        run_monitor,
+    )
+    from ..link import open_session
 
     if plain and json_out:
         raise typer.BadParameter("--plain or --json, not both")
@@ -50,5 +54,5 @@ def monitor(board: str = typer.Option(None, "--board", "-b", help="Board id; emu
     if mode == "json":
         print(json.dumps({"summary": summary}), flush=True)
     elif mode == "plain":
-        from ..monitor import render
+        from ..evaluate import render
         console.print(render(st, f"{s.model_path.name} on {s.hello.name}: {st.n} samples"))

@@ -7,12 +7,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..compiler import compile_graph
+from ..compile import compile_graph, load_model, plot_plan, step_rows
 from ..errors import TinyDeployError
-from ..plan.report import plot_plan, step_rows
-from ..stack import invoke_stack_bytes
-from ..tflite.reader import load_model
-from ..tflm import tflm_measure
+from ..evaluate import tflm_measure
+from ..target import invoke_stack_bytes
 from . import app, console
 from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, plan_options
 

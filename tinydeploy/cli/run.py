@@ -5,11 +5,10 @@ from pathlib import Path
 
 import typer
 
-from ..compiler import compile_graph
+from ..compile import compile_graph, load_model
 from ..errors import TinyDeployError
-from ..host import build_host
-from ..npyio import load_inputs, save_outputs
-from ..tflite.reader import load_model
+from ..evaluate import load_inputs, save_outputs
+from ..target import build_host
 from . import app, console
 from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, plan_options
 

@@ -36,7 +36,7 @@ MODEL = Path(CFG["model"])
 
 def inputs(d):
     if CFG.get("inputs"):
-        from tinydeploy.evaldata import load_arrays
+        from tinydeploy.evaluate.data import load_arrays
 
         xs = d.prepare(load_arrays(CFG["inputs"], len(d.graph.inputs)))
         return [x[:CFG["samples"]] for x in xs]
@@ -60,7 +60,7 @@ def test_bit_exact(deployed, record_property):
 @pytest.mark.skipif(not CFG.get("labels"), reason="no --labels given")
 def test_accuracy(deployed, record_property):
     """Top-1 accuracy on the labelled inputs equals the host's (LiteRT)."""
-    from tinydeploy.evaldata import load_labels
+    from tinydeploy.evaluate.data import load_labels
 
     d = deployed(MODEL)
     x = inputs(d)

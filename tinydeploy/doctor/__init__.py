@@ -17,10 +17,18 @@ from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..boards import BoardProfile, list_boards, load_board
+from ..target import BoardProfile, list_boards, load_board
 from .base import Check, apt_fix
-from .system import (PIO_VERSION, arduino_check, libsimavr_check, network_check, pio_checks, python_check,
-                     serial_checks, tools_check)
+from .system import (
+    PIO_VERSION,
+    arduino_check,
+    libsimavr_check,
+    network_check,
+    pio_checks,
+    python_check,
+    serial_checks,
+    tools_check,
+)
 from .toolchains import FAMILIES, family_checks, family_of
 
 __all__ = ["Check", "Report", "plan", "run_doctor"]

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..boards import BoardProfile
 from ..paths import PLATFORM_DIR
+from ..target import BoardProfile
 from .base import Check, apt_fix, diagnose, in_root, last_lines, pip_fix, run, which
 
 PIO_VERSION = "6.2.0"
@@ -53,7 +53,7 @@ def pio_checks(boards: list[BoardProfile], tmp: Path, deadline: float) -> list[C
     """`pio run` of a tiny C++ firmware per board with the private core dir, offline (before `deadline`,
     time.monotonic())."""
     from ..errors import TinyDeployError
-    from ..pio import pio_executable, prepare_core_dir, run_pio
+    from ..target import pio_executable, prepare_core_dir, run_pio
 
     parts = [f"PlatformIO offline: pio run -e {b.id}" for b in boards]
     try:
@@ -94,7 +94,7 @@ def pio_checks(boards: list[BoardProfile], tmp: Path, deadline: float) -> list[C
 
 def arduino_check(b: BoardProfile, tmp: Path) -> Check:
     """arduino-builder compiles a minimal sketch with the flags tinydeploy uses (arduino_build.py)."""
-    from ..project.arduino_build import FQBN, HARDWARE
+    from ..target import FQBN, HARDWARE
 
     fqbn = FQBN[b.id]
     part = f"arduino-builder: sketch for {fqbn}"
@@ -183,8 +183,8 @@ def serial_checks() -> list[Check]:
 
 def network_check(boards: list[BoardProfile]) -> Check:
     """Real boards' PlatformIO platforms are downloaded once, when online (an information row)."""
-    from ..flash import installed_platform
-    from ..pio import default_core_dir
+    from ..link import installed_platform
+    from ..target import default_core_dir
 
     plats = sorted({str(b.platformio.get("platform")) for b in boards if b.kind == "real" and b.platformio})
     missing = [p for p in plats if not installed_platform(p)]

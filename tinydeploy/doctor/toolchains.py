@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..boards import BoardProfile
 from ..paths import PLATFORM_DIR
+from ..target import BoardProfile
 from .base import Check, apt_fix, diagnose, last_lines, run, which
 
 
@@ -104,7 +104,7 @@ def family_of(b: BoardProfile) -> str:
     for name, fam in FAMILIES.items():
         if name != "host" and cc == fam.cc:
             return name
-    from ..project.emulator import arch_of
+    from ..target import arch_of
     return arch_of(b)
 
 
@@ -190,7 +190,7 @@ def _build(fam: Family, boards: list[BoardProfile], tmp: Path, cxx: bool) -> tup
 
 def _boot(b: BoardProfile, elf: Path | None) -> Check:
     """Start the board's emulator with its real flags on the tiny program; it must exit by itself."""
-    from ..project.emulator import emulator_command
+    from ..link import emulator_command
 
     e = b.emulator
     part = f"{e.binary} -{'m' if e.kind == 'simavr' else 'M'} {e.machine} ({b.id})"

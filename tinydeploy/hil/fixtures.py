@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..boards import BoardProfile, load_board
 from ..errors import TinyDeployError
+from ..target import BoardProfile, load_board
 
 
 class Unavailable(TinyDeployError):
@@ -62,10 +62,10 @@ class Measurement:
 
 
 class Evaluation:
-    """tinydeploy.eval.EvalResult plus its report (the same numbers `tinydeploy eval` prints)."""
+    """tinydeploy.evaluate.evaluation.EvalResult plus its report (the same numbers `tinydeploy eval` prints)."""
 
     def __init__(self, result: Any) -> None:
-        from ..eval import report_dict
+        from ..evaluate import report_dict
 
         self.result = result
         self.report = report_dict(result)
@@ -146,13 +146,13 @@ class Deployment:
     # -- inputs ---------------------------------------------------------------------------------------
     def random_inputs(self, n: int, seed: int = 0) -> list[np.ndarray]:
         """n seeded random samples over the full range of each input's dtype."""
-        from ..testing.opcheck import random_inputs
+        from ..evaluate import random_inputs
 
         return random_inputs(self.graph, n, np.random.default_rng(seed))
 
     def prepare(self, x: Any) -> list[np.ndarray]:
         """One array (or a list, one per input) -> [N, *shape] arrays; float32 is quantized."""
-        from ..evaldata import prepare_inputs
+        from ..evaluate import prepare_inputs
 
         arrays = [x] if isinstance(x, np.ndarray) else list(x)
         return prepare_inputs(self.graph, arrays)
@@ -160,7 +160,7 @@ class Deployment:
     # -- running ----------------------------------------------------------------------------------------
     def run(self, x: Any) -> RunResult:
         """Every sample of x on the board (one sample without a batch axis works too)."""
-        from ..evaldata import output_arrays, sample_bytes
+        from ..evaluate import output_arrays, sample_bytes
 
         xs = self.prepare(x)
         rows, counts = [], []
@@ -173,13 +173,13 @@ class Deployment:
 
     def reference(self, x: Any) -> list[np.ndarray]:
         """LiteRT BUILTIN_REF outputs of the model file for x (the oracle)."""
-        from ..reference import reference_outputs
+        from ..evaluate import reference_outputs
 
         return reference_outputs(self.model_path, self.prepare(x))
 
     def eval(self, x: Any, y: np.ndarray | None = None, reference: bool = True) -> Evaluation:
         """tinydeploy eval: outputs, counts, agreement with LiteRT, accuracy when labels are given."""
-        from ..eval import evaluate
+        from ..evaluate import evaluate
 
         r = evaluate(self.session, self.prepare(x), None if y is None else np.asarray(y).reshape(-1),
                      reference=reference)
@@ -251,9 +251,8 @@ class Target:
 
     def check_fit(self, model: Path, options: Any) -> None:
         """Raise Unavailable when the model cannot fit the board (skip reason: what needs how much)."""
-        from ..compiler import PlanOptions, compile_graph
-        from ..project.fit import check_fit
-        from ..tflite.reader import load_model
+        from ..compile import PlanOptions, compile_graph, load_model
+        from ..target import check_fit
 
         if self.profile.kind == "host":
             return
@@ -275,8 +274,8 @@ class Target:
 
 
 def _protocol_firmware_missing(b: BoardProfile) -> str | None:
-    from ..device import SKETCH_DIR
-    from ..device_project import FAMILIES, family_of
+    from ..paths import DEVICE_SKETCH_DIR as SKETCH_DIR
+    from ..target import FAMILIES, family_of
 
     try:
         fam = family_of(b)
@@ -305,9 +304,9 @@ class LocalTarget(Target):
     def unavailable(self) -> str | None:
         b = self.profile
         if b.kind == "host":
-            from ..host import _compiler
+            from ..target import host_compiler
             try:
-                _compiler()
+                host_compiler()
             except TinyDeployError as exc:
                 return exc.message
             return None
@@ -327,8 +326,7 @@ class LocalTarget(Target):
             if b.toolchain and not shutil.which(b.toolchain.cc):
                 return f"{b.toolchain.cc} is not installed (builds {b.id} firmware): apt-get install {b.toolchain.apt}"
             return None
-        from ..flash import installed_platform
-        from ..session import find_usb_port
+        from ..link import find_usb_port, installed_platform
 
         plat = b.platformio.get("platform", "")
         if not installed_platform(plat):
@@ -343,7 +341,7 @@ class LocalTarget(Target):
         return project_dir_for(self.build_dir, model, self.profile.id)
 
     def _open(self, model: Path, options: Any):
-        from ..session import BoardSession, open_session
+        from ..link import BoardSession, open_session
 
         b = self.profile
         if b.kind == "host" or (not b.emulated and self.port is None):
@@ -351,16 +349,14 @@ class LocalTarget(Target):
         if self.port and b.emulated:  # an emulator that already runs the firmware
             return open_session(model, b.id, self.port, options, timeout=self.timeout)
         if not b.emulated:  # a real board: flash through PlatformIO, then talk to its port
-            from ..flash import flash
+            from ..link import flash
 
             flash(model, b.id, self.port, project_dir=self.project_dir(model), options=options)
             return open_session(model, b.id, self.port, options, timeout=self.timeout)
         # emulated: our own session, so each worker's emulator has its own log next to the firmware
-        from ..compiler import PlanOptions, compile_graph
-        from ..device_project import ensure_firmware
-        from ..emulated import serial_opener, start_emulator
-        from ..serial.client import DeviceClient
-        from ..tflite.reader import load_model
+        from ..compile import PlanOptions, compile_graph, load_model
+        from ..link import DeviceClient, serial_opener, start_emulator
+        from ..target import ensure_firmware
 
         m = compile_graph(load_model(model), options=options or PlanOptions(), source_name=model.name)
         proj = ensure_firmware(model, b, self.project_dir(model), options=options, compiled=m)

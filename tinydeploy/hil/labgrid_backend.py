@@ -99,7 +99,7 @@ class Bench:
     def __init__(self, board: str, listen: str = "127.0.0.1", control_port: int = 0) -> None:
         import tty
 
-        from ..boards import load_board
+        from ..target import load_board
 
         self.board = load_board(board)
         self.master, self.slave = os.openpty()
@@ -121,7 +121,7 @@ class Bench:
         return self._start(elf)
 
     def _start(self, elf: Path) -> str:
-        from ..emulated import start_emulator
+        from ..link import start_emulator
 
         with self.lock:
             self._stop_emulator()
@@ -367,7 +367,7 @@ class LabgridTarget(Target):
             if not board:
                 raise Unavailable(f"labgrid place {self.place} has no tag board=<profile id> "
                                   f"(labgrid-client -p {self.place} set-tags board=nucleo_f446re)")
-            from ..boards import load_board
+            from ..target import load_board
 
             self.profile = load_board(board)
             self.label = f"{self.profile.id}@{self.place}"
@@ -438,11 +438,9 @@ class LabgridTarget(Target):
 
     # the Target API
     def _open(self, model: Path, options: Any):
-        from ..compiler import PlanOptions, compile_graph
-        from ..device_project import device_project, ensure_firmware
-        from ..serial.client import DeviceClient
-        from ..session import BoardSession
-        from ..tflite.reader import load_model
+        from ..compile import PlanOptions, compile_graph, load_model
+        from ..link import BoardSession, DeviceClient
+        from ..target import device_project, ensure_firmware
 
         b = self.profile
         m = compile_graph(load_model(model), options=options or PlanOptions(), source_name=model.name)
@@ -451,7 +449,7 @@ class LabgridTarget(Target):
             proj = ensure_firmware(model, b, pdir, options=options, compiled=m)
             firmware = proj.elf
         else:
-            from ..pio import run_pio
+            from ..target import run_pio
 
             proj = device_project(model, b, pdir, options=options, compiled=m)
             run_pio(["run", "-e", b.id], proj.path, timeout=900)
@@ -583,7 +581,7 @@ class LoopbackFarm:
                                                                           if path.exists() else "")[-800:])
 
     def start(self) -> "LoopbackFarm":
-        from ..device import free_port
+        from ..target import free_port
 
         self.workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()

@@ -80,8 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "on other boards it is skipped with the reason")
     _results.clear()
     if config.getoption("td_board"):  # a typo in --board is a usage error, not a pile of skips
-        from ..boards import load_board
         from ..errors import TinyDeployError
+        from ..target import load_board
 
         for s in board_specs(config):
             if s.startswith("labgrid:"):

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import flatbuffers
 import numpy as np
 
-from ..tflite import schema as S
+from ..compile import schema as S
 
 _TYPES = {"float32": S.TensorType.FLOAT32, "int32": S.TensorType.INT32, "uint8": S.TensorType.UINT8,
           "int64": S.TensorType.INT64, "bool": S.TensorType.BOOL, "int16": S.TensorType.INT16,

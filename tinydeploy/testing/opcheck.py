@@ -5,11 +5,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiler import compile_graph
-from ..host import build_host
-from ..ir import DTYPES, Graph
-from ..reference import reference_outputs
-from ..tflite.reader import parse_model
+from ..compile import compile_graph, parse_model
+from ..evaluate import (
+    random_inputs,  # noqa: F401  (re-exported for the op tests)
+    reference_outputs,
+)
+from ..target import build_host
 
 
 @dataclass
@@ -19,20 +20,6 @@ class Case:
     model: bytes
     label: str
     samples: int = 3
-
-
-def random_inputs(g: Graph, n: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Random samples for every graph input, full range of the input dtype."""
-    out = []
-    for tid in g.inputs:
-        t = g.tensors[tid]
-        shape = (n,) + tuple(t.shape)
-        if t.dtype == "float32":
-            out.append(rng.normal(0, 2, shape).astype(np.float32))
-        else:
-            info = np.iinfo(DTYPES[t.dtype][0])
-            out.append(rng.integers(info.min, int(info.max) + 1, shape).astype(DTYPES[t.dtype][0]))
-    return out
 
 
 def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], seed: int = 0,

@@ -1,0 +1,105 @@
+"""The pipeline: IR -> verify -> plan -> emit C. Writing to disk is atomic (temp dir, rename)."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import TinyDeployError
+from ..paths import RUNTIME_DIR
+from .codegen.emitter import Emitter
+from .codegen.model_c import header_text, source_text
+from .ir import Graph
+from .model import CompiledModel, PlanOptions
+from .ops import lowering_for
+from .passes.patch import patch_graph
+from .passes.reorder import reorder
+from .plan.arena import plan_arena
+from .verify import verify
+
+__all__ = ["CompiledModel", "PlanOptions", "compile_graph", "write_library"]
+
+
+def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | None = None,
+                  source_name: str = "model.tflite") -> CompiledModel:
+    """Verify, plan and generate C for a graph. Raises UnsupportedModelError when it cannot."""
+    verify(g)
+    options = options or PlanOptions()
+    if options.reorder:
+        g = reorder(g)
+    patch = None
+    if options.patch != "off":  # after reordering: the tiles are independent branches
+        g, patch = patch_graph(g, options)
+        if patch.enabled:
+            verify(g)
+    m = CompiledModel(graph=g, prefix=prefix or g.name, options=options, source_name=source_name, patch=patch)
+    m.plan = plan_arena(g, options)
+    if patch is not None and patch.enabled:
+        patch.arena_bytes = m.plan.arena_bytes
+    m.tensor_offsets, m.scratch_offsets = m.plan.tensor_offsets, m.plan.scratch_offsets
+    m.arena_bytes, m.lower_bound_bytes = m.plan.arena_bytes, m.plan.lower_bound_bytes
+    m.scratch_bytes = m.plan.scratch_bytes
+
+    e = Emitter(g, m.prefix, m.tensor_offsets, m.scratch_offsets, set(m.plan.inplace_ops))
+    headers: list[str] = []
+    for op in g.ops:
+        low = lowering_for(op.kind)
+        with e.op_scope(op):
+            ins = ", ".join(_shape(g, t) for t in op.inputs if t >= 0 and not g.tensors[t].is_const)
+            outs = ", ".join(_shape(g, t) for t in op.outputs)
+            e.comment(f"op {op.index}: {op.kind} {ins} -> {outs}")
+            low.emit(op, g, e)
+        if low.header not in headers:
+            headers.append(low.header)
+    m.header = header_text(m)
+    m.source = source_text(m, e.decls, e.body, headers)
+    return m
+
+
+def _shape(g: Graph, t: int) -> str:
+    tensor = g.tensors[t]
+    return f"{tensor.dtype}[{'x'.join(map(str, tensor.shape))}]"
+
+
+def write_library(m: CompiledModel, out_dir: str | Path, with_runtime: bool = True) -> Path:
+    """Write <prefix>.h/.c (and a copy of the runtime) into out_dir, all or nothing.
+
+    Refuses a folder that holds anything but a previous output of the same model, so that a
+    wrong -o can never replace a folder full of other files.
+    """
+    out = Path(out_dir).resolve()
+    if out.exists():
+        allowed = {f"{m.prefix}.h", f"{m.prefix}.c", "tinydeploy"}
+        extra = [p.name for p in out.iterdir() if p.name not in allowed]
+        if extra:
+            raise TinyDeployError(f"output folder {out} holds other files ({', '.join(sorted(extra)[:3])})",
+                                  "choose an empty or new folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / f"{m.prefix}.h").write_text(m.header)
+        (tmp / f"{m.prefix}.c").write_text(m.source)
+        if with_runtime:
+            shutil.copytree(RUNTIME_DIR, tmp / "tinydeploy")
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Put the finished folder tmp at out; an existing out is replaced whole, or kept if that fails."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = out.with_name(f".{out.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

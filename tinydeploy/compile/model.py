@@ -1,0 +1,53 @@
+"""What a compilation takes and produces: the options and the compiled model. Imports no part of the
+pipeline, so passes, planners, code generation, project writers and the CLI can all name them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .ir import Graph
+
+if TYPE_CHECKING:
+    from .passes.patch import PatchInfo
+    from .plan.arena import ArenaPlan
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    planner: str = "exact"  # "greedy" | "exact" (CP-SAT, seeded with greedy, deterministic budget)
+    alignment: int = 16
+    inplace: bool = True  # views for RESHAPE/SQUEEZE, in-place elementwise/depthwise/pointwise ops
+    reorder: bool = True  # run branches in the order with the lowest peak (passes/reorder.py)
+    #: patch-based inference of the first stage (passes/patch.py): "off", "auto", or forced
+    #: "SPLIT_OP:PHxPW" (e.g. "7:3x3": op 7's output computed in a 3x3 grid of tiles)
+    patch: str = "off"
+    patch_budget: float = 0.25  # --patch auto: the most extra MACs allowed (0.25 = +25%)
+
+    def describe(self) -> str:
+        text = (f"planner={self.planner} align={self.alignment} inplace={'on' if self.inplace else 'off'} "
+                f"reorder={'on' if self.reorder else 'off'}")
+        if self.patch != "off":
+            text += f" patch={self.patch}" + (f" budget={self.patch_budget:g}" if self.patch == "auto" else "")
+        return text
+
+
+@dataclass
+class CompiledModel:
+    graph: Graph
+    prefix: str
+    options: PlanOptions
+    source_name: str
+    arena_bytes: int = 0
+    lower_bound_bytes: int = 0
+    scratch_bytes: int = 0
+    tensor_offsets: dict[int, int] = field(default_factory=dict)
+    scratch_offsets: dict[int, int] = field(default_factory=dict)
+    plan: ArenaPlan | None = None
+    patch: PatchInfo | None = None  # patch-based inference of the first stage (options.patch)
+    header: str = ""
+    source: str = ""
+
+    @property
+    def weights_bytes(self) -> int:
+        used = {t for op in self.graph.ops for t in op.inputs if t >= 0}
+        return sum(self.graph.tensors[t].nbytes for t in used if self.graph.tensors[t].is_const)

@@ -1,0 +1,220 @@
+"""CONV_2D: int8 and 16x8 (int16 activations, int8 weights), per-tensor or per-channel weights,
+strides, dilations, SAME/VALID padding, grouped convolution, fused activations.
+
+LiteRT 2.3.0's reference ConvPerChannel requantizes with the two-step rounding, which the C
+kernels (td_conv.c) reproduce. 16x8 takes an int64 bias, or an int32 bias when the op option
+quantized_bias_type is INT32 (then the accumulator is 32 bits wide: td_conv_s16_b32).
+A 1x1 stride-1 convolution can also run in place (td_conv_1x1_*_inplace, td_inplace.h).
+"""
+from __future__ import annotations
+
+from ..ir import Graph, Op, Tensor
+from ..tflite import schema as S
+from . import OpLowering, register
+from ._common import (
+    act_range,
+    check_fused_activation,
+    explicit_padding_reason,
+    requant_arrays,
+    row_streaming_overlap,
+)
+
+SAME, VALID = S.Padding.SAME, S.Padding.VALID
+TYPE_FLOAT32, TYPE_INT32, TYPE_INT64 = S.TensorType.FLOAT32, S.TensorType.INT32, S.TensorType.INT64
+
+#: 16x8 kernels (64-bit accumulator) round the multiplier to 16 bits and need shift < 15
+MAX_S16_SHIFT = 14
+
+
+def _cdiv(a: int, b: int) -> int:
+    """C-style integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def out_size(padding: int, size: int, taps: int, stride: int, dilation: int = 1) -> int:
+    """TFLite ComputeOutSize."""
+    effective = (taps - 1) * dilation + 1
+    if stride <= 0:
+        return 0
+    if padding == SAME:
+        return _cdiv(size + stride - 1, stride)
+    if padding == VALID:
+        return _cdiv(size + stride - effective, stride)
+    return 0
+
+
+def pad_before(stride: int, dilation: int, size: int, taps: int, out: int) -> int:
+    """Top/left padding, as TFLite ComputePaddingWithOffset (the offset goes to the bottom/right)."""
+    effective = (taps - 1) * dilation + 1
+    total = (out - 1) * stride + effective - size
+    return _cdiv(max(total, 0), 2)
+
+
+def padding_hw(padding: int, stride_h: int, stride_w: int, dil_h: int, dil_w: int, in_h: int, in_w: int,
+               f_h: int, f_w: int) -> tuple[int, int, int, int]:
+    """(out_h, out_w, pad_h, pad_w) as TFLite ComputePaddingHeightWidth."""
+    oh = out_size(padding, in_h, f_h, stride_h, dil_h)
+    ow = out_size(padding, in_w, f_w, stride_w, dil_w)
+    return oh, ow, pad_before(stride_h, dil_h, in_h, f_h, oh), pad_before(stride_w, dil_w, in_w, f_w, ow)
+
+
+def check_conv_quant(inp: Tensor, w: Tensor, out: Tensor, channels: int, axis: int) -> str | None:
+    """Checks shared by the conv family: types, weight quantization, int16 zero points."""
+    if inp.dtype not in ("int8", "int16") or w.dtype != "int8" or out.dtype != inp.dtype:
+        return f"type combination {inp.dtype}/{w.dtype}->{out.dtype} is not supported"
+    if not w.is_const:
+        return "weights must be constant"
+    if inp.quant is None or w.quant is None or out.quant is None:
+        return "input, weights and output must be quantized"
+    if any(int(z) != 0 for z in w.quant.zero_point):
+        return "weights need zero point 0 (symmetric quantization)"
+    n = w.quant.scale.size
+    if n != 1:
+        if n != channels:
+            return f"weights have {n} scales for {channels} output channels"
+        if w.quant.axis != axis:
+            return f"per-channel weights must be quantized along axis {axis}, not {w.quant.axis}"
+    if inp.dtype == "int16" and (inp.zero_point != 0 or out.zero_point != 0):
+        return "int16 input and output need zero point 0"
+    return None
+
+
+def check_bias(bias: Tensor | None, channels: int, allowed: tuple[str, ...]) -> str | None:
+    if bias is None:
+        return None
+    if not bias.is_const:
+        return "bias must be constant"
+    if bias.dtype not in allowed:
+        return f"bias type {bias.dtype} is not supported here (want {' or '.join(allowed)})"
+    if bias.size != channels:
+        return f"bias has {bias.size} values for {channels} output channels"
+    if bias.quant is not None and any(int(z) != 0 for z in bias.quant.zero_point):
+        return "bias needs zero point 0"
+    return None
+
+
+def check_s16_shifts(g: Graph, op: Op, inp: Tensor, w: Tensor, out: Tensor, channels: int) -> str | None:
+    """The 64-bit 16x8 requantization needs rescale factors below 2^14."""
+    _, _, shift = requant_arrays(g, op, inp, w, out, channels)
+    if int(shift.max()) > MAX_S16_SHIFT:
+        return "16x8 rescale factor input_scale*weight_scale/output_scale must be below 2^14"
+    return None
+
+
+def bias_of(g: Graph, op: Op, index: int = 2) -> Tensor | None:
+    return g.tensor(op.inputs[index]) if len(op.inputs) > index else None
+
+
+def bias_ptr(e, op: Op, index: int = 2) -> str:
+    return e.ptr(op.inputs[index], flash=True) if len(op.inputs) > index and op.inputs[index] >= 0 else "NULL"
+
+
+def conv_geometry(op: Op, g: Graph):
+    """(input, weights, output, out_h, out_w, pad_h, pad_w) of a conv-like op (CONV_2D, DEPTHWISE_CONV_2D)."""
+    inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+    o = op.options
+    oh, ow, ph, pw = padding_hw(o.padding, o.strideH, o.strideW, o.dilationHFactor, o.dilationWFactor,
+                                inp.shape[1], inp.shape[2], w.shape[1], w.shape[2])
+    if op.explicit_padding is not None:  # a patch of a larger tensor (passes/patch.py)
+        (oh, ow), (ph, pw) = out.shape[1:3], op.explicit_padding
+    return inp, w, out, oh, ow, ph, pw
+
+
+@register("CONV_2D")
+class Conv2D(OpLowering):
+    header = "td_inplace.h"  # includes td_conv.h
+
+    _geometry = staticmethod(conv_geometry)
+
+    def _kernel(self, op: Op, g: Graph) -> str:
+        if g.tensors[op.inputs[0]].dtype == "int8":
+            return "s8"
+        return "s16_b32" if int(op.options.quantizedBiasType) == TYPE_INT32 else "s16"
+
+    def check(self, op: Op, g: Graph) -> str | None:
+        if len(op.inputs) < 2 or op.inputs[1] < 0:
+            return "missing weights"
+        inp, w, bias, out = g.tensor(op.inputs[0]), g.tensor(op.inputs[1]), bias_of(g, op), g.tensors[op.outputs[0]]
+        o = op.options
+        if o is None:
+            return "missing Conv2DOptions"
+        if len(inp.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
+            return "input, weights and output must be 4-D"
+        if min(o.strideH, o.strideW) < 1 or min(o.dilationHFactor, o.dilationWFactor) < 1:
+            return "strides and dilations must be positive"
+        if o.padding not in (SAME, VALID):
+            return f"padding {o.padding} is not supported"
+        channels = w.shape[0]
+        why = check_conv_quant(inp, w, out, channels, 0)
+        if why:
+            return why
+        if w.shape[3] < 1 or inp.shape[3] % w.shape[3]:
+            return f"input depth {inp.shape[3]} is not a multiple of the filter depth {w.shape[3]}"
+        groups = inp.shape[3] // w.shape[3]
+        if channels % groups:
+            return f"{channels} output channels cannot be split into {groups} groups"
+        if inp.dtype == "int8":
+            why = check_bias(bias, channels, ("int32",))
+        else:
+            bt = int(o.quantizedBiasType)
+            if bt not in (TYPE_FLOAT32, TYPE_INT32, TYPE_INT64):
+                return f"quantized_bias_type {bt} is not supported"
+            # with the default option LiteRT reads any 16x8 bias as int64
+            why = check_bias(bias, channels, ("int32",) if bt == TYPE_INT32 else ("int64",))
+            if not why and self._kernel(op, g) == "s16":
+                why = check_s16_shifts(g, op, inp, w, out, channels)
+        if why:
+            return why
+        _, _, _, oh, ow, ph, pw = self._geometry(op, g)
+        want = (inp.shape[0], oh, ow, channels)
+        if oh < 1 or ow < 1 or tuple(out.shape) != want:
+            return f"output shape {list(out.shape)} disagrees with the computed {list(want)}"
+        why = explicit_padding_reason(op, inp.shape[1:3], (oh, ow), w.shape[1:3], (o.strideH, o.strideW),
+                                      (o.dilationHFactor, o.dilationWFactor))
+        return why or check_fused_activation(op)
+
+    def macs(self, op: Op, g: Graph) -> int:
+        w = g.tensors[op.inputs[1]]
+        return g.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2] * w.shape[3]
+
+    def overlap_bytes(self, op: Op, g: Graph) -> int | None:
+        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
+        return row_streaming_overlap(inp, out, int(op.options.strideH), ph)
+
+    def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
+        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+        o = op.options
+        if (w.shape[1], w.shape[2]) != (1, 1) or (o.strideH, o.strideW) != (1, 1):
+            return None
+        if w.shape[3] != inp.shape[3] or self._kernel(op, g) not in ("s8", "s16"):
+            return None
+        if tuple(inp.shape[:3]) != tuple(out.shape[:3]):  # a patch clone reading a larger input patch
+            return None
+        return out.shape[-1] * out.itemsize
+
+    def emit(self, op: Op, g: Graph, e) -> None:
+        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
+        o = op.options
+        channels = w.shape[0]
+        groups = inp.shape[3] // w.shape[3]
+        per_channel, mult, shift = requant_arrays(g, op, inp, w, out, channels)
+        lo, hi = act_range(op, out)
+        p = e.params("td_conv_params", [
+            ("batches", inp.shape[0]), ("input_h", inp.shape[1]), ("input_w", inp.shape[2]),
+            ("input_c", inp.shape[3]), ("filter_h", w.shape[1]), ("filter_w", w.shape[2]),
+            ("filter_c", w.shape[3]), ("output_h", oh), ("output_w", ow), ("output_c", channels),
+            ("filters_per_group", channels // groups), ("stride_h", o.strideH), ("stride_w", o.strideW),
+            ("dilation_h", o.dilationHFactor), ("dilation_w", o.dilationWFactor), ("pad_h", ph), ("pad_w", pw),
+            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
+            ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
+            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
+            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
+        ])
+        kernel = self._kernel(op, g)
+        if e.in_place:
+            e.call(f"td_conv_1x1_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
+                   bias_ptr(e, op), e.scratch(out.ctype))
+        else:
+            e.call(f"td_conv_{kernel}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True),
+                   bias_ptr(e, op), e.ptr(op.outputs[0]))

@@ -1,0 +1,114 @@
+"""DEPTHWISE_CONV_2D: int8 and 16x8 (int16 activations, int8 weights, int64 bias), per-tensor or
+per-channel weights, depth multipliers, strides, dilations, SAME/VALID padding, fused activations.
+
+int8 takes the depth multiplier from the shapes (output channels / input channels), 16x8 from
+the op option, so check() requires both to agree for int16. With depth multiplier 1 and batch 1
+the op can run in place (td_depthwise_conv_*_inplace, td_inplace.h).
+"""
+from __future__ import annotations
+
+from ..ir import Graph, Op
+from . import OpLowering, register
+from ._common import (
+    act_range,
+    check_fused_activation,
+    explicit_padding_reason,
+    requant_arrays,
+    row_streaming_overlap,
+    tensors,
+)
+from .conv2d import (
+    SAME,
+    VALID,
+    bias_of,
+    bias_ptr,
+    check_bias,
+    check_conv_quant,
+    check_s16_shifts,
+    conv_geometry,
+)
+
+
+@register("DEPTHWISE_CONV_2D")
+class DepthwiseConv2D(OpLowering):
+    header = "td_inplace.h"  # includes td_depthwise_conv.h
+
+    _geometry = staticmethod(conv_geometry)
+
+    def check(self, op: Op, g: Graph) -> str | None:
+        if len(op.inputs) < 2 or op.inputs[1] < 0:
+            return "missing weights"
+        (inp, w, *_), (out,) = tensors(g, op)
+        bias = bias_of(g, op)
+        o = op.options
+        if o is None:
+            return "missing DepthwiseConv2DOptions"
+        if len(inp.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
+            return "input, weights and output must be 4-D"
+        if w.shape[0] != 1:
+            return f"depthwise weights must be [1, H, W, C], got {list(w.shape)}"
+        if min(o.strideH, o.strideW) < 1 or min(o.dilationHFactor, o.dilationWFactor) < 1:
+            return "strides and dilations must be positive"
+        if o.padding not in (SAME, VALID):
+            return f"padding {o.padding} is not supported"
+        channels = w.shape[3]
+        why = check_conv_quant(inp, w, out, channels, 3)
+        if why:
+            return why
+        if inp.shape[3] < 1 or channels % inp.shape[3]:
+            return f"{channels} output channels are not a multiple of the {inp.shape[3]} input channels"
+        multiplier = channels // inp.shape[3]
+        if inp.dtype == "int16" and int(o.depthMultiplier) != multiplier:
+            return (f"depth_multiplier option {o.depthMultiplier} disagrees with the shapes ({multiplier}); "
+                    "LiteRT's 16x8 kernel uses the option")
+        why = check_bias(bias, channels, ("int32",) if inp.dtype == "int8" else ("int64",))
+        if not why and inp.dtype == "int16":
+            why = check_s16_shifts(g, op, inp, w, out, channels)
+        if why:
+            return why
+        _, _, _, oh, ow, _, _ = self._geometry(op, g)
+        want = (inp.shape[0], oh, ow, channels)
+        if oh < 1 or ow < 1 or tuple(out.shape) != want:
+            return f"output shape {list(out.shape)} disagrees with the computed {list(want)}"
+        why = explicit_padding_reason(op, inp.shape[1:3], (oh, ow), w.shape[1:3], (o.strideH, o.strideW),
+                                      (o.dilationHFactor, o.dilationWFactor))
+        return why or check_fused_activation(op)
+
+    def macs(self, op: Op, g: Graph) -> int:
+        w = g.tensors[op.inputs[1]]
+        return g.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2]
+
+    def overlap_bytes(self, op: Op, g: Graph) -> int | None:
+        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
+        return row_streaming_overlap(inp, out, int(op.options.strideH), ph)
+
+    def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
+        inp, w, out, oh, ow, _, _ = self._geometry(op, g)
+        if inp.shape[0] != 1 or out.shape[3] != inp.shape[3]:
+            return None
+        return (inp.shape[1] * inp.shape[2] + oh * ow) * out.itemsize + w.shape[1] * w.shape[2]
+
+    def emit(self, op: Op, g: Graph, e) -> None:
+        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
+        o = op.options
+        channels = w.shape[3]
+        per_channel, mult, shift = requant_arrays(g, op, inp, w, out, channels)
+        lo, hi = act_range(op, out)
+        p = e.params("td_dw_conv_params", [
+            ("batches", inp.shape[0]), ("input_h", inp.shape[1]), ("input_w", inp.shape[2]),
+            ("input_c", inp.shape[3]), ("filter_h", w.shape[1]), ("filter_w", w.shape[2]),
+            ("output_h", oh), ("output_w", ow), ("output_c", channels),
+            ("depth_multiplier", channels // inp.shape[3]), ("stride_h", o.strideH), ("stride_w", o.strideW),
+            ("dilation_h", o.dilationHFactor), ("dilation_w", o.dilationWFactor), ("pad_h", ph), ("pad_w", pw),
+            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
+            ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
+            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
+            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
+        ])
+        kernel = "s8" if inp.dtype == "int8" else "s16"
+        if e.in_place:
+            e.call(f"td_depthwise_conv_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
+                   bias_ptr(e, op), e.scratch(out.ctype))
+        else:
+            e.call(f"td_depthwise_conv_{kernel}", p, e.ptr(op.inputs[0], const=True),
+                   e.ptr(op.inputs[1], flash=True), bias_ptr(e, op), e.ptr(op.outputs[0]))

@@ -1,0 +1,113 @@
+"""TRANSPOSE_CONV: int8 and 16x8 (int16 activations, int8 weights), per-tensor or per-channel
+weights, strides, SAME/VALID padding, optional bias, fused activation.
+
+Inputs are (output_shape, weights OHWI, input, optional bias). The padding is TFLite's
+ComputePaddingHeightWidth on the output size. 16x8 takes an int64 bias, or an int32 bias when
+quantized_bias_type is INT32 (32-bit accumulator: td_transpose_conv_s16_b32). The kernels gather
+instead of scattering, so they need no scratch buffer.
+"""
+from __future__ import annotations
+
+from ..ir import Graph, Op
+from . import OpLowering, register
+from ._common import act_range, check_fused_activation, requant_arrays
+from .conv2d import (
+    SAME,
+    TYPE_FLOAT32,
+    TYPE_INT32,
+    TYPE_INT64,
+    VALID,
+    bias_of,
+    bias_ptr,
+    check_bias,
+    check_conv_quant,
+    check_s16_shifts,
+    out_size,
+    pad_before,
+)
+
+
+@register("TRANSPOSE_CONV")
+class TransposeConv(OpLowering):
+    header = "td_transpose_conv.h"
+
+    @staticmethod
+    def _geometry(op: Op, g: Graph):
+        w, inp, out = g.tensors[op.inputs[1]], g.tensors[op.inputs[2]], g.tensors[op.outputs[0]]
+        o = op.options
+        oh, ow = out.shape[1], out.shape[2]
+        ph = pad_before(o.strideH, 1, oh, w.shape[1], out_size(o.padding, oh, w.shape[1], o.strideH))
+        pw = pad_before(o.strideW, 1, ow, w.shape[2], out_size(o.padding, ow, w.shape[2], o.strideW))
+        return inp, w, out, ph, pw
+
+    def _kernel(self, op: Op, g: Graph) -> str:
+        if g.tensors[op.inputs[2]].dtype == "int8":
+            return "s8"
+        return "s16_b32" if int(op.options.quantizedBiasType) == TYPE_INT32 else "s16"
+
+    def check(self, op: Op, g: Graph) -> str | None:
+        if len(op.inputs) < 3 or min(op.inputs[:3]) < 0:
+            return "needs output_shape, weights and input"
+        shape_t, w, inp = (g.tensors[i] for i in op.inputs[:3])
+        bias, out = bias_of(g, op, 3), g.tensors[op.outputs[0]]
+        o = op.options
+        if o is None:
+            return "missing TransposeConvOptions"
+        if len(inp.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
+            return "input, weights and output must be 4-D"
+        if not shape_t.is_const or shape_t.dtype != "int32" or shape_t.size != 4:
+            return "output_shape must be a constant int32 tensor of 4 values"
+        if [int(v) for v in shape_t.data.reshape(-1)] != list(out.shape):
+            return f"output_shape {shape_t.data.tolist()} disagrees with the output tensor {list(out.shape)}"
+        if min(o.strideH, o.strideW) < 1:
+            return "strides must be positive"
+        if o.padding not in (SAME, VALID):
+            return f"padding {o.padding} is not supported"
+        channels = w.shape[0]
+        why = check_conv_quant(inp, w, out, channels, 0)
+        if why:
+            return why
+        if inp.shape[3] != w.shape[3]:
+            return f"input depth {inp.shape[3]} differs from the weights' depth {w.shape[3]}"
+        if out.shape[3] != channels or out.shape[0] != inp.shape[0]:
+            return f"output shape {list(out.shape)} disagrees with input {list(inp.shape)} / weights"
+        if inp.dtype == "int8":
+            why = check_bias(bias, channels, ("int32",))
+        else:
+            bt = int(o.quantizedBiasType)
+            if bt not in (TYPE_FLOAT32, TYPE_INT32, TYPE_INT64):
+                return f"quantized_bias_type {bt} is not supported"
+            why = check_bias(bias, channels, ("int32",) if bt == TYPE_INT32 else ("int64",))
+            if not why and self._kernel(op, g) == "s16":
+                why = check_s16_shifts(g, op, inp, w, out, channels)
+        if why:
+            return why
+        fh = out_size(o.padding, out.shape[1], w.shape[1], o.strideH)
+        fw = out_size(o.padding, out.shape[2], w.shape[2], o.strideW)
+        if (fh, fw) != (inp.shape[1], inp.shape[2]):
+            return (f"a convolution of the {out.shape[1]}x{out.shape[2]} output gives {fh}x{fw}, "
+                    f"not the {inp.shape[1]}x{inp.shape[2]} input")
+        return check_fused_activation(op)
+
+    def macs(self, op: Op, g: Graph) -> int:
+        w, inp = g.tensors[op.inputs[1]], g.tensors[op.inputs[2]]
+        return inp.size * w.shape[0] * w.shape[1] * w.shape[2]
+
+    def emit(self, op: Op, g: Graph, e) -> None:
+        inp, w, out, ph, pw = self._geometry(op, g)
+        o = op.options
+        channels = w.shape[0]
+        per_channel, mult, shift = requant_arrays(g, op, inp, w, out, channels)
+        lo, hi = act_range(op, out)
+        p = e.params("td_transpose_conv_params", [
+            ("batches", inp.shape[0]), ("input_h", inp.shape[1]), ("input_w", inp.shape[2]),
+            ("input_c", inp.shape[3]), ("filter_h", w.shape[1]), ("filter_w", w.shape[2]),
+            ("output_h", out.shape[1]), ("output_w", out.shape[2]), ("output_c", channels),
+            ("stride_h", o.strideH), ("stride_w", o.strideW), ("pad_h", ph), ("pad_w", pw),
+            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
+            ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
+            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
+            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
+        ])
+        e.call(f"td_transpose_conv_{self._kernel(op, g)}", p, e.ptr(op.inputs[2], const=True),
+               e.ptr(op.inputs[1], flash=True), bias_ptr(e, op, 3), e.ptr(op.outputs[0]))

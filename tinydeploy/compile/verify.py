@@ -1,0 +1,51 @@
+"""Reject what we cannot compile, with one clear reason per problem."""
+from __future__ import annotations
+
+from ..errors import UnsupportedModelError
+from .ir import DTYPES, Graph
+from .ops import lowering_for
+
+FLOAT_BOUNDARY_OPS = {"QUANTIZE", "DEQUANTIZE"}
+QUANTIZE_HINT = ("quantize it to int8 with the TFLite converter: converter.optimizations = "
+                 "[tf.lite.Optimize.DEFAULT], a representative_dataset, and "
+                 "converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]")
+
+
+def problems(g: Graph) -> list[str]:
+    """Every reason the graph cannot be compiled (empty list: it can)."""
+    out: list[str] = []
+    for op in g.ops:
+        low = lowering_for(op.kind)
+        if low is None:
+            out.append(f"op {op.index}: {op.kind} is not supported")
+            continue
+        reason = low.check(op, g)
+        if reason:
+            out.append(f"op {op.index}: {op.kind}: {reason}")
+    for t in g.tensors:
+        if not t.is_const and t.dtype not in DTYPES:
+            out.append(f"tensor {t.index} ({t.name}) has unsupported type {t.dtype}")
+    return out
+
+
+def computes_in_float(g: Graph) -> bool:
+    """True when some op other than QUANTIZE/DEQUANTIZE reads or writes float32 activations."""
+    for op in g.ops:
+        if op.kind in FLOAT_BOUNDARY_OPS:
+            continue
+        for t in op.inputs + op.outputs:
+            if t >= 0 and g.tensors[t].dtype == "float32" and not g.tensors[t].is_const:
+                return True
+    return False
+
+
+def verify(g: Graph) -> None:
+    """Raise UnsupportedModelError naming the first problems, or return when all is compilable."""
+    if computes_in_float(g):
+        raise UnsupportedModelError("the model computes in float32; tinydeploy compiles int8/int16 models",
+                                    QUANTIZE_HINT)
+    found = problems(g)
+    if found:
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        raise UnsupportedModelError("cannot compile: " + "; ".join(found[:3]) + more,
+                                    "run `tinydeploy inspect MODEL` for the full list")

@@ -1,1 +1,0 @@
-"""Host side of the device protocol: framing (protocol.py) and a retrying client (client.py)."""

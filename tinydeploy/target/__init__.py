@@ -1,0 +1,61 @@
+"""Boards and what is built for them: board profiles (boards.py), PlatformIO projects and libraries
+(platformio.py, build.py), Arduino ZIPs (arduino*.py), the device-protocol firmware project
+(device_project.py), the emulated dev-platform's board files (emu_platform.py), fit check, cross-compile
+checks for boards that can't be built offline, and the host 'board' (host.py, host_device.py).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# The package's public face: other packages import these names from here (loaded on first use,
+# so importing the package costs nothing and layers never import each other in a cycle).
+_EXPORTS = {
+    "BoardProfile": ".boards",
+    "FAMILIES": ".device_project",
+    "FQBN": ".arduino_build",
+    "HARDWARE": ".arduino_build",
+    "HostDevice": ".host_device",
+    "MANIFEST": ".device_project",
+    "arch_of": ".boards",
+    "build_firmware": ".build",
+    "build_host": ".host",
+    "build_host_device": ".host_device",
+    "check_firmware": ".build",
+    "check_fit": ".fit",
+    "check_fit_graph": ".fit",
+    "cross_compile": ".crosscheck",
+    "default_core_dir": ".pio",
+    "default_project_dir": ".device_project",
+    "device_project": ".device_project",
+    "elf_sha256": ".device_project",
+    "ensure_firmware": ".device_project",
+    "export_arduino": ".arduino",
+    "family_of": ".device_project",
+    "firmware_up_to_date": ".device_project",
+    "free_port": ".host_device",
+    "generate_project": ".build",
+    "host_compiler": ".host",
+    "invoke_stack_bytes": ".stack",
+    "list_boards": ".boards",
+    "load_board": ".boards",
+    "pack_library": ".platformio",
+    "parse_output": ".firmware",
+    "pio_build": ".build",
+    "pio_env": ".pio",
+    "pio_executable": ".pio",
+    "prepare_core_dir": ".pio",
+    "run_project": ".build",
+    "pty_harness": ".arduino_build",
+    "run_pio": ".pio",
+    "validate_platformio_ini": ".crosscheck",
+    "write_json_atomic": ".device_project",
+    "write_library_folder": ".platformio",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)

@@ -1,0 +1,305 @@
+"""Arduino library ZIP for a model (`tinydeploy export-arduino`), as the IDE's "Add .ZIP Library" wants it.
+
+    lib = export_arduino("hello_world_int8.tflite", "hello.zip", board="uno")   # -> ArduinoLibrary
+
+ZIP layout (one top folder, the library name: CamelCase of the model prefix, e.g. HelloWorldInt8):
+
+    <Lib>/library.properties, keywords.txt
+    <Lib>/src/<prefix>.c/.h + every runtime file of lib/tinydeploy (flat: the IDE compiles every file
+              in src/) + td_board.h and td_device_glue.c (the device protocol glue, C)
+    <Lib>/examples/<Lib>Check/<Lib>Check.ino + check_data.h    sample inputs and LiteRT reference outputs
+    <Lib>/examples/<Lib>Serial/<Lib>Serial.ino                 the tinydeploy device protocol on Serial
+
+The fit check is project/fit.py's check_fit plus what the sketches add (arduino_fit).
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..compile import CompiledModel, PlanOptions, compile_graph, load_model
+from ..errors import TinyDeployError
+from ..paths import DEVICE_SKETCH_DIR as DEVICE_DIR
+from ..paths import RUNTIME_DIR, SKETCH_DIR
+from .boards import BoardProfile, list_boards, load_board
+from .device_project import glue_source
+from .firmware import load_samples
+from .fit import FitReport, check_fit, const_bytes
+
+try:  # lower bounds from the graph alone (newer fit.py)
+    from .fit import check_fit_graph
+except ImportError:  # pragma: no cover
+    check_fit_graph = None
+
+TEMPLATES = SKETCH_DIR / "arduino"
+GLUE_FILE = "td_device_glue.c"
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)      # fixed timestamps: the same model gives the same ZIP
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# File names of the Arduino AVR core (cores/arduino): a model file with one of these names would shadow
+# or clash with it. The installed core's files are added when it is there.
+CORE_FILES = ("Arduino", "CDC", "Client", "HardwareSerial", "HardwareSerial0", "HardwareSerial1",
+              "HardwareSerial2", "HardwareSerial3", "HardwareSerial_private", "IPAddress", "PluggableUSB",
+              "Print", "Printable", "Server", "Stream", "Tone", "USBAPI", "USBCore", "USBDesc", "Udp",
+              "WCharacter", "WInterrupts", "WMath", "WString", "abi", "binary", "hooks", "main", "new",
+              "wiring", "wiring_analog", "wiring_digital", "wiring_private", "wiring_pulse", "wiring_shift",
+              "pins_arduino", "avr", "util", "stdint", "stdlib", "string", "math", "stdio")
+CORE_DIR = Path("/usr/share/arduino/hardware/arduino/avr/cores/arduino")
+
+# Sketch + protocol costs the generated model code does not show (AVR bytes, measured with
+# arduino-builder 1.3.25 / avr-gcc 5.4 and rounded up; other cores: the same numbers, conservative).
+CHECK_SKETCH_CODE = 2600          # setup(): printing, Timer1, stack painting, comparison
+SERIAL_SKETCH_CODE = 1200         # Serial reading loop + board hooks
+DEVICE_CODE = 2400                # td_device.c (framing, CRC, handlers) + td_device_glue.c
+SKETCH_RAM = 32                   # the sketches' own variables
+DEVICE_STATE_RAM = 214            # td_device.c's parser/reply buffers (64 + 128 B frames + counters)
+
+
+@dataclass
+class ArduinoLibrary:
+    """One exported library: its files (ZIP paths -> bytes) and what went into them."""
+    name: str
+    model: CompiledModel
+    board: BoardProfile
+    inputs: list[np.ndarray]
+    expected: list[np.ndarray]
+    fit: dict[str, FitReport]
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    path: Path | None = None
+
+    @property
+    def examples(self) -> list[str]:
+        return [f"{self.name}Check", f"{self.name}Serial"]
+
+
+def library_name(prefix: str) -> str:
+    """hello_world_int8 -> HelloWorldInt8 (the library folder and the examples' stem)."""
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", prefix) if p]
+    return "".join(p[:1].upper() + p[1:] for p in parts) or "Model"
+
+
+def runtime_files() -> list[Path]:
+    return sorted(p for p in RUNTIME_DIR.iterdir() if p.suffix in (".c", ".h"))
+
+
+def check_prefix(prefix: str) -> None:
+    """The model prefix names src/<prefix>.c/.h: refuse one that is no C identifier or clashes."""
+    if not _IDENT_RE.match(prefix):
+        raise TinyDeployError(f"model name {prefix!r} is not a C identifier",
+                              "pass --name with letters, digits and '_' (not starting with a digit)")
+    taken = {p.stem.lower(): f"runtime file {p.name}" for p in runtime_files()}
+    taken.update({Path(n).stem.lower(): f"runtime file {n}" for n in ("td_board.h", GLUE_FILE)})
+    core = set(CORE_FILES) | ({p.stem for p in CORE_DIR.iterdir()} if CORE_DIR.is_dir() else set())
+    taken.update({c.lower(): f"Arduino core file {c}" for c in core})
+    if prefix.lower() in taken:
+        raise TinyDeployError(f"model name {prefix!r} clashes with the {taken[prefix.lower()]} in the library",
+                              f"pass --name with another name, e.g. --name {prefix}_model")
+
+
+def library_properties(m: CompiledModel, lib: str) -> str:
+    g = m.graph
+    return "\n".join([
+        "# Arduino library generated by tinydeploy " + __version__ + " from " + m.source_name + ".",
+        "# url is a placeholder: point it at your repository before publishing the library.",
+        f"name={lib}",
+        "version=1.0.0",
+        "author=tinydeploy",
+        "maintainer=tinydeploy",
+        f"sentence={m.source_name} compiled to plain C by tinydeploy: int8 inference, bit-exact with LiteRT.",
+        f"paragraph={len(g.ops)} ops, {m.weights_bytes} B of weights, {m.arena_bytes} B arena. Call "
+        f"{m.prefix}_invoke() after filling {m.prefix}_input0(). Examples: {lib}Check (self-check against "
+        f"reference outputs) and {lib}Serial (tinydeploy device protocol).",
+        "category=Data Processing",
+        "url=https://example.com/your-repository",
+        "architectures=*",
+        f"includes={m.prefix}.h",
+    ]) + "\n"
+
+
+def keywords_txt(m: CompiledModel, lib: str) -> str:
+    p, up = m.prefix, m.prefix.upper()
+    funcs = [f"{p}_{f}" for f in ("invoke", "reset", "set_arena", "quantize_input", "dequantize_output")]
+    funcs += [f"{p}_input{i}" for i in range(len(m.graph.inputs))]
+    funcs += [f"{p}_output{i}" for i in range(len(m.graph.outputs))]
+    consts = [f"{up}_{c}" for c in ("ARENA_BYTES", "NUM_INPUTS", "NUM_OUTPUTS", "MODEL_SHA256")]
+    lines = ["# Syntax colouring for the Arduino IDE (generated by tinydeploy)", f"{lib}\tKEYWORD1"]
+    lines += [f"{f}\tKEYWORD2" for f in funcs] + [f"{c}\tLITERAL1" for c in consts]
+    return "\n".join(lines) + "\n"
+
+
+def _rows(arrays: list[np.ndarray]) -> np.ndarray:
+    """Per sample, all tensors' bytes in order (inputs: input 0 then 1...; outputs likewise)."""
+    n = arrays[0].shape[0]
+    return np.concatenate([np.ascontiguousarray(a).reshape(n, -1).view(np.uint8) for a in arrays], axis=1)
+
+
+def _c_rows(name: str, rows: np.ndarray) -> list[str]:
+    out = [f"static const uint8_t {name}[CHECK_NUM_SAMPLES][{max(rows.shape[1], 1)}] CHECK_PROGMEM = {{"]
+    for r in rows:
+        vals = [f"0x{int(v):02x}" for v in r] or ["0"]
+        body = ",\n    ".join(", ".join(vals[i:i + 16]) for i in range(0, len(vals), 16))
+        out.append(f"  {{{body}}},")
+    return out + ["};"]
+
+
+def check_data_header(m: CompiledModel, inputs: list[np.ndarray], expected: list[np.ndarray]) -> str:
+    """examples/<Lib>Check/check_data.h: samples and reference outputs as PROGMEM byte arrays."""
+    ins, outs = _rows(inputs), _rows(expected)
+    lines = [f"/* check_data.h: generated by tinydeploy from {m.source_name}: {ins.shape[0]} sample inputs",
+             " * and their reference outputs (LiteRT BUILTIN_REF), the bytes of every tensor in order. */",
+             "#ifndef CHECK_DATA_H", "#define CHECK_DATA_H", "", "#include <stdint.h>",
+             "#if defined(__AVR__)", "#include <avr/pgmspace.h>", "#define CHECK_PROGMEM PROGMEM", "#else",
+             "#define CHECK_PROGMEM", "#endif", "",
+             f"#define CHECK_NUM_SAMPLES {ins.shape[0]}u", f"#define CHECK_INPUT_BYTES {ins.shape[1]}u",
+             f"#define CHECK_OUTPUT_BYTES {outs.shape[1]}u", ""]
+    lines += _c_rows("check_inputs", ins) + [""] + _c_rows("check_expected", outs)
+    return "\n".join(lines + ["", "#endif", ""])
+
+
+def _sketch(template: str, m: CompiledModel, lib: str) -> str:
+    text = (TEMPLATES / template).read_text()
+    for k, v in {"@PREFIX@": m.prefix, "@UPREFIX@": m.prefix.upper(), "@LIB@": lib,
+                 "@MODEL@": m.source_name, "@VERSION@": __version__}.items():
+        text = text.replace(k, v)
+    return text
+
+
+def glue_file(m: CompiledModel, b: BoardProfile) -> str:
+    """src/td_device_glue.c: the device glue; the Serial sketch's counter is micros()."""
+    return ("/* td_device_glue.c: generated by tinydeploy; used by the Serial example (td_model_setup()).\n"
+            " * The sketch provides td_board_write (Serial), td_board_counter (micros()) and the stack bounds. */\n"
+            "#define TD_BOARD_COUNTER_UNIT 2 /* TD_UNIT_MICROSECONDS */\n"
+            "#ifdef F_CPU\n#define TD_BOARD_CLOCK_HZ ((uint32_t)(F_CPU))\n#endif\n" + glue_source(m, b.id))
+
+
+def library_files(m: CompiledModel, b: BoardProfile, inputs: list[np.ndarray],
+                  expected: list[np.ndarray]) -> dict[str, bytes]:
+    """Every file of the library, keyed by its path inside the ZIP."""
+    lib = library_name(m.prefix)
+    files = {f"{lib}/library.properties": library_properties(m, lib), f"{lib}/keywords.txt": keywords_txt(m, lib),
+             f"{lib}/src/{m.prefix}.h": m.header, f"{lib}/src/{m.prefix}.c": m.source,
+             f"{lib}/src/td_board.h": (DEVICE_DIR / "td_board.h").read_text(),
+             f"{lib}/src/{GLUE_FILE}": glue_file(m, b)}
+    for p in runtime_files():
+        files[f"{lib}/src/{p.name}"] = p.read_text()
+    ex = f"{lib}/examples"
+    files[f"{ex}/{lib}Check/{lib}Check.ino"] = _sketch("Check.ino.in", m, lib)
+    files[f"{ex}/{lib}Check/check_data.h"] = check_data_header(m, inputs, expected)
+    files[f"{ex}/{lib}Serial/{lib}Serial.ino"] = _sketch("Serial.ino.in", m, lib)
+    return {k: v.encode() for k, v in files.items()}
+
+
+def _struct_table_bytes(source: str) -> int:
+    """Upper estimate of the `static const td_*_params` structs (4 bytes per initializer value)."""
+    total = 0
+    for block in re.findall(r"static const td_\w+ \w+(?:\[\d*\])? = \{(.*?)\n\};", source, re.S):
+        total += 4 * len([v for v in re.split(r"[,{}]", block) if v.strip()])
+    return total
+
+
+def arduino_fit(m: CompiledModel, board: str | BoardProfile, n_samples: int) -> dict[str, FitReport]:
+    """check_fit plus what each example sketch needs: {"check": FitReport, "serial": FitReport}."""
+    b = load_board(board)
+    base = check_fit(m, b)
+    g = m.graph
+    ptr = 2 if b.kernel_variant == "avr" else 4
+    infos = [g.tensors[t] for t in (*g.inputs, *g.outputs)]
+    info_ram = len(infos) * (ptr + 2 + 1 + 24 + 4 + 4 + 4 + 4) + sum(len(t.name) + 1 for t in infos)
+    # Every constant array is TD_CONST_ALIGN: 16 bytes (up to 15 bytes of padding each), none on AVR.
+    pad = 0 if b.kernel_variant == "avr" else sum(-n % 16 for _, n in const_bytes(m)[1])
+    tables = _struct_table_bytes(m.source) + info_ram
+    ram_tables = [("model tables (params, tensor info, names)", tables), ("alignment padding", pad)] \
+        if b.const_in_ram else []
+    base = replace(base, flash_items=base.flash_items + [("model tables + padding", tables + pad)])
+    in_bytes = sum(g.tensors[t].nbytes for t in g.inputs)
+    out_bytes = sum(g.tensors[t].nbytes for t in g.outputs)
+    check = replace(base, flash_items=base.flash_items + [("embedded samples", n_samples * (in_bytes + out_bytes)),
+                                                          ("sketch~", CHECK_SKETCH_CODE)],
+                    ram_items=base.ram_items + ram_tables + [("sketch", SKETCH_RAM)])
+    name = f"{b.id} {m.prefix}"[:70]
+    device_ram = DEVICE_STATE_RAM + 8 * ptr + 16 + len(name) + 1 + 65      # td_device, name, sha256 hex
+    # The glue's arena (+ canary, 16-byte aligned) comes on top of the model's static one.
+    serial = replace(base, flash_items=base.flash_items + [("sketch + protocol~", SERIAL_SKETCH_CODE + DEVICE_CODE)],
+                     ram_items=base.ram_items + ram_tables + [("protocol arena", m.arena_bytes + 16 + 15),
+                                                              ("protocol state", device_ram), ("sketch", SKETCH_RAM)])
+    return {"check": check, "serial": serial}
+
+
+def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560", samples=None, count: int = 3,
+                  seed: int = 0, name: str | None = None, options: PlanOptions | None = None,
+                  fit_check: bool = True) -> ArduinoLibrary:
+    """Compile the model, check it fits the board, embed samples + LiteRT outputs; nothing written yet."""
+    b = load_board(board)
+    if b.platformio.get("framework") != "arduino":
+        arduino = [x.id for x in list_boards() if x.platformio.get("framework") == "arduino"]
+        raise TinyDeployError(f"board {b.id} has no Arduino core", f"pick one of: {', '.join(arduino)}")
+    if count < 1:
+        raise TinyDeployError(f"--count must be at least 1 (got {count})")
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise TinyDeployError(f"model not found: {model_path}", "check the path")
+    g = load_model(model_path)
+    if name is not None:
+        check_prefix(name)
+    if fit_check and check_fit_graph is not None:   # far too big: say so before compiling anything
+        check_fit_graph(g, b, model_path.name).raise_if_too_big()
+    m = compile_graph(g, prefix=name, options=options or PlanOptions(), source_name=model_path.name)
+    check_prefix(m.prefix)
+    inputs = [x[:count] for x in load_samples(g, samples, n=count, seed=seed)]
+    n = inputs[0].shape[0] if inputs else 0
+    if n == 0:
+        raise TinyDeployError("the sample file holds no samples")
+    fit = arduino_fit(m, b, n)
+    if fit_check:
+        for what, report in fit.items():
+            try:
+                report.raise_if_too_big()
+            except TinyDeployError as exc:
+                raise TinyDeployError(f"{exc.message} (the {what.capitalize()} example)", exc.hint) from None
+    from ..evaluate import reference_outputs
+
+    expected = reference_outputs(model_path, inputs)
+    lib = ArduinoLibrary(library_name(m.prefix), m, b, inputs, expected, fit)
+    lib.files = library_files(m, b, inputs, expected)
+    return lib
+
+
+def write_zip(files: dict[str, bytes], out: Path) -> Path:
+    """Write the ZIP atomically (temp file in the same folder, then rename); directories get entries too."""
+    dirs = sorted({str(Path(p).parent) + "/" for p in files} | {p.split("/")[0] + "/" for p in files})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for d in dirs:
+                z.writestr(zipfile.ZipInfo(d, ZIP_TIME), b"")
+            for p in sorted(files):
+                info = zipfile.ZipInfo(p, ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                z.writestr(info, files[p])
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return out
+
+
+def export_arduino(model_path: str | Path, out: str | Path, **kwargs) -> ArduinoLibrary:
+    """build_library (see its arguments) + the ZIP at `out` (must end in .zip; never a folder)."""
+    out = Path(out)
+    if out.suffix.lower() != ".zip":
+        raise TinyDeployError(f"output {out} must be a .zip file", "e.g. -o model.zip")
+    if out.is_dir():
+        raise TinyDeployError(f"output {out} is a folder", "pass a file name ending in .zip")
+    lib = build_library(model_path, **kwargs)
+    lib.path = write_zip(lib.files, out)
+    return lib
