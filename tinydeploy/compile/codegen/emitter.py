@@ -1,7 +1,8 @@
 """Emitter: what an op lowering uses to write C (pointers, constant arrays, params, calls)."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -35,10 +36,19 @@ class Emitter:
         self.scratch_offsets = scratch  # op index -> arena byte offset of its scratch
         self.decls: list[str] = []
         self.body: list[str] = []
-        self.op: Op | None = None
+        self.op: Op | None = None  # the op being emitted: set only by op_scope()
         self._const_syms: dict[tuple[int, bool], str] = {}  # (tensor, flash) -> symbol
         self._names: set[str] = set()
         self._const_by_value: dict[tuple, str] = {}  # (ctype, flash, n, items) -> symbol
+
+    @contextmanager
+    def op_scope(self, op: Op | None) -> Iterator[None]:
+        """Emit for `op` (its symbols get the op's index; None: model-level constants)."""
+        saved, self.op = self.op, op
+        try:
+            yield
+        finally:
+            self.op = saved
 
     # -- names -----------------------------------------------------------------------------
     def _unique(self, hint: str) -> str:
@@ -90,10 +100,9 @@ class Emitter:
         if t.is_const:
             key = (tensor, flash)
             if key not in self._const_syms:
-                saved, self.op = self.op, None
-                self._const_syms[key] = self.const_array(t.data.astype(t.data.dtype), t.ctype, f"t{tensor}",
-                                                         flash=flash)
-                self.op = saved
+                with self.op_scope(None):
+                    self._const_syms[key] = self.const_array(t.data.astype(t.data.dtype), t.ctype, f"t{tensor}",
+                                                             flash=flash)
             sym = self._const_syms[key]
             mem = "TD_WEIGHTS_MEM " if flash else ""
             return sym if ctype == t.ctype else f"(const {mem}{ctype} *){sym}"
