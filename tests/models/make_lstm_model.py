@@ -7,7 +7,7 @@ converter fuse it into one UNIDIRECTIONAL_SEQUENCE_LSTM op; Keras 3's becomes a 
 Writes lstm_int8.tflite: Keras LSTM (return_sequences) + Dense, fully int8-quantized by the
 TFLite converter with a representative dataset, so the LSTM becomes the integer 8x8->16
 UNIDIRECTIONAL_SEQUENCE_LSTM with its 5 intermediate tensors. Seeded; the committed copy under
-tests/models/data/ is what the tests use.
+tests/data/ is what the tests use.
 """
 import sys
 from pathlib import Path
@@ -46,7 +46,7 @@ def build() -> bytes:
 
 
 if __name__ == "__main__":
-    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "data"
+    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "data"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "lstm_int8.tflite").write_bytes(build())
     print("wrote", out_dir / "lstm_int8.tflite")

@@ -165,7 +165,7 @@ def test_lstm_nonzero_state_zero_point():
     assert check_cases(cases, seed=6) == []
 
 
-CONVERTER_MODEL = Path(__file__).resolve().parent.parent / "models" / "data" / "lstm_int8.tflite"
+CONVERTER_MODEL = Path(__file__).resolve().parents[2] / "data" / "lstm_int8.tflite"
 
 
 def test_converter_lstm_model_kernel():

@@ -2,14 +2,11 @@
 unless the reason is on ALLOWED_CI_SKIPS; without CI it stays a skip; a tool missing from PATH
 (tests/tools.py require_tool) turns the test red under CI with a reason naming the tool and its package."""
 import shutil
-import sys
 
 import pytest
+from boards_helpers import path_without
 from conftest import ALLOWED_CI_SKIPS, ROOT
 from tools import require_tool
-
-sys.path.insert(0, str(ROOT / "tests" / "boards"))
-from boards_helpers import path_without  # noqa: E402
 
 pytest_plugins = ["pytester"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 TEST_MODELS = ROOT / "tests" / "data" / "models"  # public models with provenance (README there)
 OUR_MODELS = ROOT / "models"
 VENV_BIN = Path(sys.executable).parent

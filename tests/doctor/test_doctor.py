@@ -3,30 +3,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from boards_helpers import path_without
 
 from tinydeploy.doctor import Report, plan
 from tinydeploy.doctor.base import Check, diagnose
 from tinydeploy.doctor.system import python_check
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def path_without(tmp: Path, *prefixes: str) -> str:
-    """A PATH (venv bin + a folder of links to the system's bin folders) that lacks the given tools
-    (the idea of tests/boards/boards_helpers.py: path_without)."""
-    shadow = tmp / "shadow-bin"
-    shadow.mkdir(exist_ok=True)
-    for d in ("/usr/local/bin", "/usr/bin", "/bin"):
-        if not os.path.isdir(d):
-            continue
-        for name in os.listdir(d):
-            if name.startswith(prefixes) or (shadow / name).exists():
-                continue
-            os.symlink(os.path.join(d, name), shadow / name)
-    return f"{VENV_BIN}{os.pathsep}{shadow}"
 
 
 def doctor(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
