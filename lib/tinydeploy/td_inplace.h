@@ -18,7 +18,7 @@ extern "C" {
  * Channel by channel: the channel's input plane is saved in `temp`, then its output plane is
  * written into that channel's slots, which no other channel reads.
  * @param[in,out] buf   input [H, W, C] on entry, output [OH, OW, C] on return
- * @param[in]     temp  scratch of td_depthwise_conv_s8_inplace_temp_size(p) bytes
+ * @param[in]     temp  scratch of td_depthwise_conv_inplace_temp_size(p, 1) bytes
  */
 void td_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf,
                                   const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,

@@ -24,12 +24,6 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     return q, shift
 
 
-def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
-    """Returns (multiplier, right_shift) with right_shift >= 0, like TFLite's helper of the same name."""
-    q, shift = quantize_multiplier(real)
-    return q, -shift
-
-
 def round_half_away(x: float) -> float:
     """std::round: halves away from zero (Python's round() rounds halves to even)."""
     return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)

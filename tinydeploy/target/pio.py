@@ -171,12 +171,6 @@ def pio_run(project_dir: str | Path, env_name: str | None = None, targets: list[
     return run_pio(args, project_dir, timeout=timeout, check=check)
 
 
-def pio_upload(project_dir: str | Path, env_name: str | None = None, timeout: int = 300,
-               check: bool = True) -> PioResult:
-    """`pio run -t upload`: on the emulated boards this runs the firmware in QEMU/simavr."""
-    return pio_run(project_dir, env_name, ["upload"], timeout=timeout, check=check)
-
-
 def pio_test(project_dir: str | Path, env_name: str | None = None, timeout: int = 300,
              check: bool = True) -> PioResult:
     """`pio test [-e ENV]` (custom runner from the tinydeploy-emu platform)."""

@@ -181,11 +181,6 @@ def stage_of(g: Graph, split: int) -> Stage:
     return Stage(ops, inputs, g.ops[split].outputs[0], {op.index: _window(op, g) for op in ops})
 
 
-def stage_chain(g: Graph, split: int) -> list[Op]:
-    """The stage's ops in schedule order (see stage_of)."""
-    return stage_of(g, split).ops
-
-
 def _splits(n: int, parts: int) -> list[tuple[int, int]]:
     return [(i * n // parts, (i + 1) * n // parts) for i in range(parts)]
 
