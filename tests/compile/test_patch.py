@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from tinydeploy.compile.compiler import compile_graph
-from tinydeploy.compile.ops.conv2d import padding_hw
-from tinydeploy.compile.ops.pooling import out_size as pool_out_size
 from tinydeploy.compile.ops.td_place import region_span
+from tinydeploy.compile.ops.window import out_size, window
 from tinydeploy.compile.passes import patch as P
 from tinydeploy.compile.plan.arena import PlanOptions
 from tinydeploy.compile.tflite import schema as S
@@ -56,7 +55,8 @@ class Net:
                 sh, sw, pad = 1, 1, SAME
             if one:
                 fh = fw = 1
-            oh, ow, _, _ = padding_hw(pad, sh, sw, dh, dw, self.shape[1], self.shape[2], fh, fw)
+            win = window(pad, tuple(self.shape[1:3]), (fh, fw), (sh, sw), (dh, dw))
+            oh, ow = win.out_h, win.out_w
             if oh >= 1 and ow >= 1 and oh * ow >= 2:
                 return fh, fw, sh, sw, dh, dw, pad, oh, ow
         return None
@@ -100,7 +100,7 @@ class Net:
         pad = int(r.choice([0, 1]))
         if keep:
             sh, sw, pad = 1, 1, 0
-        oh, ow = pool_out_size(pad, self.shape[1], fh, sh), pool_out_size(pad, self.shape[2], fw, sw)
+        oh, ow = out_size(pad, self.shape[1], fh, sh), out_size(pad, self.shape[2], fw, sw)
         if oh < 1 or ow < 1 or oh * ow < 2:
             return False
         kind = str(r.choice(["AVERAGE_POOL_2D", "MAX_POOL_2D"]))
@@ -236,7 +236,8 @@ def test_receptive_field_matches_brute_force():
         f, s, d = int(rng.integers(1, 6)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
         size = int(rng.integers(f * d, 40))
         pad = int(rng.choice([SAME, VALID]))
-        out, _, p, _ = padding_hw(pad, s, 1, d, 1, size, 1, f, 1)
+        win = window(pad, (size, 1), (f, 1), (s, 1), (d, 1))
+        out, p = win.out_h, win.pad_h
         if out < 1:
             continue
         lo = int(rng.integers(0, out))
@@ -245,7 +246,7 @@ def test_receptive_field_matches_brute_force():
 
         class G:  # just what _axis_back reads
             tensors = [P.Tensor(0, "x", (1, size, 1, 1), "int8"), P.Tensor(1, "y", (1, out, 1, 1), "int8")]
-        (r0, r1, pad_top), _ = P._axis_back([op], G, [(f, 1, s, 1, d, 1, p, 0)], lo, hi, 0)
+        (r0, r1, pad_top), _ = P._axis_back([op], G, [win], lo, hi, 0)
         b0, b1 = _brute_rows(lo, hi, f, s, d, p, size)
         # every row a tap touches is in the region, and the region stays in the image (with
         # dilation it may hold a few rows no tap reads; without it, it is exactly the touched rows)

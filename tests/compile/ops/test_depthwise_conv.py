@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinydeploy.compile.compiler import compile_graph
-from tinydeploy.compile.ops.conv2d import padding_hw
+from tinydeploy.compile.ops.window import window
 from tinydeploy.compile.tflite import schema as S
 from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.errors import UnsupportedModelError
@@ -24,7 +24,8 @@ def dw_case(rng: np.random.Generator, dtype: str) -> Case:
         sh, sw = int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2, 3]))
         dh, dw = (int(rng.choice([1, 2, 3])), int(rng.choice([1, 2]))) if rng.random() < 0.4 else (1, 1)
         padding = int(rng.choice([SAME, VALID]))
-        oh, ow, _, _ = padding_hw(padding, sh, sw, dh, dw, h, w, fh, fw)
+        win = window(padding, (h, w), (fh, fw), (sh, sw), (dh, dw))
+        oh, ow = win.out_h, win.out_w
         if oh >= 1 and ow >= 1:
             break
     cin = int(rng.integers(1, 9))

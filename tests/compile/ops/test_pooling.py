@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tinydeploy.compile.ops import lowering_for
-from tinydeploy.compile.ops.pooling import out_size
+from tinydeploy.compile.ops.window import out_size
 from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases

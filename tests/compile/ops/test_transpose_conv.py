@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinydeploy.compile.compiler import compile_graph
-from tinydeploy.compile.ops.conv2d import out_size
+from tinydeploy.compile.ops.window import out_size
 from tinydeploy.compile.tflite import schema as S
 from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.errors import UnsupportedModelError

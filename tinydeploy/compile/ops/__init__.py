@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 if TYPE_CHECKING:
     from ..codegen.emitter import Emitter
     from ..ir import Graph, Op
+    from .window import Window
 
 _REGISTRY: dict[str, "OpLowering"] = {}
 _loaded = False
@@ -37,6 +38,11 @@ class OpLowering:
 
     def macs(self, op: "Op", g: "Graph") -> int:
         return 0
+
+    def window(self, op: "Op", g: "Graph") -> "Window | None":
+        """The sliding window (filter, stride, dilation, padding, output size) of a conv-like or
+        pooling op; None for ops without one (ops/window.py)."""
+        return None
 
     def inplace_temp_bytes(self, op: "Op", g: "Graph") -> int | None:
         """Scratch bytes needed to write the output over input 0 with an in-place kernel

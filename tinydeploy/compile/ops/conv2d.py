@@ -18,45 +18,13 @@ from ._common import (
     requant_arrays,
     row_streaming_overlap,
 )
+from .window import Window, window
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID
 TYPE_FLOAT32, TYPE_INT32, TYPE_INT64 = S.TensorType.FLOAT32, S.TensorType.INT32, S.TensorType.INT64
 
 #: 16x8 kernels (64-bit accumulator) round the multiplier to 16 bits and need shift < 15
 MAX_S16_SHIFT = 14
-
-
-def _cdiv(a: int, b: int) -> int:
-    """C-style integer division (truncates toward zero)."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
-
-def out_size(padding: int, size: int, taps: int, stride: int, dilation: int = 1) -> int:
-    """TFLite ComputeOutSize."""
-    effective = (taps - 1) * dilation + 1
-    if stride <= 0:
-        return 0
-    if padding == SAME:
-        return _cdiv(size + stride - 1, stride)
-    if padding == VALID:
-        return _cdiv(size + stride - effective, stride)
-    return 0
-
-
-def pad_before(stride: int, dilation: int, size: int, taps: int, out: int) -> int:
-    """Top/left padding, as TFLite ComputePaddingWithOffset (the offset goes to the bottom/right)."""
-    effective = (taps - 1) * dilation + 1
-    total = (out - 1) * stride + effective - size
-    return _cdiv(max(total, 0), 2)
-
-
-def padding_hw(padding: int, stride_h: int, stride_w: int, dil_h: int, dil_w: int, in_h: int, in_w: int,
-               f_h: int, f_w: int) -> tuple[int, int, int, int]:
-    """(out_h, out_w, pad_h, pad_w) as TFLite ComputePaddingHeightWidth."""
-    oh = out_size(padding, in_h, f_h, stride_h, dil_h)
-    ow = out_size(padding, in_w, f_w, stride_w, dil_w)
-    return oh, ow, pad_before(stride_h, dil_h, in_h, f_h, oh), pad_before(stride_w, dil_w, in_w, f_w, ow)
 
 
 def check_conv_quant(inp: Tensor, w: Tensor, out: Tensor, channels: int, axis: int) -> str | None:
@@ -110,15 +78,20 @@ def bias_ptr(e, op: Op, index: int = 2) -> str:
     return e.ptr(op.inputs[index], flash=True) if len(op.inputs) > index and op.inputs[index] >= 0 else "NULL"
 
 
-def conv_geometry(op: Op, g: Graph):
-    """(input, weights, output, out_h, out_w, pad_h, pad_w) of a conv-like op (CONV_2D, DEPTHWISE_CONV_2D)."""
+def conv_window(op: Op, g: Graph) -> Window:
+    """The window of a conv-like op (CONV_2D, DEPTHWISE_CONV_2D): OHWI / 1HWC weights."""
     inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
     o = op.options
-    oh, ow, ph, pw = padding_hw(o.padding, o.strideH, o.strideW, o.dilationHFactor, o.dilationWFactor,
-                                inp.shape[1], inp.shape[2], w.shape[1], w.shape[2])
-    if op.explicit_padding is not None:  # a patch of a larger tensor (passes/patch.py)
-        (oh, ow), (ph, pw) = out.shape[1:3], op.explicit_padding
-    return inp, w, out, oh, ow, ph, pw
+    explicit = (tuple(out.shape[1:3]), op.explicit_padding) if op.explicit_padding is not None else None
+    return window(o.padding, tuple(inp.shape[1:3]), tuple(w.shape[1:3]), (o.strideH, o.strideW),
+                  (o.dilationHFactor, o.dilationWFactor), explicit)
+
+
+def conv_geometry(op: Op, g: Graph):
+    """(input, weights, output, out_h, out_w, pad_h, pad_w) of a conv-like op."""
+    win = conv_window(op, g)
+    return (g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]],
+            win.out_h, win.out_w, win.pad_h, win.pad_w)
 
 
 @register("CONV_2D")
@@ -126,6 +99,7 @@ class Conv2D(OpLowering):
     header = "td_inplace.h"  # includes td_conv.h
 
     _geometry = staticmethod(conv_geometry)
+    window = staticmethod(conv_window)
 
     def _kernel(self, op: Op, g: Graph) -> str:
         if g.tensors[op.inputs[0]].dtype == "int8":

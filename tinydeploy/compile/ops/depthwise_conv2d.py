@@ -26,6 +26,7 @@ from .conv2d import (
     check_conv_quant,
     check_s16_shifts,
     conv_geometry,
+    conv_window,
 )
 
 
@@ -34,6 +35,7 @@ class DepthwiseConv2D(OpLowering):
     header = "td_inplace.h"  # includes td_depthwise_conv.h
 
     _geometry = staticmethod(conv_geometry)
+    window = staticmethod(conv_window)
 
     def check(self, op: Op, g: Graph) -> str | None:
         if len(op.inputs) < 2 or op.inputs[1] < 0:

@@ -14,44 +14,33 @@ from ._common import (
     row_streaming_overlap,
     tensors,
 )
+from .window import Window, window
 
 MAX_INT16_AVG_WINDOW = 65535
-
-
-def out_size(padding: int, size: int, filt: int, stride: int) -> int:
-    """TFLite ComputeOutSize (dilation 1): padding 0 = SAME, 1 = VALID."""
-    if padding == 0:
-        return (size + stride - 1) // stride
-    return (size + stride - filt) // stride
-
-
-def pad_before(size: int, filt: int, stride: int, out: int) -> int:
-    """TFLite ComputePaddingWithOffset: the padding before the first row/column."""
-    total = (out - 1) * stride + filt - size
-    return max(total, 0) // 2
 
 
 @register("AVERAGE_POOL_2D", "MAX_POOL_2D")
 class Pool2D(OpLowering):
     header = "td_pooling.h"
 
-    def _geometry(self, op: Op, g: Graph) -> dict:
-        (inp,), (out,) = tensors(g, op)
-        o = op.options
-        n, h, w, c = inp.shape
-        fh, fw, sh, sw = int(o.filterHeight), int(o.filterWidth), int(o.strideH), int(o.strideW)
-        oh, ow = out_size(int(o.padding), h, fh, sh), out_size(int(o.padding), w, fw, sw)
-        ph, pw = pad_before(h, fh, sh, oh), pad_before(w, fw, sw, ow)
-        if op.explicit_padding is not None:  # a patch of a larger tensor (passes/patch.py)
-            (oh, ow), (ph, pw) = g.tensors[op.outputs[0]].shape[1:3], op.explicit_padding
-        return dict(batches=n, input_height=h, input_width=w, depth=c, output_height=oh, output_width=ow,
-                    stride_height=sh, stride_width=sw, filter_height=fh, filter_width=fw,
-                    pad_height=ph, pad_width=pw)
+    def window(self, op: Op, g: Graph) -> Window:
+        inp, out, o = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], op.options
+        explicit = (tuple(out.shape[1:3]), op.explicit_padding) if op.explicit_padding is not None else None
+        return window(int(o.padding), tuple(inp.shape[1:3]), (int(o.filterHeight), int(o.filterWidth)),
+                      (int(o.strideH), int(o.strideW)), explicit=explicit)
+
+    def _params(self, op: Op, g: Graph) -> list[tuple[str, int]]:
+        """td_pool_params fields (without the activation range)."""
+        n, h, w, c = g.tensors[op.inputs[0]].shape
+        win = self.window(op, g)
+        return [("batches", n), ("input_height", h), ("input_width", w), ("depth", c),
+                ("output_height", win.out_h), ("output_width", win.out_w), ("stride_height", win.stride_h),
+                ("stride_width", win.stride_w), ("filter_height", win.filter_h), ("filter_width", win.filter_w),
+                ("pad_height", win.pad_h), ("pad_width", win.pad_w)]
 
     def overlap_bytes(self, op: Op, g: Graph) -> int | None:
-        geo = self._geometry(op, g)
-        return row_streaming_overlap(g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], geo["stride_height"],
-                                     geo["pad_height"])
+        win = self.window(op, g)
+        return row_streaming_overlap(g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], win.stride_h, win.pad_h)
 
     def check(self, op: Op, g: Graph) -> str | None:
         ins, outs = tensors(g, op)
@@ -71,17 +60,15 @@ class Pool2D(OpLowering):
             return f"padding {o.padding} is not supported"
         if min(int(o.filterHeight), int(o.filterWidth), int(o.strideH), int(o.strideW)) <= 0:
             return "filter size and strides must be positive"
-        geo = self._geometry(op, g)
-        want = (geo["batches"], geo["output_height"], geo["output_width"], geo["depth"])
+        win = self.window(op, g)
+        want = (inp.shape[0], win.out_h, win.out_w, inp.shape[3])
         if tuple(out.shape) != want:
             return f"output shape {list(out.shape)} does not match the computed {list(want)}"
         if (op.kind == "AVERAGE_POOL_2D" and inp.dtype == "int16"
-                and geo["filter_height"] * geo["filter_width"] > MAX_INT16_AVG_WINDOW):
+                and win.filter_h * win.filter_w > MAX_INT16_AVG_WINDOW):
             return f"int16 average pooling supports windows of at most {MAX_INT16_AVG_WINDOW} elements"
-        why = explicit_padding_reason(op, (geo["input_height"], geo["input_width"]),
-                                      (geo["output_height"], geo["output_width"]),
-                                      (geo["filter_height"], geo["filter_width"]),
-                                      (geo["stride_height"], geo["stride_width"]), (1, 1))
+        why = explicit_padding_reason(op, tuple(inp.shape[1:3]), (win.out_h, win.out_w),
+                                      (win.filter_h, win.filter_w), (win.stride_h, win.stride_w), (1, 1))
         return why or check_fused_activation(op)
 
     def macs(self, op: Op, g: Graph) -> int:
@@ -91,8 +78,7 @@ class Pool2D(OpLowering):
     def emit(self, op: Op, g: Graph, e) -> None:
         (inp,), (out,) = tensors(g, op)
         lo, hi = act_range(op, out)
-        geo = self._geometry(op, g)
-        p = e.params("td_pool_params", list(geo.items()) + [("act_min", lo), ("act_max", hi)])
+        p = e.params("td_pool_params", self._params(op, g) + [("act_min", lo), ("act_max", hi)])
         kind = "avg" if op.kind == "AVERAGE_POOL_2D" else "max"
         suffix = "s16" if inp.dtype == "int16" else "s8"
         e.call(f"td_{kind}_pool_{suffix}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))

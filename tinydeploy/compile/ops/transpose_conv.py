@@ -22,23 +22,22 @@ from .conv2d import (
     check_bias,
     check_conv_quant,
     check_s16_shifts,
-    out_size,
-    pad_before,
 )
+from .window import Window, window
 
 
 @register("TRANSPOSE_CONV")
 class TransposeConv(OpLowering):
     header = "td_transpose_conv.h"
 
-    @staticmethod
-    def _geometry(op: Op, g: Graph):
-        w, inp, out = g.tensors[op.inputs[1]], g.tensors[op.inputs[2]], g.tensors[op.outputs[0]]
-        o = op.options
-        oh, ow = out.shape[1], out.shape[2]
-        ph = pad_before(o.strideH, 1, oh, w.shape[1], out_size(o.padding, oh, w.shape[1], o.strideH))
-        pw = pad_before(o.strideW, 1, ow, w.shape[2], out_size(o.padding, ow, w.shape[2], o.strideW))
-        return inp, w, out, ph, pw
+    def window(self, op: Op, g: Graph) -> Window:
+        """The forward convolution that this op transposes: over the output, giving the input's size."""
+        w, out, o = g.tensors[op.inputs[1]], g.tensors[op.outputs[0]], op.options
+        return window(o.padding, tuple(out.shape[1:3]), tuple(w.shape[1:3]), (o.strideH, o.strideW))
+
+    def _geometry(self, op: Op, g: Graph):
+        win = self.window(op, g)
+        return g.tensors[op.inputs[2]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]], win.pad_h, win.pad_w
 
     def _kernel(self, op: Op, g: Graph) -> str:
         if g.tensors[op.inputs[2]].dtype == "int8":
@@ -82,8 +81,8 @@ class TransposeConv(OpLowering):
                 why = check_s16_shifts(g, op, inp, w, out, channels)
         if why:
             return why
-        fh = out_size(o.padding, out.shape[1], w.shape[1], o.strideH)
-        fw = out_size(o.padding, out.shape[2], w.shape[2], o.strideW)
+        win = self.window(op, g)
+        fh, fw = win.out_h, win.out_w
         if (fh, fw) != (inp.shape[1], inp.shape[2]):
             return (f"a convolution of the {out.shape[1]}x{out.shape[2]} output gives {fh}x{fw}, "
                     f"not the {inp.shape[1]}x{inp.shape[2]} input")

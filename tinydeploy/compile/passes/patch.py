@@ -34,6 +34,7 @@ from ...errors import TinyDeployError
 from ..ir import Graph, Op, Tensor
 from ..ops import lowering_for
 from ..ops.td_place import RegionOptions, is_contiguous_box, region_offset, region_span
+from ..ops.window import Window
 
 SPATIAL = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 MAX_GRID = 8
@@ -44,7 +45,6 @@ PLANNED_CANDIDATES = 8
 MIN_GAIN = 0.03
 
 Box = tuple[int, int, int, int]  # rows [y0, y1), columns [x0, x1)
-Window = tuple[int, int, int, int, int, int, int, int]  # filter h/w, stride h/w, dilation h/w, pad top/left
 
 
 @dataclass
@@ -83,21 +83,6 @@ class PatchError(TinyDeployError):
 
 
 # -- the stage ---------------------------------------------------------------------------------
-def _window(op: Op, g: Graph) -> Window | None:
-    """(filter_h, filter_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left) of a spatial op."""
-    low = lowering_for(op.kind)
-    o = op.options
-    if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        _, w, _, _, _, ph, pw = low._geometry(op, g)
-        return (w.shape[1], w.shape[2], int(o.strideH), int(o.strideW), int(o.dilationHFactor),
-                int(o.dilationWFactor), ph, pw)
-    if op.kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
-        geo = low._geometry(op, g)
-        return (geo["filter_height"], geo["filter_width"], geo["stride_height"], geo["stride_width"], 1, 1,
-                geo["pad_height"], geo["pad_width"])
-    return None
-
-
 def _is_nhwc1(t: Tensor) -> bool:
     return len(t.shape) == 4 and t.shape[0] == 1 and not t.is_const and t.dtype in ("int8", "int16")
 
@@ -178,7 +163,8 @@ def stage_of(g: Graph, split: int) -> Stage:
         for t in _acts(op, g):
             if t not in made and t not in inputs:
                 inputs.append(t)
-    return Stage(ops, inputs, g.ops[split].outputs[0], {op.index: _window(op, g) for op in ops})
+    wins = {op.index: lowering_for(op.kind).window(op, g) for op in ops}
+    return Stage(ops, inputs, g.ops[split].outputs[0], wins)
 
 
 def _splits(n: int, parts: int) -> list[tuple[int, int]]:
@@ -187,7 +173,7 @@ def _splits(n: int, parts: int) -> list[tuple[int, int]]:
 
 def _back_range(win: Window, axis: int, lo: int, hi: int, size: int) -> tuple[int, int]:
     """Input range [lo, hi) that output range [lo, hi) of a spatial op reads along one axis."""
-    f, s, d, p = win[axis], win[2 + axis], win[4 + axis], win[6 + axis]
+    f, s, d, p = win.along(axis)
     new_lo = max(0, lo * s - p)
     new_hi = min(size, (hi - 1) * s - p + (f - 1) * d + 1)
     if new_hi <= new_lo:
@@ -306,7 +292,8 @@ def apply_patch(g: Graph, split: int, grid: tuple[int, int], share: bool = True)
             pad = None
             if win is not None:
                 in_box = tile.boxes[op.inputs[0]]
-                pad = (win[6] - out_box[0] * win[2] + in_box[0], win[7] - out_box[2] * win[3] + in_box[2])
+                pad = (win.pad_h - out_box[0] * win.stride_h + in_box[0],
+                       win.pad_w - out_box[2] * win.stride_w + in_box[2])
             patch[out_t] = new_tensor(g.tensors[out_t], out_box, tag)
             tile_ops.append(replace(op, index=-1, inputs=inputs, outputs=[patch[out_t]], intermediates=[],
                                     explicit_padding=pad))
