@@ -11,14 +11,10 @@
 
 Imports nothing of target/link/evaluate; a board's kernel variant reaches it as a plain option.
 """
-from __future__ import annotations
+from .. import public_face
 
-import importlib
-from typing import Any
-
-# The package's public face: other packages import these names from here (loaded on first use,
-# so importing the package costs nothing and layers never import each other in a cycle).
-_EXPORTS = {
+# The package's public face: other packages import these names from here (tinydeploy.public_face).
+__getattr__, __all__ = public_face(__name__, {
     "CompiledModel": ".model",
     "DTYPES": ".ir",
     "Graph": ".ir",
@@ -33,11 +29,4 @@ _EXPORTS = {
     "schema": ".tflite",
     "step_rows": ".plan.report",
     "write_library": ".compiler",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+})

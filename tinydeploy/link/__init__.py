@@ -1,14 +1,10 @@
 """Talking to a board: the emulators (emulators.py: run a firmware to its end, or serve it as a serial
 device), the device protocol (protocol.py framing, client.py retrying client), sessions and flash.
 """
-from __future__ import annotations
+from .. import public_face
 
-import importlib
-from typing import Any
-
-# The package's public face: other packages import these names from here (loaded on first use,
-# so importing the package costs nothing and layers never import each other in a cycle).
-_EXPORTS = {
+# The package's public face: other packages import these names from here (tinydeploy.public_face).
+__getattr__, __all__ = public_face(__name__, {
     "BoardSession": ".session",
     "DeviceClient": ".client",
     "emulator_command": ".emulators",
@@ -21,11 +17,4 @@ _EXPORTS = {
     "serial_opener": ".emulators",
     "start_emulator": ".emulators",
     "stop_emulator": ".flash",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+})

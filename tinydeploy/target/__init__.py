@@ -3,14 +3,10 @@
 (device_project.py), the emulated dev-platform's board files (emu_platform.py), fit check, cross-compile
 checks for boards that can't be built offline, and the host 'board' (host.py, host_device.py).
 """
-from __future__ import annotations
+from .. import public_face
 
-import importlib
-from typing import Any
-
-# The package's public face: other packages import these names from here (loaded on first use,
-# so importing the package costs nothing and layers never import each other in a cycle).
-_EXPORTS = {
+# The package's public face: other packages import these names from here (tinydeploy.public_face).
+__getattr__, __all__ = public_face(__name__, {
     "BoardProfile": ".boards",
     "FAMILIES": ".device_project",
     "FQBN": ".arduino_build",
@@ -51,11 +47,4 @@ _EXPORTS = {
     "validate_platformio_ini": ".crosscheck",
     "write_json_atomic": ".device_project",
     "write_library_folder": ".platformio",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+})
