@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..compile import PlanOptions
+from ..compile import CompiledModel, PlanOptions
 from ..errors import TinyDeployError
 from ..target import (
     MANIFEST,
@@ -118,12 +118,13 @@ def stop_emulator(project_dir: Path) -> int | None:
     return pid
 
 
-def _flash_real(res: FlashResult, model_path: Path, port: str, options: PlanOptions | None) -> FlashResult:
+def _flash_real(res: FlashResult, model_path: Path, port: str, options: PlanOptions | None,
+                compiled: CompiledModel | None = None) -> FlashResult:
     """A real board with its platform installed and attached: pio run, then pio run -t upload."""
     from ..target import elf_sha256, run_pio
 
     b = res.board
-    proj = device_project(model_path, b, res.project_dir, options=options)
+    proj = device_project(model_path, b, res.project_dir, options=options, compiled=compiled)
     if not firmware_up_to_date(proj):
         run_pio(["run", "-e", b.id], proj.path, timeout=900)
         proj.manifest["elf_sha256"] = elf_sha256(proj.elf)
@@ -140,7 +141,8 @@ def _tcp_port(port: str) -> int | None:
 
 def flash(model: str | Path | None, board: str | None, port: str | None = None, dry_run: bool = False,
           project_dir: str | Path | None = None, options: PlanOptions | None = None,
-          log: Callable[[str], None] = lambda s: None) -> FlashResult:
+          log: Callable[[str], None] = lambda s: None, compiled: CompiledModel | None = None) -> FlashResult:
+    """`compiled`: the model already compiled (with `options`), so it is not compiled again."""
     from ..target import pio_executable
 
     model_path, pdir, manifest_board = resolve_model(model, Path(project_dir) if project_dir else None)
@@ -166,8 +168,8 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
             for p in problems:
                 step(f"missing: {p}")
             return res
-        return _flash_real(res, model_path, port, options)
-    proj = device_project(model_path, b, pdir, options=options, dry_run=dry_run)
+        return _flash_real(res, model_path, port, options, compiled)
+    proj = device_project(model_path, b, pdir, options=options, dry_run=dry_run, compiled=compiled)
     reuse_fw = proj.reused and firmware_up_to_date(proj)
     step(f"{'reuse' if proj.reused else 'generate'} the protocol firmware project {pdir} "
          f"({'model, tool version and plan options match its manifest' if proj.reused else 'src/: td_glue.c + board main'})")

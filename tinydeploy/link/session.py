@@ -83,8 +83,10 @@ def _model_from_manifests(sha256: str) -> Path | None:
 def open_session(model_path: str | Path | None, board: str | None = None, port: str | None = None,
                  options: PlanOptions | None = None, project_dir: str | Path | None = None,
                  timeout: float = 2.0, log: Callable[[str], None] = lambda s: None,
-                 emulator_args: list[str] | None = None) -> BoardSession:
-    """Connect to the board (starting the host device or the emulator when no --port is given)."""
+                 emulator_args: list[str] | None = None, compiled: CompiledModel | None = None,
+                 emulator_log: Path | None = None, baud: int | None = None) -> BoardSession:
+    """Connect to the board (starting the host device or the emulator when no --port is given).
+    `compiled`: the model already compiled (with `options`), so it is not compiled again."""
     from ..compile import load_model
     from .emulators import serial_opener
 
@@ -97,7 +99,8 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
         model_path = Path(model_path)
         if not model_path.is_file():
             raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
-        m = compile_graph(load_model(model_path), options=options or PlanOptions(), source_name=model_path.name)
+        m = compiled or compile_graph(load_model(model_path), options=options or PlanOptions(),
+                                      source_name=model_path.name)
     url = port
     if url is None:
         if m is None:
@@ -112,14 +115,14 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
             from .emulators import start_emulator
             project = ensure_firmware(model_path, b, project_dir, options=options, compiled=m)
             log(f"firmware {'reused' if project.reused else 'built'}: {project.elf}")
-            started = start_emulator(b, project.elf, extra_args=emulator_args)
+            started = start_emulator(b, project.elf, extra_args=emulator_args, log_path=emulator_log)
             url = started.url
             log(f"{b.emulator.binary} runs the firmware; serial port {url}")
         else:
             url = find_usb_port(b)
     try:
-        client = DeviceClient(url, [], timeout=timeout, expect_sha256=m.graph.sha256 if m else None,
-                              opener=serial_opener)
+        client = DeviceClient(url, [], baud=baud or (b.baud if b else 115200), timeout=timeout,
+                              expect_sha256=m.graph.sha256 if m else None, opener=serial_opener)
         hello = client.connect(wait=15.0 if started is None else 10.0)
         if m is None:
             found = _model_from_manifests(hello.sha256)
