@@ -28,7 +28,7 @@ def test_hello_baseline(deployed, baseline):
 
 
 def test_two_workers_two_places(pytester, tmp_path):
-    from tinydeploy.hil.labgrid_backend import LoopbackFarm
+    from tinydeploy.testing.labgrid_farm import LoopbackFarm
 
     committed = json.loads((ROOT / "tests" / "hil" / "baselines.json").read_text())
     (pytester.path / "baselines.json").write_text(json.dumps({"qemu-m4": committed["qemu-m4"]}))

@@ -28,7 +28,7 @@ import sys
 
 def test_plain():
     assert 1 + 1 == 2
-    assert "tinydeploy.hil.fixtures" not in sys.modules and "tinydeploy.link.session" not in sys.modules
+    assert "tinydeploy.hil.targets" not in sys.modules and "tinydeploy.link.session" not in sys.modules
 ''')
     r = run(pytester)
     r.assert_outcomes(passed=1)

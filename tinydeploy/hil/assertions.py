@@ -143,9 +143,3 @@ def assert_ram(measured: Any, max_bytes: int | None = None, *, max_arena: int | 
         problems.append(f"stack peak {stack:,} B > limit {max_stack:,} B")
     if problems:
         raise AssertionError("; ".join(problems))
-
-
-def first_difference(outputs: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> str | None:
-    """The first line of bit_exact_report, or None when identical (for summaries)."""
-    lines = bit_exact_report(outputs, reference)
-    return lines[0] if lines else None

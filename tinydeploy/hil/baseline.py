@@ -21,7 +21,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .fixtures import Measurement
+from .deployment import Measurement
 
 # Default latency tolerance by counter unit: instruction counts (QEMU -icount, RISC-V instret) are
 # deterministic, so exact; cycle counters see interrupts (AVR Timer1 overflows), timers the wall clock.

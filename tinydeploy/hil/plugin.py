@@ -68,7 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def board_specs(config: pytest.Config) -> list[str]:
-    from .fixtures import parse_boards
+    from .targets import parse_boards
 
     spec = config.getoption("td_board") or os.environ.get("TINYDEPLOY_BOARD") or \
         config.getini("tinydeploy_board") or DEFAULT_BOARD
@@ -102,13 +102,13 @@ def _make_target(config: pytest.Config, spec: str):
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
     build_dir = config.getoption("td_build_dir")
     if spec.startswith("labgrid:"):
-        from .labgrid_backend import LabgridTarget
+        from .labgrid_target import LabgridTarget
 
         return LabgridTarget(spec[len("labgrid:"):], coordinator=config.getoption("td_lg_coordinator"),
                              build_dir=Path(build_dir) if build_dir else None,
                              timeout=config.getoption("td_timeout"), wait=config.getoption("td_lg_wait"),
                              worker=worker, env_file=config.getoption("td_lg_env"))
-    from .fixtures import LocalTarget
+    from .targets import LocalTarget
 
     return LocalTarget(spec, port=config.getoption("td_port"), baud=config.getoption("td_baud"),
                        build_dir=Path(build_dir) if build_dir else None, timeout=config.getoption("td_timeout"),
@@ -118,7 +118,7 @@ def _make_target(config: pytest.Config, spec: str):
 @pytest.fixture(scope="session")
 def tinydeploy_pool(pytestconfig: pytest.Config):
     """The boards this process (xdist worker) holds; each is released at the end of the session."""
-    from .fixtures import TargetPool
+    from .targets import TargetPool
 
     pool = TargetPool(lambda spec: _make_target(pytestconfig, spec))
     pytestconfig.stash[_POOL] = pool
@@ -134,7 +134,7 @@ def _tinydeploy_board_spec(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def board(request: pytest.FixtureRequest, _tinydeploy_board_spec: str, tinydeploy_pool):
     """The board this test runs on (a Target): .deploy(model) -> Deployment, .reset(), .profile, .label."""
-    from .fixtures import Unavailable
+    from .targets import Unavailable
 
     spec = _tinydeploy_board_spec
     try:
@@ -161,7 +161,7 @@ _TARGET = pytest.StashKey[object]()
 @pytest.fixture
 def deployed(request: pytest.FixtureRequest, board):
     """deployed(model_path, options=None) -> Deployment: the model's firmware on the board, connected."""
-    from .fixtures import Unavailable
+    from .targets import Unavailable
 
     def deploy(model_path, options=None):
         try:
