@@ -15,11 +15,13 @@ from ..target import build_host
 
 @dataclass
 class Case:
-    """One model (tflite bytes) and a description that names it in failure messages."""
+    """One model (tflite bytes) and a description that names it in failure messages; a model of
+    several independent ops also names each output (output_labels)."""
 
     model: bytes
     label: str
     samples: int = 3
+    output_labels: list[str] | None = None
 
 
 def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], seed: int = 0,
@@ -44,7 +46,8 @@ def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], 
             bad = a.view(np.uint32) != b.view(np.uint32) if a.dtype == np.float32 else a != b
             if bad.any():
                 idx = tuple(np.argwhere(bad)[0])
-                failures[name].append(f"{c.label}: output {k} differs at {idx}: ours {a[idx]!r} ref {b[idx]!r} "
+                what = f"{c.label}: {c.output_labels[k]}" if c.output_labels else c.label
+                failures[name].append(f"{what}: output {k} differs at {idx}: ours {a[idx]!r} ref {b[idx]!r} "
                                       f"({int(bad.sum())} of {a.size} differ)")
     return failures
 

@@ -7,55 +7,14 @@ compared; further samples are uniform random.
 import numpy as np
 import pytest
 
-from tinydeploy.compile.compiler import compile_graph
+from op_cases import log_uniform, packed_cases
 from tinydeploy.compile.ir import Graph, Op, Quant, Tensor
 from tinydeploy.compile.ops import lowering_for
-from tinydeploy.compile.tflite.reader import parse_model
-from tinydeploy.evaluate.reference import reference_outputs
-from tinydeploy.target.host import build_host
 from tinydeploy.testing.builder import ModelBuilder
+from tinydeploy.testing.opcheck import Case, check_groups
 
 INT8_SHAPES = [[256], [4, 64], [2, 8, 16], [1, 16, 16, 1], [512], [3, 256], [2, 2, 4, 32]]
 INT16_SHAPES = [[65536], [2, 32768], [256, 256], [4, 128, 128], [65536 + 1000]]
-
-
-def run_cases(cases: list[tuple[bytes, list[str], list[np.ndarray]]]) -> list[str]:
-    """Compile all models into one binary, run each on its own inputs and compare with LiteRT.
-
-    A model may hold several independent ops (one graph input and output each): labels[k] names
-    the op behind output k."""
-    models = [compile_graph(parse_model(m, name=f"case{i}"), prefix=f"case{i}") for i, (m, _, _) in
-              enumerate(cases)]
-    exe = build_host(models)
-    failures = []
-    for i, (model, labels, xs) in enumerate(cases):
-        ref = reference_outputs(model, xs)
-        ours = exe.run(i, xs)
-        for k, (a, b) in enumerate(zip(ours, ref)):
-            a = a.reshape(b.shape)
-            if not np.array_equal(a, b):
-                idx = tuple(int(v) for v in np.argwhere(a != b)[0])
-                failures.append(f"{labels[k]}: differs at {idx}: ours {a[idx]} ref {b[idx]} "
-                                f"({int((a != b).sum())} of {a.size} differ)")
-    return failures
-
-
-def group(specs: list[tuple], per_model: int) -> list[tuple[bytes, list[str], list[np.ndarray]]]:
-    """Pack single-op specs (kind, dtype, shape, in_q, out_q, label, inputs) into multi-op models."""
-    out = []
-    for start in range(0, len(specs), per_model):
-        b = ModelBuilder()
-        xs, ys, labels, data = [], [], [], []
-        for kind, dtype, shape, in_q, out_q, label, x_data in specs[start:start + per_model]:
-            x = b.tensor(shape, dtype, *in_q)
-            y = b.tensor(shape, dtype, *out_q)
-            b.op(kind, [x], [y])
-            xs.append(x)
-            ys.append(y)
-            labels.append(label)
-            data.append(x_data)
-        out.append((b.build(xs, ys), labels, data))
-    return out
 
 
 def sweep_inputs(rng: np.random.Generator, shape: list[int], dtype: str, samples: int = 3) -> np.ndarray:
@@ -67,11 +26,12 @@ def sweep_inputs(rng: np.random.Generator, shape: list[int], dtype: str, samples
     return np.concatenate([first[None], rest]).astype(dtype).reshape([samples] + shape)
 
 
-def log_uniform(rng, lo, hi) -> float:
-    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+def spec(kind: str, dtype: str, shape: list[int], in_q: tuple, out_q: tuple, label: str, data: np.ndarray) -> dict:
+    return dict(kind=kind, shape=shape, in_dtype=dtype, in_q=in_q, out_dtype=dtype, out_q=out_q, label=label,
+                data=data)
 
 
-def int8_spec(rng: np.random.Generator, kind: str) -> tuple:
+def int8_spec(rng: np.random.Generator, kind: str) -> dict:
     shape = INT8_SHAPES[int(rng.integers(len(INT8_SHAPES)))]
     in_scale, in_zp = log_uniform(rng, 1e-3, 0.5), int(rng.integers(-128, 128))
     if kind == "LOGISTIC":
@@ -81,8 +41,7 @@ def int8_spec(rng: np.random.Generator, kind: str) -> tuple:
         out_scale, out_zp = ((1.0 / 128, 0) if rng.random() < 0.5 else
                              (log_uniform(rng, 2e-3, 0.05), int(rng.integers(-128, 128))))
     label = f"{kind} int8 {shape} in {in_scale:.4g}/{in_zp} out {out_scale:.4g}/{out_zp}"
-    return (kind, "int8", shape, (in_scale, in_zp), (out_scale, out_zp), label,
-            sweep_inputs(rng, shape, "int8"))
+    return spec(kind, "int8", shape, (in_scale, in_zp), (out_scale, out_zp), label, sweep_inputs(rng, shape, "int8"))
 
 
 def int16_scale(rng: np.random.Generator, kind: str) -> float:
@@ -96,16 +55,15 @@ def int16_scale(rng: np.random.Generator, kind: str) -> float:
     return log_uniform(rng, 1e-6, 5.3)
 
 
-def int16_spec(rng: np.random.Generator, kind: str) -> tuple:
+def int16_spec(rng: np.random.Generator, kind: str) -> dict:
     shape = INT16_SHAPES[int(rng.integers(len(INT16_SHAPES)))]
     in_scale = int16_scale(rng, kind)
     out_scale = 1.0 / 32768 if kind == "LOGISTIC" or rng.random() < 0.7 else (1.0 / 32768) * (1 + 4e-4)
     label = f"{kind} int16 {shape} in {in_scale:.6g} out {out_scale:.8g}"
-    return (kind, "int16", shape, (in_scale, 0), (out_scale, 0), label,
-            sweep_inputs(rng, shape, "int16", samples=3))
+    return spec(kind, "int16", shape, (in_scale, 0), (out_scale, 0), label, sweep_inputs(rng, shape, "int16"))
 
 
-def chain_case(rng: np.random.Generator, dtype: str) -> tuple[bytes, list[str], list[np.ndarray]]:
+def chain_case(rng: np.random.Generator, dtype: str) -> tuple[Case, list[np.ndarray]]:
     """LOGISTIC -> TANH -> LOGISTIC: the planner may run the table kernels in place."""
     shape = INT8_SHAPES[int(rng.integers(len(INT8_SHAPES)))] if dtype == "int8" else [2, 32768]
     b = ModelBuilder()
@@ -122,23 +80,21 @@ def chain_case(rng: np.random.Generator, dtype: str) -> tuple[bytes, list[str], 
     b.op("LOGISTIC", [x], [h1])
     b.op("TANH", [h1], [h2])
     b.op("LOGISTIC", [h2], [y])
-    return b.build([x], [y]), [f"chain {dtype} {shape}"], [sweep_inputs(rng, shape, dtype, samples=3)]
+    return Case(b.build([x], [y]), f"chain {dtype} {shape}"), [sweep_inputs(rng, shape, dtype)]
 
 
 @pytest.fixture(scope="module")
 def random_results() -> dict[str, list[str]]:
     """50 int8 / 40 int16 cases per op (5 ops per compiled model) plus in-place chains, all in
     ONE host binary; returns the mismatches per input type."""
-    cases = []
+    groups = {}
     for dtype, seed, make, n in [("int8", 7, int8_spec, 50), ("int16", 8, int16_spec, 40)]:
         rng = np.random.default_rng(seed)
         specs = [make(rng, kind) for kind in ["LOGISTIC", "TANH"] for _ in range(n)]
         order = rng.permutation(len(specs))
-        cases += group([specs[i] for i in order], per_model=5)
-        cases += [chain_case(rng, dtype) for _ in range(3)]
-    failures = run_cases(cases)
-    other = [f for f in failures if " int8 " not in f and " int16 " not in f]
-    return {dtype: [f for f in failures if f" {dtype} " in f] + other for dtype in ["int8", "int16"]}
+        groups[dtype] = packed_cases([specs[i] for i in order], per_model=5)
+        groups[dtype] += [chain_case(rng, dtype) for _ in range(3)]
+    return check_groups(groups)
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int16"])

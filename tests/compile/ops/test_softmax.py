@@ -11,57 +11,12 @@ beta * scale and every row is checked against a float estimate of the sum.
 import numpy as np
 import pytest
 
-from tinydeploy.compile.compiler import compile_graph
+from op_cases import log_uniform, packed_cases
 from tinydeploy.compile.ir import Graph, Op, Quant, Tensor
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.compile.ops.softmax import softmax_s16_luts
-from tinydeploy.compile.tflite.reader import parse_model
-from tinydeploy.evaluate.reference import reference_outputs
-from tinydeploy.target.host import build_host
-from tinydeploy.testing.builder import ModelBuilder, options
-
-
-def run_cases(cases: list[tuple[bytes, list[str], list[np.ndarray]]]) -> list[str]:
-    """Compile all models into one binary, run each on its own inputs and compare with LiteRT.
-
-    A model may hold several independent ops (one graph input and output each): labels[k] names
-    the op behind output k."""
-    models = [compile_graph(parse_model(m, name=f"case{i}"), prefix=f"case{i}") for i, (m, _, _) in
-              enumerate(cases)]
-    exe = build_host(models)
-    failures = []
-    for i, (model, labels, xs) in enumerate(cases):
-        ref = reference_outputs(model, xs)
-        ours = exe.run(i, xs)
-        for k, (a, b) in enumerate(zip(ours, ref)):
-            a = a.reshape(b.shape)
-            if not np.array_equal(a, b):
-                idx = tuple(int(v) for v in np.argwhere(a != b)[0])
-                failures.append(f"{labels[k]}: differs at {idx}: ours {a[idx]} ref {b[idx]} "
-                                f"({int((a != b).sum())} of {a.size} differ)")
-    return failures
-
-
-def group(specs: list[dict], per_model: int) -> list[tuple[bytes, list[str], list[np.ndarray]]]:
-    """Pack single-op specs into models holding `per_model` independent ops each."""
-    out = []
-    for start in range(0, len(specs), per_model):
-        b = ModelBuilder()
-        xs, ys, labels, data = [], [], [], []
-        for s in specs[start:start + per_model]:
-            x = b.tensor(s["shape"], s["in_dtype"], *s["in_q"])
-            y = b.tensor(s["shape"], s["out_dtype"], *s["out_q"])
-            b.op(s["kind"], [x], [y], s["options"])
-            xs.append(x)
-            ys.append(y)
-            labels.append(s["label"])
-            data.append(s["data"])
-        out.append((b.build(xs, ys), labels, data))
-    return out
-
-
-def log_uniform(rng, lo, hi) -> float:
-    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+from tinydeploy.testing.builder import options
+from tinydeploy.testing.opcheck import check_groups
 
 
 def random_shape(rng: np.random.Generator, depth: int, max_outer: int) -> list[int]:
@@ -143,7 +98,7 @@ def softmax8_spec(rng: np.random.Generator, out_dtype: str, depth: int | None = 
     data = make_data(rng, shape, "int8", styles, beta * in_scale if long_s8 else None)
     label = f"SOFTMAX int8->{out_dtype} {shape} beta {beta:.4g} in {in_scale:.4g}/{in_zp} out {out_q}"
     return dict(kind="SOFTMAX", in_dtype="int8", out_dtype=out_dtype, shape=shape, in_q=(in_scale, in_zp),
-                out_q=out_q, options=options("SoftmaxOptions", beta=beta), label=label, data=data)
+                out_q=out_q, opts=options("SoftmaxOptions", beta=beta), label=label, data=data)
 
 
 def softmax16_spec(rng: np.random.Generator, depth: int | None = None) -> dict:
@@ -161,7 +116,7 @@ def softmax16_spec(rng: np.random.Generator, depth: int | None = None) -> dict:
     data = make_data(rng, shape, "int16", ["all", "uniform", "near"])
     label = f"SOFTMAX int16 {shape} beta {beta:.4g} in {in_scale:.4g} out {out_scale:.8g}"
     return dict(kind="SOFTMAX", in_dtype="int16", out_dtype="int16", shape=shape, in_q=(in_scale, 0),
-                out_q=(out_scale, 0), options=options("SoftmaxOptions", beta=beta), label=label, data=data)
+                out_q=(out_scale, 0), opts=options("SoftmaxOptions", beta=beta), label=label, data=data)
 
 
 def log_softmax_spec(rng: np.random.Generator, depth: int | None = None) -> dict:
@@ -174,7 +129,7 @@ def log_softmax_spec(rng: np.random.Generator, depth: int | None = None) -> dict
     data = make_data(rng, shape, "int8", ["all", "uniform", "near"])
     label = f"LOG_SOFTMAX int8 {shape} in {in_scale:.4g}/{in_zp}"
     return dict(kind="LOG_SOFTMAX", in_dtype="int8", out_dtype="int8", shape=shape, in_q=(in_scale, in_zp),
-                out_q=(16.0 / 256, 127), options=options("LogSoftmaxOptions"), label=label, data=data)
+                out_q=(16.0 / 256, 127), opts=options("LogSoftmaxOptions"), label=label, data=data)
 
 
 FAMILIES = {"s8": (11, lambda rng, depth: softmax8_spec(rng, "int8", depth)),
@@ -186,16 +141,13 @@ FAMILIES = {"s8": (11, lambda rng, depth: softmax8_spec(rng, "int8", depth)),
 @pytest.fixture(scope="module")
 def random_results() -> dict[str, list[str]]:
     """All families' random cases (45 each, 8 ops per model) compiled into ONE host binary."""
-    cases = []
+    groups = {}
     for family, (seed, make) in FAMILIES.items():
         rng = np.random.default_rng(seed)
         fixed = [1, 256, 3000, 1, 256]  # always include these depths, then random ones
-        models = group([make(rng, fixed[i] if i < len(fixed) else None) for i in range(45)], per_model=8)
-        for _, labels, _ in models:
-            labels[:] = [f"{family}: {lab}" for lab in labels]
-        cases += models
-    failures = run_cases(cases)
-    return {f: [m for m in failures if m.startswith(f + ":")] for f in FAMILIES}  # every label has one
+        groups[family] = packed_cases([make(rng, fixed[i] if i < len(fixed) else None) for i in range(45)],
+                                      per_model=8)
+    return check_groups(groups)
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
