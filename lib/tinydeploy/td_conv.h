@@ -10,25 +10,19 @@ extern "C" {
 
 /**
  * Parameters of one 2-D convolution, computed at conversion time.
- * Layouts: input [batches, input_h, input_w, input_c], filter OHWI
- * [output_c, filter_h, filter_w, filter_c], output [batches, output_h, output_w, output_c].
- * Grouped convolution: input_c = groups * filter_c, output_c = groups * filters per group.
+ * Layouts: input NHWC `input`, filter OHWI [output.c, window.filter_h, window.filter_w, filter_c],
+ * output NHWC `output` (output.n = input.n).
+ * Grouped convolution: input.c = groups * filter_c, output.c = groups * filters per group.
  */
 typedef struct {
-  int32_t batches;
-  int32_t input_h, input_w, input_c;
-  int32_t filter_h, filter_w, filter_c; /* filter_c: input channels seen by one filter */
-  int32_t output_h, output_w, output_c;
-  int32_t filters_per_group;            /* output_c / (input_c / filter_c) */
-  int32_t stride_h, stride_w;
-  int32_t dilation_h, dilation_w;
-  int32_t pad_h, pad_w;                 /* top / left padding (TFLite ComputePaddingHeightWidth) */
-  int32_t input_offset;                 /* -input zero point (0 for int16) */
-  int32_t output_offset;                /* output zero point (0 for int16) */
-  int32_t act_min, act_max;             /* fused activation clamp */
-  int32_t per_channel;                  /* 1: multiplier/shift per output channel, 0: one */
-  const TD_WEIGHTS_MEM int32_t *multiplier; /* Q31 requantization multiplier(s) */
-  const TD_WEIGHTS_MEM int32_t *shift;      /* power-of-two exponent(s), >0 = left */
+  td_dims input;
+  td_dims output;
+  int32_t filter_c;          /* input channels seen by one filter */
+  td_window window;
+  int32_t input_offset;      /* -input zero point (0 for int16) */
+  int32_t output_offset;     /* output zero point (0 for int16) */
+  td_requant requant;        /* per output channel or per tensor */
+  td_activation activation;  /* fused activation clamp */
 } td_conv_params;
 
 /**
@@ -36,8 +30,9 @@ typedef struct {
  * @param[in]  p       layer parameters
  * @param[in]  input   int8 NHWC input
  * @param[in]  filter  int8 OHWI weights (symmetric, zero point 0)
- * @param[in]  bias    int32 [output_c], or NULL
+ * @param[in]  bias    int32 [output.c], or NULL
  * @param[out] output  int8 NHWC output
+ * @return     nothing; the output is written in full
  */
 void td_conv_s8(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
                 const TD_WEIGHTS_MEM int32_t *bias, int8_t *output);
@@ -45,6 +40,11 @@ void td_conv_s8(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_M
 /**
  * @brief 16x8 convolution: int16 input/output, int8 weights, int64 bias (may be NULL);
  * 64-bit accumulator.
+ * @param[in]  p       layer parameters (input_offset and output_offset 0)
+ * @param[in]  input   int16 NHWC input
+ * @param[in]  filter  int8 OHWI weights
+ * @param[in]  bias    int64 [output.c], or NULL
+ * @param[out] output  int16 NHWC output
  */
 void td_conv_s16(const td_conv_params *p, const int16_t *input, const TD_WEIGHTS_MEM int8_t *filter,
                  const TD_WEIGHTS_MEM int64_t *bias, int16_t *output);
@@ -52,6 +52,11 @@ void td_conv_s16(const td_conv_params *p, const int16_t *input, const TD_WEIGHTS
 /**
  * @brief 16x8 convolution with an int32 bias (quantized_bias_type INT32): like LiteRT, the
  * accumulator is then 32 bits wide (wraps around on overflow) and requantized in 32 bits.
+ * @param[in]  p       layer parameters (input_offset and output_offset 0)
+ * @param[in]  input   int16 NHWC input
+ * @param[in]  filter  int8 OHWI weights
+ * @param[in]  bias    int32 [output.c], or NULL
+ * @param[out] output  int16 NHWC output
  */
 void td_conv_s16_b32(const td_conv_params *p, const int16_t *input, const TD_WEIGHTS_MEM int8_t *filter,
                      const TD_WEIGHTS_MEM int32_t *bias, int16_t *output);

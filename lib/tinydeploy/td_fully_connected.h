@@ -10,17 +10,14 @@ extern "C" {
 
 /** Parameters of one fully-connected layer, computed at conversion time. */
 typedef struct {
-  int32_t batches;       /* rows of the input */
-  int32_t accum_depth;   /* input features = weights columns */
-  int32_t output_depth;  /* output features = weights rows */
-  int32_t input_offset;  /* -input zero point */
-  int32_t filter_offset; /* -weights zero point (0 for symmetric weights) */
-  int32_t output_offset; /* output zero point */
-  int32_t act_min;       /* fused activation clamp */
-  int32_t act_max;
-  int32_t per_channel;   /* 1: multiplier/shift per output feature, 0: one for all */
-  const TD_WEIGHTS_MEM int32_t *multiplier; /* Q31 requantization multiplier(s) */
-  const TD_WEIGHTS_MEM int32_t *shift;      /* power-of-two exponent(s) */
+  int32_t batches;           /* rows of the input */
+  int32_t accum_depth;       /* input features = weights columns */
+  int32_t output_depth;      /* output features = weights rows */
+  int32_t input_offset;      /* -input zero point (0 for int16) */
+  int32_t filter_offset;     /* -weights zero point (0 for symmetric weights) */
+  int32_t output_offset;     /* output zero point */
+  td_requant requant;        /* per output feature or per tensor */
+  td_activation activation;  /* fused activation clamp */
 } td_fc_params;
 
 /**
@@ -35,7 +32,12 @@ void td_fully_connected_s8(const td_fc_params *p, const int8_t *input, const TD_
                            const TD_WEIGHTS_MEM int32_t *bias, int8_t *output);
 
 /**
- * @brief 16x8 fully connected: int16 input/output, int8 weights, int64 bias (may be NULL).
+ * @brief 16x8 fully connected: int16 input/output, int8 weights, int64 bias; 64-bit accumulator.
+ * @param[in]  p       layer parameters (input_offset 0)
+ * @param[in]  input   [batches, accum_depth] int16
+ * @param[in]  weights [output_depth, accum_depth] int8
+ * @param[in]  bias    [output_depth] int64, or NULL
+ * @param[out] output  [batches, output_depth] int16
  */
 void td_fully_connected_s16(const td_fc_params *p, const int16_t *input, const TD_WEIGHTS_MEM int8_t *weights,
                             const TD_WEIGHTS_MEM int64_t *bias, int16_t *output);

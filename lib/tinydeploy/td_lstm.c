@@ -260,14 +260,14 @@ static void lstm_step(const td_lstm_params *p, const int8_t *in, int8_t *out_sta
     int32_t b, r, c;
     for (k = 0; k < n; ++k) {
       int32_t v = lstm_requant((int32_t)og[k] * (int32_t)ig[k], p->hidden_multiplier, p->hidden_shift);
-      hidden[k] = (int8_t)td_clamp(v - p->hidden_zp, -128, 127);
+      hidden[k] = (int8_t)td_clamp(v - p->hidden_zero_point, -128, 127);
     }
     for (b = 0; b < nb; ++b) {
       for (r = 0; r < p->n_output; ++r) {
         const TD_WEIGHTS_MEM int8_t *w = p->projection_weights + r * p->n_cell;
         int32_t acc = p->projection_bias[r];
         for (c = 0; c < p->n_cell; ++c) acc += (int32_t)hidden[b * p->n_cell + c] * (int32_t)w[c];
-        acc = lstm_requant(acc, p->projection_multiplier, p->projection_shift) + p->output_state_zp;
+        acc = lstm_requant(acc, p->projection_multiplier, p->projection_shift) + p->output_state_zero_point;
         acc = td_clamp(acc, -128, 127);
         if (p->projection_clip > 0) acc = td_clamp(acc, -p->projection_clip, p->projection_clip);
         out_state[b * p->n_output + r] = (int8_t)acc;
@@ -276,7 +276,7 @@ static void lstm_step(const td_lstm_params *p, const int8_t *in, int8_t *out_sta
   } else {
     for (k = 0; k < n; ++k) {
       int32_t v = lstm_requant((int32_t)og[k] * (int32_t)ig[k], p->hidden_multiplier, p->hidden_shift);
-      out_state[k] = (int8_t)td_clamp(v + p->hidden_zp, -128, 127);
+      out_state[k] = (int8_t)td_clamp(v + p->hidden_zero_point, -128, 127);
     }
   }
   for (k = 0; k < nb * p->n_output; ++k) out[k] = out_state[k];

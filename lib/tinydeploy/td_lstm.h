@@ -47,13 +47,13 @@ typedef struct {
   int32_t cell_clip;        /* quantized cell clip, 0: none */
   int32_t hidden_multiplier; /* output_gate * tanh(cell) -> hidden */
   int32_t hidden_shift;
-  int32_t hidden_zp;
+  int32_t hidden_zero_point;
   const TD_WEIGHTS_MEM int8_t *projection_weights; /* [n_output, n_cell], or NULL */
   const TD_WEIGHTS_MEM int32_t *projection_bias; /* effective projection bias [n_output] (when projecting) */
   int32_t projection_multiplier;
   int32_t projection_shift;
   int32_t projection_clip;  /* quantized projection clip, 0: none */
-  int32_t output_state_zp;
+  int32_t output_state_zero_point;
 } td_lstm_params;
 
 /** Scratch bytes td_lstm_s8 needs: 4 int16 gate buffers and one int8 buffer per step. */

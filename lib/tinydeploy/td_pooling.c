@@ -1,71 +1,53 @@
 /* Pooling kernels, bit-exact with TFLite's reference_integer_ops::AveragePool / MaxPool. */
 #include "td_pooling.h"
 
-#include "td_math.h"
-
-/* Window of output pixel (oy, ox) clipped to the input: rows [*y0, *y1), columns [*x0, *x1). */
-static void td_pool_window(const td_pool_params *p, int32_t oy, int32_t ox, int32_t *y0, int32_t *y1,
-                           int32_t *x0, int32_t *x1) {
-  const int32_t in_y = oy * p->stride_height - p->pad_height;
-  const int32_t in_x = ox * p->stride_width - p->pad_width;
-  *y0 = td_max32(0, in_y);
-  *y1 = td_min32(p->input_height, in_y + p->filter_height);
-  *x0 = td_max32(0, in_x);
-  *x1 = td_min32(p->input_width, in_x + p->filter_width);
-}
+#include "td_kernel.h"
 
 static int32_t td_rounded_mean(int32_t sum, int32_t count) {
   if (count <= 0) return 0;
   return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
 }
 
-#define TD_DEFINE_AVG_POOL(NAME, T)                                                             \
-  void NAME(const td_pool_params *p, const T *input, T *output) {                              \
-    int32_t b, oy, ox, c, y, x, y0, y1, x0, x1;                                                \
-    for (b = 0; b < p->batches; ++b) {                                                         \
-      const T *in_b = input + b * p->input_height * p->input_width * p->depth;                 \
-      for (oy = 0; oy < p->output_height; ++oy) {                                              \
-        for (ox = 0; ox < p->output_width; ++ox) {                                             \
-          td_pool_window(p, oy, ox, &y0, &y1, &x0, &x1);                                       \
-          for (c = 0; c < p->depth; ++c) {                                                     \
-            int32_t sum = 0;                                                                   \
-            for (y = y0; y < y1; ++y) {                                                        \
-              const T *row = in_b + (y * p->input_width) * p->depth + c;                       \
-              for (x = x0; x < x1; ++x) sum += row[x * p->depth];                              \
-            }                                                                                  \
-            sum = td_rounded_mean(sum, (y1 - y0) * (x1 - x0));                                 \
-            *output++ = (T)td_clamp(sum, p->act_min, p->act_max);                              \
-          }                                                                                    \
-        }                                                                                      \
-      }                                                                                        \
-    }                                                                                          \
+/* What a pooling variant does with the window: start value, one step per element, the result. */
+#define TD_POOL_SUM(acc, v) ((acc) + (v))
+#define TD_POOL_MEAN(acc, count) td_rounded_mean(acc, count)
+#define TD_POOL_MAX(acc, v) ((v) > (acc) ? (v) : (acc))
+#define TD_POOL_KEEP(acc, count) (acc)
+
+/* One pooling variant on T elements over the window clipped to the input. */
+#define TD_DEFINE_POOL(NAME, T, INIT, STEP, RESULT)                                              \
+  void NAME(const td_pool_params *p, const T *input, T *output) {                               \
+    const td_window *win = &p->window;                                                          \
+    const int32_t depth = p->input.c;                                                           \
+    int32_t b, oy, ox, c, y, x;                                                                 \
+    for (b = 0; b < p->input.n; ++b) {                                                          \
+      const T *in_b = input + b * p->input.h * p->input.w * depth;                              \
+      for (oy = 0; oy < p->output.h; ++oy) {                                                    \
+        const int32_t in_y = oy * win->stride_h - win->pad_h;                                   \
+        int32_t fy0, fy1;                                                                       \
+        td_window_taps(in_y, 1, win->filter_h, p->input.h, &fy0, &fy1);                         \
+        for (ox = 0; ox < p->output.w; ++ox) {                                                  \
+          const int32_t in_x = ox * win->stride_w - win->pad_w;                                 \
+          int32_t fx0, fx1;                                                                     \
+          td_window_taps(in_x, 1, win->filter_w, p->input.w, &fx0, &fx1);                       \
+          for (c = 0; c < depth; ++c) {                                                         \
+            int32_t acc = INIT;                                                                 \
+            for (y = in_y + fy0; y < in_y + fy1; ++y) {                                         \
+              const T *row = in_b + (y * p->input.w) * depth + c;                               \
+              for (x = in_x + fx0; x < in_x + fx1; ++x) {                                       \
+                const int32_t v = row[x * depth];                                               \
+                acc = STEP(acc, v);                                                             \
+              }                                                                                 \
+            }                                                                                   \
+            acc = RESULT(acc, (fy1 - fy0) * (fx1 - fx0));                                       \
+            *output++ = (T)td_clamp(acc, p->activation.min, p->activation.max);                 \
+          }                                                                                     \
+        }                                                                                       \
+      }                                                                                         \
+    }                                                                                           \
   }
 
-#define TD_DEFINE_MAX_POOL(NAME, T, LOWEST)                                                     \
-  void NAME(const td_pool_params *p, const T *input, T *output) {                              \
-    int32_t b, oy, ox, c, y, x, y0, y1, x0, x1;                                                \
-    for (b = 0; b < p->batches; ++b) {                                                         \
-      const T *in_b = input + b * p->input_height * p->input_width * p->depth;                 \
-      for (oy = 0; oy < p->output_height; ++oy) {                                              \
-        for (ox = 0; ox < p->output_width; ++ox) {                                             \
-          td_pool_window(p, oy, ox, &y0, &y1, &x0, &x1);                                       \
-          for (c = 0; c < p->depth; ++c) {                                                     \
-            int32_t m = LOWEST;                                                                \
-            for (y = y0; y < y1; ++y) {                                                        \
-              const T *row = in_b + (y * p->input_width) * p->depth + c;                       \
-              for (x = x0; x < x1; ++x) {                                                      \
-                const int32_t v = row[x * p->depth];                                           \
-                if (v > m) m = v;                                                              \
-              }                                                                                \
-            }                                                                                  \
-            *output++ = (T)td_clamp(m, p->act_min, p->act_max);                                \
-          }                                                                                    \
-        }                                                                                      \
-      }                                                                                        \
-    }                                                                                          \
-  }
-
-TD_DEFINE_AVG_POOL(td_avg_pool_s8, int8_t)
-TD_DEFINE_AVG_POOL(td_avg_pool_s16, int16_t)
-TD_DEFINE_MAX_POOL(td_max_pool_s8, int8_t, -128)
-TD_DEFINE_MAX_POOL(td_max_pool_s16, int16_t, -32768L)
+TD_DEFINE_POOL(td_avg_pool_s8, int8_t, 0, TD_POOL_SUM, TD_POOL_MEAN)
+TD_DEFINE_POOL(td_avg_pool_s16, int16_t, 0, TD_POOL_SUM, TD_POOL_MEAN)
+TD_DEFINE_POOL(td_max_pool_s8, int8_t, -128, TD_POOL_MAX, TD_POOL_KEEP)
+TD_DEFINE_POOL(td_max_pool_s16, int16_t, -32768L, TD_POOL_MAX, TD_POOL_KEEP)

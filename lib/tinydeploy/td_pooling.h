@@ -8,35 +8,33 @@
 extern "C" {
 #endif
 
-/** Parameters of one pooling layer, computed at conversion time. */
+/** Parameters of one pooling layer, computed at conversion time (output.c = input.c). */
 typedef struct {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t depth;          /* channels (input and output) */
-  int32_t output_height;
-  int32_t output_width;
-  int32_t stride_height;
-  int32_t stride_width;
-  int32_t filter_height;
-  int32_t filter_width;
-  int32_t pad_height;     /* padding before the first row / column (TFLite's padding_values) */
-  int32_t pad_width;
-  int32_t act_min;        /* fused activation clamp in the output's quantized domain */
-  int32_t act_max;
+  td_dims input;
+  td_dims output;
+  td_window window;          /* dilation 1; padding: TFLite's padding_values */
+  td_activation activation;  /* fused activation clamp in the output's quantized domain */
 } td_pool_params;
 
 /**
  * @brief Average pooling: mean of the window clipped to the input (padding is not counted),
  * rounded half away from zero, then clamped. Input and output share quantization.
+ * @param[in]  p       layer parameters
+ * @param[in]  input   NHWC input
+ * @param[out] output  NHWC output
  */
 void td_avg_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *output);
-/** @brief int16 average pooling (window of at most 65535 elements). */
+/** @brief int16 average pooling (window of at most 65535 elements); parameters as td_avg_pool_s8. */
 void td_avg_pool_s16(const td_pool_params *p, const int16_t *input, int16_t *output);
 
-/** @brief Max pooling over the window clipped to the input, then clamped. */
+/**
+ * @brief Max pooling over the window clipped to the input, then clamped.
+ * @param[in]  p       layer parameters
+ * @param[in]  input   NHWC input
+ * @param[out] output  NHWC output
+ */
 void td_max_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *output);
-/** @brief int16 max pooling. */
+/** @brief int16 max pooling; parameters as td_max_pool_s8. */
 void td_max_pool_s16(const td_pool_params *p, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus

@@ -10,27 +10,22 @@ extern "C" {
 
 /**
  * Parameters of one transposed convolution, computed at conversion time.
- * Layouts: input [batches, input_h, input_w, input_c], filter OHWI
- * [output_c, filter_h, filter_w, input_c], output [batches, output_h, output_w, output_c].
- * Input pixel (iy, ix) feeds output pixels (iy * stride_h - pad_h + fy, ix * stride_w - pad_w + fx).
+ * Layouts: input NHWC `input`, filter OHWI [output.c, window.filter_h, window.filter_w, input.c],
+ * output NHWC `output`. Input pixel (iy, ix) feeds output pixels
+ * (iy * stride_h - pad_h + fy, ix * stride_w - pad_w + fx); the window's dilation is 1.
  *
  * LiteRT scatters every input pixel into an int32/int64 buffer of output size; these kernels
  * gather instead (each output sums the input pixels that reach it), which gives the same
  * integer sums without that buffer, so they need no scratch memory.
  */
 typedef struct {
-  int32_t batches;
-  int32_t input_h, input_w, input_c;
-  int32_t filter_h, filter_w;
-  int32_t output_h, output_w, output_c;
-  int32_t stride_h, stride_w;
-  int32_t pad_h, pad_w;      /* top / left padding (ComputePaddingHeightWidth on the output size) */
+  td_dims input;
+  td_dims output;
+  td_window window;          /* padding: ComputePaddingHeightWidth on the output size */
   int32_t input_offset;      /* -input zero point (0 for int16) */
   int32_t output_offset;     /* output zero point (0 for int16) */
-  int32_t act_min, act_max;  /* fused activation clamp */
-  int32_t per_channel;       /* 1: multiplier/shift per output channel, 0: one */
-  const TD_WEIGHTS_MEM int32_t *multiplier; /* Q31 requantization multiplier(s) */
-  const TD_WEIGHTS_MEM int32_t *shift;      /* power-of-two exponent(s), >0 = left */
+  td_requant requant;        /* per output channel or per tensor */
+  td_activation activation;  /* fused activation clamp */
 } td_transpose_conv_params;
 
 /**
@@ -38,8 +33,9 @@ typedef struct {
  * @param[in]  p       layer parameters
  * @param[in]  input   int8 NHWC input
  * @param[in]  filter  int8 OHWI weights (symmetric, zero point 0)
- * @param[in]  bias    int32 [output_c], or NULL
+ * @param[in]  bias    int32 [output.c], or NULL
  * @param[out] output  int8 NHWC output
+ * @return     nothing; the output is written in full
  */
 void td_transpose_conv_s8(const td_transpose_conv_params *p, const int8_t *input,
                           const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,
@@ -48,6 +44,11 @@ void td_transpose_conv_s8(const td_transpose_conv_params *p, const int8_t *input
 /**
  * @brief 16x8 transposed convolution: int16 input/output, int8 weights, int64 bias (may be NULL);
  * 64-bit accumulator.
+ * @param[in]  p       layer parameters (input_offset and output_offset 0)
+ * @param[in]  input   int16 NHWC input
+ * @param[in]  filter  int8 OHWI weights
+ * @param[in]  bias    int64 [output.c], or NULL
+ * @param[out] output  int16 NHWC output
  */
 void td_transpose_conv_s16(const td_transpose_conv_params *p, const int16_t *input,
                            const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int64_t *bias,
@@ -56,6 +57,11 @@ void td_transpose_conv_s16(const td_transpose_conv_params *p, const int16_t *inp
 /**
  * @brief 16x8 transposed convolution with an int32 bias (quantized_bias_type INT32): 32-bit
  * accumulator that wraps around on overflow, 32-bit requantization, as LiteRT.
+ * @param[in]  p       layer parameters (input_offset and output_offset 0)
+ * @param[in]  input   int16 NHWC input
+ * @param[in]  filter  int8 OHWI weights
+ * @param[in]  bias    int32 [output.c], or NULL
+ * @param[out] output  int16 NHWC output
  */
 void td_transpose_conv_s16_b32(const td_transpose_conv_params *p, const int16_t *input,
                                const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *bias,

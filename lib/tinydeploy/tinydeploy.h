@@ -71,6 +71,53 @@ static __attribute__((noinline, unused)) int64_t td_weights_s64(const TD_WEIGHTS
 #define td_weights_s64(p, i) ((p)[i])
 #endif
 
+/*
+ * Building blocks of the kernels' parameter structs (as CMSIS-NN's cmsis_nn_dims, cmsis_nn_tile,
+ * cmsis_nn_activation, cmsis_nn_per_channel_quant_params): every conv-like and pooling kernel
+ * describes its tensors, window, requantization and activation with these, so optimized variants
+ * of a kernel (same function name, another architecture) share one struct layout. Field names
+ * follow one rule everywhere: _h / _w for the two spatial axes, n / h / w / c for the NHWC
+ * extents, zero_point spelled out, offset for a negated zero point.
+ */
+
+/** Extents of an NHWC tensor: n batches, h rows, w columns, c channels. */
+typedef struct {
+  int32_t n, h, w, c;
+} td_dims;
+
+/** Sliding window along (rows, columns), as the compiler's ops/window.py Window. */
+typedef struct {
+  int32_t filter_h, filter_w;     /* taps */
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w; /* 1 where the op has none (pooling, transposed convolution) */
+  int32_t pad_h, pad_w;           /* top / left padding (TFLite ComputePaddingHeightWidth) */
+} td_window;
+
+/** Fused activation clamp, in the output's quantized domain. */
+typedef struct {
+  int32_t min, max;
+} td_activation;
+
+/** Requantization of an accumulator: Q31 multiplier(s) with power-of-two exponent(s), >0 = left. */
+typedef struct {
+  int32_t per_channel; /* 1: one multiplier/shift per output channel, 0: element 0 for all */
+  const TD_WEIGHTS_MEM int32_t *multiplier;
+  const TD_WEIGHTS_MEM int32_t *shift;
+} td_requant;
+
+/*
+ * Scratch check of the generated code: before a kernel that takes scratch memory it states
+ * TD_CHECK_SCRATCH(<kernel>_scratch_size(params), planned bytes). With TD_DEBUG defined (the
+ * host runner's --sanitize builds) a plan smaller than what the kernel says it needs stops in
+ * assert(); otherwise the check compiles to nothing.
+ */
+#ifdef TD_DEBUG
+#include <assert.h>
+#define TD_CHECK_SCRATCH(needed, planned) assert((int32_t)(needed) <= (int32_t)(planned))
+#else
+#define TD_CHECK_SCRATCH(needed, planned) ((void)0)
+#endif
+
 typedef enum {
   TD_INT8 = 0,
   TD_INT16 = 1,

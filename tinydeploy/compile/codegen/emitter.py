@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -24,16 +24,41 @@ def c_literal(value: object, ctype: str = "int32_t") -> str:
     return str(v)
 
 
+class CStruct(NamedTuple):
+    """A struct-typed field value for Emitter.params: written as a nested designated initializer
+    `{.field = value, ...}` (e.g. the td_dims, td_window, td_requant of a conv's parameters)."""
+
+    ctype: str
+    fields: Sequence[tuple[str, object]]
+
+
+def initializer(value: object, indent: str = "  ") -> str:
+    """C initializer of one params field value: int (int32 literal), float, str (C expression, used
+    as is) or CStruct (nested designated initializer, one line, or a field a line when that is long)."""
+    if isinstance(value, CStruct):
+        items = [f".{f} = {initializer(v, indent + '  ')}" for f, v in value.fields]
+        line = "{" + ", ".join(items) + "}"
+        if len(line) + len(indent) <= 100:
+            return line
+        return "{\n" + "".join(f"{indent}  {it},\n" for it in items) + indent + "}"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return c_literal(value, "float")
+    return c_literal(value, "int32_t")
+
+
 class Emitter:
     """Collects declarations and schedule lines for one model's .c file."""
 
     def __init__(self, graph: Graph, prefix: str, offsets: dict[int, int], scratch: dict[int, int],
-                 inplace_ops: set[int] | None = None) -> None:
+                 inplace_ops: set[int] | None = None, scratch_sizes: dict[int, int] | None = None) -> None:
         self.graph = graph
         self.inplace_ops = inplace_ops or set()  # ops whose output the planner put over input 0
         self.prefix = prefix
         self.offsets = offsets  # tensor index -> arena byte offset
         self.scratch_offsets = scratch  # op index -> arena byte offset of its scratch
+        self.scratch_sizes = scratch_sizes or {}  # op index -> planned scratch bytes
         self.decls: list[str] = []
         self.body: list[str] = []
         self.op: Op | None = None  # the op being emitted: set only by op_scope()
@@ -114,24 +139,22 @@ class Emitter:
         """True when the current op must write its output over input 0 (its in-place kernel)."""
         return self.op is not None and self.op.index in self.inplace_ops
 
-    def scratch(self, ctype: str = "void") -> str:
+    def scratch(self, needed: str, ctype: str = "void") -> str:
+        """The op's planned scratch memory. `needed` is the C expression of what the kernel says it
+        needs (its `*_scratch_size(params)`): the schedule checks it against the plan in debug builds
+        (TD_CHECK_SCRATCH, tinydeploy.h), before the call that this pointer goes to."""
         assert self.op is not None and self.op.index in self.scratch_offsets, "op declared no scratch"
+        if self.op.index in self.scratch_sizes:
+            self.line(f"TD_CHECK_SCRATCH({needed}, {c_literal(self.scratch_sizes[self.op.index])});")
         return f"({ctype} *)(arena + {self.scratch_offsets[self.op.index]})"
 
     def params(self, struct: str, fields: Sequence[tuple[str, object]], hint: str = "params") -> str:
         """Declare `static const struct name = {.field = value, ...}` and return `&name`.
 
-        Values: int (int32 literal), str (C expression, used as is), float.
+        Values: int (int32 literal), str (C expression, used as is), float, CStruct (nested struct).
+        Every field of the C struct is set (tests/compile/test_param_structs.py checks it).
         """
-        body = []
-        for field, value in fields:
-            if isinstance(value, str):
-                text = value
-            elif isinstance(value, float):
-                text = c_literal(value, "float")
-            else:
-                text = c_literal(value, "int32_t")
-            body.append(f"  .{field} = {text},")
+        body = [f"  .{field} = {initializer(value)}," for field, value in fields]
         key = (struct, tuple(body))
         if key in self._const_by_value:  # identical parameters (e.g. patch clones): one struct
             return f"&{self._const_by_value[key]}"

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..codegen.emitter import CStruct
 from ..ir import Graph, Op, Tensor
 from ..quant import activation_range, per_channel_multipliers
+from .window import Window
 
 
 def fused_activation(op: Op) -> int:
@@ -14,6 +16,26 @@ def fused_activation(op: Op) -> int:
 def act_range(op: Op, out: Tensor) -> tuple[int, int]:
     """Clamp bounds of the op's fused activation in the output's quantized domain."""
     return activation_range(fused_activation(op), out.scale, out.zero_point, out.dtype)
+
+
+def activation(op: Op, out: Tensor) -> CStruct:
+    """The td_activation (fused activation clamp) of the op's output."""
+    lo, hi = act_range(op, out)
+    return CStruct("td_activation", [("min", lo), ("max", hi)])
+
+
+def nhwc(shape) -> CStruct:
+    """The td_dims of a 4-D NHWC shape."""
+    n, h, w, c = (int(d) for d in shape)
+    return CStruct("td_dims", [("n", n), ("h", h), ("w", w), ("c", c)])
+
+
+def window_struct(win: Window) -> CStruct:
+    """The td_window of a Window (ops/window.py)."""
+    return CStruct("td_window", [
+        ("filter_h", win.filter_h), ("filter_w", win.filter_w), ("stride_h", win.stride_h),
+        ("stride_w", win.stride_w), ("dilation_h", win.dil_h), ("dilation_w", win.dil_w),
+        ("pad_h", win.pad_h), ("pad_w", win.pad_w)])
 
 
 def check_fused_activation(op: Op) -> str | None:
@@ -29,6 +51,14 @@ def requant_arrays(g: Graph, op: Op, inp: Tensor, weights: Tensor, out: Tensor, 
     if not per_channel:
         mult, shift = mult[:1], shift[:1]
     return per_channel, mult, shift
+
+
+def requant(e, g: Graph, op: Op, inp: Tensor, weights: Tensor, out: Tensor, channels: int) -> CStruct:
+    """The td_requant of a conv-like op: its multiplier and shift arrays declared with the weights."""
+    per_channel, mult, shift = requant_arrays(g, op, inp, weights, out, channels)
+    return CStruct("td_requant", [("per_channel", int(per_channel)),
+                                  ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
+                                  ("shift", e.const_array(shift, "int32_t", "shift", flash=True))])
 
 
 def tensors(g: Graph, op: Op) -> tuple[list[Tensor | None], list[Tensor]]:

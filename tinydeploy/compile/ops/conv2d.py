@@ -12,11 +12,14 @@ from ..ir import Graph, Op, Tensor
 from ..tflite import schema as S
 from . import OpLowering, register
 from ._common import (
-    act_range,
+    activation,
     check_fused_activation,
     explicit_padding_reason,
+    nhwc,
+    requant,
     requant_arrays,
     row_streaming_overlap,
+    window_struct,
 )
 from .window import Window, window
 
@@ -168,27 +171,17 @@ class Conv2D(OpLowering):
         return out.shape[-1] * out.itemsize
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
-        o = op.options
-        channels = w.shape[0]
-        groups = inp.shape[3] // w.shape[3]
-        per_channel, mult, shift = requant_arrays(g, op, inp, w, out, channels)
-        lo, hi = act_range(op, out)
+        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
         p = e.params("td_conv_params", [
-            ("batches", inp.shape[0]), ("input_h", inp.shape[1]), ("input_w", inp.shape[2]),
-            ("input_c", inp.shape[3]), ("filter_h", w.shape[1]), ("filter_w", w.shape[2]),
-            ("filter_c", w.shape[3]), ("output_h", oh), ("output_w", ow), ("output_c", channels),
-            ("filters_per_group", channels // groups), ("stride_h", o.strideH), ("stride_w", o.strideW),
-            ("dilation_h", o.dilationHFactor), ("dilation_w", o.dilationWFactor), ("pad_h", ph), ("pad_w", pw),
+            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("filter_c", w.shape[3]),
+            ("window", window_struct(conv_window(op, g))),
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
-            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
-            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
+            ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
         ])
         kernel = self._kernel(op, g)
         if e.in_place:
             e.call(f"td_conv_1x1_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
-                   bias_ptr(e, op), e.scratch(out.ctype))
+                   bias_ptr(e, op), e.scratch(f"td_conv_1x1_{kernel}_inplace_scratch_size({p})", out.ctype))
         else:
             e.call(f"td_conv_{kernel}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True),
                    bias_ptr(e, op), e.ptr(op.outputs[0]))

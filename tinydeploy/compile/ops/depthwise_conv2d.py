@@ -10,12 +10,14 @@ from __future__ import annotations
 from ..ir import Graph, Op
 from . import OpLowering, register
 from ._common import (
-    act_range,
+    activation,
     check_fused_activation,
     explicit_padding_reason,
-    requant_arrays,
+    nhwc,
+    requant,
     row_streaming_overlap,
     tensors,
+    window_struct,
 )
 from .conv2d import (
     SAME,
@@ -91,26 +93,18 @@ class DepthwiseConv2D(OpLowering):
         return (inp.shape[1] * inp.shape[2] + oh * ow) * out.itemsize + w.shape[1] * w.shape[2]
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
-        o = op.options
+        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
         channels = w.shape[3]
-        per_channel, mult, shift = requant_arrays(g, op, inp, w, out, channels)
-        lo, hi = act_range(op, out)
         p = e.params("td_dw_conv_params", [
-            ("batches", inp.shape[0]), ("input_h", inp.shape[1]), ("input_w", inp.shape[2]),
-            ("input_c", inp.shape[3]), ("filter_h", w.shape[1]), ("filter_w", w.shape[2]),
-            ("output_h", oh), ("output_w", ow), ("output_c", channels),
-            ("depth_multiplier", channels // inp.shape[3]), ("stride_h", o.strideH), ("stride_w", o.strideW),
-            ("dilation_h", o.dilationHFactor), ("dilation_w", o.dilationWFactor), ("pad_h", ph), ("pad_w", pw),
+            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)),
+            ("depth_multiplier", channels // inp.shape[3]), ("window", window_struct(conv_window(op, g))),
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
-            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
-            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
+            ("requant", requant(e, g, op, inp, w, out, channels)), ("activation", activation(op, out)),
         ])
         kernel = "s8" if inp.dtype == "int8" else "s16"
         if e.in_place:
             e.call(f"td_depthwise_conv_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
-                   bias_ptr(e, op), e.scratch(out.ctype))
+                   bias_ptr(e, op), e.scratch(f"td_depthwise_conv_{kernel}_inplace_scratch_size({p})", out.ctype))
         else:
             e.call(f"td_depthwise_conv_{kernel}", p, e.ptr(op.inputs[0], const=True),
                    e.ptr(op.inputs[1], flash=True), bias_ptr(e, op), e.ptr(op.outputs[0]))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, requant_arrays, tensors
+from ._common import activation, check_fused_activation, requant, tensors
 
 
 @register("FULLY_CONNECTED")
@@ -29,15 +29,10 @@ class FullyConnected(OpLowering):
         (inp, w, *rest), (out,) = tensors(g, op)
         bias = rest[0] if rest else None
         depth, units = w.shape[-1], w.shape[0]
-        per_channel, mult, shift = requant_arrays(g, op, inp, w, out, units)
-        lo, hi = act_range(op, out)
         p = e.params("td_fc_params", [
             ("batches", inp.size // depth), ("accum_depth", depth), ("output_depth", units),
-            ("input_offset", -inp.zero_point), ("filter_offset", -w.zero_point),
-            ("output_offset", out.zero_point), ("act_min", lo), ("act_max", hi),
-            ("per_channel", int(per_channel)),
-            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
-            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
+            ("input_offset", -inp.zero_point), ("filter_offset", -w.zero_point), ("output_offset", out.zero_point),
+            ("requant", requant(e, g, op, inp, w, out, units)), ("activation", activation(op, out)),
         ])
         s16 = inp.dtype == "int16"
         bias_ptr = e.ptr(op.inputs[2], flash=True) if bias is not None and op.inputs[2] >= 0 else "NULL"

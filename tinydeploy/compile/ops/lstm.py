@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..codegen.emitter import CStruct
 from ..ir import Graph, Op, Tensor
 from ..quant import quantize_multiplier
 from . import OpLowering, register
@@ -28,6 +29,12 @@ BIAS = {"input": 12, "forget": 13, "cell": 14, "output": 15}
 PROJ_W, PROJ_B, OUT_STATE, CELL_STATE = 16, 17, 18, 19
 LN = {"input": 20, "forget": 21, "cell": 22, "output": 23}
 GATES = ("input", "forget", "cell", "output")
+#: td_lstm_gate's fields, and those of them that are pointers
+_GATE_FIELDS = ("input_weights", "input_bias", "input_multiplier", "input_shift", "recurrent_weights",
+                "recurrent_bias", "recurrent_multiplier", "recurrent_shift", "cell_weights", "cell_multiplier",
+                "cell_shift", "layer_norm_weights", "layer_norm_bias", "layer_norm_multiplier", "layer_norm_shift",
+                "variance_guard")
+_GATE_POINTERS = {f for f in _GATE_FIELDS if f.endswith(("_weights", "_bias"))}
 
 
 def _opt(ins: list, i: int) -> Tensor | None:
@@ -167,6 +174,8 @@ class UnidirectionalSequenceLstm(OpLowering):
         return None
 
     def scratch_bytes(self, op: Op, g: Graph) -> int:
+        """td_lstm_s8_scratch_size(): 4 int16 gate buffers and one int8 hidden buffer per step
+        (checked against the C function in debug builds, TD_CHECK_SCRATCH)."""
         L = _Layout(op, g)
         n_cell = L.t(I2G["output"]).shape[0]
         nb = L.input.shape[1] if L.time_major else 1
@@ -196,11 +205,11 @@ class UnidirectionalSequenceLstm(OpLowering):
         def qm(real) -> tuple[int, int]:
             return quantize_multiplier(float(F32(real)))
 
-        fields: list[tuple[str, object]] = []
+        gates: dict[str, CStruct] = {}
         for k, name in enumerate(GATES):
-            prefix = f"gate_{name}."
             wi, wr = L.t(I2G[name]), L.t(R2G[name])
-            if wi is None:  # CIFG input gate
+            if wi is None:  # CIFG input gate: unused
+                gates[name] = CStruct("td_lstm_gate", [(f, "NULL" if f in _GATE_POINTERS else 0) for f in _GATE_FIELDS])
                 continue
             ln = L.t(LN[name]) if L.use_layer_norm else None
             bias = L.t(BIAS[name])
@@ -208,42 +217,44 @@ class UnidirectionalSequenceLstm(OpLowering):
             mr, sr = qm(F32(_scale(wr) * state_scale) / inter_scale[k])
             bi = _effective_bias(wi, -inp.zero_point, None if L.use_layer_norm else bias)
             br = _effective_bias(wr, -st.zero_point, None)
-            fields += [
-                (prefix + "input_weights", e.ptr(op.inputs[I2G[name]], flash=True)),
-                (prefix + "input_bias", e.const_array(bi, "int32_t", f"{name}_in_bias", flash=True)),
-                (prefix + "input_multiplier", mi), (prefix + "input_shift", si),
-                (prefix + "recurrent_weights", e.ptr(op.inputs[R2G[name]], flash=True)),
-                (prefix + "recurrent_bias", e.const_array(br, "int32_t", f"{name}_rec_bias", flash=True)),
-                (prefix + "recurrent_multiplier", mr), (prefix + "recurrent_shift", sr),
+            gate: list[tuple[str, object]] = [
+                ("input_weights", e.ptr(op.inputs[I2G[name]], flash=True)),
+                ("input_bias", e.const_array(bi, "int32_t", f"{name}_in_bias", flash=True)),
+                ("input_multiplier", mi), ("input_shift", si),
+                ("recurrent_weights", e.ptr(op.inputs[R2G[name]], flash=True)),
+                ("recurrent_bias", e.const_array(br, "int32_t", f"{name}_rec_bias", flash=True)),
+                ("recurrent_multiplier", mr), ("recurrent_shift", sr),
             ]
             cw = L.t(C2G[name]) if name in C2G and L.use_peephole else None
             if cw is not None:
                 mc, sc = qm(2.0**cell_log2 * float(_scale(cw)) / float(inter_scale[k]))
-                fields += [(prefix + "cell_weights", e.ptr(op.inputs[C2G[name]], flash=True)),
-                           (prefix + "cell_multiplier", mc), (prefix + "cell_shift", sc)]
+                gate += [("cell_weights", e.ptr(op.inputs[C2G[name]], flash=True)),
+                         ("cell_multiplier", mc), ("cell_shift", sc)]
             else:
-                fields += [(prefix + "cell_weights", "NULL")]
+                gate += [("cell_weights", "NULL"), ("cell_multiplier", 0), ("cell_shift", 0)]
             if ln is not None:
                 ml, sl = quantize_multiplier(float(_scale(ln)))
                 guard = max(1, int(F32(10000) * _scale(ln)))
-                fields += [(prefix + "layer_norm_weights", e.ptr(op.inputs[LN[name]], flash=True)),
-                           (prefix + "layer_norm_bias", e.ptr(op.inputs[BIAS[name]], flash=True)),
-                           (prefix + "layer_norm_multiplier", ml), (prefix + "layer_norm_shift", sl),
-                           (prefix + "variance_guard", guard)]
+                gate += [("layer_norm_weights", e.ptr(op.inputs[LN[name]], flash=True)),
+                         ("layer_norm_bias", e.ptr(op.inputs[BIAS[name]], flash=True)),
+                         ("layer_norm_multiplier", ml), ("layer_norm_shift", sl), ("variance_guard", guard)]
             else:
-                fields += [(prefix + "layer_norm_weights", "NULL"), (prefix + "layer_norm_bias", "NULL")]
+                gate += [("layer_norm_weights", "NULL"), ("layer_norm_bias", "NULL"), ("layer_norm_multiplier", 0),
+                         ("layer_norm_shift", 0), ("variance_guard", 0)]
+            gates[name] = CStruct("td_lstm_gate", gate)
 
         mh, sh = qm(2.0**-15 / float(hidden_scale) * 2.0**-15)
         cell_clip = float(F32(getattr(L.opts, "cellClip", 0.0) or 0.0))
         q_cell_clip = int(min(max(float(F32(cell_clip) / F32(cs.scale)), -32768.0), 32767.0)) if cell_clip > 0 else 0
         proj_clip = float(F32(getattr(L.opts, "projClip", 0.0) or 0.0))
         q_proj_clip = int(min(max(float(F32(proj_clip) / _scale(L.out)), -128.0), 127.0)) if proj_clip > 0 else 0
-        fields += [
+        fields: list[tuple[str, object]] = [
             ("time_steps", time_steps), ("batches", batches), ("n_input", n_input), ("n_cell", n_cell),
             ("n_output", n_output), ("time_major", int(L.time_major)), ("use_cifg", int(L.use_cifg)),
+            *((f"gate_{name}", gates[name]) for name in GATES),
             ("cell_scale", cell_log2), ("cell_clip", q_cell_clip),
-            ("hidden_multiplier", mh), ("hidden_shift", sh), ("hidden_zp", hidden_zp),
-            ("projection_clip", q_proj_clip), ("output_state_zp", st.zero_point),
+            ("hidden_multiplier", mh), ("hidden_shift", sh), ("hidden_zero_point", hidden_zp),
+            ("projection_clip", q_proj_clip), ("output_state_zero_point", st.zero_point),
         ]
         if L.use_projection:
             pw = L.t(PROJ_W)
@@ -253,7 +264,8 @@ class UnidirectionalSequenceLstm(OpLowering):
                        ("projection_bias", e.const_array(pb, "int32_t", "proj_bias", flash=True)),
                        ("projection_multiplier", mp), ("projection_shift", sp)]
         else:
-            fields += [("projection_weights", "NULL"), ("projection_bias", "NULL")]
+            fields += [("projection_weights", "NULL"), ("projection_bias", "NULL"), ("projection_multiplier", 0),
+                       ("projection_shift", 0)]
         p = e.params("td_lstm_params", fields)
         e.call("td_lstm_s8", p, e.ptr(op.inputs[INPUT], const=True), e.ptr(op.inputs[OUT_STATE]),
-               e.ptr(op.inputs[CELL_STATE]), e.ptr(op.outputs[0]), e.scratch())
+               e.ptr(op.inputs[CELL_STATE]), e.ptr(op.outputs[0]), e.scratch(f"td_lstm_s8_scratch_size({p})"))

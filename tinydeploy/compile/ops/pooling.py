@@ -8,11 +8,13 @@ from __future__ import annotations
 from ..ir import Graph, Op
 from . import OpLowering, register
 from ._common import (
-    act_range,
+    activation,
     check_fused_activation,
     explicit_padding_reason,
+    nhwc,
     row_streaming_overlap,
     tensors,
+    window_struct,
 )
 from .window import Window, window
 
@@ -28,15 +30,6 @@ class Pool2D(OpLowering):
         explicit = (tuple(out.shape[1:3]), op.explicit_padding) if op.explicit_padding is not None else None
         return window(int(o.padding), tuple(inp.shape[1:3]), (int(o.filterHeight), int(o.filterWidth)),
                       (int(o.strideH), int(o.strideW)), explicit=explicit)
-
-    def _params(self, op: Op, g: Graph) -> list[tuple[str, int]]:
-        """td_pool_params fields (without the activation range)."""
-        n, h, w, c = g.tensors[op.inputs[0]].shape
-        win = self.window(op, g)
-        return [("batches", n), ("input_height", h), ("input_width", w), ("depth", c),
-                ("output_height", win.out_h), ("output_width", win.out_w), ("stride_height", win.stride_h),
-                ("stride_width", win.stride_w), ("filter_height", win.filter_h), ("filter_width", win.filter_w),
-                ("pad_height", win.pad_h), ("pad_width", win.pad_w)]
 
     def overlap_bytes(self, op: Op, g: Graph) -> int | None:
         win = self.window(op, g)
@@ -77,8 +70,9 @@ class Pool2D(OpLowering):
 
     def emit(self, op: Op, g: Graph, e) -> None:
         (inp,), (out,) = tensors(g, op)
-        lo, hi = act_range(op, out)
-        p = e.params("td_pool_params", self._params(op, g) + [("act_min", lo), ("act_max", hi)])
+        p = e.params("td_pool_params", [("input", nhwc(inp.shape)), ("output", nhwc(out.shape)),
+                                        ("window", window_struct(self.window(op, g))),
+                                        ("activation", activation(op, out))])
         kind = "avg" if op.kind == "AVERAGE_POOL_2D" else "max"
         suffix = "s16" if inp.dtype == "int16" else "s8"
         e.call(f"td_{kind}_pool_{suffix}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))

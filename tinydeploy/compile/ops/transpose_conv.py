@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, requant_arrays
+from ._common import activation, check_fused_activation, nhwc, requant, window_struct
 from .conv2d import (
     SAME,
     TYPE_FLOAT32,
@@ -93,20 +93,11 @@ class TransposeConv(OpLowering):
         return inp.size * w.shape[0] * w.shape[1] * w.shape[2]
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out, ph, pw = self._geometry(op, g)
-        o = op.options
-        channels = w.shape[0]
-        per_channel, mult, shift = requant_arrays(g, op, inp, w, out, channels)
-        lo, hi = act_range(op, out)
+        inp, w, out = g.tensors[op.inputs[2]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
         p = e.params("td_transpose_conv_params", [
-            ("batches", inp.shape[0]), ("input_h", inp.shape[1]), ("input_w", inp.shape[2]),
-            ("input_c", inp.shape[3]), ("filter_h", w.shape[1]), ("filter_w", w.shape[2]),
-            ("output_h", out.shape[1]), ("output_w", out.shape[2]), ("output_c", channels),
-            ("stride_h", o.strideH), ("stride_w", o.strideW), ("pad_h", ph), ("pad_w", pw),
+            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("window", window_struct(self.window(op, g))),
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
-            ("multiplier", e.const_array(mult, "int32_t", "mult", flash=True)),
-            ("shift", e.const_array(shift, "int32_t", "shift", flash=True)),
+            ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
         ])
         e.call(f"td_transpose_conv_{self._kernel(op, g)}", p, e.ptr(op.inputs[2], const=True),
                e.ptr(op.inputs[1], flash=True), bias_ptr(e, op, 3), e.ptr(op.outputs[0]))
