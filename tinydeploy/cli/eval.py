@@ -85,7 +85,7 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
     if limit:
         xs = [x[:limit] for x in xs]
         ys = ys[:limit] if ys is not None else None
-    with open_session(model, board, port, plan_options(planner, inplace), project_dir,
+    with open_session(model, board, port, plan_options(planner, inplace), project_dir, graph=g,
                       log=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False)) as s:
         with Progress(TextColumn("[bold]eval[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err_console, transient=True,

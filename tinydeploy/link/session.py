@@ -5,6 +5,8 @@
     open_session("m.tflite", board="host")                   # the host device (a local TCP port)
     open_session("m.tflite", port="socket://127.0.0.1:4444") # a board (or emulator) that already runs
     open_session(None, port="/dev/pts/3")                    # model found by the SHA-256 the board reports
+    open_session("m.tflite", board="qemu-m4", graph=g)       # the caller's read model (g = load_model(...))
+    open_session("m.tflite", port=url, compiled=m)           # the caller's compiled model (flash's)
 
 Real boards are reached through --port or found by the USB VID:PID of their profile.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..compile import CompiledModel, PlanOptions, compile_graph
+from ..compile import CompiledModel, Graph, PlanOptions, compile_graph
 from ..errors import TinyDeployError
 from ..target import BoardProfile, load_board
 from .client import DeviceClient
@@ -84,9 +86,13 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
                  options: PlanOptions | None = None, project_dir: str | Path | None = None,
                  timeout: float = 2.0, log: Callable[[str], None] = lambda s: None,
                  emulator_args: list[str] | None = None, compiled: CompiledModel | None = None,
-                 emulator_log: Path | None = None, baud: int | None = None) -> BoardSession:
+                 emulator_log: Path | None = None, baud: int | None = None,
+                 graph: Graph | None = None) -> BoardSession:
     """Connect to the board (starting the host device or the emulator when no --port is given).
-    `compiled`: the model already compiled (with `options`), so it is not compiled again."""
+
+    The model at model_path is read and compiled once, and that compiled model builds the firmware and
+    serves the session. A caller that read it already passes `graph` (compiled here with `options`); one
+    that compiled it (with `options`) passes `compiled`: neither is read or compiled again."""
     from ..compile import load_model
     from .emulators import serial_opener
 
@@ -99,8 +105,8 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
         model_path = Path(model_path)
         if not model_path.is_file():
             raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
-        m = compiled or compile_graph(load_model(model_path), options=options or PlanOptions(),
-                                      source_name=model_path.name)
+        m = compiled or compile_graph(graph if graph is not None else load_model(model_path),
+                                      options=options or PlanOptions(), source_name=model_path.name)
     url = port
     if url is None:
         if m is None:
