@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"flashed in {time.monotonic() - t0:.1f} s; the board's serial port: {res.url}",
                       highlight=False)
         try:
-            with open_session(MODEL, port=res.url) as s:
+            with open_session(MODEL, port=res.url, compiled=res.model) as s:
                 mode = "live" if console.is_terminal else "plain"
                 st = run_monitor(s, xs, ys, count=len(ys), mode=mode, console=console,
                                  emit=lambda line: console.print(line, highlight=False), plain_every=60)

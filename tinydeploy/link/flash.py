@@ -6,7 +6,8 @@ next flash of the same project). With --port socket://127.0.0.1:N (or N) QEMU li
 port instead. Real boards need their PlatformIO platform and an attached board: without them, flash
 fails at once and says what is missing and the exact commands to run once online.
 
-    res = flash("m.tflite", "qemu-m4")            # -> FlashResult(url="/dev/pts/3", pid=…, steps=[…])
+    res = flash("m.tflite", "qemu-m4")            # -> FlashResult(url="/dev/pts/3", pid=…, steps=[…], model=…)
+    open_session("m.tflite", port=res.url, compiled=res.model)   # talk to it without compiling again
     plan = flash("m.tflite", "esp32", dry_run=True)  # every step, nothing run
 """
 from __future__ import annotations
@@ -41,6 +42,7 @@ class FlashResult:
     url: str = ""
     pid: int | None = None
     dry_run: bool = False
+    model: CompiledModel | None = None  # what the firmware runs (compiled once; a session can take it on)
 
 
 def resolve_model(model: str | Path | None, project_dir: Path | None) -> tuple[Path, Path | None, str | None]:
@@ -130,7 +132,7 @@ def _flash_real(res: FlashResult, model_path: Path, port: str, options: PlanOpti
         proj.manifest["elf_sha256"] = elf_sha256(proj.elf)
         write_json_atomic(proj.manifest_path, proj.manifest)
     run_pio(["run", "-e", b.id, "-t", "upload", "--upload-port", port], proj.path, timeout=300)
-    res.url = port
+    res.url, res.model = port, proj.model
     return res
 
 
@@ -170,6 +172,7 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
             return res
         return _flash_real(res, model_path, port, options, compiled)
     proj = device_project(model_path, b, pdir, options=options, dry_run=dry_run, compiled=compiled)
+    res.model = proj.model
     reuse_fw = proj.reused and firmware_up_to_date(proj)
     step(f"{'reuse' if proj.reused else 'generate'} the protocol firmware project {pdir} "
          f"({'model, tool version and plan options match its manifest' if proj.reused else 'src/: td_glue.c + board main'})")
