@@ -1,62 +1,42 @@
 """CONV_2D vs LiteRT BUILTIN_REF on random shapes, strides, dilations, paddings, groups and
 quantization (int8 and 16x8 with int64 or int32 bias), seeded."""
-import math
-
 import numpy as np
 import pytest
 
+from op_cases import SAME, conv_bias, conv_geometry, conv_quant
 from tinydeploy.compile.compiler import compile_graph
-from tinydeploy.compile.ops.window import window
 from tinydeploy.compile.tflite import schema as S
 from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.errors import UnsupportedModelError
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
 
-SAME, VALID = S.Padding.SAME, S.Padding.VALID
-ACTS = [0, 1, 2, 3]
 
 
 def conv_case(rng: np.random.Generator, dtype: str, bias_kind: str | None = None) -> Case:
-    while True:
-        batches = int(rng.choice([1, 1, 1, 2]))
-        h, w = int(rng.integers(1, 11)), int(rng.integers(1, 11))
-        fh, fw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
-        sh, sw = int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2, 3]))
-        dh, dw = (int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2]))) if rng.random() < 0.4 else (1, 1)
-        padding = int(rng.choice([SAME, VALID]))
-        win = window(padding, (h, w), (fh, fw), (sh, sw), (dh, dw))
-        oh, ow = win.out_h, win.out_w
-        if oh >= 1 and ow >= 1:
-            break
+    batches, (h, w), (fh, fw), (sh, sw), (dh, dw), padding, (oh, ow) = conv_geometry(rng, 10, 4, [1, 1, 2, 3],
+                                                                                      [1, 1, 2])
     groups = int(rng.choice([1, 1, 1, 2, 3]))
     fc = int(rng.integers(1, 6))
     cin = fc * groups
     cout = groups * int(rng.integers(1, 5))
     per_channel = bool(rng.integers(0, 2))
-    act = int(rng.choice(ACTS))
+    act = int(rng.choice([0, 1, 2, 3]))
     taps = fh * fw * fc
     if bias_kind is None:
         bias_kind = "int32" if dtype == "int8" else str(rng.choice(["int64", "int64", "int64opt", "int32opt"]))
     b = ModelBuilder()
-    in_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
-    out_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
-    in_scale = float(rng.uniform(0.002, 0.1))
-    w_scale = rng.uniform(0.002, 0.05, cout if per_channel else 1)
-    # output scale so that the outputs spread over the range (some clamp, most do not)
-    rescale = float(rng.uniform(0.3, 3.0)) / (80.0 * math.sqrt(taps))
-    out_scale = in_scale * float(w_scale[0]) / rescale
+    (in_scale, in_zp), w_scale, out_q = conv_quant(rng, dtype, cout, per_channel, taps)
     x = b.tensor([batches, h, w, cin], dtype, in_scale, in_zp)
     wt = b.tensor([cout, fh, fw, fc], "int8", w_scale, 0, data=rng.integers(-127, 128, (cout, fh, fw, fc)), axis=0)
-    bias_std = 60 * 74 * math.sqrt(taps) * (256 if dtype == "int16" else 1)
-    bias_data = rng.normal(0, bias_std, cout).round()
+    bias_data = conv_bias(rng, dtype, taps, cout)
     qbt = 0
     if bias_kind == "int64opt":
         bias_kind, qbt = "int64", S.TensorType.INT64
     elif bias_kind == "int32opt":
         bias_kind, qbt = "int32", S.TensorType.INT32
     bias = b.tensor([cout], bias_kind, in_scale * w_scale, 0, data=bias_data)
-    y = b.tensor([batches, oh, ow, cout], dtype, out_scale, out_zp)
+    y = b.tensor([batches, oh, ow, cout], dtype, *out_q)
     b.op("CONV_2D", [x, wt, bias], [y],
          options("Conv2DOptions", padding=padding, strideH=sh, strideW=sw, dilationHFactor=dh,
                  dilationWFactor=dw, fusedActivationFunction=act, quantizedBiasType=qbt))

@@ -1,33 +1,18 @@
 """DEPTHWISE_CONV_2D vs LiteRT BUILTIN_REF on random shapes, depth multipliers, strides,
 dilations, paddings and quantization (int8 and 16x8), seeded."""
-import math
-
 import numpy as np
 import pytest
 
+from op_cases import SAME, conv_bias, conv_geometry, conv_quant
 from tinydeploy.compile.compiler import compile_graph
-from tinydeploy.compile.ops.window import window
-from tinydeploy.compile.tflite import schema as S
 from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.errors import UnsupportedModelError
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
 
-SAME, VALID = S.Padding.SAME, S.Padding.VALID
-
 
 def dw_case(rng: np.random.Generator, dtype: str) -> Case:
-    while True:
-        batches = int(rng.choice([1, 1, 1, 2]))
-        h, w = int(rng.integers(1, 13)), int(rng.integers(1, 13))
-        fh, fw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
-        sh, sw = int(rng.choice([1, 1, 2, 3])), int(rng.choice([1, 1, 2, 3]))
-        dh, dw = (int(rng.choice([1, 2, 3])), int(rng.choice([1, 2]))) if rng.random() < 0.4 else (1, 1)
-        padding = int(rng.choice([SAME, VALID]))
-        win = window(padding, (h, w), (fh, fw), (sh, sw), (dh, dw))
-        oh, ow = win.out_h, win.out_w
-        if oh >= 1 and ow >= 1:
-            break
+    batches, (h, w), (fh, fw), (sh, sw), (dh, dw), padding, (oh, ow) = conv_geometry(rng, 12, 5, [1, 2, 3], [1, 2])
     cin = int(rng.integers(1, 9))
     mult = int(rng.choice([1, 1, 1, 2, 3]))
     cout = cin * mult
@@ -35,21 +20,15 @@ def dw_case(rng: np.random.Generator, dtype: str) -> Case:
     act = int(rng.choice([0, 1, 2, 3]))
     taps = fh * fw
     b = ModelBuilder()
-    in_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
-    out_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
-    in_scale = float(rng.uniform(0.002, 0.1))
-    w_scale = rng.uniform(0.002, 0.05, cout if per_channel else 1)
-    rescale = float(rng.uniform(0.3, 3.0)) / (80.0 * math.sqrt(taps))
-    out_scale = in_scale * float(w_scale[0]) / rescale
+    (in_scale, in_zp), w_scale, out_q = conv_quant(rng, dtype, cout, per_channel, taps)
     x = b.tensor([batches, h, w, cin], dtype, in_scale, in_zp)
     wt = b.tensor([1, fh, fw, cout], "int8", w_scale, 0, data=rng.integers(-127, 128, (1, fh, fw, cout)), axis=3)
     inputs = [x, wt]
     has_bias = rng.random() < 0.85
     if has_bias:
-        bias_std = 60 * 74 * math.sqrt(taps) * (256 if dtype == "int16" else 1)
         inputs.append(b.tensor([cout], "int32" if dtype == "int8" else "int64", in_scale * w_scale, 0,
-                               data=rng.normal(0, bias_std, cout).round()))
-    y = b.tensor([batches, oh, ow, cout], dtype, out_scale, out_zp)
+                               data=conv_bias(rng, dtype, taps, cout)))
+    y = b.tensor([batches, oh, ow, cout], dtype, *out_q)
     # int8 ignores the option (LiteRT takes the multiplier from the shapes): sometimes leave it 0
     opt_mult = mult if dtype == "int16" or rng.random() < 0.7 else 0
     b.op("DEPTHWISE_CONV_2D", inputs, [y],

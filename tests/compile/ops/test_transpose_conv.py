@@ -1,10 +1,9 @@
 """TRANSPOSE_CONV vs LiteRT BUILTIN_REF on random shapes, strides, paddings, output sizes, biases
 and quantization (int8 and 16x8 with int64 or int32 bias), seeded."""
-import math
-
 import numpy as np
 import pytest
 
+from op_cases import SAME, VALID, conv_bias, conv_quant
 from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ops.window import out_size
 from tinydeploy.compile.tflite import schema as S
@@ -12,8 +11,6 @@ from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.errors import UnsupportedModelError
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
-
-SAME, VALID = S.Padding.SAME, S.Padding.VALID
 
 
 def output_sizes(padding: int, size: int, taps: int, stride: int) -> list[int]:
@@ -35,12 +32,7 @@ def tconv_case(rng: np.random.Generator, dtype: str) -> Case:
     # input pixels reaching one output pixel: about (fh/sh) * (fw/sw) * cin
     taps = max(1.0, fh / sh) * max(1.0, fw / sw) * cin
     b = ModelBuilder()
-    in_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
-    out_zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
-    in_scale = float(rng.uniform(0.002, 0.1))
-    w_scale = rng.uniform(0.002, 0.05, cout if per_channel else 1)
-    rescale = float(rng.uniform(0.3, 3.0)) / (80.0 * math.sqrt(taps))
-    out_scale = in_scale * float(w_scale[0]) / rescale
+    (in_scale, in_zp), w_scale, out_q = conv_quant(rng, dtype, cout, per_channel, taps)
     shape = b.tensor([4], "int32", data=np.array([batches, oh, ow, cout]))
     wt = b.tensor([cout, fh, fw, cin], "int8", w_scale, 0, data=rng.integers(-127, 128, (cout, fh, fw, cin)),
                   axis=0)
@@ -54,10 +46,8 @@ def tconv_case(rng: np.random.Generator, dtype: str) -> Case:
     if bias_kind == "omitted":
         inputs.append(-1)
     elif bias_kind not in ("none", "none32opt"):
-        bias_std = 60 * 74 * math.sqrt(taps) * (256 if dtype == "int16" else 1)
-        inputs.append(b.tensor([cout], bias_kind[:5], in_scale * w_scale, 0,
-                               data=rng.normal(0, bias_std, cout).round()))
-    y = b.tensor([batches, oh, ow, cout], dtype, out_scale, out_zp)
+        inputs.append(b.tensor([cout], bias_kind[:5], in_scale * w_scale, 0, data=conv_bias(rng, dtype, taps, cout)))
+    y = b.tensor([batches, oh, ow, cout], dtype, *out_q)
     b.op("TRANSPOSE_CONV", inputs, [y],
          options("TransposeConvOptions", padding=padding, strideH=sh, strideW=sw, fusedActivationFunction=act,
                  quantizedBiasType=qbt))
