@@ -20,7 +20,9 @@ from ..errors import TinyDeployError
 from ..paths import RUNTIME_DIR, cache_dir
 
 WARN_FLAGS = ["-Wall", "-Wextra", "-Werror", "-std=c99"]
-SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+# -DTD_DEBUG: the generated code checks each kernel's planned scratch against its *_scratch_size()
+SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
+                  "-DTD_DEBUG"]
 
 _HARNESS = r"""
 /* Host runner: ./run CASE IN_FILE OUT_FILE N [REPEAT]. Reads N samples of every input of model
