@@ -1,6 +1,7 @@
 """LocalTarget (what the `board`/`deployed` fixtures hold for a board reached from this machine) compiles
 a model once per deployment: the CompiledModel of the fit check is the one the firmware project is
 generated from and the one the session talks with; a reset and a repeated deploy compile nothing."""
+import importlib
 import sys
 
 import pytest
@@ -14,9 +15,10 @@ def compiles(monkeypatch):
     """The calls of tinydeploy.compile.compile_graph from here on (a list of source names). The layer
     packages hand names out lazily, so a module that bound compile_graph at import time holds the function
     itself: each loaded tinydeploy module that holds it gets the counting wrapper too."""
-    import tinydeploy.link.session  # noqa: F401  (loaded now, so its import-time names get the wrapper)
-    import tinydeploy.target.device_project  # noqa: F401
     from tinydeploy.compile import compiler
+
+    for name in ("tinydeploy.link.session", "tinydeploy.link.flash", "tinydeploy.target.device_project"):
+        importlib.import_module(name)  # loaded now, so the names they bound at import time get the wrapper
 
     calls, orig = [], compiler.compile_graph
 

@@ -8,7 +8,7 @@ Each raises AssertionError (pytest shows the message as the failure) and hides i
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
