@@ -79,6 +79,25 @@ def two_operands(rng: np.random.Generator, b: ModelBuilder, dtype: str, shapes, 
     return ids, [t for k, t in enumerate(ids) if k != const_in], const_in
 
 
+def all_pairs_case(rng: np.random.Generator, kind: str, dtype: str, scales, zps, opts, int16_limit: int = 32768,
+                   n: int = 256) -> tuple[Case, list[np.ndarray]]:
+    """Input 1 [n, 1] x input 2 [1, n] broadcast to [n, n], with its inputs: every pair of int8
+    values (n random int16 values in [-int16_limit, int16_limit) each), so that single- and
+    double-rounding requantization cannot both pass."""
+    b = ModelBuilder()
+    x = b.tensor([n, 1], dtype, scales[0], zps[0])
+    w = b.tensor([1, n], dtype, scales[1], zps[1])
+    y = b.tensor([n, n], dtype, scales[2], zps[2])
+    b.op(kind, [x, w], [y], opts)
+    if dtype == "int8":
+        va = vb = np.arange(-128, 128)
+    else:
+        va, vb = rng.integers(-int16_limit, int16_limit, (2, n))
+    xs = [va.reshape(1, n, 1).astype(dtype), vb.reshape(1, 1, n).astype(dtype)]
+    label = f"{kind} {dtype} all pairs scales {list(scales)} zps {zps} act{opts.fusedActivationFunction}"
+    return Case(b.build([x, w], [y]), label), xs
+
+
 # --- convolutions (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV)
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID

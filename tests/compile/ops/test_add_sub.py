@@ -4,6 +4,7 @@ values (which pins the two-step rounding LiteRT uses)."""
 import numpy as np
 import pytest
 
+from op_cases import all_pairs_case, broadcast_shapes, log_uniform, two_operands
 from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.compile.ops.add_sub import broadcast_plan
@@ -12,29 +13,8 @@ from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_groups
 
 
-def random_shapes(rng: np.random.Generator, max_rank: int = 5):
-    """Output shape and two input shapes that broadcast to it (sometimes equal, sometimes lower rank)."""
-    rank = int(rng.integers(0, max_rank + 1))
-    out = [int(rng.integers(1, 6)) for _ in range(rank)]
-    if rng.random() < 0.3:
-        return out, list(out), list(out)
-
-    def operand():
-        s = [d if rng.random() < 0.5 else 1 for d in out]
-        drop = int(rng.integers(0, rank + 1)) if rng.random() < 0.4 else 0
-        return s[drop:]
-
-    a, b = operand(), operand()
-    # the output shape must be exactly the broadcast result
-    return list(np.broadcast_shapes(tuple(a), tuple(b))), a, b
-
-
-def log_uniform(rng, lo, hi):
-    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-
-
 def add_case(rng: np.random.Generator, kind: str, dtype: str, pot: bool = False, max_rank: int = 5) -> Case:
-    out_shape, sa, sb = random_shapes(rng, max_rank)
+    out_shape, sa, sb = broadcast_shapes(rng, max_rank)
     if pot:
         # one input on the output scale, the other on a smaller power-of-two scale
         lo = int(rng.integers(-15, -5))
@@ -59,29 +39,21 @@ def add_case(rng: np.random.Generator, kind: str, dtype: str, pot: bool = False,
         else:
             zps = [0, 0, 0]
     act = int(rng.choice([0, 0, 1, 2, 3]))
-    const_in = int(rng.choice([-1, -1, -1, 0, 1]))
     b = ModelBuilder()
-    info = np.iinfo(np.int8 if dtype == "int8" else np.int16)
-    ids = []
-    for k, shape in enumerate((sa, sb)):
-        data = rng.integers(info.min, int(info.max) + 1, shape) if k == const_in else None
-        ids.append(b.tensor(shape, dtype, scales[k], zps[k], data=data))
+    ids, inputs, const_in = two_operands(rng, b, dtype, (sa, sb), scales, zps)
     y = b.tensor(out_shape, dtype, scales[2], zps[2])
     opt_name = "AddOptions" if kind == "ADD" else "SubOptions"
     opts = options(opt_name, fusedActivationFunction=act)
     if dtype == "int16":
         opts.potScaleInt16 = pot or bool(rng.random() < 0.3)
     b.op(kind, ids, [y], opts)
-    inputs = [t for k, t in enumerate(ids) if k != const_in]
     label = (f"{kind} {dtype} pot{pot} {sa}x{sb}->{out_shape} act{act} const{const_in} "
              f"scales {scales} zps {zps}")
     return Case(b.build(inputs, [y]), label)
 
 
-def all_pairs_case(rng: np.random.Generator, kind: str, dtype: str, n: int = 256, act: int = 0):
-    """Input 1 [n, 1] x input 2 [1, n] broadcast to [n, n]: every pair of int8 values (or n random
-    int16 values each), so that single- and double-rounding requantization cannot both pass."""
-    info = np.iinfo(np.int8 if dtype == "int8" else np.int16)
+def all_pairs(rng: np.random.Generator, kind: str, dtype: str, act: int = 0):
+    """Every pair of int8 values (or 256 random int16 values each)."""
     if dtype == "int8":
         s1, s2 = log_uniform(rng, 0.002, 0.5), log_uniform(rng, 0.002, 0.5)
         zps = [int(rng.integers(-128, 128)) for _ in range(3)]
@@ -89,20 +61,10 @@ def all_pairs_case(rng: np.random.Generator, kind: str, dtype: str, n: int = 256
         s1, s2 = log_uniform(rng, 1e-5, 1e-2), log_uniform(rng, 1e-5, 1e-2)
         zps = [0, 0, 0]
     so = max(s1, s2) * log_uniform(rng, 0.3, 3.0)
-    b = ModelBuilder()
-    x = b.tensor([n, 1], dtype, s1, zps[0])
-    w = b.tensor([1, n], dtype, s2, zps[1])
-    y = b.tensor([n, n], dtype, so, zps[2])
     opts = options(kind.title() + "Options", fusedActivationFunction=act)
     if dtype == "int16":
         opts.potScaleInt16 = False
-    b.op(kind, [x, w], [y], opts)
-    if dtype == "int8":
-        va = vb = np.arange(-128, 128)
-    else:
-        va, vb = rng.integers(info.min, int(info.max) + 1, (2, n))
-    xs = [va.reshape(1, n, 1).astype(info.dtype), vb.reshape(1, 1, n).astype(info.dtype)]
-    return Case(b.build([x, w], [y]), f"{kind} {dtype} all pairs scales {[s1, s2, so]} zps {zps} act{act}"), xs
+    return all_pairs_case(rng, kind, dtype, [s1, s2, so], zps, opts)
 
 
 def chain_model() -> bytes:
@@ -135,7 +97,7 @@ def results():
         rng = np.random.default_rng(seed)
         groups[f"{kind} int16"] = [(add_case(rng, kind, "int16", pot=(i % 2 == 1)), None) for i in range(30)]
     rng = np.random.default_rng(13)
-    groups["all pairs"] = [all_pairs_case(rng, kind, dtype, act=int(rng.choice([0, 1, 3])))
+    groups["all pairs"] = [all_pairs(rng, kind, dtype, act=int(rng.choice([0, 1, 3])))
                            for kind in ("ADD", "SUB") for dtype in ("int8", "int16") for _ in range(3)]
     groups["chain"] = [(Case(chain_model(), "elementwise chain", samples=8), None)]
     return check_groups(groups, seed=3)
