@@ -4,15 +4,12 @@ float and double multiplier arithmetic disagree, plus randomly shaped cases with
 import numpy as np
 import pytest
 
+from op_cases import log_uniform, unary_model
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.compile.quant import quantize_multiplier
 from tinydeploy.compile.tflite.reader import parse_model
-from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.builder import options
 from tinydeploy.testing.opcheck import Case, check_groups
-
-
-def log_uniform(rng, lo, hi):
-    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
 def float_sensitive_ratio(rng, lo, hi):
@@ -23,14 +20,6 @@ def float_sensitive_ratio(rng, lo, hi):
         if quantize_multiplier(s_in / s_out) != quantize_multiplier(float(np.float32(s_in) / np.float32(s_out))):
             return s_in, s_out
     raise AssertionError("no float-sensitive scales found")
-
-
-def unary_model(kind, shape, dtype, q_in, q_out, opts=None):
-    b = ModelBuilder()
-    x = b.tensor(shape, dtype, *q_in)
-    y = b.tensor(shape, dtype, *q_out)
-    b.op(kind, [x], [y], opts)
-    return b.build([x], [y])
 
 
 def quant_pair(rng, kind, dtype, tricky=False):
@@ -61,7 +50,7 @@ def every_value_items(rng, kind, dtype, n, tricky_every=0):
         q_in, q_out = quant_pair(rng, kind, dtype, tricky=bool(tricky_every) and i % tricky_every == 0)
         opts = activation_options(rng, kind)
         alpha = f" alpha {opts.alpha}" if opts is not None else ""
-        model = unary_model(kind, [x.shape[1]], dtype, q_in, q_out, opts)
+        model = unary_model(kind, [x.shape[1]], dtype, q_in, dtype, q_out, opts)
         items.append((Case(model, f"{kind} {dtype} in {q_in} out {q_out}{alpha}"), [x]))
     return items
 
@@ -77,7 +66,7 @@ def random_shape_cases(rng):
             for _ in range(2):
                 shape = [int(d) for d in rng.integers(1, 6, int(rng.integers(1, 5)))]
                 q_in, q_out = quant_pair(rng, kind, dtype)
-                cases.append((Case(unary_model(kind, shape, dtype, q_in, q_out, activation_options(rng, kind)),
+                cases.append((Case(unary_model(kind, shape, dtype, q_in, dtype, q_out, activation_options(rng, kind)),
                                    f"{kind} {dtype} {shape}"), None))
     return cases
 
@@ -106,5 +95,5 @@ def test_activations_random_shapes(results):
 
 @pytest.mark.parametrize("kind", ["RELU_N1_TO_1", "HARD_SWISH"])
 def test_int16_rejected_where_litert_has_no_kernel(kind):
-    g = parse_model(unary_model(kind, [4], "int16", (0.001, 0), (0.001, 0)))
+    g = parse_model(unary_model(kind, [4], "int16", (0.001, 0), "int16", (0.001, 0)))
     assert "int16" in lowering_for(kind).check(g.ops[0], g)

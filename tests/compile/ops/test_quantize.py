@@ -4,6 +4,7 @@ TFLite accepts (all int8 / all int16 values), and int8/int16/uint8 -> float32 (b
 import numpy as np
 import pytest
 
+from op_cases import log_uniform, unary_model
 from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.compile.tflite.reader import parse_model
@@ -11,10 +12,6 @@ from tinydeploy.testing.builder import ModelBuilder
 from tinydeploy.testing.opcheck import Case, check_groups
 
 NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "uint8": np.uint8, "float32": np.float32}
-
-
-def log_uniform(rng, lo, hi):
-    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
 def random_zp(rng, dtype):
@@ -25,14 +22,6 @@ def random_zp(rng, dtype):
     if dtype == "int32":
         return int(rng.integers(-1000, 1000))
     return 0
-
-
-def one_op(kind: str, shape, in_dtype, in_q, out_dtype, out_q, axis=0):
-    b = ModelBuilder()
-    x = b.tensor(shape, in_dtype, *(in_q or (None, None)), axis=axis)
-    y = b.tensor(shape, out_dtype, *(out_q or (None, None)), axis=axis)
-    b.op(kind, [x], [y])
-    return b.build([x], [y])
 
 
 def boundary_floats(rng, scale, n):
@@ -55,7 +44,7 @@ def float_quantize_items(rng, n_cases):
             ch = shape[axis]
             scales = [log_uniform(rng, 1e-4, 0.1) for _ in range(ch)]
             zps = [random_zp(rng, dtype) for _ in range(ch)]
-            model = one_op("QUANTIZE", shape, "float32", None, dtype, (scales, zps), axis=axis)
+            model = unary_model("QUANTIZE", shape, "float32", None, dtype, (scales, zps), axis=axis)
             x = rng.normal(0, 3, [2] + shape).astype(np.float32)
             x[1] = (np.round(x[1] / 0.01) + 0.5) * 0.01
             label = f"QUANTIZE float32->{dtype} per-channel axis {axis} shape {shape}"
@@ -63,7 +52,7 @@ def float_quantize_items(rng, n_cases):
             scale = log_uniform(rng, 1e-4, 0.1) if dtype != "int16" else log_uniform(rng, 1e-5, 1e-3)
             zp = random_zp(rng, dtype)
             x = boundary_floats(rng, scale, 300)[None, :]
-            model = one_op("QUANTIZE", [x.shape[1]], "float32", None, dtype, (scale, zp))
+            model = unary_model("QUANTIZE", [x.shape[1]], "float32", None, dtype, (scale, zp))
             label = f"QUANTIZE float32->{dtype} scale {scale} zp {zp}"
         items.append((Case(model, label), [x]))
     return items
@@ -99,7 +88,7 @@ def requant_items(rng, repeats):
             if r == 0 and {src, dst} == {"int8", "uint8"}:
                 zo = zi + 128 if dst == "uint8" else zi - 128
             x = all_values(src, rng)[None, :]
-            model = one_op("QUANTIZE", [x.shape[1]], src, (s_in, zi), dst, (s_out, zo))
+            model = unary_model("QUANTIZE", [x.shape[1]], src, (s_in, zi), dst, (s_out, zo))
             items.append((Case(model, f"QUANTIZE {src}->{dst} scales {s_in} -> {s_out} zps {zi} -> {zo}"), [x]))
     return items
 
@@ -111,13 +100,13 @@ def dequant_items(rng, repeats):
             scale = log_uniform(rng, 1e-6, 10.0)
             zp = random_zp(rng, src)
             x = all_values(src, rng)[None, :]
-            model = one_op("DEQUANTIZE", [x.shape[1]], src, (scale, zp), "float32", None)
+            model = unary_model("DEQUANTIZE", [x.shape[1]], src, (scale, zp), "float32", None)
             items.append((Case(model, f"DEQUANTIZE {src} scale {scale} zp {zp}"), [x]))
         shape = [int(rng.integers(1, 4)), int(rng.integers(2, 6)), int(rng.integers(1, 5))]
         axis = int(rng.integers(0, 3))
         scales = [log_uniform(rng, 1e-4, 1.0) for _ in range(shape[axis])]
         zps = [random_zp(rng, "int8") for _ in range(shape[axis])]
-        model = one_op("DEQUANTIZE", shape, "int8", (scales, zps), "float32", None, axis=axis)
+        model = unary_model("DEQUANTIZE", shape, "int8", (scales, zps), "float32", None, axis=axis)
         x = rng.integers(-128, 128, [3] + shape).astype(np.int8)
         items.append((Case(model, f"DEQUANTIZE int8 per-channel axis {axis} shape {shape}"), [x]))
     return items
@@ -130,7 +119,7 @@ def random_shape_cases(rng):
         dtype = ["int8", "int16", "uint8"][i % 3]
         shape = [int(d) for d in rng.integers(1, 5, int(rng.integers(1, 5)))]
         scale = log_uniform(rng, 1e-3, 0.1) if dtype != "int16" else log_uniform(rng, 1e-4, 1e-3)
-        model = one_op("QUANTIZE", shape, "float32", None, dtype, (scale, random_zp(rng, dtype)))
+        model = unary_model("QUANTIZE", shape, "float32", None, dtype, (scale, random_zp(rng, dtype)))
         cases.append((Case(model, f"QUANTIZE float32->{dtype} {shape}"), None))
     return cases
 
@@ -203,7 +192,7 @@ def test_float_pipeline(results):
 
 @pytest.mark.parametrize("src,dst", [("int16", "int16"), ("float32", "int32")])
 def test_quantize_rejects(src, dst):
-    model = one_op("QUANTIZE", [4], src, None if src == "float32" else (0.1, 3), dst,
+    model = unary_model("QUANTIZE", [4], src, None if src == "float32" else (0.1, 3), dst,
                    (0.1, 3 if dst == "int16" else 0))
     g = parse_model(model)
     assert lowering_for("QUANTIZE").check(g.ops[0], g)

@@ -482,27 +482,22 @@ def test_shape_ops_reject_runtime_parameters():
     assert "constant" in check_reason(b.build([x, sz], ys))
 
 
+def concat_reason(dtype: str, in_qs: list[tuple], out_q: tuple, act: int = 0) -> str | None:
+    """check_reason of a CONCATENATION of [2, 3] inputs on axis 0."""
+    b = ModelBuilder()
+    xs = [b.tensor([2, 3], dtype, *q) for q in in_qs]
+    y = b.tensor([2 * len(xs), 3], dtype, *out_q)
+    b.op("CONCATENATION", xs, [y], options("ConcatenationOptions", axis=0, fusedActivationFunction=act))
+    return check_reason(b.build(xs, [y]))
+
+
 def test_shape_ops_reject_other():
     # int8 concatenation with a differently quantized input
-    b = ModelBuilder()
-    x1 = b.tensor([2, 3], "int8", 0.1, 0)
-    x2 = b.tensor([2, 3], "int8", 0.2, 0)
-    y = b.tensor([4, 3], "int8", 0.1, 0)
-    b.op("CONCATENATION", [x1, x2], [y], options("ConcatenationOptions", axis=0))
-    assert "quantization" in check_reason(b.build([x1, x2], [y]))
+    assert "quantization" in concat_reason("int8", [(0.1, 0), (0.2, 0)], (0.1, 0))
     # int16 concatenation with a non-zero zero point
-    b = ModelBuilder()
-    x1 = b.tensor([2, 3], "int16", 0.1, 5)
-    x2 = b.tensor([2, 3], "int16", 0.1, 0)
-    y = b.tensor([4, 3], "int16", 0.1, 0)
-    b.op("CONCATENATION", [x1, x2], [y], options("ConcatenationOptions", axis=0))
-    assert "zero point" in check_reason(b.build([x1, x2], [y]))
+    assert "zero point" in concat_reason("int16", [(0.1, 5), (0.1, 0)], (0.1, 0))
     # concatenation with a fused activation
-    b = ModelBuilder()
-    x1 = b.tensor([2, 3], "int8", 0.1, 0)
-    y = b.tensor([2, 3], "int8", 0.1, 0)
-    b.op("CONCATENATION", [x1], [y], options("ConcatenationOptions", axis=0, fusedActivationFunction=1))
-    assert "activation" in check_reason(b.build([x1], [y]))
+    assert "activation" in concat_reason("int8", [(0.1, 0)], (0.1, 0), act=1)
     # 7-D transpose
     shape = [2, 1, 2, 1, 2, 1, 2]
     m = single("TRANSPOSE", "int8", shape, [shape[::-1]], [(np.arange(7)[::-1].copy(), "int32", None)],
