@@ -3,21 +3,22 @@
 
 #include "td_math.h"
 
-#define TD_RELU(name, T)                                                                      \
+/* One variant per element type T (the TD_DEFINE_<KERNEL> pattern, td_kernel.h). */
+#define TD_DEFINE_RELU(name, T)                                                                   \
   void name(const td_relu_params *p, const T *input, T *output) {                            \
     int32_t i;                                                                               \
     for (i = 0; i < p->size; ++i) {                                                          \
       const int32_t v = td_mul_by_quantized_mult_dr((int32_t)input[i] - p->input_zero_point, \
                                                     p->multiplier, p->shift)                 \
                         + p->output_zero_point;                                              \
-      output[i] = (T)td_clamp(v, p->act_min, p->act_max);                                    \
+      output[i] = (T)td_clamp(v, p->activation.min, p->activation.max);                      \
     }                                                                                        \
   }
 
-TD_RELU(td_relu_s8, int8_t)
-TD_RELU(td_relu_s16, int16_t)
+TD_DEFINE_RELU(td_relu_s8, int8_t)
+TD_DEFINE_RELU(td_relu_s16, int16_t)
 
-#define TD_LEAKY_RELU(name, T, LO, HI)                                                        \
+#define TD_DEFINE_LEAKY_RELU(name, T, LO, HI)                                                     \
   void name(const td_leaky_relu_params *p, const T *input, T *output) {                      \
     int32_t i;                                                                               \
     for (i = 0; i < p->size; ++i) {                                                          \
@@ -29,8 +30,8 @@ TD_RELU(td_relu_s16, int16_t)
     }                                                                                        \
   }
 
-TD_LEAKY_RELU(td_leaky_relu_s8, int8_t, -128, 127)
-TD_LEAKY_RELU(td_leaky_relu_s16, int16_t, -32768L, 32767)
+TD_DEFINE_LEAKY_RELU(td_leaky_relu_s8, int8_t, -128, 127)
+TD_DEFINE_LEAKY_RELU(td_leaky_relu_s16, int16_t, -32768L, 32767)
 
 /* ---- int16 fixed-point helpers with TFLite/gemmlowp's exact int16_t semantics ---------------- */
 

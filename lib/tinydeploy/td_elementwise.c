@@ -40,6 +40,30 @@ static void td_bcast_walk(const td_bcast *bc, const void *p, td_row_fn row, cons
   }
 }
 
+/*
+ * One binary kernel (the TD_DEFINE_<KERNEL> pattern, td_kernel.h): NAME(const P *p, const T *input1,
+ * const T *input2, TO *output) walks the broadcast plan BCAST(p) and computes each output element as
+ * ELEMENT(p, x, y) from the input elements x and y (int32_t), through a row function NAME##_row.
+ */
+#define TD_DEFINE_BINARY(NAME, P, T, TO, BCAST, ELEMENT)                                             \
+  static void NAME##_row(const void *vp, const void *va, int32_t sa, const void *vb, int32_t sb,    \
+                         void *vo, int32_t n) {                                                     \
+    const P *p = (const P *)vp;                                                                     \
+    const T *a = (const T *)va;                                                                     \
+    const T *b = (const T *)vb;                                                                     \
+    TO *o = (TO *)vo;                                                                               \
+    int32_t i;                                                                                      \
+    (void)p;                                                                                        \
+    for (i = 0; i < n; ++i, a += sa, b += sb) o[i] = (TO)ELEMENT(p, (int32_t)*a, (int32_t)*b);      \
+  }                                                                                                 \
+  void NAME(const P *p, const T *input1, const T *input2, TO *output) {                             \
+    td_bcast_walk(BCAST(p), p, NAME##_row, input1, input2, output, (uint8_t)sizeof(T),              \
+                  (uint8_t)sizeof(TO));                                                             \
+  }
+
+#define TD_BCAST_OF(p) (&(p)->bcast) /* params that hold a td_bcast */
+#define TD_BCAST_SELF(p) (p)         /* MAXIMUM / MINIMUM: the td_bcast is the params */
+
 /* ---- ADD / SUB, general path ------------------------------------------------------------ */
 
 static inline int32_t td_add_one(const td_add_params *p, int32_t x, int32_t y, int32_t subtract) {
@@ -49,40 +73,16 @@ static inline int32_t td_add_one(const td_add_params *p, int32_t x, int32_t y, i
   const int32_t sb = td_mul_by_quantized_mult_dr(b, p->input2_multiplier, p->input2_shift);
   const int32_t raw = subtract ? sa - sb : sa + sb;
   const int32_t out = td_mul_by_quantized_mult_dr(raw, p->output_multiplier, p->output_shift) + p->output_offset;
-  return td_clamp(out, p->act_min, p->act_max);
+  return td_clamp(out, p->activation.min, p->activation.max);
 }
 
-#define TD_ADD_ROW(name, T, SUBTRACT)                                                            \
-  static void name(const void *vp, const void *va, int32_t sa, const void *vb, int32_t sb,      \
-                   void *vo, int32_t n) {                                                       \
-    const td_add_params *p = (const td_add_params *)vp;                                         \
-    const T *a = (const T *)va;                                                                 \
-    const T *b = (const T *)vb;                                                                 \
-    T *o = (T *)vo;                                                                             \
-    int32_t i;                                                                                  \
-    for (i = 0; i < n; ++i, a += sa, b += sb) o[i] = (T)td_add_one(p, *a, *b, SUBTRACT);        \
-  }
+#define TD_ADD(p, x, y) td_add_one(p, x, y, 0)
+#define TD_SUB(p, x, y) td_add_one(p, x, y, 1)
 
-TD_ADD_ROW(td_add_row_s8, int8_t, 0)
-TD_ADD_ROW(td_sub_row_s8, int8_t, 1)
-TD_ADD_ROW(td_add_row_s16, int16_t, 0)
-TD_ADD_ROW(td_sub_row_s16, int16_t, 1)
-
-void td_add_s8(const td_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  td_bcast_walk(&p->bcast, p, td_add_row_s8, input1, input2, output, 1, 1);
-}
-
-void td_sub_s8(const td_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  td_bcast_walk(&p->bcast, p, td_sub_row_s8, input1, input2, output, 1, 1);
-}
-
-void td_add_s16(const td_add_params *p, const int16_t *input1, const int16_t *input2, int16_t *output) {
-  td_bcast_walk(&p->bcast, p, td_add_row_s16, input1, input2, output, 2, 2);
-}
-
-void td_sub_s16(const td_add_params *p, const int16_t *input1, const int16_t *input2, int16_t *output) {
-  td_bcast_walk(&p->bcast, p, td_sub_row_s16, input1, input2, output, 2, 2);
-}
+TD_DEFINE_BINARY(td_add_s8, td_add_params, int8_t, int8_t, TD_BCAST_OF, TD_ADD)
+TD_DEFINE_BINARY(td_sub_s8, td_add_params, int8_t, int8_t, TD_BCAST_OF, TD_SUB)
+TD_DEFINE_BINARY(td_add_s16, td_add_params, int16_t, int16_t, TD_BCAST_OF, TD_ADD)
+TD_DEFINE_BINARY(td_sub_s16, td_add_params, int16_t, int16_t, TD_BCAST_OF, TD_SUB)
 
 /* ---- ADD / SUB, int16 power-of-two path ------------------------------------------------- */
 
@@ -93,62 +93,28 @@ static inline int32_t td_rdiv_pot_s16(int32_t x, int32_t exponent) {
   return td_rounding_divide_by_pot(x, exponent);
 }
 
-#define TD_ADD_POT_ROW(name, OP)                                                                 \
-  static void name(const void *vp, const void *va, int32_t sa, const void *vb, int32_t sb,      \
-                   void *vo, int32_t n) {                                                       \
-    const td_add_pot_params *p = (const td_add_pot_params *)vp;                                 \
-    const int16_t *a = (const int16_t *)va;                                                     \
-    const int16_t *b = (const int16_t *)vb;                                                     \
-    int16_t *o = (int16_t *)vo;                                                                 \
-    int32_t i;                                                                                  \
-    for (i = 0; i < n; ++i, a += sa, b += sb) {                                                 \
-      const int32_t x = td_rdiv_pot_s16(*a, p->input1_right_shift);                             \
-      const int32_t y = td_rdiv_pot_s16(*b, p->input2_right_shift);                             \
-      o[i] = (int16_t)td_clamp(x OP y, p->act_min, p->act_max);                                 \
-    }                                                                                           \
-  }
-
-TD_ADD_POT_ROW(td_add_pot_row, +)
-TD_ADD_POT_ROW(td_sub_pot_row, -)
-
-void td_add_s16_pot(const td_add_pot_params *p, const int16_t *input1, const int16_t *input2,
-                    int16_t *output) {
-  td_bcast_walk(&p->bcast, p, td_add_pot_row, input1, input2, output, 2, 2);
+static inline int32_t td_add_pot_one(const td_add_pot_params *p, int32_t x, int32_t y, int32_t subtract) {
+  const int32_t a = td_rdiv_pot_s16(x, p->input1_right_shift);
+  const int32_t b = td_rdiv_pot_s16(y, p->input2_right_shift);
+  return td_clamp(subtract ? a - b : a + b, p->activation.min, p->activation.max);
 }
 
-void td_sub_s16_pot(const td_add_pot_params *p, const int16_t *input1, const int16_t *input2,
-                    int16_t *output) {
-  td_bcast_walk(&p->bcast, p, td_sub_pot_row, input1, input2, output, 2, 2);
-}
+#define TD_ADD_POT(p, x, y) td_add_pot_one(p, x, y, 0)
+#define TD_SUB_POT(p, x, y) td_add_pot_one(p, x, y, 1)
+
+TD_DEFINE_BINARY(td_add_s16_pot, td_add_pot_params, int16_t, int16_t, TD_BCAST_OF, TD_ADD_POT)
+TD_DEFINE_BINARY(td_sub_s16_pot, td_add_pot_params, int16_t, int16_t, TD_BCAST_OF, TD_SUB_POT)
 
 /* ---- MUL --------------------------------------------------------------------------------- */
 
-#define TD_MUL_ROW(name, T)                                                                      \
-  static void name(const void *vp, const void *va, int32_t sa, const void *vb, int32_t sb,      \
-                   void *vo, int32_t n) {                                                       \
-    const td_mul_params *p = (const td_mul_params *)vp;                                         \
-    const T *a = (const T *)va;                                                                 \
-    const T *b = (const T *)vb;                                                                 \
-    T *o = (T *)vo;                                                                             \
-    int32_t i;                                                                                  \
-    for (i = 0; i < n; ++i, a += sa, b += sb) {                                                 \
-      const int32_t prod = ((int32_t)*a + p->input1_offset) * ((int32_t)*b + p->input2_offset); \
-      const int32_t out = td_mul_by_quantized_mult_dr(prod, p->output_multiplier, p->output_shift) \
-                          + p->output_offset;                                                   \
-      o[i] = (T)td_clamp(out, p->act_min, p->act_max);                                          \
-    }                                                                                           \
-  }
-
-TD_MUL_ROW(td_mul_row_s8, int8_t)
-TD_MUL_ROW(td_mul_row_s16, int16_t)
-
-void td_mul_s8(const td_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  td_bcast_walk(&p->bcast, p, td_mul_row_s8, input1, input2, output, 1, 1);
+static inline int32_t td_mul_one(const td_mul_params *p, int32_t x, int32_t y) {
+  const int32_t prod = (x + p->input1_offset) * (y + p->input2_offset);
+  const int32_t out = td_mul_by_quantized_mult_dr(prod, p->output_multiplier, p->output_shift) + p->output_offset;
+  return td_clamp(out, p->activation.min, p->activation.max);
 }
 
-void td_mul_s16(const td_mul_params *p, const int16_t *input1, const int16_t *input2, int16_t *output) {
-  td_bcast_walk(&p->bcast, p, td_mul_row_s16, input1, input2, output, 2, 2);
-}
+TD_DEFINE_BINARY(td_mul_s8, td_mul_params, int8_t, int8_t, TD_BCAST_OF, td_mul_one)
+TD_DEFINE_BINARY(td_mul_s16, td_mul_params, int16_t, int16_t, TD_BCAST_OF, td_mul_one)
 
 /* gemmlowp SaturatingRoundingDoublingHighMul on int16_t (Q0.15 fixed-point product). */
 static inline int32_t td_q15_mul(int32_t a, int32_t b) {
@@ -163,41 +129,17 @@ void td_mul_s16_s8(const td_mul_params *p, const int16_t *input1, const int16_t 
   int32_t i;
   for (i = 0; i < n; ++i) {
     const int32_t r = td_rounding_divide_by_pot(td_q15_mul(input1[i], input2[i]), 8);
-    const int32_t c = td_clamp(r, p->act_min - p->output_offset, p->act_max - p->output_offset);
+    const int32_t c = td_clamp(r, p->activation.min - p->output_offset, p->activation.max - p->output_offset);
     output[i] = (int8_t)(p->output_offset + c);
   }
 }
 
 /* ---- MAXIMUM / MINIMUM ------------------------------------------------------------------- */
 
-#define TD_MINMAX_ROW(name, T, CMP)                                                              \
-  static void name(const void *vp, const void *va, int32_t sa, const void *vb, int32_t sb,      \
-                   void *vo, int32_t n) {                                                       \
-    const T *a = (const T *)va;                                                                 \
-    const T *b = (const T *)vb;                                                                 \
-    T *o = (T *)vo;                                                                             \
-    int32_t i;                                                                                  \
-    (void)vp;                                                                                   \
-    for (i = 0; i < n; ++i, a += sa, b += sb) o[i] = (*a CMP *b) ? *a : *b;                     \
-  }
+#define TD_MAX(p, x, y) ((x) > (y) ? (x) : (y))
+#define TD_MIN(p, x, y) ((x) < (y) ? (x) : (y))
 
-TD_MINMAX_ROW(td_max_row_s8, int8_t, >)
-TD_MINMAX_ROW(td_min_row_s8, int8_t, <)
-TD_MINMAX_ROW(td_max_row_s16, int16_t, >)
-TD_MINMAX_ROW(td_min_row_s16, int16_t, <)
-
-void td_maximum_s8(const td_bcast *bc, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  td_bcast_walk(bc, NULL, td_max_row_s8, input1, input2, output, 1, 1);
-}
-
-void td_minimum_s8(const td_bcast *bc, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  td_bcast_walk(bc, NULL, td_min_row_s8, input1, input2, output, 1, 1);
-}
-
-void td_maximum_s16(const td_bcast *bc, const int16_t *input1, const int16_t *input2, int16_t *output) {
-  td_bcast_walk(bc, NULL, td_max_row_s16, input1, input2, output, 2, 2);
-}
-
-void td_minimum_s16(const td_bcast *bc, const int16_t *input1, const int16_t *input2, int16_t *output) {
-  td_bcast_walk(bc, NULL, td_min_row_s16, input1, input2, output, 2, 2);
-}
+TD_DEFINE_BINARY(td_maximum_s8, td_bcast, int8_t, int8_t, TD_BCAST_SELF, TD_MAX)
+TD_DEFINE_BINARY(td_minimum_s8, td_bcast, int8_t, int8_t, TD_BCAST_SELF, TD_MIN)
+TD_DEFINE_BINARY(td_maximum_s16, td_bcast, int16_t, int16_t, TD_BCAST_SELF, TD_MAX)
+TD_DEFINE_BINARY(td_minimum_s16, td_bcast, int16_t, int16_t, TD_BCAST_SELF, TD_MIN)

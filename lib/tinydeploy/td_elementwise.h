@@ -46,8 +46,7 @@ typedef struct {
   int32_t input2_shift;
   int32_t output_multiplier; /* Q31, exponent output_shift */
   int32_t output_shift;
-  int32_t act_min;           /* fused activation clamp */
-  int32_t act_max;
+  td_activation activation;  /* fused activation clamp */
   td_bcast bcast;
 } td_add_params;
 
@@ -55,8 +54,7 @@ typedef struct {
 typedef struct {
   int32_t input1_right_shift; /* >= 0: log2(output scale / input 1 scale) */
   int32_t input2_right_shift; /* >= 0; at least one of the two is 0 */
-  int32_t act_min;
-  int32_t act_max;
+  td_activation activation;
   td_bcast bcast;
 } td_add_pot_params;
 
@@ -67,8 +65,7 @@ typedef struct {
   int32_t output_offset;     /* output zero point */
   int32_t output_multiplier; /* Q31 */
   int32_t output_shift;      /* power-of-two exponent */
-  int32_t act_min;
-  int32_t act_max;
+  td_activation activation;
   td_bcast bcast;
 } td_mul_params;
 
@@ -80,7 +77,7 @@ typedef struct {
  * @param[out] output int8 output (may alias input1, see above)
  */
 void td_add_s8(const td_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
-/** @brief int8 SUB, as td_add_s8 with input 2 subtracted. */
+/** @brief int8 SUB, as td_add_s8 with input 2 subtracted; parameters as td_add_s8. */
 void td_sub_s8(const td_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 /** @brief int16 ADD, general scales (left_shift 15). */
 void td_add_s16(const td_add_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
@@ -99,12 +96,18 @@ void td_mul_s8(const td_mul_params *p, const int8_t *input1, const int8_t *input
 void td_mul_s16(const td_mul_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 /**
  * @brief int16 x int16 -> int8 MUL (TFLite's Q0.15 fixed-point path): the raw Q0.15 product,
- * rounded right by 8, plus output_offset, clamped to [act_min, act_max]. Input scales and zero
+ * rounded right by 8, plus output_offset, clamped to the activation. Input scales and zero
  * points are ignored, as in TFLite. No broadcasting (bcast.rank must be 1).
  */
 void td_mul_s16_s8(const td_mul_params *p, const int16_t *input1, const int16_t *input2, int8_t *output);
 
-/** @brief MAXIMUM / MINIMUM on raw quantized values (no rescaling, as TFLite). */
+/**
+ * @brief MAXIMUM / MINIMUM on raw quantized values (no rescaling, as TFLite).
+ * @param[in]  bc      broadcast plan
+ * @param[in]  input1  input 1
+ * @param[in]  input2  input 2
+ * @param[out] output  output (may alias input1)
+ */
 void td_maximum_s8(const td_bcast *bc, const int8_t *input1, const int8_t *input2, int8_t *output);
 void td_minimum_s8(const td_bcast *bc, const int8_t *input1, const int8_t *input2, int8_t *output);
 void td_maximum_s16(const td_bcast *bc, const int16_t *input1, const int16_t *input2, int16_t *output);

@@ -50,21 +50,24 @@ static void td_sigmoid_s16_scaling(const td_sigmoid_s16_params *p, int32_t *mult
   *round = *shift > 0 ? (int32_t)1 << (*shift - 1) : 0;
 }
 
+/* |x| looked up in the sigmoid table with 2^bits input units per entry, interpolated linearly:
+ * Q0.(16 + bits), or `saturated` past the table's last entry. */
+static uint32_t td_sigmoid_table(uint32_t ax, int32_t bits, uint32_t saturated) {
+  const uint32_t uh = ax >> bits;
+  uint32_t ua, ub;
+  if (uh >= 255) return saturated;
+  ua = td_sigmoid_table_u16[uh];
+  ub = td_sigmoid_table_u16[uh + 1];
+  return (ua << bits) + (ax & (((uint32_t)1 << bits) - 1)) * (ub - ua);
+}
+
 void td_logistic_s16(const td_sigmoid_s16_params *p, const int16_t *input, int16_t *output) {
   int32_t mult, shift, round, i;
   td_sigmoid_s16_scaling(p, &mult, &shift, &round);
   for (i = 0; i < p->size; ++i) {
     const int32_t x = td_fp_asr((int32_t)input[i] * mult + round, shift);
     const uint32_t ax = x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x;
-    const uint32_t uh = ax >> 9; /* table step 1/24 = 2^9 input units */
-    uint32_t result;
-    if (uh >= 255) {
-      result = (uint32_t)0x7FFF << 10;
-    } else {
-      const uint32_t ua = td_sigmoid_table_u16[uh];
-      const uint32_t ub = td_sigmoid_table_u16[uh + 1];
-      result = (ua << 9) + (ax & 0x1FF) * (ub - ua); /* Q0.25 */
-    }
+    uint32_t result = td_sigmoid_table(ax, 9, (uint32_t)0x7FFF << 10); /* Q0.25; step 1/24 = 2^9 units */
     result = x >= 0 ? result + ((uint32_t)1 << 9)
                     : ((uint32_t)1 << 25) - result + ((uint32_t)1 << 9) - 1;
     output[i] = (int16_t)(result >> 10);
@@ -77,15 +80,7 @@ void td_tanh_s16(const td_sigmoid_s16_params *p, const int16_t *input, int16_t *
   for (i = 0; i < p->size; ++i) {
     const int32_t x = td_fp_asr((int32_t)input[i] * mult + round, shift);
     const uint32_t ax = x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x;
-    const uint32_t uh = ax >> 8;
-    int32_t result;
-    if (uh >= 255) {
-      result = (int32_t)0xFFFF << 8;
-    } else {
-      const uint32_t ua = td_sigmoid_table_u16[uh];
-      const uint32_t ub = td_sigmoid_table_u16[uh + 1];
-      result = (int32_t)((ua << 8) + (ax & 0xFF) * (ub - ua)); /* Q0.24 */
-    }
+    int32_t result = (int32_t)td_sigmoid_table(ax, 8, (uint32_t)0xFFFF << 8); /* Q0.24 */
     result = x >= 0 ? result - ((int32_t)1 << 23) + (1 << 7) : -result + ((int32_t)1 << 23) + (1 << 7) - 1;
     output[i] = (int16_t)td_fp_asr(result, 8);
   }

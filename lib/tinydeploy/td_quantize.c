@@ -22,39 +22,36 @@ static int32_t td_quantize_one(float x, float scale, int32_t zero_point, int32_t
   return td_clamp(td_add_wrap(q, zero_point), lo, hi);
 }
 
-#define TD_QUANTIZE_F32(name, T, LO, HI)                                                      \
-  void name(const td_affine_params *p, const float *input, T *output) {                      \
-    int32_t o, c, i;                                                                         \
-    for (o = 0; o < p->outer; ++o) {                                                         \
-      for (c = 0; c < p->channels; ++c) {                                                    \
-        const float scale = p->scale[c];                                                     \
-        const int32_t zp = p->zero_point[c];                                                 \
-        for (i = 0; i < p->inner; ++i) *output++ = (T)td_quantize_one(*input++, scale, zp, LO, HI); \
-      }                                                                                      \
-    }                                                                                        \
+static inline int32_t td_quantize_s8(float x, float scale, int32_t zp) { return td_quantize_one(x, scale, zp, -128, 127); }
+static inline int32_t td_quantize_s16(float x, float scale, int32_t zp) {
+  return td_quantize_one(x, scale, zp, -32768L, 32767);
+}
+static inline int32_t td_quantize_u8(float x, float scale, int32_t zp) { return td_quantize_one(x, scale, zp, 0, 255); }
+static inline float td_dequantize_one(int32_t q, float scale, int32_t zp) { return scale * (float)(q - zp); }
+
+/* One (de)quantization variant (the TD_DEFINE_<KERNEL> pattern, td_kernel.h): TI -> TO through
+ * CONVERT(x, scale, zero_point) per element, the channel's scale and zero point per channel. */
+#define TD_DEFINE_AFFINE(NAME, TI, TO, CONVERT)                                                  \
+  void NAME(const td_affine_params *p, const TI *input, TO *output) {                           \
+    int32_t o, c, i;                                                                            \
+    for (o = 0; o < p->outer; ++o) {                                                            \
+      for (c = 0; c < p->channels; ++c) {                                                       \
+        const float scale = p->scale[c];                                                        \
+        const int32_t zp = p->zero_point[c];                                                    \
+        for (i = 0; i < p->inner; ++i) *output++ = (TO)CONVERT(*input++, scale, zp);            \
+      }                                                                                         \
+    }                                                                                           \
   }
 
-TD_QUANTIZE_F32(td_quantize_f32_s8, int8_t, -128, 127)
-TD_QUANTIZE_F32(td_quantize_f32_s16, int16_t, -32768L, 32767)
-TD_QUANTIZE_F32(td_quantize_f32_u8, uint8_t, 0, 255)
+TD_DEFINE_AFFINE(td_quantize_f32_s8, float, int8_t, td_quantize_s8)
+TD_DEFINE_AFFINE(td_quantize_f32_s16, float, int16_t, td_quantize_s16)
+TD_DEFINE_AFFINE(td_quantize_f32_u8, float, uint8_t, td_quantize_u8)
+TD_DEFINE_AFFINE(td_dequantize_s8_f32, int8_t, float, td_dequantize_one)
+TD_DEFINE_AFFINE(td_dequantize_s16_f32, int16_t, float, td_dequantize_one)
+TD_DEFINE_AFFINE(td_dequantize_u8_f32, uint8_t, float, td_dequantize_one)
 
-#define TD_DEQUANTIZE_F32(name, T)                                                            \
-  void name(const td_affine_params *p, const T *input, float *output) {                      \
-    int32_t o, c, i;                                                                         \
-    for (o = 0; o < p->outer; ++o) {                                                         \
-      for (c = 0; c < p->channels; ++c) {                                                    \
-        const float scale = p->scale[c];                                                     \
-        const int32_t zp = p->zero_point[c];                                                 \
-        for (i = 0; i < p->inner; ++i) *output++ = scale * (float)((int32_t)*input++ - zp);  \
-      }                                                                                      \
-    }                                                                                        \
-  }
-
-TD_DEQUANTIZE_F32(td_dequantize_s8_f32, int8_t)
-TD_DEQUANTIZE_F32(td_dequantize_s16_f32, int16_t)
-TD_DEQUANTIZE_F32(td_dequantize_u8_f32, uint8_t)
-
-#define TD_REQUANTIZE(name, TI, TO, LO, HI)                                                   \
+/* One requantization variant: TI -> TO, clamped to [LO, HI]. */
+#define TD_DEFINE_REQUANTIZE(name, TI, TO, LO, HI)                                                \
   void name(const td_requantize_params *p, const TI *input, TO *output) {                    \
     int32_t i;                                                                               \
     for (i = 0; i < p->size; ++i) {                                                          \
@@ -64,13 +61,13 @@ TD_DEQUANTIZE_F32(td_dequantize_u8_f32, uint8_t)
     }                                                                                        \
   }
 
-TD_REQUANTIZE(td_requantize_s8_s8, int8_t, int8_t, -128, 127)
-TD_REQUANTIZE(td_requantize_s8_s16, int8_t, int16_t, -32768L, 32767)
-TD_REQUANTIZE(td_requantize_s8_u8, int8_t, uint8_t, 0, 255)
-TD_REQUANTIZE(td_requantize_u8_s8, uint8_t, int8_t, -128, 127)
-TD_REQUANTIZE(td_requantize_u8_u8, uint8_t, uint8_t, 0, 255)
-TD_REQUANTIZE(td_requantize_s16_s8, int16_t, int8_t, -128, 127)
-TD_REQUANTIZE(td_requantize_s16_s16, int16_t, int16_t, -32768L, 32767)
-TD_REQUANTIZE(td_requantize_s16_s32, int16_t, int32_t, TD_INT32_MIN, TD_INT32_MAX)
-TD_REQUANTIZE(td_requantize_s32_s8, int32_t, int8_t, -128, 127)
-TD_REQUANTIZE(td_requantize_s32_s16, int32_t, int16_t, -32768L, 32767)
+TD_DEFINE_REQUANTIZE(td_requantize_s8_s8, int8_t, int8_t, -128, 127)
+TD_DEFINE_REQUANTIZE(td_requantize_s8_s16, int8_t, int16_t, -32768L, 32767)
+TD_DEFINE_REQUANTIZE(td_requantize_s8_u8, int8_t, uint8_t, 0, 255)
+TD_DEFINE_REQUANTIZE(td_requantize_u8_s8, uint8_t, int8_t, -128, 127)
+TD_DEFINE_REQUANTIZE(td_requantize_u8_u8, uint8_t, uint8_t, 0, 255)
+TD_DEFINE_REQUANTIZE(td_requantize_s16_s8, int16_t, int8_t, -128, 127)
+TD_DEFINE_REQUANTIZE(td_requantize_s16_s16, int16_t, int16_t, -32768L, 32767)
+TD_DEFINE_REQUANTIZE(td_requantize_s16_s32, int16_t, int32_t, TD_INT32_MIN, TD_INT32_MAX)
+TD_DEFINE_REQUANTIZE(td_requantize_s32_s8, int32_t, int8_t, -128, 127)
+TD_DEFINE_REQUANTIZE(td_requantize_s32_s16, int32_t, int16_t, -32768L, 32767)

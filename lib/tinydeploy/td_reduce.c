@@ -51,9 +51,9 @@ static int32_t td_odometer_step(int32_t rank, const int32_t *dims, const int32_t
         red_off += td_odometer_step(p->reduced_rank, p->reduced_dims, p->reduced_strides,       \
                                     red_idx, &red_done);                                        \
       }                                                                                         \
-      acc = (int32_t)(sum - (uint32_t)p->input_zp_times_count);                                 \
-      acc = td_mean_requant(acc, p->multiplier, p->shift) + p->output_zp;                       \
-      *output++ = (T)td_clamp(acc, p->act_min, p->act_max);                                     \
+      acc = (int32_t)(sum - (uint32_t)p->input_zero_point_times_count);                         \
+      acc = td_mean_requant(acc, p->multiplier, p->shift) + p->output_zero_point;               \
+      *output++ = (T)td_clamp(acc, p->activation.min, p->activation.max);                       \
       kept_off += td_odometer_step(p->kept_rank, p->kept_dims, p->kept_strides, kept_idx,       \
                                    &kept_done);                                                 \
     }                                                                                           \

@@ -22,20 +22,22 @@ typedef struct {
   int32_t reduced_rank;                         /* 1..6 */
   int32_t reduced_dims[TD_REDUCE_MAX_DIMS];
   int32_t reduced_strides[TD_REDUCE_MAX_DIMS];
-  int32_t input_zp_times_count;  /* input zero point * elements per output (wrapped to int32) */
+  int32_t input_zero_point_times_count; /* input zero point * elements per output (wrapped to int32) */
   int32_t multiplier;            /* Q31 multiplier of (input_scale / output_scale) / count */
   int32_t shift;                 /* its power-of-two exponent (>= -31) */
-  int32_t output_zp;
-  int32_t act_min;               /* output type range */
-  int32_t act_max;
+  int32_t output_zero_point;
+  td_activation activation;      /* the output type's range */
 } td_mean_params;
 
 /**
  * @brief out = clamp(MBQM(sum(in) - zp_in * count, multiplier, shift) + zp_out) with the
  * double-rounding MultiplyByQuantizedMultiplier LiteRT's reduce kernel uses.
+ * @param[in]  p       parameters
+ * @param[in]  input   int8 input
+ * @param[out] output  int8 output, the kept dimensions in order
  */
 void td_mean_s8(const td_mean_params *p, const int8_t *input, int8_t *output);
-/** @brief int16 version (zero points 0). */
+/** @brief int16 version (zero points 0); parameters as td_mean_s8. */
 void td_mean_s16(const td_mean_params *p, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus

@@ -77,15 +77,15 @@ void td_fill(void *dst, int32_t value, int32_t count, int32_t elem_bytes) {
 }
 
 void td_resize_nearest(const td_resize_nearest_params *p, const void *input, void *output) {
-  const int32_t row_bytes = p->depth * p->elem_bytes;
+  const int32_t row_bytes = p->input.c * p->elem_bytes;
   const uint8_t *in = (const uint8_t *)input;
   uint8_t *out = (uint8_t *)output;
   int32_t b, y, x;
-  for (b = 0; b < p->batches; ++b) {
-    const uint8_t *in_b = in + b * p->input_height * p->input_width * row_bytes;
-    for (y = 0; y < p->output_height; ++y) {
-      const uint8_t *in_row = in_b + p->y_map[y] * p->input_width * row_bytes;
-      for (x = 0; x < p->output_width; ++x) {
+  for (b = 0; b < p->input.n; ++b) {
+    const uint8_t *in_b = in + b * p->input.h * p->input.w * row_bytes;
+    for (y = 0; y < p->output.h; ++y) {
+      const uint8_t *in_row = in_b + p->y_map[y] * p->input.w * row_bytes;
+      for (x = 0; x < p->output.w; ++x) {
         memcpy(out, in_row + p->x_map[x] * row_bytes, (size_t)row_bytes);
         out += row_bytes;
       }

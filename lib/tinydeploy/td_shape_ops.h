@@ -37,15 +37,11 @@ void td_fill(void *dst, int32_t value, int32_t count, int32_t elem_bytes);
 
 /** RESIZE_NEAREST_NEIGHBOR on NHWC: output pixel (y, x) copies input pixel (y_map[y], x_map[x]). */
 typedef struct {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t depth;
-  int32_t output_height;
-  int32_t output_width;
+  td_dims input;
+  td_dims output;       /* output.n = input.n, output.c = input.c */
   int32_t elem_bytes;
-  const int32_t *y_map; /* [output_height] source rows, computed as TFLite does */
-  const int32_t *x_map; /* [output_width] source columns */
+  const int32_t *y_map; /* [output.h] source rows, computed as TFLite does */
+  const int32_t *x_map; /* [output.w] source columns */
 } td_resize_nearest_params;
 
 /** @brief Nearest-neighbour resize (any element type; the maps carry the float index arithmetic). */

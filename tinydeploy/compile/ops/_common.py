@@ -18,10 +18,14 @@ def act_range(op: Op, out: Tensor) -> tuple[int, int]:
     return activation_range(fused_activation(op), out.scale, out.zero_point, out.dtype)
 
 
+def clamp(lo: int, hi: int) -> CStruct:
+    """A td_activation: clamp to [lo, hi] in the output's quantized domain."""
+    return CStruct("td_activation", [("min", int(lo)), ("max", int(hi))])
+
+
 def activation(op: Op, out: Tensor) -> CStruct:
-    """The td_activation (fused activation clamp) of the op's output."""
-    lo, hi = act_range(op, out)
-    return CStruct("td_activation", [("min", lo), ("max", hi)])
+    """The td_activation of the op's fused activation."""
+    return clamp(*act_range(op, out))
 
 
 def nhwc(shape) -> CStruct:

@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 
+from ..codegen.emitter import CStruct
 from ..ir import Graph, Op, Tensor
 from ..quant import quantize_multiplier
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, tensors
+from ._common import activation, check_fused_activation, tensors
 
 #: must match TD_BCAST_MAX_DIMS in td_elementwise.h
 MAX_BCAST_DIMS = 6
@@ -78,9 +79,9 @@ def bcast_fields(g: Graph, op: Op) -> list[tuple[str, object]]:
             ("stride2", arr(sb + [0] * pad))]
 
 
-def bcast_field(g: Graph, op: Op) -> str:
-    """C initializer of a td_bcast (nested in a params struct) for the op's inputs and output."""
-    return "{" + ", ".join(str(v) for _, v in bcast_fields(g, op)) + "}"
+def bcast_field(g: Graph, op: Op) -> CStruct:
+    """The td_bcast (nested in a params struct) for the op's inputs and output."""
+    return CStruct("td_bcast", bcast_fields(g, op))
 
 
 def same_shapes(g: Graph, op: Op) -> bool:
@@ -187,14 +188,13 @@ class AddSub(OpLowering):
 
     def emit(self, op: Op, g: Graph, e) -> None:
         (a, b), (out,) = tensors(g, op)
-        lo, hi = act_range(op, out)
         s16 = out.dtype == "int16"
         name = "td_add" if op.kind == "ADD" else "td_sub"
         pot, l1, l2, lout = _pot_path(op, a, b, out)
         if pot:
             p = e.params("td_add_pot_params", [
                 ("input1_right_shift", lout - l1), ("input2_right_shift", lout - l2),
-                ("act_min", lo), ("act_max", hi), ("bcast", bcast_field(g, op)),
+                ("activation", activation(op, out)), ("bcast", bcast_field(g, op)),
             ])
             fn = name + "_s16_pot"
         else:
@@ -206,7 +206,7 @@ class AddSub(OpLowering):
                 ("input1_multiplier", m1), ("input1_shift", sh1),
                 ("input2_multiplier", m2), ("input2_shift", sh2),
                 ("output_multiplier", mo), ("output_shift", sho),
-                ("act_min", lo), ("act_max", hi), ("bcast", bcast_field(g, op)),
+                ("activation", activation(op, out)), ("bcast", bcast_field(g, op)),
             ])
             fn = name + ("_s16" if s16 else "_s8")
         e.call(fn, p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], const=True), e.ptr(op.outputs[0]))

@@ -13,7 +13,7 @@ import numpy as np
 from ..ir import Graph, Op
 from ..quant import INT_RANGES, quantize_multiplier
 from . import OpLowering, register
-from ._common import tensors
+from ._common import clamp, tensors
 from ._shape_ops import c_array as arr
 from ._shape_ops import const_ints, contiguous_strides, norm_axis
 
@@ -114,8 +114,8 @@ class Mean(OpLowering):
         p = e.params("td_mean_params", [
             ("kept_rank", len(kd)), ("kept_dims", arr(kd)), ("kept_strides", arr(ks)),
             ("reduced_rank", len(rd)), ("reduced_dims", arr(rd)), ("reduced_strides", arr(rs)),
-            ("input_zp_times_count", zp_count), ("multiplier", mult), ("shift", shift),
-            ("output_zp", out.zero_point), ("act_min", lo), ("act_max", hi),
+            ("input_zero_point_times_count", zp_count), ("multiplier", mult), ("shift", shift),
+            ("output_zero_point", out.zero_point), ("activation", clamp(lo, hi)),
         ])
         fn = "td_mean_s16" if inp.dtype == "int16" else "td_mean_s8"
         e.call(fn, p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))

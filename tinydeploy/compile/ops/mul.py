@@ -7,7 +7,7 @@ import numpy as np
 from ..ir import Graph, Op, Tensor
 from ..quant import quantize_multiplier
 from . import OpLowering, register
-from ._common import act_range, check_fused_activation, tensors
+from ._common import activation, check_fused_activation, tensors
 from .add_sub import bcast_field, broadcast_check, check_quantized_operands, same_shapes
 
 
@@ -53,12 +53,11 @@ class Mul(OpLowering):
 
     def emit(self, op: Op, g: Graph, e) -> None:
         (a, b), (out,) = tensors(g, op)
-        lo, hi = act_range(op, out)
         mult, shift = mul_multiplier(a, b, out)
         p = e.params("td_mul_params", [
             ("input1_offset", -a.zero_point), ("input2_offset", -b.zero_point),
             ("output_offset", out.zero_point), ("output_multiplier", mult), ("output_shift", shift),
-            ("act_min", lo), ("act_max", hi), ("bcast", bcast_field(g, op)),
+            ("activation", activation(op, out)), ("bcast", bcast_field(g, op)),
         ])
         if a.dtype == "int16":
             fn = "td_mul_s16_s8" if out.dtype == "int8" else "td_mul_s16"

@@ -9,7 +9,7 @@ import numpy as np
 from ..ir import Graph, Op, Tensor
 from ..quant import INT_RANGES, quantize_multiplier
 from . import OpLowering, register
-from ._common import tensors
+from ._common import clamp, tensors
 
 #: float bounds of each activation (None: unbounded above), and the types LiteRT implements it for
 BOUNDS = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0), "RELU_0_TO_1": (0.0, 1.0)}
@@ -95,6 +95,6 @@ class Relu(OpLowering):
         lo, hi = relu_bounds(op.kind, out)
         p = e.params("td_relu_params", [
             ("size", out.size), ("input_zero_point", inp.zero_point), ("output_zero_point", out.zero_point),
-            ("multiplier", mult), ("shift", shift), ("act_min", lo), ("act_max", hi)])
+            ("multiplier", mult), ("shift", shift), ("activation", clamp(lo, hi))])
         e.call("td_relu_s16" if out.dtype == "int16" else "td_relu_s8", p, e.ptr(op.inputs[0], const=True),
                e.ptr(op.outputs[0]))

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import tensors
+from ._common import nhwc, tensors
 from ._shape_ops import const_ints, same_dtype
 
 
@@ -63,13 +63,11 @@ class ResizeNearest(OpLowering):
         inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         o = op.options
         align, half = bool(getattr(o, "alignCorners", False)), bool(getattr(o, "halfPixelCenters", False))
-        n, h, w, c = inp.shape
-        oh, ow = out.shape[1], out.shape[2]
+        h, w, oh, ow = inp.shape[1], inp.shape[2], out.shape[1], out.shape[2]
         if out.size == 0:
             return
         p = e.params("td_resize_nearest_params", [
-            ("batches", n), ("input_height", h), ("input_width", w), ("depth", c),
-            ("output_height", oh), ("output_width", ow), ("elem_bytes", inp.itemsize),
+            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("elem_bytes", inp.itemsize),
             ("y_map", e.const_array(nearest_map(h, oh, align, half), "int32_t", "ymap")),
             ("x_map", e.const_array(nearest_map(w, ow, align, half), "int32_t", "xmap")),
         ])
