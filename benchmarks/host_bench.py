@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_report import exit_code, model_table, reported
 from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -114,23 +114,16 @@ def main() -> int:
     ap.add_argument("models", nargs="*", type=Path)
     ap.add_argument("--repeat", type=int, default=50)
     args = ap.parse_args()
-    table = Table(title=f"tinydeploy vs TFLM (host, same run): µs per invoke() called from Python, same "
-                        f"{SAMPLES} random inputs, {args.repeat} timed invokes each")
-    for col in ("model", "ours µs", "TFLM µs", "speed-up", "weights B", "M4 flash B", "arena B",
-                "TFLM arena head B", "arena ratio"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    table = model_table(f"tinydeploy vs TFLM (host, same run): µs per invoke() called from Python, same "
+                        f"{SAMPLES} random inputs, {args.repeat} timed invokes each",
+                        ("model", "ours µs", "TFLM µs", "speed-up", "weights B", "M4 flash B", "arena B",
+                         "TFLM arena head B", "arena ratio"))
     failed = []
     for path in args.models or DEFAULT_MODELS:
-        try:
+        with reported(failed, path.name, table):
             table.add_row(*bench(path, args.repeat))
-        except Exception as exc:  # report it, go on with the other models, exit non-zero at the end
-            failed.append(path.name)
-            table.add_row(path.name, "[red]FAILED[/]", *[""] * 7)
-            print(f"{path.name}: error: {exc}", file=sys.stderr, flush=True)
     Console(width=160).print(table)
-    if failed:
-        print(f"FAILED: {len(failed)} model(s) without a row: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+    return exit_code(failed)
 
 
 if __name__ == "__main__":

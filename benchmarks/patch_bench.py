@@ -13,14 +13,13 @@ error is printed per model).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_report import exit_code, fail, geomean, model_table, reported
 from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,13 +47,8 @@ def main() -> int:
     models = args.models or [p for p in DEFAULT_MODELS if p.exists()]
     console = Console(width=200)
     rows, compiled, failed = [], [], []
-
-    def fail(name: str, exc: Exception) -> None:
-        failed.append(name)
-        print(f"{name}: error: {exc}", file=sys.stderr, flush=True)
-
     for path in models:
-        try:
+        with reported(failed, path.name):
             g = load_model(path)
             t0 = time.perf_counter()
             off = compile_graph(g, options=PlanOptions(inplace=False))
@@ -63,11 +57,8 @@ def main() -> int:
                                     options=PlanOptions(patch="auto", patch_budget=args.budget))
             seconds = time.perf_counter() - t0
             base = tflm_measure(path)
-        except Exception as exc:  # report it, go on with the other models, exit non-zero at the end
-            fail(path.name, exc)
-            continue
-        rows.append((path, g, off, inplace, patched, base, seconds))
-        compiled.append(patched)
+            rows.append((path, g, off, inplace, patched, base, seconds))
+            compiled.append(patched)
 
     exact: dict[str, str] = {}
     if compiled and args.samples > 0:
@@ -79,19 +70,19 @@ def main() -> int:
             try:
                 ours, ref = exe.run(i, xs), reference_outputs(path, xs)
             except Exception as exc:
-                fail(path.name, exc)
+                fail(failed, path.name, exc)
                 exact[path.name] = "[red]FAILED[/]"
                 continue
             bad = sum(int((a.reshape(b.shape) != b).sum()) for a, b in zip(ours, ref))
             exact[path.name] = f"{args.samples}/{args.samples}" if bad == 0 else f"{bad} values differ"
             if bad:
-                fail(path.name, AssertionError(f"{bad} output values differ from LiteRT BUILTIN_REF"))
+                fail(failed, path.name, AssertionError(f"{bad} output values differ from LiteRT BUILTIN_REF"))
 
-    table = Table(title=f"arena bytes: no sharing / in-place / --patch auto (budget +{args.budget:.0%} MACs) "
-                        "vs TFLM (same run)")
-    for col in ("model", "no sharing", "in-place", "patch auto", "lower bound", "TFLM head", "in-place/TFLM",
-                "patch/TFLM", "split, grid", "extra MACs", "bit-exact" + (" (ASan)" if args.sanitize else "")):
-        table.add_column(col, justify="left" if col in ("model", "split, grid") else "right")
+    table = model_table(f"arena bytes: no sharing / in-place / --patch auto (budget +{args.budget:.0%} MACs) "
+                        "vs TFLM (same run)",
+                        ("model", "no sharing", "in-place", "patch auto", "lower bound", "TFLM head", "in-place/TFLM",
+                         "patch/TFLM", "split, grid", "extra MACs", "bit-exact" + (" (ASan)" if args.sanitize else "")),
+                        left=("model", "split, grid"))
     ratios = []
     for path, g, off, inplace, patched, base, seconds in rows:
         head = base["arena_head_bytes"]
@@ -114,11 +105,8 @@ def main() -> int:
     for name in sorted(set(failed) - {path.name for path, *_ in rows}):
         print(f"{name}: no row (see its error above)")
     if ratios:
-        gm = math.exp(sum(math.log(b) for _, _, b in ratios) / len(ratios))
-        print(f"geometric mean patch/TFLM head over {len(ratios)} models: {gm:.3f}")
-    if failed:
-        print(f"FAILED: {len(set(failed))} model(s): {', '.join(sorted(set(failed)))}", file=sys.stderr)
-    return 1 if failed else 0
+        print(f"geometric mean patch/TFLM head over {len(ratios)} models: {geomean(r for _, _, r in ratios):.3f}")
+    return exit_code(failed, "model(s)")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,11 @@ Usage: benchmarks/plan_bench.py [MODEL.tflite ...]
 """
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
+from bench_report import exit_code, geomean, model_table, reported
 from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,31 +44,22 @@ def bench(path: Path) -> tuple[list[str], float, bool]:
 
 def main() -> int:
     models = [Path(p) for p in sys.argv[1:]] or DEFAULT_MODELS
-    table = Table(title="arena bytes: tinydeploy vs TFLM (same run)")
-    for col in ("model", "greedy, no sharing", "exact, no sharing", "exact + in-place", "lower bound",
-                "TFLM head", "TFLM total", "ours/TFLM head"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    table = model_table("arena bytes: tinydeploy vs TFLM (same run)",
+                        ("model", "greedy, no sharing", "exact, no sharing", "exact + in-place", "lower bound",
+                         "TFLM head", "TFLM total", "ours/TFLM head"))
     ratios, dw, failed = {}, [], []
     for path in models:
-        try:
+        with reported(failed, path.name, table):
             row, ratios[path.name], has_dw = bench(path)
-        except Exception as exc:  # report it, go on with the other models, exit non-zero at the end
-            failed.append(path.name)
-            table.add_row(path.name, "[red]FAILED[/]", *[""] * 6)
-            print(f"{path.name}: error: {exc}", file=sys.stderr, flush=True)
-            continue
-        table.add_row(*row)
-        if has_dw:
-            dw.append(ratios[path.name])
+            table.add_row(*row)
+            if has_dw:
+                dw.append(ratios[path.name])
     Console(width=160).print(table)
     if dw:
-        print(f"geometric mean ours/TFLM head over CNNs with depthwise layers: "
-              f"{math.exp(sum(math.log(r) for r in dw) / len(dw)):.3f} ({len(dw)} models)")
+        print(f"geometric mean ours/TFLM head over CNNs with depthwise layers: {geomean(dw):.3f} ({len(dw)} models)")
     if ratios:
         print(f"max ours/TFLM head over all models: {max(ratios.values()):.3f}")
-    if failed:
-        print(f"FAILED: {len(failed)} model(s) without a row: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+    return exit_code(failed)
 
 
 if __name__ == "__main__":
