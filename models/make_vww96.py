@@ -1,10 +1,12 @@
-"""Make a 96x96x3 MobileNetV1-0.25-style Visual Wake Words network, full int8 (untrained).
+"""Make a 96x96 MobileNetV1-0.25-style Visual Wake Words network, full int8 (untrained).
 
-    .venv/bin/python models/make_vww96.py [OUT_DIR]      (default: this folder)
+    .venv/bin/python models/make_vww96.py [--channels 3|1] [OUT_DIR]      (default: 3, this folder)
 
-keras.applications.MobileNet(alpha=0.25, weights=None, input_shape=(96, 96, 3), classes=2):
+keras.applications.MobileNet(alpha=0.25, weights=None, input_shape=(96, 96, C), classes=2):
 the MLPerf Tiny VWW shape (13 depthwise-separable blocks, global average pool, 1x1 conv to 2
 classes, softmax), with random weights: a size/speed/exactness workload, not a classifier.
+--channels 1 (grayscale) is TFLite Micro's person_detection input: the workload for patch-based
+inference, whose arena is otherwise dominated by the 27,648-byte RGB input.
 
 With a random initialisation and untrained BatchNorm (moving mean 0, variance 1, gamma 1, beta 0)
 the activations shrink block after block; the converter then gives the late tensors scales
@@ -16,10 +18,11 @@ input on random images (the earlier BNs already calibrated), and gamma/beta are 
 
 Converted from a batch-size-1 copy (static shapes), full-integer int8 (TFLITE_BUILTINS_INT8,
 int8 I/O), with a representative dataset of random images in [-1, 1] (MobileNet's input range).
-Seeded: keras.utils.set_random_seed(0) and op determinism. Writes vww96_int8.tflite.
+Seeded: keras.utils.set_random_seed(0) and op determinism. Writes vww96_int8.tflite (3 channels)
+or vww96_gray_int8.tflite (1 channel).
 """
+import argparse
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -28,19 +31,20 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from tflite_int8 import convert, interpreter, quantize
+
 SEED = 0
-SHAPE = (96, 96, 3)
 N_CALIBRATION = 32          # random images for the BatchNorm statistics
 N_REPRESENTATIVE = 32       # random images for the converter's activation ranges
 
 
-def mobilenet(batch_size=None):
-    inp = keras.Input(shape=SHAPE, batch_size=batch_size, name="image")
+def mobilenet(shape, batch_size=None):
+    inp = keras.Input(shape=shape, batch_size=batch_size, name="image")
     return keras.applications.MobileNet(alpha=0.25, weights=None, input_tensor=inp, classes=2)
 
 
-def random_images(rng, n):
-    return rng.uniform(-1.0, 1.0, (n, *SHAPE)).astype(np.float32)
+def random_images(rng, n, shape):
+    return rng.uniform(-1.0, 1.0, (n, *shape)).astype(np.float32)
 
 
 def calibrate_batchnorm(model, images, rng):
@@ -58,45 +62,30 @@ def calibrate_batchnorm(model, images, rng):
         layer.set_weights([w.astype(np.float32) for w in (gamma, beta, mean, var)])
 
 
-def main(out_dir: Path):
+def main(out_dir: Path, channels: int):
     keras.utils.set_random_seed(SEED)
     tf.config.experimental.enable_op_determinism()
     rng = np.random.default_rng(SEED)
     out_dir.mkdir(parents=True, exist_ok=True)
+    shape = (96, 96, channels)
 
-    model = mobilenet()
-    calibrate_batchnorm(model, random_images(rng, N_CALIBRATION), rng)
-    static = mobilenet(batch_size=1)
+    model = mobilenet(shape)
+    calibrate_batchnorm(model, random_images(rng, N_CALIBRATION, shape), rng)
+    static = mobilenet(shape, batch_size=1)
     static.set_weights(model.get_weights())
 
-    rep = random_images(rng, N_REPRESENTATIVE)
-
-    def representative():
-        for i in range(len(rep)):
-            yield [rep[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(static)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    content = conv.convert()
-    path = out_dir / "vww96_int8.tflite"
+    rep = random_images(rng, N_REPRESENTATIVE, shape)
+    content = convert(static, rep)
+    path = out_dir / ("vww96_int8.tflite" if channels == 3 else "vww96_gray_int8.tflite")
     path.write_bytes(content)
 
     # Check under LiteRT BUILTIN_REF that it runs and the output is not degenerate.
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    it = Interpreter(model_content=content,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
+    it = interpreter(content)
     ops = [d["op_name"] for d in it._get_ops_details()]
     i_det, o_det = it.get_input_details()[0], it.get_output_details()[0]
-    s, zp = i_det["quantization"]
     outs = []
-    for img in random_images(np.random.default_rng(SEED + 1), 8):
-        it.set_tensor(i_det["index"],
-                      np.clip(np.round(img / s) + zp, -128, 127).astype(np.int8)[None])
+    for img in random_images(np.random.default_rng(SEED + 1), 8, shape):
+        it.set_tensor(i_det["index"], quantize(img, i_det)[None])
         it.invoke()
         outs.append(it.get_tensor(o_det["index"])[0])
     scales = [t["quantization"][0] for t in it.get_tensor_details()
@@ -110,4 +99,8 @@ def main(out_dir: Path):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--channels", type=int, choices=[3, 1], default=3, help="3: RGB (default), 1: grayscale")
+    ap.add_argument("out_dir", nargs="?", type=Path, default=Path(__file__).resolve().parent)
+    args = ap.parse_args()
+    main(args.out_dir, args.channels)

@@ -31,6 +31,8 @@ import keras
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from tflite_int8 import convert, interpreter, op_names, quantize
+
 SEED = 0
 N_REPRESENTATIVE = 200
 
@@ -71,47 +73,6 @@ def train(build, x_tr, y_tr, epochs):
     static = build(batch_size=1)                                   # batch-1 copy: static shapes
     static.set_weights(model.get_weights())
     return model, static
-
-
-def convert(model, rep, mode):
-    """mode: 'int8' (int8 I/O), 'float_io' (int8 graph, float32 I/O) or '16x8' (int16 I/O)."""
-    def representative():
-        for i in range(len(rep)):
-            yield [rep[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    if mode == "16x8":
-        conv.target_spec.supported_ops = [
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        conv.inference_input_type = tf.int16
-        conv.inference_output_type = tf.int16
-    else:
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        if mode == "int8":
-            conv.inference_input_type = tf.int8
-            conv.inference_output_type = tf.int8
-    return conv.convert()
-
-
-def interpreter(content):
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    it = Interpreter(model_content=content,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    return it
-
-
-def op_names(content):
-    it = interpreter(content)
-    return [d["op_name"] for d in it._get_ops_details()]
-
-
-def quantize(x, detail):
-    scale, zp = detail["quantization"]
-    info = np.iinfo(detail["dtype"])
-    return np.clip(np.round(x / scale) + zp, info.min, info.max).astype(detail["dtype"])
 
 
 def accuracy(content, x_float, y):

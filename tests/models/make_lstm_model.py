@@ -16,6 +16,9 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
+from tflite_int8 import convert  # noqa: E402  (models/: the converter settings of every model script)
+
 TIME, FEATURES, UNITS, CLASSES = 8, 6, 12, 4
 
 
@@ -31,18 +34,7 @@ def build() -> bytes:
     ys = np.cumsum(xs[..., :CLASSES], axis=1) * 0.3
     model.compile(optimizer="adam", loss="mse")
     model.fit(xs, ys, batch_size=1, epochs=1, verbose=0)
-
-    def representative():
-        for i in range(100):
-            yield [xs[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return convert(model, xs[:100])
 
 
 if __name__ == "__main__":
