@@ -2,11 +2,16 @@
 drawn the same way for each op family. Each draws from the caller's rng in a fixed order, so a
 test's seed still pins its cases."""
 import math
+import re
 
 import numpy as np
+import pytest
 
+from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ops.window import window
 from tinydeploy.compile.tflite import schema as S
+from tinydeploy.compile.tflite.reader import parse_model
+from tinydeploy.errors import UnsupportedModelError
 from tinydeploy.testing.builder import ModelBuilder
 from tinydeploy.testing.opcheck import Case
 
@@ -133,3 +138,17 @@ def conv_quant(rng: np.random.Generator, dtype: str, channels: int, per_channel:
 def conv_bias(rng: np.random.Generator, dtype: str, taps: float, channels: int) -> np.ndarray:
     """Bias values of the accumulators' magnitude (x256 for int16 activations)."""
     return rng.normal(0, 60 * 74 * math.sqrt(taps) * (256 if dtype == "int16" else 1), channels).round()
+
+
+def fixed_weights_bias(b: ModelBuilder, w_shape, w_zp: int, axis: int, per_channel: bool, bias_dtype: str):
+    """All-ones weights of 3 output channels (scale 0.01, or 0.01/0.02/0.03 per channel) and a bias
+    0, 1, 2: the constant operands of the small models that the reject tests vary."""
+    wt = b.tensor(w_shape, "int8", [0.01, 0.02, 0.03] if per_channel else 0.01, w_zp, data=np.ones(w_shape),
+                  axis=axis)
+    return wt, b.tensor([3], bias_dtype, 0.0005, 0, data=np.arange(3))
+
+
+def assert_rejected(model: bytes, reason: str) -> None:
+    """Compiling `model` fails with UnsupportedModelError whose message contains `reason`."""
+    with pytest.raises(UnsupportedModelError, match=re.escape(reason)):
+        compile_graph(parse_model(model))
