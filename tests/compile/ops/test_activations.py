@@ -81,16 +81,10 @@ def results():
     }, seed=9)
 
 
-def test_activations_every_int8_value(results):
-    assert results["int8"] == []
-
-
-def test_activations_every_int16_value(results):
-    assert results["int16"] == []
-
-
-def test_activations_random_shapes(results):
-    assert results["random shapes"] == []
+@pytest.mark.parametrize("group", ["int8", "int16", "random shapes"])
+def test_activations(results, group):
+    """Every int8 / every int16 value under random quantization; random shapes with random inputs."""
+    assert results[group] == []
 
 
 @pytest.mark.parametrize("kind", ["RELU_N1_TO_1", "HARD_SWISH"])
