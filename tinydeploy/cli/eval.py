@@ -97,7 +97,7 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
     for line in summary_lines(rep):
         console.print(line, highlight=False, soft_wrap=True)
     if save_outputs:
-        save(r, save_outputs)
+        save(save_outputs, r.outputs)
     if json_path:
         write_report(rep, json_path)
     if plot:
