@@ -55,7 +55,7 @@ def test_eval_rebuilds_after_a_codegen_change(tmp_path):
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(
-        "import tinydeploy.compiler as c\n"
+        "import tinydeploy.compile.compiler as c\n"
         "_orig = c.source_text\n"
         "c.source_text = lambda *a: _orig(*a) + '/* codegen changed */\\n'\n")
     r = cli(*args, env={"PYTHONPATH": str(hook)})
