@@ -219,7 +219,8 @@ def single_op_models() -> dict[str, bytes]:
         "expand_dims": _with_const("EXPAND_DIMS", np.array(0), (1, 1, 4, 4, 3)),
         "resize": _with_const("RESIZE_NEAREST_NEIGHBOR", np.array([8, 8]), (1, 8, 8, 3),
                               options("ResizeNearestNeighborOptions")),
-        "split": _split(), "split_v": _split_v(), "concatenation": _concatenation(), "gather": _gather(), "svdf": _svdf(),
+        "split": _split(), "split_v": _split_v(), "concatenation": _concatenation(), "gather": _gather(),
+        "svdf": _svdf(),
     }
 
 
@@ -247,7 +248,8 @@ def _slices() -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def emitted():
-    """(struct, field names, op kind, model) of every Emitter.params call and nested CStruct, and the kinds compiled."""
+    """(struct, field names, op kind, model) of every Emitter.params call and nested CStruct; the kinds
+    compiled."""
     calls: list[tuple[str, list[str], str, str]] = []
     kinds: set[str] = set()
     original = Emitter.params

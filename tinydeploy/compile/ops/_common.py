@@ -65,6 +65,11 @@ def requant(e, g: Graph, op: Op, inp: Tensor, weights: Tensor, out: Tensor, chan
                                   ("shift", e.const_array(shift, "int32_t", "shift", flash=True))])
 
 
+def optional_ptr(e, op: Op, index: int, flash: bool = True) -> str:
+    """The pointer to the op's optional constant input `index` (a bias), or NULL when it has none."""
+    return e.ptr(op.inputs[index], flash=flash) if len(op.inputs) > index and op.inputs[index] >= 0 else "NULL"
+
+
 def tensors(g: Graph, op: Op) -> tuple[list[Tensor | None], list[Tensor]]:
     return [g.tensor(i) for i in op.inputs], [g.tensors[i] for i in op.outputs]
 

@@ -108,6 +108,14 @@ def check_quantized_operands(ts: list[Tensor | None], dtypes: tuple[str, ...]) -
     return None
 
 
+def check_quantized_binary(op: Op, g: Graph) -> str | None:
+    """ADD, SUB, MUL: two inputs and one output, int8 or int16, quantized per tensor."""
+    ins, outs = tensors(g, op)
+    if len(ins) != 2 or len(outs) != 1:
+        return "needs 2 inputs and 1 output"
+    return check_quantized_operands([ins[0], ins[1], outs[0]], ("int8", "int16"))
+
+
 # ---- ADD / SUB -----------------------------------------------------------------------------
 
 def checked_log2(x: float) -> tuple[bool, int]:
@@ -149,13 +157,10 @@ class AddSub(OpLowering):
     inplace = True  # safe when input 0 has the output's shape and type (see td_elementwise.h)
 
     def check(self, op: Op, g: Graph) -> str | None:
-        ins, outs = tensors(g, op)
-        if len(ins) != 2 or len(outs) != 1:
-            return "needs 2 inputs and 1 output"
-        a, b, out = ins[0], ins[1], outs[0]
-        reason = check_quantized_operands([a, b, out], ("int8", "int16"))
+        reason = check_quantized_binary(op, g)
         if reason:
             return reason
+        (a, b), (out,) = tensors(g, op)
         if not (a.dtype == b.dtype == out.dtype):
             return f"type combination {a.dtype}/{b.dtype}->{out.dtype} is not supported"
         reason = check_fused_activation(op) or broadcast_check(g, op)

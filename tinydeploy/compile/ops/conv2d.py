@@ -16,6 +16,7 @@ from ._common import (
     check_fused_activation,
     explicit_padding_reason,
     nhwc,
+    optional_ptr,
     requant,
     requant_arrays,
     row_streaming_overlap,
@@ -73,12 +74,40 @@ def check_s16_shifts(g: Graph, op: Op, inp: Tensor, w: Tensor, out: Tensor, chan
     return None
 
 
+def check_bias_and_shifts(g: Graph, op: Op, inp: Tensor, w: Tensor, out: Tensor, bias: Tensor | None,
+                          channels: int) -> str | None:
+    """int8: an int32 bias. 16x8: the bias type the op option quantized_bias_type names (LiteRT reads
+    any other 16x8 bias as int64; DEPTHWISE_CONV_2D has no such option), and for the 64-bit
+    accumulator the rescale limit."""
+    if inp.dtype == "int8":
+        return check_bias(bias, channels, ("int32",))
+    bt = int(getattr(op.options, "quantizedBiasType", TYPE_FLOAT32))
+    if bt not in (TYPE_FLOAT32, TYPE_INT32, TYPE_INT64):
+        return f"quantized_bias_type {bt} is not supported"
+    why = check_bias(bias, channels, ("int32",) if bt == TYPE_INT32 else ("int64",))
+    if not why and bt != TYPE_INT32:
+        why = check_s16_shifts(g, op, inp, w, out, channels)
+    return why
+
+
+def check_window(o, dilations: bool = True) -> str | None:
+    """Strides (and dilations) positive, SAME or VALID padding."""
+    if min(o.strideH, o.strideW) < 1 or (dilations and min(o.dilationHFactor, o.dilationWFactor) < 1):
+        return "strides and dilations must be positive" if dilations else "strides must be positive"
+    if o.padding not in (SAME, VALID):
+        return f"padding {o.padding} is not supported"
+    return None
+
+
+def kernel_suffix(op: Op, inp: Tensor) -> str:
+    """s8, s16 (64-bit accumulator) or s16_b32 (int32 bias, quantized_bias_type INT32)."""
+    if inp.dtype == "int8":
+        return "s8"
+    return "s16_b32" if int(getattr(op.options, "quantizedBiasType", 0)) == TYPE_INT32 else "s16"
+
+
 def bias_of(g: Graph, op: Op, index: int = 2) -> Tensor | None:
     return g.tensor(op.inputs[index]) if len(op.inputs) > index else None
-
-
-def bias_ptr(e, op: Op, index: int = 2) -> str:
-    return e.ptr(op.inputs[index], flash=True) if len(op.inputs) > index and op.inputs[index] >= 0 else "NULL"
 
 
 def conv_window(op: Op, g: Graph) -> Window:
@@ -90,40 +119,41 @@ def conv_window(op: Op, g: Graph) -> Window:
                   (o.dilationHFactor, o.dilationWFactor), explicit)
 
 
-def conv_geometry(op: Op, g: Graph):
-    """(input, weights, output, out_h, out_w, pad_h, pad_w) of a conv-like op."""
+def check_output(op: Op, g: Graph, channels: int) -> str | None:
+    """A conv-like op's output shape against its window, the explicit padding of a patch, the fused activation."""
+    inp, w, out, o = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]], op.options
     win = conv_window(op, g)
-    return (g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]],
-            win.out_h, win.out_w, win.pad_h, win.pad_w)
+    want = (inp.shape[0], win.out_h, win.out_w, channels)
+    if win.out_h < 1 or win.out_w < 1 or tuple(out.shape) != want:
+        return f"output shape {list(out.shape)} disagrees with the computed {list(want)}"
+    why = explicit_padding_reason(op, inp.shape[1:3], (win.out_h, win.out_w), w.shape[1:3], (o.strideH, o.strideW),
+                                  (o.dilationHFactor, o.dilationWFactor))
+    return why or check_fused_activation(op)
+
+
+def conv_overlap_bytes(op: Op, g: Graph) -> int | None:
+    """Row streaming (ops/_common.row_streaming_overlap) of a conv-like op."""
+    win = conv_window(op, g)
+    return row_streaming_overlap(g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], win.stride_h, win.pad_h)
 
 
 @register("CONV_2D")
 class Conv2D(OpLowering):
     header = "td_inplace.h"  # includes td_conv.h
 
-    _geometry = staticmethod(conv_geometry)
     window = staticmethod(conv_window)
-
-    def _kernel(self, op: Op, g: Graph) -> str:
-        if g.tensors[op.inputs[0]].dtype == "int8":
-            return "s8"
-        return "s16_b32" if int(op.options.quantizedBiasType) == TYPE_INT32 else "s16"
+    overlap_bytes = staticmethod(conv_overlap_bytes)
 
     def check(self, op: Op, g: Graph) -> str | None:
         if len(op.inputs) < 2 or op.inputs[1] < 0:
             return "missing weights"
         inp, w, bias, out = g.tensor(op.inputs[0]), g.tensor(op.inputs[1]), bias_of(g, op), g.tensors[op.outputs[0]]
-        o = op.options
-        if o is None:
+        if op.options is None:
             return "missing Conv2DOptions"
         if len(inp.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
             return "input, weights and output must be 4-D"
-        if min(o.strideH, o.strideW) < 1 or min(o.dilationHFactor, o.dilationWFactor) < 1:
-            return "strides and dilations must be positive"
-        if o.padding not in (SAME, VALID):
-            return f"padding {o.padding} is not supported"
         channels = w.shape[0]
-        why = check_conv_quant(inp, w, out, channels, 0)
+        why = check_window(op.options) or check_conv_quant(inp, w, out, channels, 0)
         if why:
             return why
         if w.shape[3] < 1 or inp.shape[3] % w.shape[3]:
@@ -131,40 +161,19 @@ class Conv2D(OpLowering):
         groups = inp.shape[3] // w.shape[3]
         if channels % groups:
             return f"{channels} output channels cannot be split into {groups} groups"
-        if inp.dtype == "int8":
-            why = check_bias(bias, channels, ("int32",))
-        else:
-            bt = int(o.quantizedBiasType)
-            if bt not in (TYPE_FLOAT32, TYPE_INT32, TYPE_INT64):
-                return f"quantized_bias_type {bt} is not supported"
-            # with the default option LiteRT reads any 16x8 bias as int64
-            why = check_bias(bias, channels, ("int32",) if bt == TYPE_INT32 else ("int64",))
-            if not why and self._kernel(op, g) == "s16":
-                why = check_s16_shifts(g, op, inp, w, out, channels)
-        if why:
-            return why
-        _, _, _, oh, ow, ph, pw = self._geometry(op, g)
-        want = (inp.shape[0], oh, ow, channels)
-        if oh < 1 or ow < 1 or tuple(out.shape) != want:
-            return f"output shape {list(out.shape)} disagrees with the computed {list(want)}"
-        why = explicit_padding_reason(op, inp.shape[1:3], (oh, ow), w.shape[1:3], (o.strideH, o.strideW),
-                                      (o.dilationHFactor, o.dilationWFactor))
-        return why or check_fused_activation(op)
+        return check_bias_and_shifts(g, op, inp, w, out, bias, channels) or check_output(op, g, channels)
 
     def macs(self, op: Op, g: Graph) -> int:
         w = g.tensors[op.inputs[1]]
         return g.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2] * w.shape[3]
 
-    def overlap_bytes(self, op: Op, g: Graph) -> int | None:
-        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
-        return row_streaming_overlap(inp, out, int(op.options.strideH), ph)
-
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
+        """td_conv_1x1_*_inplace_scratch_size() (checked against it in debug builds)."""
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
         o = op.options
         if (w.shape[1], w.shape[2]) != (1, 1) or (o.strideH, o.strideW) != (1, 1):
             return None
-        if w.shape[3] != inp.shape[3] or self._kernel(op, g) not in ("s8", "s16"):
+        if w.shape[3] != inp.shape[3] or kernel_suffix(op, inp) not in ("s8", "s16"):
             return None
         if tuple(inp.shape[:3]) != tuple(out.shape[:3]):  # a patch clone reading a larger input patch
             return None
@@ -178,10 +187,10 @@ class Conv2D(OpLowering):
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
             ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
         ])
-        kernel = self._kernel(op, g)
+        kernel = kernel_suffix(op, inp)
         if e.in_place:
             e.call(f"td_conv_1x1_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
-                   bias_ptr(e, op), e.scratch(f"td_conv_1x1_{kernel}_inplace_scratch_size({p})", out.ctype))
+                   optional_ptr(e, op, 2), e.scratch(f"td_conv_1x1_{kernel}_inplace_scratch_size({p})", out.ctype))
         else:
             e.call(f"td_conv_{kernel}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True),
-                   bias_ptr(e, op), e.ptr(op.outputs[0]))
+                   optional_ptr(e, op, 2), e.ptr(op.outputs[0]))

@@ -9,25 +9,14 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import (
-    activation,
-    check_fused_activation,
-    explicit_padding_reason,
-    nhwc,
-    requant,
-    row_streaming_overlap,
-    tensors,
-    window_struct,
-)
+from ._common import activation, nhwc, optional_ptr, requant, tensors, window_struct
 from .conv2d import (
-    SAME,
-    VALID,
     bias_of,
-    bias_ptr,
-    check_bias,
+    check_bias_and_shifts,
     check_conv_quant,
-    check_s16_shifts,
-    conv_geometry,
+    check_output,
+    check_window,
+    conv_overlap_bytes,
     conv_window,
 )
 
@@ -36,14 +25,13 @@ from .conv2d import (
 class DepthwiseConv2D(OpLowering):
     header = "td_inplace.h"  # includes td_depthwise_conv.h
 
-    _geometry = staticmethod(conv_geometry)
     window = staticmethod(conv_window)
+    overlap_bytes = staticmethod(conv_overlap_bytes)
 
     def check(self, op: Op, g: Graph) -> str | None:
         if len(op.inputs) < 2 or op.inputs[1] < 0:
             return "missing weights"
         (inp, w, *_), (out,) = tensors(g, op)
-        bias = bias_of(g, op)
         o = op.options
         if o is None:
             return "missing DepthwiseConv2DOptions"
@@ -51,12 +39,8 @@ class DepthwiseConv2D(OpLowering):
             return "input, weights and output must be 4-D"
         if w.shape[0] != 1:
             return f"depthwise weights must be [1, H, W, C], got {list(w.shape)}"
-        if min(o.strideH, o.strideW) < 1 or min(o.dilationHFactor, o.dilationWFactor) < 1:
-            return "strides and dilations must be positive"
-        if o.padding not in (SAME, VALID):
-            return f"padding {o.padding} is not supported"
         channels = w.shape[3]
-        why = check_conv_quant(inp, w, out, channels, 3)
+        why = check_window(o) or check_conv_quant(inp, w, out, channels, 3)
         if why:
             return why
         if inp.shape[3] < 1 or channels % inp.shape[3]:
@@ -65,32 +49,19 @@ class DepthwiseConv2D(OpLowering):
         if inp.dtype == "int16" and int(o.depthMultiplier) != multiplier:
             return (f"depth_multiplier option {o.depthMultiplier} disagrees with the shapes ({multiplier}); "
                     "LiteRT's 16x8 kernel uses the option")
-        why = check_bias(bias, channels, ("int32",) if inp.dtype == "int8" else ("int64",))
-        if not why and inp.dtype == "int16":
-            why = check_s16_shifts(g, op, inp, w, out, channels)
-        if why:
-            return why
-        _, _, _, oh, ow, _, _ = self._geometry(op, g)
-        want = (inp.shape[0], oh, ow, channels)
-        if oh < 1 or ow < 1 or tuple(out.shape) != want:
-            return f"output shape {list(out.shape)} disagrees with the computed {list(want)}"
-        why = explicit_padding_reason(op, inp.shape[1:3], (oh, ow), w.shape[1:3], (o.strideH, o.strideW),
-                                      (o.dilationHFactor, o.dilationWFactor))
-        return why or check_fused_activation(op)
+        return check_bias_and_shifts(g, op, inp, w, out, bias_of(g, op), channels) or check_output(op, g, channels)
 
     def macs(self, op: Op, g: Graph) -> int:
         w = g.tensors[op.inputs[1]]
         return g.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2]
 
-    def overlap_bytes(self, op: Op, g: Graph) -> int | None:
-        inp, w, out, oh, ow, ph, pw = self._geometry(op, g)
-        return row_streaming_overlap(inp, out, int(op.options.strideH), ph)
-
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
-        inp, w, out, oh, ow, _, _ = self._geometry(op, g)
+        """td_depthwise_conv_*_inplace_scratch_size() (checked against it in debug builds)."""
+        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         if inp.shape[0] != 1 or out.shape[3] != inp.shape[3]:
             return None
-        return (inp.shape[1] * inp.shape[2] + oh * ow) * out.itemsize + w.shape[1] * w.shape[2]
+        win = conv_window(op, g)
+        return (inp.shape[1] * inp.shape[2] + win.out_h * win.out_w) * out.itemsize + win.filter_h * win.filter_w
 
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
@@ -104,7 +75,8 @@ class DepthwiseConv2D(OpLowering):
         kernel = "s8" if inp.dtype == "int8" else "s16"
         if e.in_place:
             e.call(f"td_depthwise_conv_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
-                   bias_ptr(e, op), e.scratch(f"td_depthwise_conv_{kernel}_inplace_scratch_size({p})", out.ctype))
+                   optional_ptr(e, op, 2),
+                   e.scratch(f"td_depthwise_conv_{kernel}_inplace_scratch_size({p})", out.ctype))
         else:
             e.call(f"td_depthwise_conv_{kernel}", p, e.ptr(op.inputs[0], const=True),
-                   e.ptr(op.inputs[1], flash=True), bias_ptr(e, op), e.ptr(op.outputs[0]))
+                   e.ptr(op.inputs[1], flash=True), optional_ptr(e, op, 2), e.ptr(op.outputs[0]))

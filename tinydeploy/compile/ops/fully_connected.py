@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import activation, check_fused_activation, requant, tensors
+from ._common import activation, check_fused_activation, optional_ptr, requant, tensors
 
 
 @register("FULLY_CONNECTED")
@@ -26,15 +26,13 @@ class FullyConnected(OpLowering):
         return g.tensors[op.outputs[0]].size * g.tensors[op.inputs[1]].shape[-1]
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        (inp, w, *rest), (out,) = tensors(g, op)
-        bias = rest[0] if rest else None
+        (inp, w, *_), (out,) = tensors(g, op)
         depth, units = w.shape[-1], w.shape[0]
         p = e.params("td_fc_params", [
             ("batches", inp.size // depth), ("accum_depth", depth), ("output_depth", units),
             ("input_offset", -inp.zero_point), ("filter_offset", -w.zero_point), ("output_offset", out.zero_point),
             ("requant", requant(e, g, op, inp, w, out, units)), ("activation", activation(op, out)),
         ])
-        s16 = inp.dtype == "int16"
-        bias_ptr = e.ptr(op.inputs[2], flash=True) if bias is not None and op.inputs[2] >= 0 else "NULL"
-        e.call("td_fully_connected_s16" if s16 else "td_fully_connected_s8", p,
-               e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True), bias_ptr, e.ptr(op.outputs[0]))
+        bias = optional_ptr(e, op, 2)
+        e.call("td_fully_connected_s16" if inp.dtype == "int16" else "td_fully_connected_s8", p,
+               e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True), bias, e.ptr(op.outputs[0]))

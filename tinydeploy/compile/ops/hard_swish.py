@@ -7,7 +7,7 @@ import numpy as np
 from ..ir import Graph, Op
 from ..quant import quantize_multiplier
 from . import OpLowering, register
-from .relu import check_unary
+from .relu import check_unary, emit_unary
 
 
 def downscale_to_int16(m: int) -> int:
@@ -46,10 +46,7 @@ class HardSwish(OpLowering):
         return None
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-        om, oexp, rm, rexp = hard_swish_params(op, g)
-        p = e.params("td_hard_swish_params", [
-            ("size", out.size), ("input_zero_point", inp.zero_point), ("output_zero_point", out.zero_point),
+        om, oexp, rm, rexp = hard_swish_params(op, g)  # int8 only (check_unary): td_hard_swish_s8
+        emit_unary(e, op, g, "td_hard_swish_params", "td_hard_swish", [
             ("output_multiplier_fixedpoint_int16", om), ("output_multiplier_exponent", oexp),
             ("reluish_multiplier_fixedpoint_int16", rm), ("reluish_multiplier_exponent", rexp)])
-        e.call("td_hard_swish_s8", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))

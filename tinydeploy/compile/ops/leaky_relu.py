@@ -6,7 +6,7 @@ import numpy as np
 from ..ir import Graph, Op
 from ..quant import quantize_multiplier
 from . import OpLowering, register
-from .relu import check_unary, float_ratio_multiplier
+from .relu import check_unary, emit_unary, float_ratio_multiplier
 
 
 def leaky_multipliers(op: Op, g: Graph) -> tuple[int, int, int, int]:
@@ -38,10 +38,6 @@ class LeakyRelu(OpLowering):
         return None
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         im, ish, am, ash = leaky_multipliers(op, g)
-        p = e.params("td_leaky_relu_params", [
-            ("size", out.size), ("input_zero_point", inp.zero_point), ("output_zero_point", out.zero_point),
+        emit_unary(e, op, g, "td_leaky_relu_params", "td_leaky_relu", [
             ("identity_multiplier", im), ("identity_shift", ish), ("alpha_multiplier", am), ("alpha_shift", ash)])
-        e.call("td_leaky_relu_s16" if out.dtype == "int16" else "td_leaky_relu_s8", p,
-               e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))

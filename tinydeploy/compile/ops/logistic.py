@@ -143,39 +143,46 @@ def lut_check(op: Op, g: Graph) -> tuple[Tensor, Tensor, str | None]:
     return inp, out, None
 
 
-def emit_activation(op: Op, g: Graph, e, transform: Callable[[np.float32], np.float32],
-                    s16_function: str, pot_shifts: tuple[int, ...]) -> None:
-    inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    if inp.dtype == "int8":
-        lut = lut_s8(inp.scale, inp.zero_point, out.scale, out.zero_point, transform)
-        p = e.params("td_lut_s8_params", [("size", out.size), ("lut", e.const_array(lut, "int8_t", "lut", flash=True))])
-        e.call("td_lut_s8", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
-    else:
-        mult, shift = sigmoid_s16_params(inp.scale, pot_shifts)
-        p = e.params("td_sigmoid_s16_params", [("size", out.size), ("input_multiplier", mult),
-                                               ("input_left_shift", shift)])
-        e.call(s16_function, p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+class TableActivation(OpLowering):
+    """LOGISTIC here and TANH (tanh.py): the int8 table of `transform`, the int16 kernel
+    `s16_function` whose power-of-two input scales take the multiplier-0 path for `pot_shifts`."""
 
-
-@register("LOGISTIC")
-class Logistic(OpLowering):
     header = "td_logistic_tanh.h"
     inplace = True
+    transform: Callable[[np.float32], np.float32] = staticmethod(sigmoid_f32)
+    s16_function = "td_logistic_s16"
+    pot_shifts: tuple[int, ...] = (0,)
+    #: output scales LiteRT requires exactly, per type (TANH: none)
+    exact_output_scale = {"int8": 256, "int16": 32768}
 
     def check(self, op: Op, g: Graph) -> str | None:
         inp, out, why = lut_check(op, g)
         if why:
             return why
-        if out.scale != 1.0 / 256 and inp.dtype == "int8":
-            return f"int8 output scale must be exactly 1/256 (got {out.scale:g})"
+        inverse = self.exact_output_scale.get(inp.dtype)
+        if inverse is not None and out.scale != 1.0 / inverse:
+            return f"{inp.dtype} output scale must be exactly 1/{inverse} (got {out.scale:g})"
         if inp.dtype == "int16":
-            if out.scale != 1.0 / 32768:
-                return f"int16 output scale must be exactly 1/32768 (got {out.scale:g})"
-            return check_s16_activation(inp, out, (0,))
-        return None
+            return check_s16_activation(inp, out, self.pot_shifts)
+        return None if out.scale > 0 else "output scale must be positive"
 
     def macs(self, op: Op, g: Graph) -> int:
         return g.tensors[op.outputs[0]].size
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        emit_activation(op, g, e, sigmoid_f32, "td_logistic_s16", (0,))
+        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        if inp.dtype == "int8":
+            lut = lut_s8(inp.scale, inp.zero_point, out.scale, out.zero_point, self.transform)
+            p = e.params("td_lut_s8_params", [("size", out.size),
+                                              ("lut", e.const_array(lut, "int8_t", "lut", flash=True))])
+            e.call("td_lut_s8", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+        else:
+            mult, shift = sigmoid_s16_params(inp.scale, self.pot_shifts)
+            p = e.params("td_sigmoid_s16_params", [("size", out.size), ("input_multiplier", mult),
+                                                   ("input_left_shift", shift)])
+            e.call(self.s16_function, p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+
+
+@register("LOGISTIC")
+class Logistic(TableActivation):
+    pass

@@ -8,7 +8,7 @@ from ..ir import Graph, Op, Tensor
 from ..quant import quantize_multiplier
 from . import OpLowering, register
 from ._common import activation, check_fused_activation, tensors
-from .add_sub import bcast_field, broadcast_check, check_quantized_operands, same_shapes
+from .add_sub import bcast_field, broadcast_check, check_quantized_binary, same_shapes
 
 
 def mul_multiplier(a: Tensor, b: Tensor, out: Tensor) -> tuple[int, int]:
@@ -24,13 +24,10 @@ class Mul(OpLowering):
     inplace = True  # safe when input 0 has the output's shape and type (see td_elementwise.h)
 
     def check(self, op: Op, g: Graph) -> str | None:
-        ins, outs = tensors(g, op)
-        if len(ins) != 2 or len(outs) != 1:
-            return "needs 2 inputs and 1 output"
-        a, b, out = ins[0], ins[1], outs[0]
-        reason = check_quantized_operands([a, b, out], ("int8", "int16"))
+        reason = check_quantized_binary(op, g)
         if reason:
             return reason
+        (a, b), (out,) = tensors(g, op)
         if a.dtype != b.dtype:
             return f"input types differ ({a.dtype}, {b.dtype})"
         reason = check_fused_activation(op) or broadcast_check(g, op)

@@ -72,6 +72,16 @@ def check_unary(op: Op, g: Graph, types: tuple[str, ...]) -> str | None:
     return None
 
 
+def emit_unary(e, op: Op, g: Graph, struct: str, function: str, fields: list[tuple[str, object]]) -> None:
+    """A unary activation's call: `struct` with size, input_zero_point, output_zero_point, then `fields`;
+    the kernel `function`_s8 or _s16 after the output type."""
+    inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    p = e.params(struct, [("size", out.size), ("input_zero_point", inp.zero_point),
+                          ("output_zero_point", out.zero_point), *fields])
+    suffix = "s16" if out.dtype == "int16" else "s8"
+    e.call(f"{function}_{suffix}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+
+
 @register("RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1")
 class Relu(OpLowering):
     header = "td_activation.h"
@@ -93,8 +103,5 @@ class Relu(OpLowering):
         inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         mult, shift = float_ratio_multiplier(inp.scale, out.scale)
         lo, hi = relu_bounds(op.kind, out)
-        p = e.params("td_relu_params", [
-            ("size", out.size), ("input_zero_point", inp.zero_point), ("output_zero_point", out.zero_point),
-            ("multiplier", mult), ("shift", shift), ("activation", clamp(lo, hi))])
-        e.call("td_relu_s16" if out.dtype == "int16" else "td_relu_s8", p, e.ptr(op.inputs[0], const=True),
-               e.ptr(op.outputs[0]))
+        emit_unary(e, op, g, "td_relu_params", "td_relu",
+                   [("multiplier", mult), ("shift", shift), ("activation", clamp(lo, hi))])

@@ -138,9 +138,28 @@ def _io(op: Op, g: Graph) -> tuple[Tensor | None, Tensor | None, str | None]:
     return inp, out, None
 
 
-@register("SOFTMAX")
-class Softmax(OpLowering):
+class SoftmaxLike(OpLowering):
+    """What SOFTMAX and LOG_SOFTMAX share: the kernel header, the cost, one td_softmax_params."""
+
     header = "td_softmax.h"
+
+    def macs(self, op: Op, g: Graph) -> int:
+        return 2 * g.tensors[op.inputs[0]].size
+
+    def _call(self, op: Op, g: Graph, e, function: str, mult: int, shift: int, diff_min: int,
+              reverse: tuple[int, int] = (0, 0), luts: tuple[str, str] = ("NULL", "NULL")) -> None:
+        inp = g.tensors[op.inputs[0]]
+        depth = inp.shape[-1]
+        p = e.params("td_softmax_params", [
+            ("outer_size", inp.size // depth), ("depth", depth), ("input_multiplier", mult),
+            ("input_shift", shift), ("diff_min", diff_min), ("reverse_multiplier", reverse[0]),
+            ("reverse_shift", reverse[1]), ("exp_lut", luts[0]), ("recip_lut", luts[1]),
+        ])
+        e.call(function, p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+
+
+@register("SOFTMAX")
+class Softmax(SoftmaxLike):
 
     def check(self, op: Op, g: Graph) -> str | None:
         inp, out, why = _io(op, g)
@@ -170,36 +189,23 @@ class Softmax(OpLowering):
             return None
         return f"type combination {inp.dtype}->{out.dtype} is not supported"
 
-    def macs(self, op: Op, g: Graph) -> int:
-        return 2 * g.tensors[op.inputs[0]].size
-
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-        depth = inp.shape[-1]
         beta = _beta(op)
         if inp.dtype == "int8":
             mult, shift, diff_min = softmax_scaling(beta, inp.scale)  # type: ignore[misc]
-            exp_lut = recip_lut = "NULL"
-            fn = "td_softmax_s8" if out.dtype == "int8" else "td_softmax_s8_s16"
+            self._call(op, g, e, "td_softmax_s8" if out.dtype == "int8" else "td_softmax_s8_s16", mult, shift,
+                       diff_min)
         else:
             mult, shift = softmax_s16_scaling(beta, inp.scale)
-            diff_min = 0
             lut_e, lut_r = softmax_s16_luts()
-            exp_lut = e.const_array(lut_e, "int16_t", "exp_lut", flash=True)
-            recip_lut = e.const_array(lut_r, "int16_t", "recip_lut", flash=True)
-            fn = "td_softmax_s16"
-        p = e.params("td_softmax_params", [
-            ("outer_size", inp.size // depth), ("depth", depth), ("input_multiplier", mult),
-            ("input_shift", shift), ("diff_min", diff_min), ("reverse_multiplier", 0),
-            ("reverse_shift", 0), ("exp_lut", exp_lut), ("recip_lut", recip_lut),
-        ])
-        e.call(fn, p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+            luts = (e.const_array(lut_e, "int16_t", "exp_lut", flash=True),
+                    e.const_array(lut_r, "int16_t", "recip_lut", flash=True))
+            self._call(op, g, e, "td_softmax_s16", mult, shift, 0, luts=luts)
 
 
 @register("LOG_SOFTMAX")
-class LogSoftmax(OpLowering):
-    header = "td_softmax.h"
-
+class LogSoftmax(SoftmaxLike):
     def check(self, op: Op, g: Graph) -> str | None:
         inp, out, why = _io(op, g)
         if why:
@@ -212,16 +218,7 @@ class LogSoftmax(OpLowering):
             return f"input scale {inp.scale:g} is too small (needs more than 2^-25)"
         return None
 
-    def macs(self, op: Op, g: Graph) -> int:
-        return 2 * g.tensors[op.inputs[0]].size
-
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp = g.tensors[op.inputs[0]]
-        depth = inp.shape[-1]
-        mult, shift, diff_min, rev_mult, rev_shift = log_softmax_scaling(inp.scale)  # type: ignore[misc]
-        p = e.params("td_softmax_params", [
-            ("outer_size", inp.size // depth), ("depth", depth), ("input_multiplier", mult),
-            ("input_shift", shift), ("diff_min", diff_min), ("reverse_multiplier", rev_mult),
-            ("reverse_shift", rev_shift), ("exp_lut", "NULL"), ("recip_lut", "NULL"),
-        ])
-        e.call("td_log_softmax_s8", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+        scaling = log_softmax_scaling(g.tensors[op.inputs[0]].scale)
+        mult, shift, diff_min, rev_mult, rev_shift = scaling  # type: ignore[misc]
+        self._call(op, g, e, "td_log_softmax_s8", mult, shift, diff_min, (rev_mult, rev_shift))

@@ -7,30 +7,13 @@ and power-of-two input scales 2^-12 and 2^-11 take the multiplier-0 shortcut.
 """
 from __future__ import annotations
 
-from ..ir import Graph, Op
-from . import OpLowering, register
-from .logistic import check_s16_activation, emit_activation, lut_check, tanhf
-
-_POT_SHIFTS = (0, 1)
+from . import register
+from .logistic import TableActivation, tanhf
 
 
 @register("TANH")
-class Tanh(OpLowering):
-    header = "td_logistic_tanh.h"
-    inplace = True
-
-    def check(self, op: Op, g: Graph) -> str | None:
-        inp, out, why = lut_check(op, g)
-        if why:
-            return why
-        if inp.dtype == "int16":
-            return check_s16_activation(inp, out, _POT_SHIFTS)
-        if not out.scale > 0:
-            return "output scale must be positive"
-        return None
-
-    def macs(self, op: Op, g: Graph) -> int:
-        return g.tensors[op.outputs[0]].size
-
-    def emit(self, op: Op, g: Graph, e) -> None:
-        emit_activation(op, g, e, tanhf, "td_tanh_s16", _POT_SHIFTS)
+class Tanh(TableActivation):
+    transform = staticmethod(tanhf)
+    s16_function = "td_tanh_s16"
+    pot_shifts = (0, 1)
+    exact_output_scale: dict[str, int] = {}  # int16: 1/32768 within CheckedLog2's tolerance

@@ -10,19 +10,8 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import activation, check_fused_activation, nhwc, requant, window_struct
-from .conv2d import (
-    SAME,
-    TYPE_FLOAT32,
-    TYPE_INT32,
-    TYPE_INT64,
-    VALID,
-    bias_of,
-    bias_ptr,
-    check_bias,
-    check_conv_quant,
-    check_s16_shifts,
-)
+from ._common import activation, check_fused_activation, nhwc, optional_ptr, requant, window_struct
+from .conv2d import bias_of, check_bias_and_shifts, check_conv_quant, check_window, kernel_suffix
 from .window import Window, window
 
 
@@ -34,15 +23,6 @@ class TransposeConv(OpLowering):
         """The forward convolution that this op transposes: over the output, giving the input's size."""
         w, out, o = g.tensors[op.inputs[1]], g.tensors[op.outputs[0]], op.options
         return window(o.padding, tuple(out.shape[1:3]), tuple(w.shape[1:3]), (o.strideH, o.strideW))
-
-    def _geometry(self, op: Op, g: Graph):
-        win = self.window(op, g)
-        return g.tensors[op.inputs[2]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]], win.pad_h, win.pad_w
-
-    def _kernel(self, op: Op, g: Graph) -> str:
-        if g.tensors[op.inputs[2]].dtype == "int8":
-            return "s8"
-        return "s16_b32" if int(op.options.quantizedBiasType) == TYPE_INT32 else "s16"
 
     def check(self, op: Op, g: Graph) -> str | None:
         if len(op.inputs) < 3 or min(op.inputs[:3]) < 0:
@@ -58,33 +38,20 @@ class TransposeConv(OpLowering):
             return "output_shape must be a constant int32 tensor of 4 values"
         if [int(v) for v in shape_t.data.reshape(-1)] != list(out.shape):
             return f"output_shape {shape_t.data.tolist()} disagrees with the output tensor {list(out.shape)}"
-        if min(o.strideH, o.strideW) < 1:
-            return "strides must be positive"
-        if o.padding not in (SAME, VALID):
-            return f"padding {o.padding} is not supported"
         channels = w.shape[0]
-        why = check_conv_quant(inp, w, out, channels, 0)
+        why = check_window(o, dilations=False) or check_conv_quant(inp, w, out, channels, 0)
         if why:
             return why
         if inp.shape[3] != w.shape[3]:
             return f"input depth {inp.shape[3]} differs from the weights' depth {w.shape[3]}"
         if out.shape[3] != channels or out.shape[0] != inp.shape[0]:
             return f"output shape {list(out.shape)} disagrees with input {list(inp.shape)} / weights"
-        if inp.dtype == "int8":
-            why = check_bias(bias, channels, ("int32",))
-        else:
-            bt = int(o.quantizedBiasType)
-            if bt not in (TYPE_FLOAT32, TYPE_INT32, TYPE_INT64):
-                return f"quantized_bias_type {bt} is not supported"
-            why = check_bias(bias, channels, ("int32",) if bt == TYPE_INT32 else ("int64",))
-            if not why and self._kernel(op, g) == "s16":
-                why = check_s16_shifts(g, op, inp, w, out, channels)
+        why = check_bias_and_shifts(g, op, inp, w, out, bias, channels)
         if why:
             return why
         win = self.window(op, g)
-        fh, fw = win.out_h, win.out_w
-        if (fh, fw) != (inp.shape[1], inp.shape[2]):
-            return (f"a convolution of the {out.shape[1]}x{out.shape[2]} output gives {fh}x{fw}, "
+        if (win.out_h, win.out_w) != (inp.shape[1], inp.shape[2]):
+            return (f"a convolution of the {out.shape[1]}x{out.shape[2]} output gives {win.out_h}x{win.out_w}, "
                     f"not the {inp.shape[1]}x{inp.shape[2]} input")
         return check_fused_activation(op)
 
@@ -99,5 +66,5 @@ class TransposeConv(OpLowering):
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
             ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
         ])
-        e.call(f"td_transpose_conv_{self._kernel(op, g)}", p, e.ptr(op.inputs[2], const=True),
-               e.ptr(op.inputs[1], flash=True), bias_ptr(e, op, 3), e.ptr(op.outputs[0]))
+        e.call(f"td_transpose_conv_{kernel_suffix(op, inp)}", p, e.ptr(op.inputs[2], const=True),
+               e.ptr(op.inputs[1], flash=True), optional_ptr(e, op, 3), e.ptr(op.outputs[0]))
