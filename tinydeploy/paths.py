@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent
@@ -46,3 +50,35 @@ def pio_core_dir() -> Path:
     """TINYDEPLOY_PIO_CORE_DIR, else <cache>/pio-core: one private PlatformIO core per checkout."""
     env = os.environ.get("TINYDEPLOY_PIO_CORE_DIR")
     return Path(env) if env else cache_dir() / "pio-core"
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Put the finished folder tmp at out; an existing out is replaced whole, or kept if that fails."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = out.with_name(f".{out.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """Write an output folder all or nothing: yields a temp folder beside out, which replaces out when
+    the block ends without error (an empty out is removed first) and is deleted when it raises."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists() and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -254,7 +254,7 @@ def _act_model(kind: str, dtype: str, shape: list[int], in_q: tuple, out_q: tupl
 
 def other_kernel_models() -> list[tuple[str, bytes]]:
     """One small model per remaining TD_WEIGHTS_MEM reader, built like their op tests build them."""
-    sys.path.insert(0, str(ROOT / "tests" / "ops"))
+    sys.path.insert(0, str(ROOT / "tests" / "compile" / "ops"))
     from test_lstm import lstm_model
     from test_svdf import svdf_case
     from test_transpose_conv import tconv_case
@@ -313,7 +313,7 @@ def test_conv_family_random_cases_in_simavr(tmp_path, dtype):
     """Random CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / TRANSPOSE_CONV cases (the op tests'
     generators) and the in-place conv chains, weights in flash, in one firmware: avr-gcc's __memx code
     must be right in every kernel variant (it once was not: see td_weights_s64 in tinydeploy.h)."""
-    sys.path.insert(0, str(ROOT / "tests" / "ops"))
+    sys.path.insert(0, str(ROOT / "tests" / "compile" / "ops"))
     from test_conv import conv_case
     from test_depthwise_conv import dw_case
     from test_fully_connected import fc_case

@@ -1,13 +1,11 @@
 """The pipeline: IR -> verify -> plan -> emit C. Writing to disk is atomic (temp dir, rename)."""
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from ..errors import TinyDeployError
-from ..paths import RUNTIME_DIR
+from ..paths import RUNTIME_DIR, staged_folder
 from .codegen.emitter import Emitter
 from .codegen.model_c import header_text, source_text
 from .ir import Graph
@@ -76,31 +74,9 @@ def write_library(m: CompiledModel, out_dir: str | Path, with_runtime: bool = Tr
         if extra:
             raise TinyDeployError(f"output folder {out} holds other files ({', '.join(sorted(extra)[:3])})",
                                   "choose an empty or new folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         (tmp / f"{m.prefix}.h").write_text(m.header)
         (tmp / f"{m.prefix}.c").write_text(m.source)
         if with_runtime:
             shutil.copytree(RUNTIME_DIR, tmp / "tinydeploy")
-        swap_in(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
-
-
-def swap_in(tmp: Path, out: Path) -> None:
-    """Put the finished folder tmp at out; an existing out is replaced whole, or kept if that fails."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = out.with_name(f".{out.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

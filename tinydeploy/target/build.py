@@ -17,6 +17,7 @@ import numpy as np
 from ..compile import CompiledModel, PlanOptions, compile_graph, load_model
 from ..errors import TinyDeployError
 from ..link import run_in_emulator
+from ..paths import staged_folder
 from .boards import BoardProfile, load_board
 from .firmware import (
     FirmwareRun,
@@ -27,7 +28,7 @@ from .firmware import (
     samples_header,
 )
 from .fit import FitReport, check_fit, check_fit_graph
-from .platformio import check_output_dir, new_temp_dir, replace_dir, write_project_tree
+from .platformio import check_output_dir, write_project_tree
 
 
 @dataclass
@@ -84,15 +85,8 @@ def generate_project(model_path: str | Path, board: str | BoardProfile, out_dir:
     if with_reference:
         from ..evaluate import reference_outputs
         expected = reference_outputs(model_path, inputs)
-    tmp = new_temp_dir(out)
-    try:
+    with staged_folder(out) as tmp:
         write_project_tree(tmp, m, b, samples_header(inputs, expected), model_shim(m))
-        if out.exists() and not any(out.iterdir()):
-            out.rmdir()
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return Project(out, b, m, model_path, inputs, expected, report)
 
 

@@ -28,6 +28,7 @@ from .. import __version__
 from ..compile import CompiledModel, PlanOptions, compile_graph
 from ..errors import TinyDeployError
 from ..paths import DEVICE_SKETCH_DIR as SKETCH_DIR
+from ..paths import swap_in
 from .boards import BoardProfile, load_board
 
 MANIFEST = ".tinydeploy-flash.json"
@@ -167,14 +168,7 @@ def _update_in_place(tmp: Path, out: Path) -> None:
     (out / MANIFEST).unlink(missing_ok=True)  # the project is incomplete until the new manifest is written
     for item in sorted(tmp.iterdir()):
         target = out / item.name
-        if item.is_dir() and target.exists():
-            old = out / f".{item.name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(item, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(item, target)
+        swap_in(item, target)
 
 
 def default_project_dir(model_path: Path, b: BoardProfile) -> Path:
@@ -188,7 +182,7 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
     """Generate the protocol firmware project, or reuse the existing one when its manifest matches."""
     from ..compile import load_model
     from .fit import check_fit
-    from .platformio import check_output_dir, new_temp_dir
+    from .platformio import check_output_dir
 
     b = load_board(board)
     model_path = Path(model_path)
@@ -203,7 +197,9 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
         check_output_dir(out)
     if fit_check and not dry_run:
         check_fit(m, b).raise_if_too_big()
-    tmp = new_temp_dir(out) if not dry_run else Path(tempfile.mkdtemp(prefix="td-dry-"))
+    if not dry_run:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=None if dry_run else out.parent))
     try:
         write_device_tree(tmp, m, b, fam)
         key = firmware_key(tmp, b, g.sha256)

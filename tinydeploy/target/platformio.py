@@ -12,16 +12,14 @@ Project layout (`tinydeploy build MODEL --board B -o PROJ/`):
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 from .. import __version__
 from ..compile import CompiledModel
 from ..errors import TinyDeployError
-from ..paths import PLATFORM_DIR, RUNTIME_DIR, SKETCH_DIR
+from ..paths import PLATFORM_DIR, RUNTIME_DIR, SKETCH_DIR, staged_folder
 from .boards import BoardProfile
 
 TEMPLATE_MAIN = SKETCH_DIR / "platformio" / "main.cpp"
@@ -140,45 +138,20 @@ def write_project_tree(tmp: Path, m: CompiledModel, b: BoardProfile, samples_h: 
                                           "tinydeploy": __version__}) + "\n")
 
 
-def replace_dir(tmp: Path, out: Path) -> None:
-    """Move tmp to out; an existing out must be a tinydeploy output (checked by check_output_dir)."""
-    if out.exists():
-        if not (out / MARKER).exists():
-            raise TinyDeployError(f"refusing to replace {out}: it is not a tinydeploy output")
-        old = out.with_name(out.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def check_output_dir(out: Path) -> None:
+    """Refuse an output folder that holds anything but an earlier tinydeploy output (our marker)."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise TinyDeployError(f"output folder {out} exists and is not a tinydeploy project",
                               "choose an empty or new folder")
 
 
-def new_temp_dir(out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-
-
 def write_library_folder(m: CompiledModel, out: Path) -> Path:
     """`tinydeploy export-platformio`: OUT/<prefix>/ and OUT/tinydeploy/ as two PlatformIO libraries."""
     check_output_dir(out)
-    tmp = new_temp_dir(out)
-    try:
+    with staged_folder(out) as tmp:
         write_runtime_library(tmp / "tinydeploy")
         write_model_library(m, tmp / m.prefix)
         (tmp / MARKER).write_text(json.dumps({"model": m.source_name, "prefix": m.prefix}) + "\n")
-        if out.exists() and not any(out.iterdir()):
-            out.rmdir()
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
