@@ -22,12 +22,12 @@
       const T *in_b = input + b * p->input.h * row;                                                 \
       for (oy = 0; oy < p->output.h; ++oy) {                                                        \
         const int32_t y0 = oy * win->stride_h - win->pad_h;                                         \
-        int32_t fy0, fy1;                                                                           \
-        td_window_taps(y0, win->dilation_h, win->filter_h, p->input.h, &fy0, &fy1);                 \
+        const td_taps ty = td_window_taps(y0, win->dilation_h, win->filter_h, p->input.h);          \
+        const int32_t fy0 = ty.start, fy1 = ty.end;                                                 \
         for (ox = 0; ox < p->output.w; ++ox) {                                                      \
           const int32_t x0 = ox * win->stride_w - win->pad_w;                                       \
-          int32_t fx0, fx1;                                                                         \
-          td_window_taps(x0, win->dilation_w, win->filter_w, p->input.w, &fx0, &fx1);               \
+          const td_taps tx = td_window_taps(x0, win->dilation_w, win->filter_w, p->input.w);        \
+          const int32_t fx0 = tx.start, fx1 = tx.end;                                               \
           for (g = 0; g < groups; ++g) {                                                            \
             const T *in_g = in_b + g * p->filter_c;                                                 \
             for (k = 0; k < per_group; ++k) {                                                       \

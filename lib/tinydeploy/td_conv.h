@@ -2,28 +2,11 @@
 #ifndef TD_CONV_H
 #define TD_CONV_H
 
-#include "tinydeploy.h"
+#include "td_nn_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/**
- * Parameters of one 2-D convolution, computed at conversion time.
- * Layouts: input NHWC `input`, filter OHWI [output.c, window.filter_h, window.filter_w, filter_c],
- * output NHWC `output` (output.n = input.n).
- * Grouped convolution: input.c = groups * filter_c, output.c = groups * filters per group.
- */
-typedef struct {
-  td_dims input;
-  td_dims output;
-  int32_t filter_c;          /* input channels seen by one filter */
-  td_window window;
-  int32_t input_offset;      /* -input zero point (0 for int16) */
-  int32_t output_offset;     /* output zero point (0 for int16) */
-  td_requant requant;        /* per output channel or per tensor */
-  td_activation activation;  /* fused activation clamp */
-} td_conv_params;
 
 /**
  * @brief int8 convolution: out = requant(sum filter * (in + input_offset) + bias).

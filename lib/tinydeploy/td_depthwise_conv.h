@@ -2,28 +2,11 @@
 #ifndef TD_DEPTHWISE_CONV_H
 #define TD_DEPTHWISE_CONV_H
 
-#include "tinydeploy.h"
+#include "td_nn_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/**
- * Parameters of one depthwise convolution, computed at conversion time.
- * Layouts: input NHWC `input`, filter [1, window.filter_h, window.filter_w, output.c], output NHWC
- * `output` with output.c = input.c * depth_multiplier; output channel ic * depth_multiplier + m
- * reads input channel ic.
- */
-typedef struct {
-  td_dims input;
-  td_dims output;
-  int32_t depth_multiplier;
-  td_window window;
-  int32_t input_offset;      /* -input zero point (0 for int16) */
-  int32_t output_offset;     /* output zero point (0 for int16) */
-  td_requant requant;        /* per output channel or per tensor */
-  td_activation activation;  /* fused activation clamp */
-} td_dw_conv_params;
 
 /**
  * @brief int8 depthwise convolution.

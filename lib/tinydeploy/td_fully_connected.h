@@ -2,23 +2,11 @@
 #ifndef TD_FULLY_CONNECTED_H
 #define TD_FULLY_CONNECTED_H
 
-#include "tinydeploy.h"
+#include "td_nn_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** Parameters of one fully-connected layer, computed at conversion time. */
-typedef struct {
-  int32_t batches;           /* rows of the input */
-  int32_t accum_depth;       /* input features = weights columns */
-  int32_t output_depth;      /* output features = weights rows */
-  int32_t input_offset;      /* -input zero point (0 for int16) */
-  int32_t filter_offset;     /* -weights zero point (0 for symmetric weights) */
-  int32_t output_offset;     /* output zero point */
-  td_requant requant;        /* per output feature or per tensor */
-  td_activation activation;  /* fused activation clamp */
-} td_fc_params;
 
 /**
  * @brief int8 fully connected: out = requant(W * (in + input_offset) + bias).

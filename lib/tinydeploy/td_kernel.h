@@ -15,18 +15,22 @@
 #include "td_math.h"
 
 /*
- * Range [*start, *end) of the window taps k with 0 <= origin + dilation * k < size: the taps that
+ * The range [start, end) of the window taps k with 0 <= origin + dilation * k < size: the taps that
  * fall inside the input (TFLite skips the others: zero padding adds nothing, pooling ignores it).
  */
-static inline void td_window_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size,
-                                  int32_t *start, int32_t *end) {
+typedef struct {
+  int32_t start, end; /* taps [start, end) of the window read real input */
+} td_taps;
+
+static inline td_taps td_window_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size) {
   const int32_t last = size - 1 - origin; /* largest dilation * k allowed */
-  int32_t s = 0, e;
-  if (origin < 0) s = (-origin + dilation - 1) / dilation;
+  td_taps t;
+  int32_t e;
+  t.start = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
   e = last < 0 ? 0 : last / dilation + 1;
   if (e > taps) e = taps;
-  *start = s;
-  *end = e < s ? s : e;
+  t.end = e < t.start ? t.start : e;
+  return t; /* returned by value: no address-taken locals (AVR keeps them in registers) */
 }
 
 /* Bias loads of the variants: int32 biases, and int64 ones (16x8) read through td_weights_s64. */

@@ -23,23 +23,23 @@ static int32_t td_rounded_mean(int32_t sum, int32_t count) {
     for (b = 0; b < p->input.n; ++b) {                                                          \
       const T *in_b = input + b * p->input.h * p->input.w * depth;                              \
       for (oy = 0; oy < p->output.h; ++oy) {                                                    \
+        /* the window clipped to the input (dilation 1): rows [y0, y1), columns [x0, x1) */     \
         const int32_t in_y = oy * win->stride_h - win->pad_h;                                   \
-        int32_t fy0, fy1;                                                                       \
-        td_window_taps(in_y, 1, win->filter_h, p->input.h, &fy0, &fy1);                         \
+        const int32_t y0 = td_max32(0, in_y), y1 = td_min32(p->input.h, in_y + win->filter_h);  \
         for (ox = 0; ox < p->output.w; ++ox) {                                                  \
           const int32_t in_x = ox * win->stride_w - win->pad_w;                                 \
-          int32_t fx0, fx1;                                                                     \
-          td_window_taps(in_x, 1, win->filter_w, p->input.w, &fx0, &fx1);                       \
+          const int32_t x0 = td_max32(0, in_x);                                                 \
+          const int32_t x1 = td_min32(p->input.w, in_x + win->filter_w);                        \
           for (c = 0; c < depth; ++c) {                                                         \
             int32_t acc = INIT;                                                                 \
-            for (y = in_y + fy0; y < in_y + fy1; ++y) {                                         \
+            for (y = y0; y < y1; ++y) {                                                         \
               const T *row = in_b + (y * p->input.w) * depth + c;                               \
-              for (x = in_x + fx0; x < in_x + fx1; ++x) {                                       \
+              for (x = x0; x < x1; ++x) {                                                       \
                 const int32_t v = row[x * depth];                                               \
                 acc = STEP(acc, v);                                                             \
               }                                                                                 \
             }                                                                                   \
-            acc = RESULT(acc, (fy1 - fy0) * (fx1 - fx0));                                       \
+            acc = RESULT(acc, (y1 - y0) * (x1 - x0));                                           \
             *output++ = (T)td_clamp(acc, p->activation.min, p->activation.max);                 \
           }                                                                                     \
         }                                                                                       \

@@ -2,19 +2,11 @@
 #ifndef TD_POOLING_H
 #define TD_POOLING_H
 
-#include "tinydeploy.h"
+#include "td_nn_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** Parameters of one pooling layer, computed at conversion time (output.c = input.c). */
-typedef struct {
-  td_dims input;
-  td_dims output;
-  td_window window;          /* dilation 1; padding: TFLite's padding_values */
-  td_activation activation;  /* fused activation clamp in the output's quantized domain */
-} td_pool_params;
 
 /**
  * @brief Average pooling: mean of the window clipped to the input (padding is not counted),

@@ -2,31 +2,11 @@
 #ifndef TD_TRANSPOSE_CONV_H
 #define TD_TRANSPOSE_CONV_H
 
-#include "tinydeploy.h"
+#include "td_nn_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/**
- * Parameters of one transposed convolution, computed at conversion time.
- * Layouts: input NHWC `input`, filter OHWI [output.c, window.filter_h, window.filter_w, input.c],
- * output NHWC `output`. Input pixel (iy, ix) feeds output pixels
- * (iy * stride_h - pad_h + fy, ix * stride_w - pad_w + fx); the window's dilation is 1.
- *
- * LiteRT scatters every input pixel into an int32/int64 buffer of output size; these kernels
- * gather instead (each output sums the input pixels that reach it), which gives the same
- * integer sums without that buffer, so they need no scratch memory.
- */
-typedef struct {
-  td_dims input;
-  td_dims output;
-  td_window window;          /* padding: ComputePaddingHeightWidth on the output size */
-  int32_t input_offset;      /* -input zero point (0 for int16) */
-  int32_t output_offset;     /* output zero point (0 for int16) */
-  td_requant requant;        /* per output channel or per tensor */
-  td_activation activation;  /* fused activation clamp */
-} td_transpose_conv_params;
 
 /**
  * @brief int8 transposed convolution.

@@ -42,8 +42,25 @@ def load_samples(g: Graph, samples: str | Path | np.ndarray | list[np.ndarray] |
         arrays = [samples]
     else:
         arrays = list(samples)
-    from ..evaluate import prepare_inputs
-    return prepare_inputs(g, arrays)
+    if len(arrays) != len(g.inputs):
+        raise TinyDeployError(f"the model has {len(g.inputs)} inputs, the samples {len(arrays)}")
+    out = []
+    for x, tid in zip(arrays, g.inputs):
+        t = g.tensors[tid]
+        want = np.dtype(DTYPES[t.dtype][0])
+        x = np.asarray(x)
+        if x.size == t.size:  # one sample without the batch axis
+            x = x.reshape((1,) + tuple(t.shape))
+        if x.dtype != want:
+            raise TinyDeployError(f"sample input {t.name!r} must be {want} (got {x.dtype})",
+                                  "quantize it with the model's input scale first")
+        if int(np.prod(x.shape[1:], dtype=np.int64)) != t.size:
+            raise TinyDeployError(f"sample input {t.name!r} must have shape [N, {', '.join(map(str, t.shape))}] "
+                                  f"(got {list(x.shape)})")
+        out.append(x.reshape((x.shape[0],) + tuple(t.shape)))
+    if len({x.shape[0] for x in out}) != 1:
+        raise TinyDeployError("every sample input needs the same number of samples")
+    return out
 
 
 def _rows(arrays: list[np.ndarray]) -> np.ndarray:
