@@ -21,6 +21,7 @@ __getattr__, __all__ = public_face(__name__, {
     "PLANNERS": ".plan",
     "PlanOptions": ".model",
     "compile_graph": ".compiler",
+    "input_arrays": ".samples",
     "load_model": ".tflite.reader",
     "op_rows": ".summary",
     "parse_model": ".tflite.reader",

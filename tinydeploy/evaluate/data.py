@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..compile import DTYPES, Graph
+from ..compile import DTYPES, Graph, input_arrays
 from ..errors import TinyDeployError
 
 
@@ -72,15 +72,8 @@ def quantize(x: np.ndarray, scale: float, zero_point: int, dtype: np.dtype) -> n
 
 def prepare_inputs(g: Graph, arrays: list[np.ndarray]) -> list[np.ndarray]:
     """[N, *shape] arrays of the model's input dtypes; float arrays for integer inputs are quantized."""
-    if len(arrays) != len(g.inputs):
-        raise TinyDeployError(f"the model has {len(g.inputs)} inputs, got {len(arrays)} arrays")
     out = []
-    for x, tid in zip(arrays, g.inputs):
-        t = g.tensors[tid]
-        want = np.dtype(DTYPES[t.dtype][0])
-        x = np.asarray(x)
-        if x.size == t.size:
-            x = x.reshape((1,) + tuple(t.shape))
+    for t, want, x in input_arrays(g, arrays):
         if x.ndim == 0 or x.size % t.size:
             raise TinyDeployError(f"input {t.name!r}: {list(x.shape)} is not [N, {', '.join(map(str, t.shape))}]")
         x = x.reshape((x.size // t.size,) + tuple(t.shape))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..compile import DTYPES, CompiledModel, Graph
+from ..compile import DTYPES, CompiledModel, Graph, input_arrays
 from ..errors import TinyDeployError
 
 _LINE_RE = re.compile(r"^(OUT|CYCLES|CYCLE_UNIT|DONE)\b ?(.*)$")
@@ -42,15 +42,8 @@ def load_samples(g: Graph, samples: str | Path | np.ndarray | list[np.ndarray] |
         arrays = [samples]
     else:
         arrays = list(samples)
-    if len(arrays) != len(g.inputs):
-        raise TinyDeployError(f"the model has {len(g.inputs)} inputs, the samples {len(arrays)}")
     out = []
-    for x, tid in zip(arrays, g.inputs):
-        t = g.tensors[tid]
-        want = np.dtype(DTYPES[t.dtype][0])
-        x = np.asarray(x)
-        if x.size == t.size:  # one sample without the batch axis
-            x = x.reshape((1,) + tuple(t.shape))
+    for t, want, x in input_arrays(g, arrays):
         if x.dtype != want:
             raise TinyDeployError(f"sample input {t.name!r} must be {want} (got {x.dtype})",
                                   "quantize it with the model's input scale first")

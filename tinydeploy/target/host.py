@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..compile import DTYPES, CompiledModel
+from ..compile import DTYPES, CompiledModel, input_arrays
 from ..errors import TinyDeployError
 from ..paths import RUNTIME_DIR, cache_dir
 
@@ -95,12 +95,8 @@ class HostBinary:
         m = self.models[case]
         g = m.graph
         n = int(inputs[0].shape[0]) if inputs else 1
-        if len(inputs) != len(g.inputs):
-            raise TinyDeployError(f"model has {len(g.inputs)} inputs, got {len(inputs)} arrays")
         per_sample = []
-        for x, tid in zip(inputs, g.inputs):
-            t = g.tensors[tid]
-            want = np.dtype(DTYPES[t.dtype][0])
+        for t, want, x in input_arrays(g, inputs):
             if x.dtype != want:
                 raise TinyDeployError(f"input {t.name!r} must be {want} (got {x.dtype})",
                                       "convert the array or quantize it with the model's input scale")

@@ -58,19 +58,25 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
 
     members: dict[int, list[int]] = {t: [t] for t in spans}
     inplace_ops: dict[int, int] = {}
+
+    def join(src: int, dst: int, shift: int) -> None:
+        """Put dst (a group of its own) into src's group, `shift` bytes below src; the whole group
+        moves up when that would go below offset 0."""
+        root = find(src)
+        rel[dst] = rel[src] - shift
+        if rel[dst] < 0:
+            for t in members[root]:
+                rel[t] -= rel[dst]
+            rel[dst] = 0
+        parent[dst] = root
+        members[root].append(dst)
+        del members[dst]
+
     if enabled and overlap:  # sharing set up by graph passes (patch stage output over consumed input)
         for src, dst, shift in getattr(g, "shared", ()):
             if src not in spans or dst not in spans or find(src) == find(dst) or len(members[find(dst)]) != 1:
                 continue
-            root = find(src)
-            rel[dst] = rel[src] - shift
-            if rel[dst] < 0:
-                for t in members[root]:
-                    rel[t] -= rel[dst]
-                rel[dst] = 0
-            parent[dst] = root
-            members[root].append(dst)
-            del members[dst]
+            join(src, dst, shift)
     if enabled:
         for op in g.ops:
             low = lowering_for(op.kind)
@@ -95,14 +101,7 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
                 shift = low.overlap_bytes(op, g)
             else:
                 continue
-            rel[dst] = rel[src] - shift
-            if rel[dst] < 0:  # make room below: move the group up
-                for t in members[root]:
-                    rel[t] -= rel[dst]
-                rel[dst] = 0
-            parent[other] = root
-            members[root].append(dst)
-            del members[other]
+            join(src, dst, shift)  # dst is `other`: a group of its own
     return {t: find(t) for t in spans}, rel, inplace_ops
 
 
