@@ -35,7 +35,6 @@
               const int32_t ch = td_requant_channel(&p->requant, oc);                               \
               const TD_WEIGHTS_MEM int8_t *w_oc = filter + oc * filter_size;                        \
               ACC_T acc = 0;                                                                        \
-              int32_t v;                                                                            \
               for (fy = fy0; fy < fy1; ++fy) {                                                      \
                 const T *in_y = in_g + (y0 + win->dilation_h * fy) * row;                           \
                 for (fx = fx0; fx < fx1; ++fx) {                                                    \
@@ -46,9 +45,7 @@
                   }                                                                                 \
                 }                                                                                   \
               }                                                                                     \
-              if (bias) acc += (ACC_T)BIAS_LOAD(bias, oc);                                          \
-              v = REQUANT(acc, p->requant.multiplier[ch], p->requant.shift[ch]) + p->output_offset; \
-              *out++ = (T)td_clamp(v, p->activation.min, p->activation.max);                        \
+              *out++ = TD_REQUANT_OUTPUT(T, ACC_T, BIAS_LOAD, REQUANT, p, bias, acc, oc, ch);       \
             }                                                                                       \
           }                                                                                         \
         }                                                                                           \

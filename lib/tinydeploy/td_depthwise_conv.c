@@ -28,7 +28,6 @@
               const int32_t oc = ic * p->depth_multiplier + m;                                       \
               const int32_t ch = td_requant_channel(&p->requant, oc);                                \
               ACC_T acc = 0;                                                                         \
-              int32_t v;                                                                             \
               for (fy = fy0; fy < fy1; ++fy) {                                                       \
                 const T *in_y = in_b + (y0 + win->dilation_h * fy) * row + ic;                       \
                 const TD_WEIGHTS_MEM int8_t *w_y = filter + fy * frow + oc;                          \
@@ -37,9 +36,7 @@
                                  ((int32_t)in_y[(x0 + win->dilation_w * fx) * p->input.c] + p->input_offset)); \
                 }                                                                                    \
               }                                                                                      \
-              if (bias) acc += (ACC_T)BIAS_LOAD(bias, oc);                                           \
-              v = REQUANT(acc, p->requant.multiplier[ch], p->requant.shift[ch]) + p->output_offset;  \
-              *out++ = (T)td_clamp(v, p->activation.min, p->activation.max);                         \
+              *out++ = TD_REQUANT_OUTPUT(T, ACC_T, BIAS_LOAD, REQUANT, p, bias, acc, oc, ch);        \
             }                                                                                        \
           }                                                                                          \
         }                                                                                            \

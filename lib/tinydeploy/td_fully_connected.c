@@ -16,13 +16,10 @@
         const TD_WEIGHTS_MEM int8_t *w = weights + o * p->accum_depth;                              \
         const int32_t ch = td_requant_channel(&p->requant, o);                                      \
         ACC_T acc = 0;                                                                              \
-        int32_t v;                                                                                  \
         for (d = 0; d < p->accum_depth; ++d) {                                                      \
           acc += (ACC_T)(((int32_t)w[d] + p->filter_offset) * ((int32_t)in[d] + p->input_offset));  \
         }                                                                                           \
-        if (bias) acc += (ACC_T)BIAS_LOAD(bias, o);                                                 \
-        v = REQUANT(acc, p->requant.multiplier[ch], p->requant.shift[ch]) + p->output_offset;       \
-        output[b * p->output_depth + o] = (T)td_clamp(v, p->activation.min, p->activation.max);     \
+        output[b * p->output_depth + o] = TD_REQUANT_OUTPUT(T, ACC_T, BIAS_LOAD, REQUANT, p, bias, acc, o, ch); \
       }                                                                                             \
     }                                                                                               \
   }

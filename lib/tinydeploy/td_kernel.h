@@ -41,6 +41,16 @@ static inline td_taps td_window_taps(int32_t origin, int32_t dilation, int32_t t
 static inline int32_t td_requant_channel(const td_requant *q, int32_t ch) { return q->per_channel ? ch : 0; }
 
 /*
+ * One output element of a conv-like kernel (conv, depthwise, transpose conv, fully connected): the
+ * accumulator plus output channel oc's bias, requantized with channel ch's multiplier and shift, plus
+ * the output zero point, clamped to the fused activation.
+ */
+#define TD_REQUANT_OUTPUT(T, ACC_T, BIAS_LOAD, REQUANT, p, bias, acc, oc, ch)                        \
+  ((T)td_clamp(REQUANT((ACC_T)((acc) + ((bias) ? (ACC_T)BIAS_LOAD(bias, oc) : (ACC_T)0)),             \
+                       (p)->requant.multiplier[ch], (p)->requant.shift[ch]) + (p)->output_offset,     \
+               (p)->activation.min, (p)->activation.max))
+
+/*
  * Two-step requantization of a 32-bit accumulator that wraps around (uint32_t, the 16x8 kernels with
  * an int32 bias: LiteRT's int32 accumulator overflows there without the undefined behaviour).
  */

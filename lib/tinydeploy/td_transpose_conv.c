@@ -41,7 +41,6 @@ static void td_tc_rows(int32_t out_plus_pad, int32_t stride, int32_t taps, int32
             const int32_t ch = td_requant_channel(&p->requant, oc);                                  \
             const TD_WEIGHTS_MEM int8_t *w_oc = filter + oc * fsize;                                 \
             ACC_T acc = 0;                                                                           \
-            int32_t v;                                                                               \
             for (iy = iy0; iy <= iy1; ++iy) {                                                        \
               const TD_WEIGHTS_MEM int8_t *w_y = w_oc + (ty - iy * win->stride_h) * win->filter_w * p->input.c; \
               for (ix = ix0; ix <= ix1; ++ix) {                                                      \
@@ -52,9 +51,7 @@ static void td_tc_rows(int32_t out_plus_pad, int32_t stride, int32_t taps, int32
                 }                                                                                    \
               }                                                                                      \
             }                                                                                        \
-            if (bias) acc += (ACC_T)BIAS_LOAD(bias, oc);                                             \
-            v = REQUANT(acc, p->requant.multiplier[ch], p->requant.shift[ch]) + p->output_offset;    \
-            *out++ = (T)td_clamp(v, p->activation.min, p->activation.max);                           \
+            *out++ = TD_REQUANT_OUTPUT(T, ACC_T, BIAS_LOAD, REQUANT, p, bias, acc, oc, ch);          \
           }                                                                                          \
         }                                                                                            \
       }                                                                                              \
