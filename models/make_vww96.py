@@ -27,10 +27,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
-
 from tflite_int8 import convert, interpreter, quantize
 
 SEED = 0

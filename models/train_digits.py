@@ -25,12 +25,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-
 from tflite_int8 import convert, interpreter, op_names, quantize
 
 SEED = 0

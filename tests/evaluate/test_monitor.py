@@ -7,15 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from device_helpers import (
-    DIGITS,
-    DIGITS_DATA,
-    ROOT,
-    TD,
-    cli,
-    firmware_dir,
-    public_model,
-)
+from device_helpers import DIGITS, DIGITS_DATA, ROOT, TD, cli, firmware_dir, public_model
 from tools import require_tool
 
 from tinydeploy.evaluate.monitor import sparkline

@@ -4,14 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from boards_helpers import (  # noqa: F401
-    MODELS,
-    assert_clean_failure,
-    compilable_model,
-    dense_model,
-    pio_build_cache,
-    tinydeploy,
-)
+from boards_helpers import MODELS, assert_clean_failure, compilable_model, dense_model, pio_build_cache, tinydeploy  # noqa: F401
 
 from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ir import DTYPES

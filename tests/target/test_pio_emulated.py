@@ -25,13 +25,7 @@ from boards_helpers import (  # noqa: F401
 )
 
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.target import (
-    build_firmware,
-    check_firmware,
-    generate_project,
-    parse_output,
-    pio_build,
-)
+from tinydeploy.target import build_firmware, check_firmware, generate_project, parse_output, pio_build
 from tinydeploy.target.pio import pio_env, pio_executable, pio_run, pio_test
 
 HERE = Path(__file__).resolve().parent

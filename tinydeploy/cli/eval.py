@@ -51,24 +51,10 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
                                             "module:function or file.py:function mapping (path, array) to a sample."),
              planner: str = PLANNER, inplace: bool = INPLACE) -> None:
     """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with LiteRT."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..compile import load_model
-    from ..evaluate import (
-        evaluate,
-        load_arrays,
-        load_labels,
-        plot_report,
-        prepare_inputs,
-        report_dict,
-        write_report,
-    )
+    from ..evaluate import evaluate, load_arrays, load_labels, plot_report, prepare_inputs, report_dict, write_report
     from ..evaluate import save_outputs as save
     from ..link import open_session
 

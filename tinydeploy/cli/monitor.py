@@ -26,13 +26,7 @@ def monitor(board: str = typer.Option(None, "--board", "-b", help="Board id; emu
     """Stream samples to the board and watch speed, memory, accuracy and agreement with LiteRT."""
     import numpy as np
 
-    from ..evaluate import (
-        load_arrays,
-        load_labels,
-        prepare_inputs,
-        random_inputs,
-        run_monitor,
-    )
+    from ..evaluate import load_arrays, load_labels, prepare_inputs, random_inputs, run_monitor
     from ..link import open_session
 
     if plain and json_out:

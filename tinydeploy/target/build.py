@@ -19,14 +19,7 @@ from ..errors import TinyDeployError
 from ..link import run_in_emulator
 from ..paths import staged_folder
 from .boards import BoardProfile, load_board
-from .firmware import (
-    FirmwareRun,
-    compare_outputs,
-    load_samples,
-    model_shim,
-    parse_output,
-    samples_header,
-)
+from .firmware import FirmwareRun, compare_outputs, load_samples, model_shim, parse_output, samples_header
 from .fit import FitReport, check_fit, check_fit_graph
 from .platformio import check_output_dir, write_project_tree
 

@@ -3,8 +3,8 @@ int8 value (every int16 value for the int16 variants) under random quantization,
 float and double multiplier arithmetic disagree, plus randomly shaped cases with random inputs."""
 import numpy as np
 import pytest
-
 from op_cases import log_uniform, unary_model
+
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.compile.quant import quantize_multiplier
 from tinydeploy.compile.tflite.reader import parse_model

@@ -3,8 +3,8 @@ up to 6-D, fused activations, constant operands (seeded random cases), and every
 values (which pins the two-step rounding LiteRT uses)."""
 import numpy as np
 import pytest
-
 from op_cases import all_pairs_case, broadcast_shapes, log_uniform, two_operands
+
 from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.compile.ops.add_sub import broadcast_plan

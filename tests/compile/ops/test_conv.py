@@ -2,8 +2,8 @@
 quantization (int8 and 16x8 with int64 or int32 bias), seeded."""
 import numpy as np
 import pytest
-
 from op_cases import SAME, assert_rejected, conv_bias, conv_geometry, conv_quant, fixed_weights_bias
+
 from tinydeploy.compile.tflite import schema as S
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases

@@ -2,8 +2,8 @@
 dilations, paddings and quantization (int8 and 16x8), seeded."""
 import numpy as np
 import pytest
-
 from op_cases import SAME, assert_rejected, conv_bias, conv_geometry, conv_quant, fixed_weights_bias
+
 from tinydeploy.testing.builder import ModelBuilder, options
 from tinydeploy.testing.opcheck import Case, check_cases
 

@@ -6,8 +6,8 @@ compared; further samples are uniform random.
 """
 import numpy as np
 import pytest
-
 from op_cases import log_uniform, packed_cases
+
 from tinydeploy.compile.ir import Graph, Op, Quant, Tensor
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.testing.builder import ModelBuilder

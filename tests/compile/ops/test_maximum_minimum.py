@@ -1,8 +1,8 @@
 """MAXIMUM / MINIMUM vs LiteRT BUILTIN_REF: int8 and int16, broadcasting up to 6-D, constant
 operands, differing quantization of the operands (TFLite compares raw values)."""
 import numpy as np
-
 from op_cases import broadcast_shapes, two_operands
+
 from tinydeploy.testing.builder import ModelBuilder
 from tinydeploy.testing.opcheck import Case, check_cases
 

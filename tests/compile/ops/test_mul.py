@@ -3,8 +3,8 @@ constant operands, scales chosen so that float32 and double multiplier arithmeti
 every pair of int8 values (which pins LiteRT's two-step rounding)."""
 import numpy as np
 import pytest
-
 from op_cases import all_pairs_case, broadcast_shapes, log_uniform, two_operands
+
 from tinydeploy.compile.ops.mul import mul_multiplier
 from tinydeploy.compile.quant import quantize_multiplier
 from tinydeploy.testing.builder import ModelBuilder, options

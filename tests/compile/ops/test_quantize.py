@@ -3,8 +3,8 @@ channel, inputs on rounding boundaries and beyond the int32 range), every intege
 TFLite accepts (all int8 / all int16 values), and int8/int16/uint8 -> float32 (bit-exact floats)."""
 import numpy as np
 import pytest
-
 from op_cases import log_uniform, unary_model
+
 from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.compile.tflite.reader import parse_model

@@ -5,12 +5,7 @@ import numpy as np
 from tinydeploy.compile.compiler import PlanOptions, compile_graph
 from tinydeploy.compile.ir import DTYPES
 from tinydeploy.compile.ops import lowering_for
-from tinydeploy.compile.ops.strided_slice import (
-    effective_params,
-    end_for_axis,
-    loop_count,
-    start_for_axis,
-)
+from tinydeploy.compile.ops.strided_slice import effective_params, end_for_axis, loop_count, start_for_axis
 from tinydeploy.compile.tflite.reader import parse_model
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.evaluate.reference import reference_outputs

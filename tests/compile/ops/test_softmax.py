@@ -10,8 +10,8 @@ beta * scale and every row is checked against a float estimate of the sum.
 """
 import numpy as np
 import pytest
-
 from op_cases import log_uniform, packed_cases
+
 from tinydeploy.compile.ir import Graph, Op, Quant, Tensor
 from tinydeploy.compile.ops import lowering_for
 from tinydeploy.compile.ops.softmax import softmax_s16_luts

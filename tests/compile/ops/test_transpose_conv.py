@@ -2,8 +2,8 @@
 and quantization (int8 and 16x8 with int64 or int32 bias), seeded."""
 import numpy as np
 import pytest
-
 from op_cases import SAME, VALID, assert_rejected, conv_bias, conv_quant, fixed_weights_bias
+
 from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ops.window import out_size
 from tinydeploy.compile.tflite import schema as S

@@ -8,13 +8,7 @@ from __future__ import annotations
 from ..ir import Graph, Op
 from . import OpLowering, register
 from ._common import fused_activation, tensors
-from ._shape_ops import (
-    contiguous_strides,
-    emit_copy_nd,
-    movable,
-    norm_axis,
-    too_many_dims,
-)
+from ._shape_ops import contiguous_strides, emit_copy_nd, movable, norm_axis, too_many_dims
 
 
 @register("CONCATENATION")

@@ -8,13 +8,7 @@ from __future__ import annotations
 from ..ir import Graph, Op
 from . import OpLowering, register
 from ._common import tensors
-from ._shape_ops import (
-    const_ints,
-    contiguous_strides,
-    emit_copy_nd,
-    same_dtype,
-    too_many_dims,
-)
+from ._shape_ops import const_ints, contiguous_strides, emit_copy_nd, same_dtype, too_many_dims
 
 MAX_DIMS = 6
 FILL_TYPES = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "int32": 4}

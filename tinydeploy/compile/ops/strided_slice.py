@@ -11,13 +11,7 @@ import math
 from ..ir import Graph, Op
 from . import OpLowering, register
 from ._common import tensors
-from ._shape_ops import (
-    const_ints,
-    contiguous_strides,
-    emit_copy_nd,
-    same_dtype,
-    too_many_dims,
-)
+from ._shape_ops import const_ints, contiguous_strides, emit_copy_nd, same_dtype, too_many_dims
 
 MAX_DIMS = 5  # LiteRT: 1-D to 5-D inputs, at most 5 dims including new axes
 

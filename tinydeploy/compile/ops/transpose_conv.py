@@ -10,21 +10,8 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._common import (
-    activation,
-    check_fused_activation,
-    nhwc,
-    optional_ptr,
-    requant,
-    window_struct,
-)
-from .conv2d import (
-    bias_of,
-    check_bias_and_shifts,
-    check_conv_quant,
-    check_window,
-    kernel_suffix,
-)
+from ._common import activation, check_fused_activation, nhwc, optional_ptr, requant, window_struct
+from .conv2d import bias_of, check_bias_and_shifts, check_conv_quant, check_window, kernel_suffix
 from .window import Window, window
 
 
