@@ -116,6 +116,24 @@ def check_quantized_binary(op: Op, g: Graph) -> str | None:
     return check_quantized_operands([ins[0], ins[1], outs[0]], ("int8", "int16"))
 
 
+class QuantizedBinary(OpLowering):
+    """ADD, SUB and MUL: two quantized operands, broadcast; the output may overwrite input 0."""
+
+    header = "td_elementwise.h"
+    inplace = True  # safe when input 0 has the output's shape and type (see td_elementwise.h)
+
+    def check(self, op: Op, g: Graph) -> str | None:
+        reason = check_quantized_binary(op, g)
+        if reason:
+            return reason
+        (a, b), (out,) = tensors(g, op)
+        return self.check_operands(op, g, a, b, out)
+
+    def check_operands(self, op: Op, g: Graph, a: Tensor, b: Tensor, out: Tensor) -> str | None:
+        """The op's own rules for the operand types and quantization."""
+        raise NotImplementedError
+
+
 # ---- ADD / SUB -----------------------------------------------------------------------------
 
 def checked_log2(x: float) -> tuple[bool, int]:
@@ -152,15 +170,8 @@ def add_multipliers(a: Tensor, b: Tensor, out: Tensor, left_shift: int):
 
 
 @register("ADD", "SUB")
-class AddSub(OpLowering):
-    header = "td_elementwise.h"
-    inplace = True  # safe when input 0 has the output's shape and type (see td_elementwise.h)
-
-    def check(self, op: Op, g: Graph) -> str | None:
-        reason = check_quantized_binary(op, g)
-        if reason:
-            return reason
-        (a, b), (out,) = tensors(g, op)
+class AddSub(QuantizedBinary):
+    def check_operands(self, op: Op, g: Graph, a: Tensor, b: Tensor, out: Tensor) -> str | None:
         if not (a.dtype == b.dtype == out.dtype):
             return f"type combination {a.dtype}/{b.dtype}->{out.dtype} is not supported"
         reason = check_fused_activation(op) or broadcast_check(g, op)

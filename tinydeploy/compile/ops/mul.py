@@ -6,9 +6,9 @@ import numpy as np
 
 from ..ir import Graph, Op, Tensor
 from ..quant import quantize_multiplier
-from . import OpLowering, register
+from . import register
 from ._common import activation, check_fused_activation, tensors
-from .add_sub import bcast_field, broadcast_check, check_quantized_binary, same_shapes
+from .add_sub import QuantizedBinary, bcast_field, broadcast_check, same_shapes
 
 
 def mul_multiplier(a: Tensor, b: Tensor, out: Tensor) -> tuple[int, int]:
@@ -19,15 +19,8 @@ def mul_multiplier(a: Tensor, b: Tensor, out: Tensor) -> tuple[int, int]:
 
 
 @register("MUL")
-class Mul(OpLowering):
-    header = "td_elementwise.h"
-    inplace = True  # safe when input 0 has the output's shape and type (see td_elementwise.h)
-
-    def check(self, op: Op, g: Graph) -> str | None:
-        reason = check_quantized_binary(op, g)
-        if reason:
-            return reason
-        (a, b), (out,) = tensors(g, op)
+class Mul(QuantizedBinary):
+    def check_operands(self, op: Op, g: Graph, a: Tensor, b: Tensor, out: Tensor) -> str | None:
         if a.dtype != b.dtype:
             return f"input types differ ({a.dtype}, {b.dtype})"
         reason = check_fused_activation(op) or broadcast_check(g, op)
