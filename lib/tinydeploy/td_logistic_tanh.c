@@ -61,27 +61,30 @@ static uint32_t td_sigmoid_table(uint32_t ax, int32_t bits, uint32_t saturated) 
   return (ua << bits) + (ax & (((uint32_t)1 << bits) - 1)) * (ub - ua);
 }
 
-void td_logistic_s16(const td_sigmoid_s16_params *p, const int16_t *input, int16_t *output) {
-  int32_t mult, shift, round, i;
-  td_sigmoid_s16_scaling(p, &mult, &shift, &round);
-  for (i = 0; i < p->size; ++i) {
-    const int32_t x = td_fp_asr((int32_t)input[i] * mult + round, shift);
-    const uint32_t ax = x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x;
-    uint32_t result = td_sigmoid_table(ax, 9, (uint32_t)0x7FFF << 10); /* Q0.25; step 1/24 = 2^9 units */
-    result = x >= 0 ? result + ((uint32_t)1 << 9)
-                    : ((uint32_t)1 << 25) - result + ((uint32_t)1 << 9) - 1;
-    output[i] = (int16_t)(result >> 10);
-  }
+/* logistic(x) from the table (2^9 input units per entry, Q0.25), rounded to Q0.15. */
+static int16_t td_logistic_of(int32_t x, uint32_t ax) {
+  const uint32_t result = td_sigmoid_table(ax, 9, (uint32_t)0x7FFF << 10);
+  return (int16_t)((x >= 0 ? result + ((uint32_t)1 << 9)
+                           : ((uint32_t)1 << 25) - result + ((uint32_t)1 << 9) - 1) >> 10);
 }
 
-void td_tanh_s16(const td_sigmoid_s16_params *p, const int16_t *input, int16_t *output) {
-  int32_t mult, shift, round, i;
-  td_sigmoid_s16_scaling(p, &mult, &shift, &round);
-  for (i = 0; i < p->size; ++i) {
-    const int32_t x = td_fp_asr((int32_t)input[i] * mult + round, shift);
-    const uint32_t ax = x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x;
-    int32_t result = (int32_t)td_sigmoid_table(ax, 8, (uint32_t)0xFFFF << 8); /* Q0.24 */
-    result = x >= 0 ? result - ((int32_t)1 << 23) + (1 << 7) : -result + ((int32_t)1 << 23) + (1 << 7) - 1;
-    output[i] = (int16_t)td_fp_asr(result, 8);
-  }
+/* tanh(x) = 2 * sigmoid(2x) - 1 from the same table (2^8 units per entry, Q0.24), rounded to Q0.15. */
+static int16_t td_tanh_of(int32_t x, uint32_t ax) {
+  const int32_t result = (int32_t)td_sigmoid_table(ax, 8, (uint32_t)0xFFFF << 8);
+  return (int16_t)td_fp_asr(x >= 0 ? result - ((int32_t)1 << 23) + (1 << 7)
+                                   : -result + ((int32_t)1 << 23) + (1 << 7) - 1, 8);
 }
+
+/* An int16 table activation: the input rescaled as TFLite does, then OF(x, |x|) per element. */
+#define TD_DEFINE_TABLE_S16(NAME, OF)                                                        \
+  void NAME(const td_sigmoid_s16_params *p, const int16_t *input, int16_t *output) {        \
+    int32_t mult, shift, round, i;                                                          \
+    td_sigmoid_s16_scaling(p, &mult, &shift, &round);                                       \
+    for (i = 0; i < p->size; ++i) {                                                         \
+      const int32_t x = td_fp_asr((int32_t)input[i] * mult + round, shift);                 \
+      output[i] = OF(x, x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x);                   \
+    }                                                                                       \
+  }
+
+TD_DEFINE_TABLE_S16(td_logistic_s16, td_logistic_of)
+TD_DEFINE_TABLE_S16(td_tanh_s16, td_tanh_of)
