@@ -17,7 +17,7 @@ def compiles(monkeypatch):
     itself: each loaded tinydeploy module that holds it gets the counting wrapper too."""
     from tinydeploy.compile import compiler
 
-    for name in ("tinydeploy.link.session", "tinydeploy.link.flash", "tinydeploy.target.device_project"):
+    for name in ("tinydeploy.link.session", "tinydeploy.link.flashing", "tinydeploy.target.protocol_firmware"):
         importlib.import_module(name)  # loaded now, so the names they bound at import time get the wrapper
 
     calls, orig = [], compiler.compile_graph

@@ -48,7 +48,7 @@ CORRUPT_TEST = f'''
 import re
 from pathlib import Path
 
-from tinydeploy.target.device_project import device_project
+from tinydeploy.target.protocol_firmware import device_project
 from tinydeploy.hil import assert_bit_exact
 
 MODEL = Path({str(HELLO)!r})

@@ -13,7 +13,7 @@ from tinydeploy.compile.tflite.reader import load_model
 from tinydeploy.link.emulators import _spawn, _wait_pty
 from tinydeploy.paths import DEVICE_SKETCH_DIR as SKETCH_DIR
 from tinydeploy.target.boards import load_board
-from tinydeploy.target.device_project import glue_source
+from tinydeploy.target.protocol_firmware import glue_source
 
 pytestmark = [pytest.mark.slow, require_tool("arduino-builder", "simavr")]
 

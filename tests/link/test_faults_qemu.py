@@ -13,7 +13,7 @@ from tinydeploy.evaluate.data import random_inputs
 from tinydeploy.evaluate.reference import reference_outputs
 from tinydeploy.link.client import DeviceClient, open_serial
 from tinydeploy.link.emulators import start_emulator
-from tinydeploy.target.device_project import ensure_firmware
+from tinydeploy.target.protocol_firmware import ensure_firmware
 from tinydeploy.target.host_device import free_port
 from tinydeploy.testing.faultproxy import FaultProxy, Faults
 

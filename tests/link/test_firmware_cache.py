@@ -9,7 +9,7 @@ from conftest import TEST_MODELS
 from device_helpers import cli
 
 import tinydeploy.compile.compiler as compiler
-from tinydeploy.target.device_project import MANIFEST, ensure_firmware
+from tinydeploy.target.protocol_firmware import MANIFEST, ensure_firmware
 
 MODEL = TEST_MODELS / "hello_world_int8.tflite"
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from device_helpers import cli, firmware_dir, public_model
 
-from tinydeploy.link.flash import STATE
+from tinydeploy.link.flashing import STATE
 
 MODEL = public_model("hello_world_int8")
 

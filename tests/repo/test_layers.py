@@ -80,3 +80,14 @@ def test_the_layer_test_sees_violations():
     assert any(t == "tinydeploy.compile" and m.startswith("tinydeploy.target") for m, t, _ in found)
     inner = [(m, t) for m, t, _ in found if m == "tinydeploy.target.build" and t == "tinydeploy.evaluate"]
     assert inner, "imports inside functions are read too"
+
+
+def test_no_public_name_is_also_a_submodule():
+    """Importing a submodule binds it on its package: a public name shared with a submodule would turn
+    into the module once that submodule is loaded (as link.flash did)."""
+    bad = []
+    for name in LAYERS:
+        package = importlib.import_module(f"tinydeploy.{name}")
+        subs = {p.stem for p in (PKG / name).glob("*.py")} | {p.name for p in (PKG / name).iterdir() if p.is_dir()}
+        bad += [f"tinydeploy.{name}.{n}" for n in getattr(package, "__all__", ()) if n in subs]
+    assert not bad, bad

@@ -1,6 +1,6 @@
 """Boards and what is built for them: board profiles (boards.py), PlatformIO projects and libraries
 (platformio.py, build.py), Arduino ZIPs (arduino*.py), the device-protocol firmware project
-(device_project.py), the emulated dev-platform's board files (emu_platform.py), fit check, cross-compile
+(protocol_firmware.py), the emulated dev-platform's board files (emu_platform.py), fit check, cross-compile
 checks for boards that can't be built offline, and the host 'board' (host.py, host_device.py).
 """
 from .. import public_face
@@ -8,11 +8,11 @@ from .. import public_face
 # The package's public face: other packages import these names from here (tinydeploy.public_face).
 __getattr__, __all__ = public_face(__name__, {
     "BoardProfile": ".boards",
-    "FAMILIES": ".device_project",
+    "FAMILIES": ".protocol_firmware",
     "FQBN": ".arduino_build",
     "HARDWARE": ".arduino_build",
     "HostDevice": ".host_device",
-    "MANIFEST": ".device_project",
+    "MANIFEST": ".protocol_firmware",
     "arch_of": ".boards",
     "build_firmware": ".build",
     "build_host": ".host",
@@ -22,13 +22,13 @@ __getattr__, __all__ = public_face(__name__, {
     "check_fit_graph": ".fit",
     "cross_compile": ".crosscheck",
     "default_core_dir": ".pio",
-    "default_project_dir": ".device_project",
-    "device_project": ".device_project",
-    "elf_sha256": ".device_project",
-    "ensure_firmware": ".device_project",
+    "default_project_dir": ".protocol_firmware",
+    "device_project": ".protocol_firmware",
+    "elf_sha256": ".protocol_firmware",
+    "ensure_firmware": ".protocol_firmware",
     "export_arduino": ".arduino",
-    "family_of": ".device_project",
-    "firmware_up_to_date": ".device_project",
+    "family_of": ".protocol_firmware",
+    "firmware_up_to_date": ".protocol_firmware",
     "free_port": ".host_device",
     "generate_project": ".build",
     "host_compiler": ".host",
@@ -45,6 +45,6 @@ __getattr__, __all__ = public_face(__name__, {
     "pty_harness": ".arduino_build",
     "run_pio": ".pio",
     "validate_platformio_ini": ".crosscheck",
-    "write_json_atomic": ".device_project",
+    "write_json_atomic": ".protocol_firmware",
     "write_library_folder": ".platformio",
 })

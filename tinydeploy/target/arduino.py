@@ -29,7 +29,7 @@ from ..errors import TinyDeployError
 from ..paths import DEVICE_SKETCH_DIR as DEVICE_DIR
 from ..paths import RUNTIME_DIR, SKETCH_DIR
 from .boards import BoardProfile, list_boards, load_board
-from .device_project import glue_source
+from .protocol_firmware import glue_source
 from .firmware import load_samples
 from .fit import FitReport, check_fit, const_bytes
 

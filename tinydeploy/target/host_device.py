@@ -14,7 +14,7 @@ from ..compile import CompiledModel
 from ..errors import TinyDeployError
 from ..paths import DEVICE_SKETCH_DIR as SKETCH_DIR
 from ..paths import RUNTIME_DIR, cache_dir
-from .device_project import glue_source
+from .protocol_firmware import glue_source
 from .host import WARN_FLAGS, host_compiler
 
 

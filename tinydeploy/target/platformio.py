@@ -64,10 +64,11 @@ def model_library_json(m: CompiledModel) -> dict:
 
 
 def write_runtime_library(dest: Path) -> Path:
-    """lib/tinydeploy/: library.json + src/ (every kernel; each file guards its own architecture)."""
+    """lib/tinydeploy/: library.json + src/ (every kernel; each file guards its own architecture: the
+    arm-dsp variants of lib/tinydeploy/arm/ join src/ flat and compile to nothing without the DSP extension)."""
     (dest / "src").mkdir(parents=True, exist_ok=True)
-    for p in sorted(RUNTIME_DIR.iterdir()):
-        if p.suffix in (".c", ".h"):
+    for p in sorted(RUNTIME_DIR.iterdir()) + sorted((RUNTIME_DIR / "arm").glob("*")):
+        if p.suffix in (".c", ".h") and p.is_file():
             shutil.copy2(p, dest / "src" / p.name)
     (dest / "library.json").write_text(json.dumps(runtime_library_json(), indent=2) + "\n")
     return dest
