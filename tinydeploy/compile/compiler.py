@@ -40,7 +40,8 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
     m.scratch_bytes = m.plan.scratch_bytes
 
     scratch_sizes = {b.scratch_of: b.size for b in m.plan.buffers if b.scratch_of is not None}
-    e = Emitter(g, m.prefix, m.tensor_offsets, m.scratch_offsets, set(m.plan.inplace_ops), scratch_sizes)
+    e = Emitter(g, m.prefix, m.tensor_offsets, m.scratch_offsets, set(m.plan.inplace_ops), scratch_sizes,
+                kernels=options.kernels)
     headers: list[str] = []
     for op in g.ops:
         low = lowering_for(op.kind)

@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import TinyDeployError
 from .ir import Graph
 
 if TYPE_CHECKING:
     from .passes.patch import PatchInfo
     from .plan.arena import ArenaPlan
+
+
+#: PlanOptions.kernels: "reference" (portable C) or "arm-dsp" (lib/tinydeploy/arm/: Cortex-M4/M7/M33/M55
+#: SIMD variants where an op has one; the generated C then builds only where __ARM_FEATURE_DSP is defined)
+KERNEL_VARIANTS = ("reference", "arm-dsp")
 
 
 @dataclass(frozen=True)
@@ -22,12 +28,20 @@ class PlanOptions:
     #: "SPLIT_OP:PHxPW" (e.g. "7:3x3": op 7's output computed in a 3x3 grid of tiles)
     patch: str = "off"
     patch_budget: float = 0.25  # --patch auto: the most extra MACs allowed (0.25 = +25%)
+    kernels: str = "reference"  # KERNEL_VARIANTS: which kernel variant the generated C calls
+
+    def __post_init__(self) -> None:
+        if self.kernels not in KERNEL_VARIANTS:
+            raise TinyDeployError(f"unknown kernel variant {self.kernels!r}",
+                                  f"use one of: {', '.join(KERNEL_VARIANTS)}")
 
     def describe(self) -> str:
         text = (f"planner={self.planner} align={self.alignment} inplace={'on' if self.inplace else 'off'} "
                 f"reorder={'on' if self.reorder else 'off'}")
         if self.patch != "off":
             text += f" patch={self.patch}" + (f" budget={self.patch_budget:g}" if self.patch == "auto" else "")
+        if self.kernels != "reference":  # absent by default: existing models' C stays byte-identical
+            text += f" kernels={self.kernels}"
         return text
 
 

@@ -52,8 +52,10 @@ class Emitter:
     """Collects declarations and schedule lines for one model's .c file."""
 
     def __init__(self, graph: Graph, prefix: str, offsets: dict[int, int], scratch: dict[int, int],
-                 inplace_ops: set[int] | None = None, scratch_sizes: dict[int, int] | None = None) -> None:
+                 inplace_ops: set[int] | None = None, scratch_sizes: dict[int, int] | None = None,
+                 kernels: str = "reference") -> None:
         self.graph = graph
+        self.kernels = kernels  # PlanOptions.kernels: lowerings with an optimized variant pick it from this
         self.inplace_ops = inplace_ops or set()  # ops whose output the planner put over input 0
         self.prefix = prefix
         self.offsets = offsets  # tensor index -> arena byte offset
