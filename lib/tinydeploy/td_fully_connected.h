@@ -20,6 +20,25 @@ void td_fully_connected_s8(const td_fc_params *p, const int8_t *input, const TD_
                            const TD_WEIGHTS_MEM int32_t *bias, int8_t *output);
 
 /**
+ * @brief int8 fully connected for Arm cores with the DSP extension (lib/tinydeploy/arm/; compiled
+ * only where __ARM_FEATURE_DSP is defined): bit-exact with td_fully_connected_s8, on weights and a
+ * bias that the compiler prepared for it (kernels="arm-dsp"). Needs filter_offset 0; input_offset
+ * is not read (it is folded into the bias).
+ *
+ * arm-dsp weight layout: output rows in blocks of four; per block, for each group of four columns,
+ * those four bytes of row 0, then of rows 1, 2, 3; then the block's accum_depth % 4 leftover
+ * columns column by column (rows 0..3 each); the output_depth % 4 leftover rows follow as plain rows.
+ *
+ * @param[in]  p       layer parameters (filter_offset 0)
+ * @param[in]  input   [batches, accum_depth] int8
+ * @param[in]  weights [output_depth * accum_depth] int8 in the arm-dsp weight layout
+ * @param[in]  bias    [output_depth] int32: bias[o] + input_offset * sum_d weights[o][d], wrapping
+ * @param[out] output  [batches, output_depth] int8
+ */
+void td_fully_connected_s8_arm_dsp(const td_fc_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
+                                   const TD_WEIGHTS_MEM int32_t *bias, int8_t *output);
+
+/**
  * @brief 16x8 fully connected: int16 input/output, int8 weights, int64 bias; 64-bit accumulator.
  * @param[in]  p       layer parameters (input_offset 0)
  * @param[in]  input   [batches, accum_depth] int16

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
+from ._arm import ARM_DSP, fc_weights_arm_dsp, folded_bias
 from ._common import activation, check_fused_activation, optional_ptr, requant, tensors
 
 
@@ -33,6 +34,15 @@ class FullyConnected(OpLowering):
             ("input_offset", -inp.zero_point), ("filter_offset", -w.zero_point), ("output_offset", out.zero_point),
             ("requant", requant(e, g, op, inp, w, out, units)), ("activation", activation(op, out)),
         ])
+        if e.kernels == ARM_DSP and inp.dtype == "int8" and (w.quant is None or not w.quant.zero_point.any()):
+            # arm-dsp: the weights re-laid-out for the SIMD loop, the input offset folded into the bias
+            data = w.data.reshape(units, depth)
+            bias_t = g.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
+            bias = folded_bias(None if bias_t is None else bias_t.data, data, -inp.zero_point)
+            e.call("td_fully_connected_s8_arm_dsp", p, e.ptr(op.inputs[0], const=True),
+                   e.const_array(fc_weights_arm_dsp(data), "int8_t", "weights_arm", flash=True),
+                   e.const_array(bias, "int32_t", "bias_arm", flash=True), e.ptr(op.outputs[0]))
+            return
         bias = optional_ptr(e, op, 2)
         e.call("td_fully_connected_s16" if inp.dtype == "int16" else "td_fully_connected_s8", p,
                e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True), bias, e.ptr(op.outputs[0]))

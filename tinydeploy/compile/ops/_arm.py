@@ -1,0 +1,34 @@
+"""Constants of the arm-dsp kernel variants (PlanOptions.kernels = "arm-dsp", lib/tinydeploy/arm/): the
+weights re-laid-out in the order the SIMD loops read them, and biases with the input offset folded in.
+The layouts are documented next to the kernels' declarations (td_fully_connected.h)."""
+from __future__ import annotations
+
+import numpy as np
+
+ARM_DSP = "arm-dsp"
+KERNEL_VARIANTS = ("reference", ARM_DSP)
+
+
+def fc_weights_arm_dsp(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 -> the same bytes in the arm-dsp fully-connected layout: rows in blocks of
+    four, each block's column groups of four interleaved row by row (16 bytes: 4 of row 0, 4 of row 1,
+    ...), then the block's depth % 4 leftover columns column by column; leftover rows stay plain rows."""
+    w = np.asarray(w, dtype=np.int8)
+    units, depth = w.shape
+    u4, d4 = units - units % 4, depth - depth % 4
+    blocks = w[:u4].reshape(u4 // 4, 4, depth)
+    main = blocks[:, :, :d4].reshape(u4 // 4, 4, d4 // 4, 4).transpose(0, 2, 1, 3).reshape(u4 // 4, 4 * d4)
+    tail = blocks[:, :, d4:].transpose(0, 2, 1).reshape(u4 // 4, 4 * (depth - d4))
+    out = np.concatenate([np.concatenate([main, tail], axis=1).reshape(-1), w[u4:].reshape(-1)])
+    assert out.size == w.size
+    return out
+
+
+def folded_bias(bias: np.ndarray | None, w: np.ndarray, input_offset: int) -> np.ndarray:
+    """bias[o] + input_offset * sum_d w[o][d] as int32, wrapping like the reference's int32 accumulator
+    (so that sum w * x + this equals sum w * (x + input_offset) + bias modulo 2^32)."""
+    w = np.asarray(w, dtype=np.int64).reshape(w.shape[0], -1)
+    total = input_offset * w.sum(axis=1)
+    if bias is not None:
+        total = total + np.asarray(bias, dtype=np.int64).reshape(-1)
+    return ((total + 2**31) % 2**32 - 2**31).astype(np.int64)
