@@ -1,0 +1,120 @@
+"""The arm-dsp kernel variants (PlanOptions.kernels="arm-dsp", lib/tinydeploy/arm/) ON THE TARGET: hundreds
+of random single-op models compiled into one firmware per board, run in QEMU, every output byte compared
+with LiteRT BUILTIN_REF on the same inputs. Plus what the option does to the generated C, and that the
+arm/ sources build warning-free everywhere (to nothing without the DSP extension)."""
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from boards_helpers import pio_build_cache  # noqa: F401
+
+from tinydeploy.compile import PlanOptions, compile_graph, parse_model
+from tinydeploy.errors import TinyDeployError
+from tinydeploy.evaluate import reference_outputs
+from tinydeploy.paths import RUNTIME_DIR
+from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.target_cases import run_on_board
+
+ARM = RUNTIME_DIR / "arm"
+WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror", "-O2"]
+
+
+def fc_model(rng: np.random.Generator, big: bool = False) -> tuple[bytes, str]:
+    """One random int8 FULLY_CONNECTED: odd shapes, input offsets near +-128, per-channel shifts of both
+    signs (some channels' rescale above 1), with and without bias, fused activations."""
+    batches = int(rng.integers(1, 4))
+    depth = int(rng.integers(100, 400)) if big else int(rng.choice([rng.integers(1, 9), rng.integers(9, 80)]))
+    units = int(rng.integers(20, 70)) if big else int(rng.choice([rng.integers(1, 9), rng.integers(9, 40)]))
+    per_channel = bool(rng.integers(0, 2))
+    act = int(rng.choice([0, 1, 3]))
+    in_zp = int(rng.choice([rng.integers(-128, -120), rng.integers(120, 128), rng.integers(-128, 128)]))
+    in_scale = float(rng.uniform(0.005, 0.1))
+    w_scale = 10 ** rng.uniform(-3.5, -0.5, units if per_channel else 1)
+    out_scale = float(in_scale * np.median(w_scale) * 10 ** rng.uniform(-0.5, 2.5))
+    b = ModelBuilder()
+    x = b.tensor([batches, depth], "int8", in_scale, in_zp)
+    w = b.tensor([units, depth], "int8", w_scale, 0, data=rng.integers(-128 if rng.integers(0, 4) == 0 else -127,
+                                                                        128, (units, depth)), axis=0)
+    ins = [x, w]
+    if rng.integers(0, 5):
+        ins.append(b.tensor([units], "int32", in_scale * w_scale, 0, data=rng.integers(-40000, 40000, units)))
+    y = b.tensor([batches, units], "int8", out_scale, int(rng.integers(-128, 128)))
+    b.op("FULLY_CONNECTED", ins, [y], options("FullyConnectedOptions", fusedActivationFunction=act))
+    label = f"fc b{batches} d{depth} u{units} pc{int(per_channel)} act{act} zp{in_zp} bias{int(len(ins) == 3)}"
+    return b.build([x], [y]), label
+
+
+def arm_cases(seed: int, n: int, samples: int = 2):
+    """(label, tflite bytes, compiled model, inputs) for n random cases (every 20th a large one)."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(n):
+        model, label = fc_model(rng, big=i % 20 == 0)
+        m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",
+                          options=PlanOptions(planner="greedy", kernels="arm-dsp"))
+        t = m.graph.tensors[m.graph.inputs[0]]
+        xs = [rng.integers(-128, 128, (samples, *t.shape)).astype(np.int8)]
+        cases.append((label, model, m, xs))
+    return cases
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pio_build_cache")
+@pytest.mark.parametrize("board,n", [("qemu-m4", 300), ("qemu-m7", 120)])
+def test_arm_dsp_kernels_bit_exact_on_target(board, n, tmp_path):
+    cases = arm_cases(seed={"qemu-m4": 7, "qemu-m7": 8}[board], n=n)
+    assert all("td_fully_connected_s8_arm_dsp" in m.source for _, _, m, _ in cases)
+    runs = run_on_board([m for _, _, m, _ in cases], [xs for *_, xs in cases], board, tmp_path / "fw")
+    bad = []
+    for (label, model, _, xs), run in zip(cases, runs):
+        ref = reference_outputs(model, xs)[0]
+        got = run.outputs[0].reshape(ref.shape)
+        if (got != ref).any():
+            idx = tuple(np.argwhere(got != ref)[0])
+            bad.append(f"{label}: at {idx} ours {got[idx]} LiteRT {ref[idx]} ({int((got != ref).sum())} differ)")
+    assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
+
+
+def test_kernels_option_changes_only_arm_dsp_models():
+    model, _ = fc_model(np.random.default_rng(3))
+    ref = compile_graph(parse_model(model, name="m"), prefix="m")
+    same = compile_graph(parse_model(model, name="m"), prefix="m", options=PlanOptions(kernels="reference"))
+    arm = compile_graph(parse_model(model, name="m"), prefix="m", options=PlanOptions(kernels="arm-dsp"))
+    assert PlanOptions().describe() == PlanOptions(kernels="reference").describe()
+    assert "kernels" not in PlanOptions().describe() and "kernels=arm-dsp" in arm.options.describe()
+    assert same.source == ref.source and same.header == ref.header
+    assert "__ARM_FEATURE_DSP" not in ref.source and "td_fully_connected_s8(" in ref.source
+    assert "#if !defined(__ARM_FEATURE_DSP)\n#error" in arm.source
+    assert "td_fully_connected_s8_arm_dsp(" in arm.source and "m_op0_weights_arm" in arm.source
+    with pytest.raises(TinyDeployError, match="unknown kernel variant"):
+        PlanOptions(kernels="neon")
+
+
+def test_fc_weight_layout_keeps_every_byte():
+    from tinydeploy.compile.ops._arm import fc_weights_arm_dsp, folded_bias
+
+    w = np.arange(6 * 7).reshape(6, 7).astype(np.int8)
+    assert fc_weights_arm_dsp(w).tolist() == [0, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 17, 21, 22, 23, 24,
+                                              4, 11, 18, 25, 5, 12, 19, 26, 6, 13, 20, 27, *range(28, 42)]
+    for units in range(1, 10):
+        for depth in range(1, 10):
+            w = np.random.default_rng(units * 10 + depth).integers(-128, 128, (units, depth)).astype(np.int8)
+            assert sorted(fc_weights_arm_dsp(w).tolist()) == sorted(w.reshape(-1).tolist())
+    big = np.full((1, 70000), 127, np.int8)  # the folded bias wraps like LiteRT's int32 accumulator
+    assert folded_bias(np.array([5]), big, 128).tolist() == [((5 + 128 * 127 * 70000 + 2**31) % 2**32) - 2**31]
+
+
+@pytest.mark.parametrize("cc,flags", [
+    ("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb"]), ("arm-none-eabi-gcc", ["-mcpu=cortex-m7", "-mthumb"]),
+    ("arm-none-eabi-gcc", ["-mcpu=cortex-m55", "-mthumb"]), ("arm-none-eabi-gcc", ["-mcpu=cortex-m0plus", "-mthumb"]),
+    ("gcc", []), ("avr-gcc", ["-mmcu=atmega2560"]),
+    ("riscv64-unknown-elf-gcc", ["--specs=picolibc.specs", "-march=rv32imac", "-mabi=ilp32"])])
+def test_arm_sources_build_warning_free_everywhere(cc, flags, tmp_path):
+    """With the DSP extension (M4/M7/M55) the kernels, elsewhere an empty unit, without a warning."""
+    if not shutil.which(cc):
+        pytest.skip(f"{cc} is not installed")
+    for src in sorted(ARM.glob("*.c")):
+        r = subprocess.run([cc, *flags, *WARN, "-I", str(RUNTIME_DIR), "-c", str(src), "-o", str(tmp_path / "o.o")],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, f"{cc} {' '.join(flags)} {src.name}:\n{r.stderr}"
