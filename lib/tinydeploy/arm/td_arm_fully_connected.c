@@ -42,10 +42,26 @@ static inline int32_t td_arm_dot4(int32_t acc, uint32_t w, int32_t x02, int32_t 
   return __smlad(td_arm_sxtb16_ror8(w), x13, acc);
 }
 
+/*
+ * td_mul_by_quantized_mult, the same value with fewer instructions for the usual shift <= -2: the
+ * product's high word (SMULL) rounded by k = -shift - 1 bits. round(x * m / 2^(32 + k)) only reads the
+ * high word: the low word is a fraction below one that cannot carry across a multiple of 2^k.
+ */
+static inline int32_t td_arm_requant(int32_t x, int32_t multiplier, int32_t shift) {
+#ifndef TD_DOUBLE_ROUNDING
+  if (shift <= -2) {
+    const int32_t k = -shift - 1;
+    const int32_t hi = (int32_t)(((int64_t)x * multiplier) >> 32);
+    return (hi + ((int32_t)1 << (k - 1))) >> k;
+  }
+#endif
+  return td_mul_by_quantized_mult(x, multiplier, shift);
+}
+
 /* One output element: the reference epilogue (bias, requantization, offset, clamp). */
 static inline int8_t td_arm_fc_out(const td_fc_params *p, const TD_WEIGHTS_MEM int32_t *bias, int32_t acc, int32_t o) {
   const int32_t ch = td_requant_channel(&p->requant, o);
-  return TD_REQUANT_OUTPUT(int8_t, int32_t, TD_BIAS_S32, td_mul_by_quantized_mult, p, bias, acc, o, ch);
+  return TD_REQUANT_OUTPUT(int8_t, int32_t, TD_BIAS_S32, td_arm_requant, p, bias, acc, o, ch);
 }
 
 /* Four output rows (one weight block) for one input row; returns the end of the block. */
