@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,8 +79,10 @@ class Evaluation:
         return self.report["latency"]
 
 
-def model_sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def file_stamp(path: Path) -> tuple[int, int]:
+    """(mtime in ns, size): tells a model file rewritten since it was deployed, without reading it."""
+    st = Path(path).stat()
+    return st.st_mtime_ns, st.st_size
 
 
 class Deployment:
@@ -91,7 +92,8 @@ class Deployment:
         self.session = session
         self.target = target
         self.options = options        # the PlanOptions it was deployed with (None: the defaults)
-        self.file_sha256 = model_sha(session.model_path)
+        self.file_sha256 = session.model.graph.sha256  # of the bytes it was compiled from
+        self.file_stamp = file_stamp(session.model_path)
         self.counts: list[int] = []
 
     # -- what it is ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import TinyDeployError
 from ..target import BoardProfile, load_board
-from .deployment import Deployment, model_sha
+from .deployment import Deployment, file_stamp
 
 
 class Unavailable(TinyDeployError):
@@ -50,7 +50,7 @@ class Target:
         if not model.is_file():
             raise TinyDeployError(f"model {model} not found", "give the path of a .tflite file")
         cur = self.current
-        if cur is not None and cur.model_path.resolve() == model.resolve() and cur.file_sha256 == model_sha(model) \
+        if cur is not None and cur.model_path.resolve() == model.resolve() and cur.file_stamp == file_stamp(model) \
                 and not self.needs_reset and cur.alive() and options is None:
             return cur
         self.release_deployment()
