@@ -137,16 +137,25 @@ def conv_overlap_bytes(op: Op, g: Graph) -> int | None:
     return row_streaming_overlap(g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], win.stride_h, win.pad_h)
 
 
-@register("CONV_2D")
-class Conv2D(OpLowering):
-    header = "td_inplace.h"  # includes td_conv.h
+class ConvLike(OpLowering):
+    """CONV_2D and DEPTHWISE_CONV_2D: one window geometry, row streaming, the in-place kernels' header."""
 
+    header = "td_inplace.h"  # includes td_conv.h and td_depthwise_conv.h
     window = staticmethod(conv_window)
     overlap_bytes = staticmethod(conv_overlap_bytes)
 
     def check(self, op: Op, g: Graph) -> str | None:
         if len(op.inputs) < 2 or op.inputs[1] < 0:
             return "missing weights"
+        return self.check_with_weights(op, g)
+
+    def check_with_weights(self, op: Op, g: Graph) -> str | None:
+        raise NotImplementedError
+
+
+@register("CONV_2D")
+class Conv2D(ConvLike):
+    def check_with_weights(self, op: Op, g: Graph) -> str | None:
         inp, w, bias, out = g.tensor(op.inputs[0]), g.tensor(op.inputs[1]), bias_of(g, op), g.tensors[op.outputs[0]]
         if op.options is None:
             return "missing Conv2DOptions"

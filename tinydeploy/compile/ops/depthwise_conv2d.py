@@ -8,29 +8,14 @@ the op can run in place (td_depthwise_conv_*_inplace, td_inplace.h).
 from __future__ import annotations
 
 from ..ir import Graph, Op
-from . import OpLowering, register
+from . import register
 from ._common import activation, nhwc, optional_ptr, requant, tensors, window_struct
-from .conv2d import (
-    bias_of,
-    check_bias_and_shifts,
-    check_conv_quant,
-    check_output,
-    check_window,
-    conv_overlap_bytes,
-    conv_window,
-)
+from .conv2d import ConvLike, bias_of, check_bias_and_shifts, check_conv_quant, check_output, check_window, conv_window
 
 
 @register("DEPTHWISE_CONV_2D")
-class DepthwiseConv2D(OpLowering):
-    header = "td_inplace.h"  # includes td_depthwise_conv.h
-
-    window = staticmethod(conv_window)
-    overlap_bytes = staticmethod(conv_overlap_bytes)
-
-    def check(self, op: Op, g: Graph) -> str | None:
-        if len(op.inputs) < 2 or op.inputs[1] < 0:
-            return "missing weights"
+class DepthwiseConv2D(ConvLike):
+    def check_with_weights(self, op: Op, g: Graph) -> str | None:
         (inp, w, *_), (out,) = tensors(g, op)
         o = op.options
         if o is None:
