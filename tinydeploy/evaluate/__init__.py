@@ -1,10 +1,12 @@
 """Evaluating a model on a board: eval (evaluation.py), input data (data.py, folder.py, npyio.py), the
-live monitor, and the oracles: LiteRT BUILTIN_REF (reference.py) and TFLM's arena (tflm.py).
+live monitor, time beside counts (timing.py), and the oracles: LiteRT BUILTIN_REF (reference.py) and TFLM
+(tflm.py).
 """
 from .. import public_face
 
 # The package's public face: other packages import these names from here (tinydeploy.public_face).
 __getattr__, __all__ = public_face(__name__, {
+    "count_us": ".timing",
     "evaluate": ".evaluation",
     "load_arrays": ".data",
     "load_folder": ".folder",
@@ -22,5 +24,6 @@ __getattr__, __all__ = public_face(__name__, {
     "sample_bytes": ".data",
     "save_outputs": ".npyio",
     "tflm_measure": ".tflm",
+    "time_text": ".timing",
     "write_report": ".evaluation",
 })
