@@ -11,6 +11,13 @@ PATCH = typer.Option("off", "--patch", help="Patch-based inference of the first 
                      "arena within the MAC budget), or SPLIT_OP:PHxPW (e.g. 7:4x4).")
 PATCH_BUDGET = typer.Option(0.25, "--patch-budget", min=0.0,
                             help="--patch auto: most extra MACs allowed, as a fraction (0.25 = +25%).")
+REFERENCE = typer.Option("auto", "--reference", help="What the board's outputs are checked against: auto (LiteRT "
+                         "BUILTIN_REF; TFLM's interpreter when LiteRT refuses the model; else unchecked), litert, "
+                         "tflm or none.")
+
+KERNELS = typer.Option("auto", "--kernels", help="Kernel variant: auto (the board profile's kernel_variant: arm-dsp "
+                       "on Cortex-M4/M7/M55, reference elsewhere), reference (portable C) or arm-dsp (Arm DSP "
+                       "extension SIMD kernels where an op has one).")
 
 
 def plan_options(planner: str, inplace: bool, patch: str = "off", patch_budget: float = 0.25) -> PlanOptions:
@@ -21,3 +28,11 @@ def plan_options(planner: str, inplace: bool, patch: str = "off", patch_budget: 
         raise TinyDeployError(f"unknown planner {planner!r}", f"choose one of: {', '.join(sorted(PLANNERS))}")
     parse_patch(patch)  # raises on a bad value
     return PlanOptions(planner=planner, inplace=inplace, patch=patch.strip().lower(), patch_budget=patch_budget)
+
+
+def board_plan_options(board: str | None, planner: str, inplace: bool, kernels: str = "auto", patch: str = "off",
+                       patch_budget: float = 0.25) -> PlanOptions:
+    """plan_options with the kernels for the board (--kernels auto: its own variant; no board: reference)."""
+    from ..target import board_options
+
+    return board_options(board, plan_options(planner, inplace, patch, patch_budget), kernels)

@@ -7,6 +7,7 @@ import typer
 
 from ..errors import TinyDeployError
 from . import app, console
+from ._options import KERNELS
 
 
 def _say(msg: str) -> None:
@@ -27,25 +28,27 @@ def build(model: Path = typer.Argument(..., help="The .tflite model."),
                                    "its outputs with LiteRT, byte for byte."),
           fit_check: bool = typer.Option(True, "--fit-check/--no-fit-check", help="Stop before building when "
                                          "the model does not fit the board."),
-          timeout: int = typer.Option(120, "--timeout", help="Seconds allowed for the emulator run.")) -> None:
+          timeout: int = typer.Option(120, "--timeout", help="Seconds allowed for the emulator run."),
+          kernels: str = KERNELS) -> None:
     """Generate platformio.ini + src/main.cpp + lib/ (runtime and model libraries) and build it.
 
     Emulated boards (qemu-*, simavr-mega): real `pio run`, then the firmware runs in QEMU/simavr and its
     outputs are checked against LiteRT. Real boards: PlatformIO's ProjectConfig validates the project and
     the model + kernels are cross-compiled with the nearest toolchain (-Wall -Wextra -Werror).
     """
-    from ..target import generate_project, load_board, pio_build, run_project
+    from ..target import board_options, generate_project, load_board, pio_build, run_project
 
     b = load_board(board)
+    options = board_options(b, None, kernels)
     if not model.is_file():
         raise TinyDeployError(f"model not found: {model}")
     proj = generate_project(model, b, out, samples=samples, n_samples=n_samples, name=name,
-                            fit_check=fit_check)
+                            fit_check=fit_check, options=options)
     for line in proj.fit.lines():
         _say(f"fit      {line}")
     n = proj.inputs[0].shape[0] if proj.inputs else 0
     _say(f"wrote    {out}/ for {b.id}: platformio.ini, src/main.cpp, lib/tinydeploy, lib/{proj.model.prefix}, "
-         f"include/td_samples.h ({n} samples + LiteRT reference outputs)")
+         f"include/td_samples.h ({n} samples + LiteRT reference outputs); kernels {options.kernels}")
     if not compile_:
         return
     if b.emulated:

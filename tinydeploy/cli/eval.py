@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from . import app, console, err_console
-from ._options import INPLACE, PLANNER, plan_options
+from ._options import INPLACE, KERNELS, PLANNER, board_plan_options
 
 
 def summary_lines(rep: dict) -> list[str]:
@@ -49,7 +49,7 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
              no_reference: bool = typer.Option(False, "--no-reference", help="Skip the LiteRT comparison."),
              preprocess: str = typer.Option(None, "--preprocess", help="For a folder of images/WAVs: "
                                             "module:function or file.py:function mapping (path, array) to a sample."),
-             planner: str = PLANNER, inplace: bool = INPLACE) -> None:
+             planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS) -> None:
     """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with LiteRT."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -71,7 +71,7 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
     if limit:
         xs = [x[:limit] for x in xs]
         ys = ys[:limit] if ys is not None else None
-    with open_session(model, board, port, plan_options(planner, inplace), project_dir, graph=g,
+    with open_session(model, board, port, board_plan_options(board, planner, inplace, kernels), project_dir, graph=g,
                       log=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False)) as s:
         with Progress(TextColumn("[bold]eval[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err_console, transient=True,

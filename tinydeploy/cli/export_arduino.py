@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from . import app, console
-from ._options import INPLACE, PLANNER, plan_options
+from ._options import INPLACE, KERNELS, PLANNER, board_plan_options
 
 
 def _say(msg: str) -> None:
@@ -25,7 +25,7 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
                    seed: int = typer.Option(0, "--seed", help="Seed of the random samples."),
                    name: str = typer.Option(None, "--name", help="C prefix (default: file name); the library "
                                             "name is its CamelCase."),
-                   planner: str = PLANNER, inplace: bool = INPLACE,
+                   planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS,
                    fit_check: bool = typer.Option(True, "--fit-check/--no-fit-check", help="Refuse a model "
                                                   "that does not fit the board.")) -> None:
     """Write <Lib>/library.properties, keywords.txt, src/ (model + runtime, flat) and the examples
@@ -33,7 +33,7 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
     from ..target import export_arduino as export
 
     lib = export(model, out, samples=sample, board=board, count=count, seed=seed, name=name,
-                 options=plan_options(planner, inplace), fit_check=fit_check)
+                 options=board_plan_options(board, planner, inplace, kernels), fit_check=fit_check)
     for what, report in lib.fit.items():
         for line in report.lines():
             _say(f"fit {what:<6} {line}")

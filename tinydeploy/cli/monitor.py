@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from . import app, console, err_console
-from ._options import INPLACE, PLANNER, plan_options
+from ._options import INPLACE, KERNELS, PLANNER, board_plan_options
 
 
 @app.command()
@@ -22,7 +22,7 @@ def monitor(board: str = typer.Option(None, "--board", "-b", help="Board id; emu
             json_out: bool = typer.Option(False, "--json", help="JSON lines: one per sample, then a summary."),
             no_reference: bool = typer.Option(False, "--no-reference", help="Skip the LiteRT comparison."),
             project_dir: Path = typer.Option(None, "--project-dir", help="Firmware project folder."),
-            planner: str = PLANNER, inplace: bool = INPLACE) -> None:
+            planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS) -> None:
     """Stream samples to the board and watch speed, memory, accuracy and agreement with LiteRT."""
     import numpy as np
 
@@ -33,7 +33,7 @@ def monitor(board: str = typer.Option(None, "--board", "-b", help="Board id; emu
         raise typer.BadParameter("--plain or --json, not both")
     mode = "json" if json_out else "plain" if plain or not console.is_terminal else "live"
     quiet = mode == "json"
-    with open_session(model, board, port, plan_options(planner, inplace), project_dir,
+    with open_session(model, board, port, board_plan_options(board, planner, inplace, kernels), project_dir,
                       log=(lambda m: None) if quiet else (lambda m: err_console.print(f"[dim]{m}[/]",
                                                                                       highlight=False))) as s:
         g = s.model.graph

@@ -40,6 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--tinydeploy-build-dir", dest="td_build_dir", default=None, metavar="DIR",
                 help="where firmware projects are generated and built (default ~/.cache/tinydeploy/hil; "
                      "reused while model, tool version, plan options and sources match)")
+    g.addoption("--tinydeploy-kernels", dest="td_kernels", choices=("auto", "reference", "arm-dsp"), default="auto",
+                help="kernel variant the models are compiled with: auto (the board profile's kernel_variant: "
+                     "arm-dsp on Cortex-M4/M7/M55), reference or arm-dsp")
     g.addoption("--update-baseline", dest="td_update_baseline", action="store_true",
                 help="record the measured latency/RAM as the new baseline instead of comparing")
     g.addoption("--tinydeploy-baseline", dest="td_baseline", default=None, metavar="FILE",
@@ -99,6 +102,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _make_target(config: pytest.Config, spec: str):
+    target = _new_target(config, spec)
+    target.kernels = config.getoption("td_kernels")
+    return target
+
+
+def _new_target(config: pytest.Config, spec: str):
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
     build_dir = config.getoption("td_build_dir")
     if spec.startswith("labgrid:"):

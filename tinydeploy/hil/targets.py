@@ -34,6 +34,7 @@ class Target:
 
     label: str = "?"
     profile: BoardProfile
+    kernels: str = "auto"  # --kernels of the plugin: the kernels a deploy without options compiles with
     current: Deployment | None = None
     needs_reset: bool = False
 
@@ -54,9 +55,12 @@ class Target:
                 and not self.needs_reset and cur.alive() and options is None:
             return cur
         self.release_deployment()
-        from ..compile import PlanOptions, compile_graph, load_model
+        from ..compile import compile_graph, load_model
+        from ..target import board_options
 
-        m = compile_graph(load_model(model), options=options or PlanOptions(), source_name=model.name)
+        # None: the board's defaults, its kernel variant included (target.board_options)
+        m = compile_graph(load_model(model), options=options or board_options(self.profile, kernels=self.kernels),
+                          source_name=model.name)
         self.check_fit(model, m)
         self.current = Deployment(self._open(model, m), self, options)
         self.needs_reset = False

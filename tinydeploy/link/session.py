@@ -19,7 +19,7 @@ from typing import Callable
 
 from ..compile import CompiledModel, Graph, PlanOptions, compile_graph
 from ..errors import TinyDeployError
-from ..target import BoardProfile, load_board
+from ..target import BoardProfile, board_options, load_board
 from .client import DeviceClient
 from .protocol import Hello
 
@@ -106,7 +106,7 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
         if not model_path.is_file():
             raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
         m = compiled or compile_graph(graph if graph is not None else load_model(model_path),
-                                      options=options or PlanOptions(), source_name=model_path.name)
+                                      options=options or board_options(b), source_name=model_path.name)
     url = port
     if url is None:
         if m is None:
@@ -136,7 +136,7 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
                 raise TinyDeployError(f"the board on {url} runs model sha256 {hello.sha256[:12]}…, which no "
                                       "flashed project here knows", "name the model: --model M")
             model_path = found
-            m = compile_graph(load_model(found), options=options or PlanOptions(), source_name=found.name)
+            m = compile_graph(load_model(found), options=options or board_options(b), source_name=found.name)
         client.output_sizes = [m.graph.tensors[t].nbytes for t in m.graph.outputs]
         if b is not None and b.kind == "host" and hello.unit == "cycles" and not hello.clock_hz:
             hello.unit = "µs"  # host_device.c counts CLOCK_MONOTONIC µs but is built without its unit macro

@@ -27,7 +27,7 @@ from .. import __version__
 from ..compile import CompiledModel, PlanOptions, compile_graph, load_model
 from ..errors import TinyDeployError
 from ..paths import DEVICE_SKETCH_DIR as DEVICE_DIR
-from ..paths import RUNTIME_DIR, SKETCH_DIR
+from ..paths import SKETCH_DIR
 from .boards import BoardProfile, list_boards, load_board
 from .protocol_firmware import glue_source
 from .firmware import load_samples
@@ -85,7 +85,10 @@ def library_name(prefix: str) -> str:
 
 
 def runtime_files() -> list[Path]:
-    return sorted(p for p in RUNTIME_DIR.iterdir() if p.suffix in (".c", ".h"))
+    """The runtime files of the ZIP's src/ (flat): lib/tinydeploy/ and its variant folders (arm/)."""
+    from .platformio import runtime_files as files
+
+    return files()
 
 
 def check_prefix(prefix: str) -> None:
@@ -249,7 +252,9 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
         check_prefix(name)
     if fit_check and check_fit_graph is not None:   # far too big: say so before compiling anything
         check_fit_graph(g, b, model_path.name).raise_if_too_big()
-    m = compile_graph(g, prefix=name, options=options or PlanOptions(), source_name=model_path.name)
+    from .variants import board_options
+
+    m = compile_graph(g, prefix=name, options=options or board_options(b), source_name=model_path.name)
     check_prefix(m.prefix)
     inputs = [x[:count] for x in load_samples(g, samples, n=count, seed=seed)]
     n = inputs[0].shape[0] if inputs else 0

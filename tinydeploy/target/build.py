@@ -57,11 +57,15 @@ class FirmwareCheck:
 
 def generate_project(model_path: str | Path, board: str | BoardProfile, out_dir: str | Path,
                      samples=None, n_samples: int = 3, name: str | None = None, seed: int = 0,
-                     fit_check: bool = True, with_reference: bool = True) -> Project:
+                     fit_check: bool = True, with_reference: bool = True,
+                     options: PlanOptions | None = None) -> Project:
     """Write a complete PlatformIO project (atomically: temp dir + rename). Nothing is compiled yet.
+    `options` None: the board's defaults (its kernel variant, target.variants.board_options).
 
     Raises TinyDeployError before writing anything when the model does not fit the board.
     """
+    from .variants import board_options
+
     b = load_board(board)
     model_path = Path(model_path)
     out = Path(out_dir)
@@ -69,7 +73,7 @@ def generate_project(model_path: str | Path, board: str | BoardProfile, out_dir:
     g = load_model(model_path)
     if fit_check:   # lower bounds first: a model far too big fails before any code generation
         check_fit_graph(g, b, model_path.name).raise_if_too_big()
-    m = compile_graph(g, prefix=name, options=PlanOptions(), source_name=model_path.name)
+    m = compile_graph(g, prefix=name, options=options or board_options(b), source_name=model_path.name)
     report = check_fit(m, b)
     if fit_check:
         report.raise_if_too_big()
@@ -167,7 +171,7 @@ def generate_sources(model_path: str | Path, include_dir: str | Path, lib_dir: s
         digest.update(Path(samples).read_bytes())
     elif samples is not None:
         digest.update(np.ascontiguousarray(samples).tobytes())
-    for p in sorted(RUNTIME_DIR.glob("*.[ch]")) + sorted(Path(__file__).parent.glob("*.py")):
+    for p in sorted(RUNTIME_DIR.rglob("*.[ch]")) + sorted(Path(__file__).parent.glob("*.py")):
         digest.update(p.read_bytes())
     stamp_path = lib_dir / SOURCES_STAMP
     stamp = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}

@@ -20,6 +20,7 @@ from ..compile import CompiledModel
 from ..errors import TinyDeployError
 from ..paths import PLATFORM_DIR, RUNTIME_DIR, cache_dir
 from .boards import BoardProfile, arch_of, load_board
+from .platformio import runtime_files
 
 WARN_FLAGS = ["-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections"]
 # C standard per architecture: strict C99, except on AVR where the Arduino IDE and PlatformIO compile in
@@ -91,11 +92,12 @@ def cross_compile(m: CompiledModel, board: str | BoardProfile, jobs: int = 4) ->
         work = Path(tmp)
         (work / f"{m.prefix}.c").write_text(m.source)
         (work / f"{m.prefix}.h").write_text(m.header)
-        runtime = sorted(RUNTIME_DIR.glob("*.c"))
+        files = runtime_files()  # lib/tinydeploy/ and its variant folders (arm/): what a library ships
+        runtime = [p for p in files if p.suffix == ".c"]
         # The kernels do not depend on the model: a clean compile is remembered (per toolchain, flags
         # and runtime contents) and only the model is compiled again.
         digest = hashlib.sha256(" ".join([tc.cc] + flags + extra + WARN_FLAGS).encode())
-        for p in sorted(RUNTIME_DIR.glob("*.[ch]")):
+        for p in files:
             digest.update(p.name.encode() + p.read_bytes())
         stamp = cache_dir() / "crosscheck" / f"{b.id}-{digest.hexdigest()[:20]}"
         sources = [work / f"{m.prefix}.c"] + ([] if stamp.exists() else runtime)

@@ -63,13 +63,20 @@ def model_library_json(m: CompiledModel) -> dict:
     }
 
 
+def runtime_files() -> list[Path]:
+    """Every runtime .c/.h: lib/tinydeploy/ and the kernel variants' sub-folders (arm/). They go flat into
+    a library's src/; each variant file guards its own architecture (arm/: empty without __ARM_FEATURE_DSP)."""
+    files = [p for p in sorted(RUNTIME_DIR.iterdir()) if p.suffix in (".c", ".h") and p.is_file()]
+    for sub in sorted(d for d in RUNTIME_DIR.iterdir() if d.is_dir()):
+        files += [p for p in sorted(sub.iterdir()) if p.suffix in (".c", ".h") and p.is_file()]
+    return files
+
+
 def write_runtime_library(dest: Path) -> Path:
-    """lib/tinydeploy/: library.json + src/ (every kernel; each file guards its own architecture: the
-    arm-dsp variants of lib/tinydeploy/arm/ join src/ flat and compile to nothing without the DSP extension)."""
+    """lib/tinydeploy/: library.json + src/ (every kernel, runtime_files(), flat)."""
     (dest / "src").mkdir(parents=True, exist_ok=True)
-    for p in sorted(RUNTIME_DIR.iterdir()) + sorted((RUNTIME_DIR / "arm").glob("*")):
-        if p.suffix in (".c", ".h") and p.is_file():
-            shutil.copy2(p, dest / "src" / p.name)
+    for p in runtime_files():
+        shutil.copy2(p, dest / "src" / p.name)
     (dest / "library.json").write_text(json.dumps(runtime_library_json(), indent=2) + "\n")
     return dest
 

@@ -89,10 +89,11 @@ def _digest_tree(root: Path, h: "hashlib._Hash") -> None:
         h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
 
 
-def firmware_key(tree: Path, b: BoardProfile, model_sha256: str) -> dict:
+def firmware_key(tree: Path, b: BoardProfile, model_sha256: str, kernels: str = "reference") -> dict:
     """What decides the firmware: the generated project itself (model C, runtime, board main, glue,
-    platformio.ini with every build flag) and, on emulated boards, the dev-platform that builds it.
-    When all of it matches the manifest, the built firmware is reused; any change in codegen shows here."""
+    platformio.ini with every build flag), the kernel variant and, on emulated boards, the dev-platform
+    that builds it. When all of it matches the manifest, the built firmware is reused; any change in
+    codegen shows here."""
     from ..paths import PLATFORM_DIR
 
     h = hashlib.sha256()
@@ -100,7 +101,7 @@ def firmware_key(tree: Path, b: BoardProfile, model_sha256: str) -> dict:
     if b.emulated:
         _digest_tree(PLATFORM_DIR, h)
     return {"board": b.id, "family": family_of(b), "model_sha256": model_sha256, "tinydeploy": __version__,
-            "project_sha256": h.hexdigest()}
+            "kernels": kernels, "project_sha256": h.hexdigest()}
 
 
 def read_manifest(path: Path) -> dict:
@@ -179,17 +180,19 @@ def default_project_dir(model_path: Path, b: BoardProfile) -> Path:
 def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: str | Path | None = None,
                    options: PlanOptions | None = None, name: str | None = None, fit_check: bool = True,
                    dry_run: bool = False, compiled: CompiledModel | None = None) -> DeviceProject:
-    """Generate the protocol firmware project, or reuse the existing one when its manifest matches."""
+    """Generate the protocol firmware project, or reuse the existing one when its manifest matches.
+    `options` None: the board's defaults (its kernel variant); `compiled` brings its own options."""
     from ..compile import load_model
     from .fit import check_fit
     from .platformio import check_output_dir
+    from .variants import board_options
 
     b = load_board(board)
     model_path = Path(model_path)
     if not model_path.is_file():
         raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
     out = Path(out_dir) if out_dir else default_project_dir(model_path, b)
-    options = options or PlanOptions()
+    options = compiled.options if compiled else options or board_options(b)
     fam = family_of(b)
     g = compiled.graph if compiled else load_model(model_path)
     m = compiled or compile_graph(g, prefix=name, options=options, source_name=model_path.name)
@@ -202,7 +205,7 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=None if dry_run else out.parent))
     try:
         write_device_tree(tmp, m, b, fam)
-        key = firmware_key(tmp, b, g.sha256)
+        key = firmware_key(tmp, b, g.sha256, m.options.kernels)
         old = read_manifest(out)
         if old.get("key") == key:
             return DeviceProject(out, b, m, model_path, old, reused=True)
