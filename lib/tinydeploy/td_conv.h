@@ -44,6 +44,38 @@ void td_conv_s16(const td_conv_params *p, const int16_t *input, const TD_WEIGHTS
 void td_conv_s16_b32(const td_conv_params *p, const int16_t *input, const TD_WEIGHTS_MEM int8_t *filter,
                      const TD_WEIGHTS_MEM int32_t *bias, int16_t *output);
 
+/**
+ * @brief arm-dsp variant of td_conv_s8 (lib/tinydeploy/arm/td_arm_conv.c; Arm cores with the DSP
+ * extension, one group): two output pixels x two filters per SMLAD tile over an im2col field.
+ * @param[in]  p        layer parameters (as for td_conv_s8)
+ * @param[in]  input    int8 NHWC input
+ * @param[in]  weights  "arm-dsp conv layout": each filter's K = filter_h * filter_w * filter_c int8
+ *                      (OHWI order) padded with zeros to a multiple of 4 and read as little-endian
+ *                      words; filters in pairs, a pair's words interleaved (word g of filter 2i, word g
+ *                      of filter 2i + 1, ...), then the last odd filter's words
+ * @param[in]  bias     int32 [output.c]: bias + input_offset * sum of the filter's weights (not NULL)
+ * @param[out] output   int8 NHWC output
+ * @param[in]  scratch  td_conv_s8_arm_dsp_scratch_size(p) bytes, 4-byte aligned
+ */
+void td_conv_s8_arm_dsp(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int32_t *weights,
+                        const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch);
+
+/** @brief Scratch bytes of td_conv_s8_arm_dsp: two widened fields (+ one int8 field unless 1x1 unpadded). */
+int32_t td_conv_s8_arm_dsp_scratch_size(const td_conv_params *p);
+
+/**
+ * @brief td_conv_s8_arm_dsp for a 1x1 stride-1 convolution written over its input (as
+ * td_conv_1x1_s8_inplace): weights and bias in the arm-dsp conv layout.
+ * @param[in]     p        layer parameters
+ * @param[in,out] buf      the input; holds the output on return
+ * @param[in]     scratch  td_conv_1x1_s8_arm_dsp_inplace_scratch_size(p) bytes, 4-byte aligned
+ */
+void td_conv_1x1_s8_arm_dsp_inplace(const td_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int32_t *weights,
+                                    const TD_WEIGHTS_MEM int32_t *bias, void *scratch);
+
+/** @brief Scratch bytes of td_conv_1x1_s8_arm_dsp_inplace: two widened pixels. */
+int32_t td_conv_1x1_s8_arm_dsp_inplace_scratch_size(const td_conv_params *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,46 +17,8 @@
 
 #if defined(__ARM_FEATURE_DSP)
 
-#include <arm_acle.h>
-#include <string.h>
-
+#include "td_arm_simd.h"
 #include "td_kernel.h"
-
-/* Four bytes as one word (an unaligned LDR on v7E-M; memcpy keeps C's aliasing rules). */
-static inline uint32_t td_arm_read4(const void *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-/* SXTB16 of the word rotated right by 8: bytes 1 and 3 sign-extended to halfwords. */
-static inline int32_t td_arm_sxtb16_ror8(uint32_t v) {
-  int32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-  return r;
-}
-
-/* acc + the four products of one weight word and the extended input pair (x02, x13). */
-static inline int32_t td_arm_dot4(int32_t acc, uint32_t w, int32_t x02, int32_t x13) {
-  acc = __smlad(__sxtb16((int32_t)w), x02, acc);
-  return __smlad(td_arm_sxtb16_ror8(w), x13, acc);
-}
-
-/*
- * td_mul_by_quantized_mult, the same value with fewer instructions for the usual shift <= -2: the
- * product's high word (SMULL) rounded by k = -shift - 1 bits. round(x * m / 2^(32 + k)) only reads the
- * high word: the low word is a fraction below one that cannot carry across a multiple of 2^k.
- */
-static inline int32_t td_arm_requant(int32_t x, int32_t multiplier, int32_t shift) {
-#ifndef TD_DOUBLE_ROUNDING
-  if (shift <= -2) {
-    const int32_t k = -shift - 1;
-    const int32_t hi = (int32_t)(((int64_t)x * multiplier) >> 32);
-    return (hi + ((int32_t)1 << (k - 1))) >> k;
-  }
-#endif
-  return td_mul_by_quantized_mult(x, multiplier, shift);
-}
 
 /* One output element: the reference epilogue (bias, requantization, offset, clamp). */
 static inline int8_t td_arm_fc_out(const td_fc_params *p, const TD_WEIGHTS_MEM int32_t *bias, int32_t acc, int32_t o) {

@@ -36,6 +36,10 @@ class OpLowering:
     def scratch_bytes(self, op: "Op", g: "Graph") -> int:
         return 0
 
+    def variant_scratch_bytes(self, op: "Op", g: "Graph", kernels: str) -> int:
+        """scratch_bytes of the kernel that `kernels` (PlanOptions.kernels) makes emit() call."""
+        return self.scratch_bytes(op, g)
+
     def macs(self, op: "Op", g: "Graph") -> int:
         return 0
 
@@ -49,6 +53,10 @@ class OpLowering:
         (TinyEngine-style depthwise/pointwise), or None when this op has no such kernel.
         When the planner picks it, op.index is in Emitter.inplace_ops and e.scratch() holds the temp."""
         return None
+
+    def variant_inplace_temp_bytes(self, op: "Op", g: "Graph", kernels: str) -> int | None:
+        """inplace_temp_bytes of the in-place kernel that `kernels` makes emit() call."""
+        return self.inplace_temp_bytes(op, g)
 
     def overlap_bytes(self, op: "Op", g: "Graph") -> int | None:
         """For kernels that stream output rows in order (conv, depthwise, pooling): how many bytes

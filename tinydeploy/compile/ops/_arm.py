@@ -32,3 +32,24 @@ def folded_bias(bias: np.ndarray | None, w: np.ndarray, input_offset: int) -> np
     if bias is not None:
         total = total + np.asarray(bias, dtype=np.int64).reshape(-1)
     return ((total + 2**31) % 2**32 - 2**31).astype(np.int64)
+
+
+def conv_weights_arm_dsp(w: np.ndarray) -> np.ndarray:
+    """OHWI int8 [O, ...] -> int32 words in the arm-dsp conv layout (td_conv.h): each filter's K values
+    zero-padded to a multiple of 4, filters in pairs with their words interleaved, then the last odd
+    filter; little-endian words, so the bytes are the model's plus at most 3 zeros per filter."""
+    w = np.asarray(w, dtype=np.int8).reshape(w.shape[0], -1)
+    filters, k = w.shape
+    kp = -(-k // 4) * 4
+    padded = np.zeros((filters, kp), dtype=np.int8)
+    padded[:, :k] = w
+    words = padded.view("<i4")  # [filters, kp // 4]
+    even = filters - filters % 2
+    pairs = words[:even].reshape(even // 2, 2, kp // 4).transpose(0, 2, 1).reshape(-1)
+    return np.concatenate([pairs, words[even:].reshape(-1)]).astype(np.int64)
+
+
+def conv_arm_dsp_scratch_bytes(k: int, direct: bool) -> int:
+    """td_conv_s8_arm_dsp_scratch_size: two widened fields, plus an int8 field unless `direct`."""
+    kp = -(-k // 4) * 4
+    return 4 * kp + (0 if direct else kp)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..ir import Graph, Op, Tensor
 from ..tflite import schema as S
 from . import OpLowering, register
+from ._arm import ARM_DSP, conv_arm_dsp_scratch_bytes, conv_weights_arm_dsp, folded_bias
 from ._common import (
     activation,
     check_fused_activation,
@@ -176,6 +177,27 @@ class Conv2D(ConvLike):
         w = g.tensors[op.inputs[1]]
         return g.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2] * w.shape[3]
 
+    @staticmethod
+    def arm_dsp(op: Op, g: Graph, kernels: str) -> bool:
+        """The arm-dsp kernels take int8 convolutions of one group."""
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        return kernels == ARM_DSP and inp.dtype == "int8" and w.shape[3] == inp.shape[3]
+
+    def variant_scratch_bytes(self, op: Op, g: Graph, kernels: str) -> int:
+        """td_conv_s8_arm_dsp_scratch_size() for the arm-dsp kernel (not when it runs in place)."""
+        if not self.arm_dsp(op, g, kernels):
+            return 0
+        w, win = g.tensors[op.inputs[1]], conv_window(op, g)
+        direct = (win.filter_h, win.filter_w, win.pad_h, win.pad_w) == (1, 1, 0, 0)
+        return conv_arm_dsp_scratch_bytes(w.shape[1] * w.shape[2] * w.shape[3], direct)
+
+    def variant_inplace_temp_bytes(self, op: Op, g: Graph, kernels: str) -> int | None:
+        """td_conv_1x1_s8_arm_dsp_inplace_scratch_size() for the arm-dsp kernel."""
+        ref = self.inplace_temp_bytes(op, g)
+        if ref is None or not self.arm_dsp(op, g, kernels):
+            return ref
+        return conv_arm_dsp_scratch_bytes(g.tensors[op.inputs[0]].shape[3], True)
+
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
         """td_conv_1x1_*_inplace_scratch_size() (checked against it in debug builds)."""
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
@@ -197,9 +219,27 @@ class Conv2D(ConvLike):
             ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
         ])
         kernel = kernel_suffix(op, inp)
-        if e.in_place:
+        if self.arm_dsp(op, g, e.kernels):
+            self.emit_arm_dsp(op, g, e, p)
+        elif e.in_place:
             e.call(f"td_conv_1x1_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
                    optional_ptr(e, op, 2), e.scratch(f"td_conv_1x1_{kernel}_inplace_scratch_size({p})", out.ctype))
         else:
             e.call(f"td_conv_{kernel}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], flash=True),
                    optional_ptr(e, op, 2), e.ptr(op.outputs[0]))
+
+    def emit_arm_dsp(self, op: Op, g: Graph, e, p: str) -> None:
+        """td_conv_s8_arm_dsp (or its in-place 1x1 twin): weights as words in the SIMD order, the input
+        offset folded into the bias (exact at borders too: the kernel pads with the input zero point)."""
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        bias_t = bias_of(g, op)
+        flat = w.data.reshape(w.shape[0], -1)
+        weights = e.const_array(conv_weights_arm_dsp(w.data), "int32_t", "weights_arm", flash=True)
+        bias = e.const_array(folded_bias(None if bias_t is None else bias_t.data, flat, -inp.zero_point),
+                             "int32_t", "bias_arm", flash=True)
+        if e.in_place:
+            e.call("td_conv_1x1_s8_arm_dsp_inplace", p, e.ptr(op.outputs[0]), weights, bias,
+                   e.scratch(f"td_conv_1x1_s8_arm_dsp_inplace_scratch_size({p})"))
+        else:
+            e.call("td_conv_s8_arm_dsp", p, e.ptr(op.inputs[0], const=True), weights, bias, e.ptr(op.outputs[0]),
+                   e.scratch(f"td_conv_s8_arm_dsp_scratch_size({p})"))

@@ -42,7 +42,7 @@ class ArenaPlan:
 
 
 def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
-                  overlap: bool = True) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+                  overlap: bool = True, kernels: str = "reference") -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
     """Tensor -> group root; tensor -> byte offset inside its group; op -> temp bytes of in-place ops.
 
     Views and in-place ops put the output at the input's offset; row-streaming ops (overlap_bytes)
@@ -95,8 +95,8 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
                 pass  # a view never writes, so sharing is always safe
             elif last_reader and low.inplace and same_layout:
                 inplace_ops[op.index] = 0
-            elif last_reader and low.inplace_temp_bytes(op, g) is not None:
-                inplace_ops[op.index] = low.inplace_temp_bytes(op, g)
+            elif last_reader and low.variant_inplace_temp_bytes(op, g, kernels) is not None:
+                inplace_ops[op.index] = low.variant_inplace_temp_bytes(op, g, kernels)
             elif overlap and last_reader and low.overlap_bytes(op, g) is not None:
                 shift = low.overlap_bytes(op, g)
             else:
@@ -118,7 +118,7 @@ def plan_arena(g: Graph, options: PlanOptions | None = None) -> ArenaPlan:
 
 def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
     spans = tensor_lifetimes(g)
-    group_of, rel, inplace_ops = _alias_groups(g, spans, options.inplace, overlap)
+    group_of, rel, inplace_ops = _alias_groups(g, spans, options.inplace, overlap, options.kernels)
     groups: dict[int, list[int]] = {}
     for t, root in group_of.items():
         groups.setdefault(root, []).append(t)
@@ -132,7 +132,7 @@ def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
         bufs.append(PlannedBuffer("+".join(f"t{t}" for t in sorted(ts)), size, first, last, -1, sorted(ts)))
     scratch_max = 0
     for op in g.ops:
-        n = lowering_for(op.kind).scratch_bytes(op, g) + inplace_ops.get(op.index, 0)
+        n = lowering_for(op.kind).variant_scratch_bytes(op, g, options.kernels) + inplace_ops.get(op.index, 0)
         if n:
             planner.add_buffer(n, op.index, op.index)
             bufs.append(PlannedBuffer(f"scratch op {op.index}", n, op.index, op.index, -1, scratch_of=op.index))
