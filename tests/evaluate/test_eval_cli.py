@@ -19,8 +19,9 @@ def test_eval_host_reports(tmp_path):
     assert rep["accuracy"]["device"] == rep["accuracy"]["host"] > 0.95
     assert rep["latency"]["unit"] == "µs" and len(rep["counts"]) == 360
     assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert np.load(tmp_path / "y.npy").shape == (360, 1, 10)
-    assert "accuracy     device" in r.stdout and "bit-exact    360/360" in r.stdout
+    assert np.load(tmp_path / "y.npy").shape == (360, 10)  # inputs [N, 8, 8, 1] for [1, 8, 8, 1]: batch axis replaced
+    assert rep["reference"]["name"] == "litert" and rep["latency"]["mean_us"] == rep["latency"]["mean"]
+    assert "accuracy     device" in r.stdout and "bit-exact    360/360 samples identical to LiteRT" in r.stdout
     assert not list(tmp_path.glob(".*"))  # atomic writes leave no temp files
 
 

@@ -6,21 +6,29 @@ from pathlib import Path
 import typer
 
 from . import app, console, err_console
-from ._options import INPLACE, KERNELS, PLANNER, board_plan_options
+from ._options import INPLACE, KERNELS, PLANNER, REFERENCE, board_plan_options
 
 
 def summary_lines(rep: dict) -> list[str]:
     """The report in a few lines (shared with the demo)."""
+    from ..evaluate import time_text
+
     lat, mem, be = rep["latency"], rep["memory"], rep["bit_exact"]
-    us = f" (≈{lat['mean_us']:,.1f} µs)" if "mean_us" in lat and lat["unit"] != "µs" else ""
+    ref = rep.get("reference") or {"label": "LiteRT BUILTIN_REF", "short": "LiteRT", "note": ""}
     lines = [f"samples      {rep['samples']} on {rep['device']} ({rep['link']['invokes_per_s']} invokes/s over the link)",
-             f"latency      mean {lat['mean']:,.0f} {lat['unit']}{us}, p50 {lat['p50']:,.0f}, p99 {lat['p99']:,.0f}"
+             f"latency      mean {lat['mean']:,.0f} {lat['unit']}, p50 {lat['p50']:,.0f}, p99 {lat['p99']:,.0f}"
              + (", identical on every invoke" if lat["deterministic"] else "")]
+    when = time_text(lat["mean"], rep.get("clock_hz", 0), lat["unit"])
+    if when and lat["unit"] != "µs":
+        lines.append(f"time         mean {when}")
+    lines.append(f"reference    {ref['label']}" + (f" — {ref['note']}" if ref["note"] else ""))
     if be["checked"]:
-        lines.append(f"bit-exact    {be['agree']}/{rep['samples']} samples identical to LiteRT BUILTIN_REF")
+        lines.append(f"bit-exact    {be['agree']}/{rep['samples']} samples identical to {ref['label']}")
+    else:
+        lines.append("bit-exact    unchecked")
     if "accuracy" in rep:
         a = rep["accuracy"]
-        host = f", host (LiteRT) {a['host']:.2%} ({a['host_correct']}/{rep['samples']})" if "host" in a else ""
+        host = f", host ({ref['short']}) {a['host']:.2%} ({a['host_correct']}/{rep['samples']})" if "host" in a else ""
         lines.append(f"accuracy     device {a['device']:.2%} ({a['correct']}/{rep['samples']}){host}")
     ram = f" of {mem['board_ram_bytes']:,} B RAM" if mem.get("board_ram_bytes") else ""
     lines.append(f"memory       arena {mem['arena_bytes']:,} B + stack peak {mem['stack_peak_bytes']:,} B{ram}, "
@@ -46,15 +54,16 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
              limit: int = typer.Option(0, "--limit", "-n", help="Only the first N samples (0 = all)."),
              project_dir: Path = typer.Option(None, "--project-dir", help="Firmware project folder "
                                                                           "(default build/device/<model>-<board>)."),
-             no_reference: bool = typer.Option(False, "--no-reference", help="Skip the LiteRT comparison."),
+             no_reference: bool = typer.Option(False, "--no-reference", hidden=True, help="= --reference none."),
+             reference: str = REFERENCE,
              preprocess: str = typer.Option(None, "--preprocess", help="For a folder of images/WAVs: "
                                             "module:function or file.py:function mapping (path, array) to a sample."),
              planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS) -> None:
-    """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with LiteRT."""
+    """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with the reference."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..compile import load_model
-    from ..evaluate import evaluate, load_arrays, load_labels, plot_report, prepare_inputs, report_dict, write_report
+    from ..evaluate import choose_reference, evaluate, load_arrays, load_labels, prepare_inputs, report_dict
     from ..evaluate import save_outputs as save
     from ..link import open_session
 
@@ -66,28 +75,39 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
         xs = prepare_inputs(g, arrays)
         ys = load_labels(labels) if labels else ys
     else:
-        xs = prepare_inputs(g, load_arrays(inputs, len(g.inputs)))
+        arrays = load_arrays(inputs, len(g.inputs))
+        xs = prepare_inputs(g, arrays)
         ys = load_labels(labels) if labels else None
     if limit:
         xs = [x[:limit] for x in xs]
         ys = ys[:limit] if ys is not None else None
+    oracle = choose_reference(model, "none" if no_reference else reference)  # before anything is built
+    if oracle.note:
+        err_console.print(f"[yellow]reference: {oracle.note}[/]", highlight=False)
     with open_session(model, board, port, board_plan_options(board, planner, inplace, kernels), project_dir, graph=g,
                       log=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False)) as s:
         with Progress(TextColumn("[bold]eval[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err_console, transient=True,
                       disable=not err_console.is_terminal) as bar:
             task = bar.add_task(f"{model.name} on {s.hello.name}", total=xs[0].shape[0])
-            r = evaluate(s, xs, ys, reference=not no_reference,
+            r = evaluate(s, xs, ys, reference=oracle,
                          progress=lambda i, n: bar.update(task, completed=i))
     rep = report_dict(r)
     for line in summary_lines(rep):
         console.print(line, highlight=False, soft_wrap=True)
     if save_outputs:
-        save(save_outputs, r.outputs)
+        from ..evaluate import batch_outputs
+
+        save(save_outputs, batch_outputs(g, arrays, r.outputs))
     if json_path:
+        from ..evaluate import write_report
+
         write_report(rep, json_path)
     if plot:
+        from ..evaluate import plot_report
+
         plot_report(r, plot)
     if rep["bit_exact"]["checked"] and not rep["bit_exact"]["all"]:
-        err_console.print(f"[red]{r.n - rep['bit_exact']['agree']} samples differ from LiteRT[/]", highlight=False)
+        err_console.print(f"[red]{r.n - rep['bit_exact']['agree']} samples differ from {oracle.label}[/]",
+                          highlight=False)
         raise typer.Exit(2)

@@ -7,7 +7,7 @@ import typer
 
 from ..compile import compile_graph, load_model
 from ..errors import TinyDeployError
-from ..evaluate import load_inputs, save_outputs
+from ..evaluate import batch_outputs, load_inputs, save_outputs
 from ..target import build_host
 from . import app, console
 from ._options import INPLACE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
@@ -15,7 +15,8 @@ from ._options import INPLACE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, board_plan
 
 @app.command()
 def run(model: Path = typer.Argument(..., help="The .tflite model."),
-        input: Path = typer.Option(..., "--input", "-i", help=".npy [N, *shape] or .npz input_0, input_1, ..."),
+        input: Path = typer.Option(..., "--input", "-i", help=".npy [N, *shape] or .npz input_0, input_1, ... "
+                                   "([N, *shape[1:]] when the batch dimension is 1: outputs [N, *out_shape[1:]])"),
         output: Path = typer.Option(..., "--output", "-o", help=".npy (output 0) or .npz output_0, ..."),
         board: str = typer.Option("host", "--board", help="Only 'host' runs here; see `tinydeploy boards`."),
         sanitize: bool = typer.Option(False, "--sanitize", help="Build with ASan+UBSan; arena heap-allocated "
@@ -31,6 +32,6 @@ def run(model: Path = typer.Argument(..., help="The .tflite model."),
     xs = load_inputs(input, len(g.inputs))
     m = compile_graph(g, options=options, source_name=model.name)
     outs = build_host([m], sanitize=sanitize).run(0, xs)
-    save_outputs(output, outs)
+    save_outputs(output, batch_outputs(g, xs, outs))
     console.print(f"ran {xs[0].shape[0] if xs else 1} sample(s) of {model.name} on host "
                   f"({'sanitized, ' if sanitize else ''}arena {m.arena_bytes:,} B) -> {output}")

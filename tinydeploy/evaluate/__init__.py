@@ -6,8 +6,13 @@ from .. import public_face
 
 # The package's public face: other packages import these names from here (tinydeploy.public_face).
 __getattr__, __all__ = public_face(__name__, {
+    "BenchResult": ".bench",
+    "bench_lines": ".bench_report",
+    "batch_outputs": ".npyio",
+    "choose_reference": ".reference",
     "count_us": ".timing",
     "evaluate": ".evaluation",
+    "layer_table": ".bench_report",
     "load_arrays": ".data",
     "load_folder": ".folder",
     "load_hook": ".folder",
@@ -15,11 +20,14 @@ __getattr__, __all__ = public_face(__name__, {
     "load_labels": ".data",
     "output_arrays": ".data",
     "plot_report": ".evaluation",
+    "plot_layers": ".bench_report",
     "prepare_inputs": ".data",
     "random_inputs": ".data",
     "reference_outputs": ".reference",
+    "REFERENCE_MODES": ".reference",
     "render": ".monitor",
     "report_dict": ".evaluation",
+    "run_bench": ".bench",
     "run_monitor": ".monitor",
     "sample_bytes": ".data",
     "save_outputs": ".npyio",

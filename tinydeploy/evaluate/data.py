@@ -1,4 +1,4 @@
-"""Data for eval/monitor: input arrays (quantized when given as float), labels, per-sample reference.
+"""Data for eval/monitor: input arrays (quantized when given as float), labels, outputs by sample.
 
 Paths: `X.npy` (one input), `X.npz` (input_0, input_1, … as `tinydeploy run`), or `X.npz:key` for one
 array of an .npz (e.g. models/digits_test.npz:x_int8, models/digits_test.npz:y).
@@ -106,25 +106,6 @@ def output_arrays(g: Graph, rows: list[list[bytes]]) -> list[np.ndarray]:
         result.append(np.stack([np.frombuffer(r[k], dt).reshape(t.shape) for r in rows]) if rows
                       else np.zeros((0,) + tuple(t.shape), dt))
     return result
-
-
-class Reference:
-    """LiteRT BUILTIN_REF, one sample at a time (the monitor checks each result as it comes)."""
-
-    def __init__(self, model_path: str | Path) -> None:
-        from ai_edge_litert import interpreter as lit
-
-        self.it = lit.Interpreter(model_path=str(model_path),
-                                  experimental_op_resolver_type=lit.OpResolverType.BUILTIN_REF)
-        self.it.allocate_tensors()
-        self.ins, self.outs = self.it.get_input_details(), self.it.get_output_details()
-
-    def run(self, sample: list[np.ndarray]) -> list[bytes]:
-        self.it.reset_all_variables()
-        for d, x in zip(self.ins, sample):
-            self.it.set_tensor(d["index"], np.ascontiguousarray(x).reshape(d["shape"]).astype(d["dtype"]))
-        self.it.invoke()
-        return [self.it.get_tensor(d["index"]).tobytes() for d in self.outs]
 
 
 def random_inputs(g: Graph, n: int, rng: np.random.Generator) -> list[np.ndarray]:

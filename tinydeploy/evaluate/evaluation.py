@@ -1,7 +1,8 @@
-"""On-device evaluation: stream every sample to the board, compare with LiteRT, measure, report.
+"""On-device evaluation: stream every sample to the board, compare with the reference, measure, report.
 
+    oracle = choose_reference("m.tflite", "auto")  # decided before building: LiteRT, else TFLM, else none
     with open_session("m.tflite", board="qemu-m4") as s:
-        r = evaluate(s, inputs, labels)            # outputs, per-invoke counts, agreement, accuracy
+        r = evaluate(s, inputs, labels, oracle)    # outputs, per-invoke counts, agreement, accuracy
     write_report(r, "report.json"); plot_report(r, "report.png")
 """
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 
 from ..link import BoardSession
 from .data import output_arrays, sample_bytes
+from .reference import Oracle, choose_reference, describe
+from .timing import count_us, is_estimate
 
 
 @dataclass
@@ -40,6 +43,7 @@ class EvalResult:
     retries: int = 0
     reconnects: int = 0
     extra: dict = field(default_factory=dict)
+    oracle: dict = field(default_factory=describe)
 
     @property
     def n(self) -> int:
@@ -47,7 +51,7 @@ class EvalResult:
 
     @property
     def agree(self) -> np.ndarray:
-        """Per sample: every output byte equals LiteRT's."""
+        """Per sample: every output byte equals the reference's."""
         if self.reference is None:
             return np.zeros(self.n, bool)
         ok = np.ones(self.n, bool)
@@ -76,26 +80,21 @@ def latency_stats(counts: np.ndarray, unit: str, clock_hz: int) -> dict:
           "p99": float(np.percentile(c, 99)) if c.size else 0.0,
           "min": int(counts.min()) if c.size else 0, "max": int(counts.max()) if c.size else 0,
           "deterministic": bool(c.size and counts.min() == counts.max())}
-    us = to_us(1.0, unit, clock_hz)
+    us = count_us(1.0, unit, clock_hz)
     if us is not None:
         st["mean_us"], st["p50_us"], st["p99_us"] = st["mean"] * us, st["p50"] * us, st["p99"] * us
+        st["time_estimate"] = is_estimate(unit)  # instructions at the clock: 1 instruction per cycle assumed
     return st
 
 
-def to_us(count: float, unit: str, clock_hz: int) -> float | None:
-    """Counts to microseconds where that is meaningful (cycles at a known clock, or µs already)."""
-    if unit == "µs":
-        return count
-    if unit == "cycles" and clock_hz:
-        return count * 1e6 / clock_hz
-    return None
-
-
 def evaluate(s: BoardSession, inputs: list[np.ndarray], labels: np.ndarray | None = None,
-             reference: bool = True, progress: Callable[[int, int], None] | None = None) -> EvalResult:
-    """Run every sample on the board; each gets exactly one result (the client retries/reconnects)."""
-    from .reference import reference_outputs
-
+             reference: bool | str | Oracle = True,
+             progress: Callable[[int, int], None] | None = None) -> EvalResult:
+    """Run every sample on the board; each gets exactly one result (the client retries/reconnects).
+    reference: an Oracle (choose_reference, decided before building), a mode (auto|litert|tflm|none),
+    True (auto) or False (none)."""
+    oracle = reference if isinstance(reference, Oracle) else \
+        choose_reference(s.model_path, "auto" if reference is True else "none" if reference is False else reference)
     n = inputs[0].shape[0]
     if labels is not None and labels.shape[0] != n:
         from ..errors import TinyDeployError
@@ -111,19 +110,22 @@ def evaluate(s: BoardSession, inputs: list[np.ndarray], labels: np.ndarray | Non
     seconds = time.monotonic() - t0
     st = s.client.stats()
     g = s.model.graph
-    ref = reference_outputs(s.model_path, inputs) if reference else None
+    ref = oracle.outputs(inputs)
     b = s.board
     ram = sum(r.size for r in b.regions("ram")[:1]) if b is not None and b.regions("ram") else None
+    clock = s.hello.clock_hz or (b.clock_hz if b is not None else 0)
     return EvalResult(s.model_path.name, g.sha256, b.id if b else "?", s.hello.name, s.hello.unit,
-                      s.hello.clock_hz, output_arrays(g, rows), counts, ref, labels, s.hello.arena_bytes,
+                      clock, output_arrays(g, rows), counts, ref, labels, s.hello.arena_bytes,
                       st.stack_peak_bytes, st.canary_ok, ram, seconds, s.client.stats_retries,
-                      s.client.stats_reconnects)
+                      s.client.stats_reconnects, oracle=oracle.describe())
 
 
 def report_dict(r: EvalResult) -> dict:
     agree = r.agree
     rep = {"model": r.model, "sha256": r.sha256, "board": r.board, "device": r.device_name, "samples": r.n,
-           "bit_exact": {"checked": r.reference is not None, "agree": int(agree.sum()),
+           "reference": r.oracle,
+           "bit_exact": {"checked": r.reference is not None, "reference": r.oracle["name"],
+                         "agree": int(agree.sum()),
                          "all": bool(r.reference is not None and agree.all()),
                          "mismatched_samples": [int(i) for i in np.flatnonzero(~agree)[:20]]
                          if r.reference is not None else []},

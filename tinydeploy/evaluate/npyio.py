@@ -1,4 +1,7 @@
-"""Read model inputs from / write outputs to .npy and .npz files."""
+"""Read model inputs from / write outputs to .npy and .npz files, and the batch shape rule between them:
+when a model's batch dimension is 1 and the inputs come as [N, *input_shape[1:]], the outputs are written
+as [N, *output_shape[1:]] (the batch axis is replaced, as Keras' predict does); inputs given as
+[N, *input_shape] keep [N, *output_shape]."""
 from __future__ import annotations
 
 import os
@@ -7,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compile import Graph
 from ..errors import TinyDeployError
 
 
@@ -42,3 +46,23 @@ def save_outputs(path: Path, outputs: list[np.ndarray]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def replaces_batch(g: Graph, arrays: list[np.ndarray]) -> bool:
+    """Were the inputs given as [N, *input_shape[1:]] for a model whose inputs all have batch dimension 1?"""
+    shapes = [tuple(g.tensors[t].shape) for t in g.inputs]
+    return bool(shapes) and len(arrays) == len(shapes) and all(
+        len(s) >= 1 and s[0] == 1 and np.ndim(x) == len(s) and tuple(np.shape(x)[1:]) == s[1:]
+        for s, x in zip(shapes, arrays))
+
+
+def batch_outputs(g: Graph, arrays: list[np.ndarray], outputs: list[np.ndarray]) -> list[np.ndarray]:
+    """outputs ([N, *output_shape] each) shaped by the batch rule for the inputs as they were given (`arrays`):
+    [N, *output_shape[1:]] for an output with batch dimension 1 when the inputs replaced the batch axis."""
+    if not replaces_batch(g, arrays):
+        return outputs
+    shaped = []
+    for o, tid in zip(outputs, g.outputs):
+        s = tuple(g.tensors[tid].shape)
+        shaped.append(o.reshape((o.shape[0],) + s[1:]) if len(s) >= 1 and s[0] == 1 else o)
+    return shaped

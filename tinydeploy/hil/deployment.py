@@ -2,7 +2,7 @@
 
     d = board.deploy("model.tflite")      # a Deployment (see tinydeploy.hil.targets)
     r = d.run(x)                          # RunResult: outputs [N, *shape] per output, counts per invoke
-    e = d.eval(X, y)                      # Evaluation: + LiteRT reference, agreement, accuracy, report
+    e = d.eval(X, y)                      # Evaluation: + the reference (--reference), agreement, accuracy, report
     d.stats()                             # Stats: stack peak, arena canary, invokes, arena bytes
     d.measure()                           # Measurement: what the baseline gate records
 """
@@ -88,10 +88,11 @@ def file_stamp(path: Path) -> tuple[int, int]:
 class Deployment:
     """A model running on a board (a BoardSession underneath); records the count of every invoke."""
 
-    def __init__(self, session: Any, target: "Target", options: Any = None) -> None:
+    def __init__(self, session: Any, target: "Target", options: Any = None, oracle: Any = None) -> None:
         self.session = session
         self.target = target
         self.options = options        # the PlanOptions it was deployed with (None: the defaults)
+        self.oracle = oracle          # the evaluate.Oracle its outputs are checked against (None: auto)
         self.file_sha256 = session.model.graph.sha256  # of the bytes it was compiled from
         self.file_stamp = file_stamp(session.model_path)
         self.counts: list[int] = []
@@ -170,17 +171,24 @@ class Deployment:
         return RunResult(output_arrays(self.graph, rows), np.array(counts, np.int64), self.unit, self.clock_hz, xs)
 
     def reference(self, x: Any) -> list[np.ndarray]:
-        """LiteRT BUILTIN_REF outputs of the model file for x (the oracle)."""
-        from ..evaluate import reference_outputs
+        """The reference's outputs of the model file for x: LiteRT BUILTIN_REF, or TFLM when LiteRT refuses the
+        model (the plugin's --reference; evaluate.choose_reference)."""
+        from ..errors import TinyDeployError
+        from ..evaluate import choose_reference
 
-        return reference_outputs(self.model_path, self.prepare(x))
+        oracle = self.oracle or choose_reference(self.model_path)
+        out = oracle.outputs(self.prepare(x))
+        if out is None:
+            raise TinyDeployError(f"no reference for {self.model_path.name}: {oracle.note}",
+                                  "--reference auto, litert or tflm")
+        return out
 
     def eval(self, x: Any, y: np.ndarray | None = None, reference: bool = True) -> Evaluation:
         """tinydeploy eval: outputs, counts, agreement with LiteRT, accuracy when labels are given."""
         from ..evaluate import evaluate
 
         r = evaluate(self.session, self.prepare(x), None if y is None else np.asarray(y).reshape(-1),
-                     reference=reference)
+                     reference=(self.oracle or True) if reference else False)
         self.counts += [int(c) for c in r.counts]
         return Evaluation(r)
 

@@ -43,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--tinydeploy-kernels", dest="td_kernels", choices=("auto", "reference", "arm-dsp"), default="auto",
                 help="kernel variant the models are compiled with: auto (the board profile's kernel_variant: "
                      "arm-dsp on Cortex-M4/M7/M55), reference or arm-dsp")
+    g.addoption("--reference", dest="td_reference", choices=("auto", "litert", "tflm", "none"), default="auto",
+                help="what deployed models are checked against: auto (LiteRT BUILTIN_REF; TFLM's interpreter when "
+                     "LiteRT refuses the model), litert, tflm or none")
     g.addoption("--update-baseline", dest="td_update_baseline", action="store_true",
                 help="record the measured latency/RAM as the new baseline instead of comparing")
     g.addoption("--tinydeploy-baseline", dest="td_baseline", default=None, metavar="FILE",
@@ -104,6 +107,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _make_target(config: pytest.Config, spec: str):
     target = _new_target(config, spec)
     target.kernels = config.getoption("td_kernels")
+    target.reference = config.getoption("td_reference")
     return target
 
 

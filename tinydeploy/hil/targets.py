@@ -35,6 +35,7 @@ class Target:
     label: str = "?"
     profile: BoardProfile
     kernels: str = "auto"  # --kernels of the plugin: the kernels a deploy without options compiles with
+    reference: str = "auto"  # --reference of the plugin: what deployments are checked against (auto|litert|tflm|none)
     current: Deployment | None = None
     needs_reset: bool = False
 
@@ -56,13 +57,15 @@ class Target:
             return cur
         self.release_deployment()
         from ..compile import compile_graph, load_model
+        from ..evaluate import choose_reference
         from ..target import board_options
 
         # None: the board's defaults, its kernel variant included (target.board_options)
         m = compile_graph(load_model(model), options=options or board_options(self.profile, kernels=self.kernels),
                           source_name=model.name)
         self.check_fit(model, m)
-        self.current = Deployment(self._open(model, m), self, options)
+        oracle = choose_reference(model, self.reference)  # before the firmware is built
+        self.current = Deployment(self._open(model, m), self, options, oracle)
         self.needs_reset = False
         return self.current
 
@@ -72,7 +75,7 @@ class Target:
         if cur is None:
             return None
         self.release_deployment()
-        self.current = Deployment(self._open(cur.model_path, cur.compiled), self, cur.options)
+        self.current = Deployment(self._open(cur.model_path, cur.compiled), self, cur.options, cur.oracle)
         return self.current
 
     def check_fit(self, model: Path, m: Any) -> None:
