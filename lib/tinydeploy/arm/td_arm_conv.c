@@ -34,14 +34,22 @@ static inline int td_arm_conv_direct(const td_conv_params *p) {
 
 int32_t td_conv_s8_arm_dsp_scratch_size(const td_conv_params *p) {
   const int32_t kp = (td_arm_conv_k(p) + 3) & ~(int32_t)3;
-  return 4 * kp + (td_arm_conv_direct(p) ? 0 : kp); /* two widened fields (+ one int8 field) */
+  /* two widened fields, two pixels' accumulators (+ one int8 field) */
+  return 4 * kp + 8 * p->output.c + (td_arm_conv_direct(p) ? 0 : kp);
 }
 
 /* n int8 -> n / 2 widened words: per four bytes b0..b3 the words (b0, b2) and (b1, b3), stored
  * every four words (two pixels' fields interleave); a last partial group is completed with zeros. */
 static void td_arm_widen(const int8_t *src, int32_t n, int32_t *dst) {
   int32_t i;
-  for (i = 0; i + 4 <= n; i += 4, dst += 4) {
+  for (i = 0; i + 8 <= n; i += 8, dst += 8) {
+    const uint32_t v = td_arm_read4(src + i), u = td_arm_read4(src + i + 4);
+    dst[0] = __sxtb16((int32_t)v);
+    dst[1] = td_arm_sxtb16_ror8(v);
+    dst[4] = __sxtb16((int32_t)u);
+    dst[5] = td_arm_sxtb16_ror8(u);
+  }
+  for (; i + 4 <= n; i += 4, dst += 4) {
     const uint32_t v = td_arm_read4(src + i);
     dst[0] = __sxtb16((int32_t)v);
     dst[1] = td_arm_sxtb16_ror8(v);
@@ -94,82 +102,101 @@ static void td_arm_conv_gather(const td_conv_params *p, const int8_t *in_b, int3
   }
 }
 
-/* Output pixel `pix`'s field widened into `col` (two words per four values). */
+/*
+ * The field of a window whose rows are whole groups of four (filter_w * filter_c % 4 == 0): each window
+ * row is widened straight from the input row (or from the int8 field where it crosses a border), and a
+ * row above or below the input becomes the widened zero point.
+ */
+static void td_arm_conv_rows(const td_conv_params *p, const int8_t *in_b, int32_t y0, int32_t x0, int8_t *field,
+                             int32_t *col) {
+  const td_window *win = &p->window;
+  const int32_t c = p->filter_c, taps = win->filter_w * c, groups = taps >> 2;
+  const int32_t whole = win->dilation_w == 1 && x0 >= 0 && x0 + win->filter_w <= p->input.w;
+  const int8_t pad = (int8_t)-p->input_offset;
+  const int32_t pad2 = (int32_t)(((uint32_t)(uint16_t)pad) * 0x10001u); /* (pad, pad) halfwords */
+  int32_t fy, fx, g;
+  for (fy = 0; fy < win->filter_h; ++fy, col += 4 * groups) {
+    const int32_t y = y0 + fy * win->dilation_h;
+    const int8_t *row = in_b + y * p->input.w * c;
+    if (y < 0 || y >= p->input.h) {
+      for (g = 0; g < groups; ++g) col[4 * g] = col[4 * g + 1] = pad2;
+    } else if (whole) {
+      td_arm_widen(row + x0 * c, taps, col);
+    } else {
+      for (fx = 0; fx < win->filter_w; ++fx) {
+        const int32_t x = x0 + fx * win->dilation_w;
+        if (x < 0 || x >= p->input.w) td_arm_fill(field + fx * c, pad, c);
+        else td_arm_copy(field + fx * c, row + x * c, c);
+      }
+      td_arm_widen(field, taps, col);
+    }
+  }
+}
+
+/* Output pixel `pix`'s field widened into `col` (two words per four values, every fourth word pair). */
 static void td_arm_conv_field(const td_conv_params *p, const int8_t *in_b, int32_t pix, int8_t *field,
                               int32_t *col) {
   const int32_t k = td_arm_conv_k(p);
+  const int32_t oy = pix / p->output.w, ox = pix - oy * p->output.w;
+  const int32_t y0 = oy * p->window.stride_h - p->window.pad_h, x0 = ox * p->window.stride_w - p->window.pad_w;
   if (field == 0) { /* direct */
-    const int32_t oy = pix / p->output.w, ox = pix - oy * p->output.w;
-    td_arm_widen(in_b + (oy * p->window.stride_h * p->input.w + ox * p->window.stride_w) * p->input.c, k, col);
+    td_arm_widen(in_b + (y0 * p->input.w + x0) * p->input.c, k, col);
+  } else if (((p->window.filter_w * p->filter_c) & 3) == 0) {
+    td_arm_conv_rows(p, in_b, y0, x0, field, col);
   } else {
-    const int32_t oy = pix / p->output.w, ox = pix - oy * p->output.w;
-    td_arm_conv_gather(p, in_b, oy * p->window.stride_h - p->window.pad_h, ox * p->window.stride_w - p->window.pad_w,
-                       (int8_t)-p->input_offset, field);
+    td_arm_conv_gather(p, in_b, y0, x0, (int8_t)-p->input_offset, field);
     td_arm_widen(field, k, col);
   }
 }
 
 /*
- * One output channel's requantization, prepared once for two pixels: td_mul_by_quantized_mult_dr as
- * SMMULR(acc << (left + 1), multiplier) (the rounding doubling high product, exact while the doubled
- * value fits in int32) and the rounding right shift (v + half - [v < 0]) >> right (exact while v + half
- * fits). `fast` (td_arm_conv_fast) says both hold for every accumulator of the layer.
+ * One accumulator to its output minus the activation's low bound, clamped to [0, 255], on the fast
+ * path (td_arm_conv_fast: shift < 0, |acc| < 2^29): td_mul_by_quantized_mult_dr in five instructions.
+ * The rounding doubling high product is SMMULR(2 acc, m); the rounding right shift by r = -shift (ties
+ * away from zero) is floor((v - [v < 0] + 2^(r-1)) / 2^r) = (((v - [v < 0]) >> (r - 1)) + 1) >> 1; the
+ * output offset and the low bound ride along in c2 = 1 + 2 * (output_offset - lo); rm1 = r - 1 = ~shift.
  */
-typedef struct {
-  int32_t multiplier, left1, right, half, neg;
-} td_arm_rq;
-
-static inline td_arm_rq td_arm_conv_rq(const td_conv_params *p, int32_t oc) {
-  const int32_t ch = td_requant_channel(&p->requant, oc), shift = p->requant.shift[ch];
-  td_arm_rq q;
-  q.multiplier = p->requant.multiplier[ch];
-  q.left1 = (shift > 0 ? shift : 0) + 1;
-  q.right = shift > 0 ? 0 : -shift;
-  q.half = q.right > 0 ? (int32_t)1 << (q.right - 1) : 0;
-  q.neg = q.right > 0 ? -1 : 0;
-  return q;
-}
-
-static inline int32_t td_arm_smmulr(int32_t a, int32_t b) {
-  int32_t r;
-  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-
-/* The reference requantization, out of line: for layers whose accumulators may come near 2^31. */
-static __attribute__((noinline)) int32_t td_arm_requant_dr_slow(int32_t acc, td_arm_rq q) {
-  return td_mul_by_quantized_mult_dr(acc, q.multiplier, q.left1 - 1 - q.right);
-}
-
-static inline int8_t td_arm_conv_out(int32_t acc, td_arm_rq q, int fast, int32_t offset, int32_t lo, int32_t hi) {
+static inline int32_t td_arm_conv_q(int32_t acc, int32_t multiplier, int32_t rm1, int32_t c2) {
   int32_t v;
-  if (fast) {
-    v = td_arm_smmulr((int32_t)((uint32_t)acc << q.left1), q.multiplier);
-    v = (v + q.half + ((v >> 31) & q.neg)) >> q.right;
-  } else {
-    v = td_arm_requant_dr_slow(acc, q);
-  }
-  return (int8_t)td_clamp(v + offset, lo, hi);
+  __asm__("smmulr %0, %1, %2\n\t"
+          "add %0, %0, %0, asr #31\n\t"
+          "asr %0, %0, %3\n\t"
+          "add %0, %0, %4\n\t"
+          "usat %0, #8, %0, asr #1"
+          : "=&r"(v)
+          : "r"(acc * 2), "r"(multiplier), "r"(rm1), "r"(c2));
+  return v;
+}
+
+/* The output byte: the clamped value plus the low bound, at most the high bound (span = hi - lo). */
+static inline int8_t td_arm_conv_byte(int32_t q, int32_t span, int32_t lo) {
+  return (int8_t)((q > span ? span : q) + lo);
+}
+
+/* Any layer: the reference requantization, epilogue included. */
+static int8_t td_arm_conv_out_ref(const td_conv_params *p, int32_t acc, int32_t oc) {
+  const int32_t ch = td_requant_channel(&p->requant, oc);
+  return (int8_t)td_clamp(td_mul_by_quantized_mult_dr(acc, p->requant.multiplier[ch], p->requant.shift[ch]) +
+                              p->output_offset, p->activation.min, p->activation.max);
 }
 
 /*
- * Whether td_arm_conv_out may take its fast path for this layer: |accumulator| <= K * 128 * 128 +
- * max |bias| (the accumulator is then exact in int32), shifted left by the largest left shift plus
- * one, stays below 2^30 (so the doubled product input fits, and so does v + half <= 2^30 + 2^30 - 1).
+ * Whether td_arm_conv_out may be used for this layer: every shift is negative (a rescale below 1/2:
+ * the usual case) and |accumulator| <= K * 128 * 128 + max |bias| stays below 2^29 (the accumulator is
+ * then exact in int32 and 2 acc fits).
  */
 static int td_arm_conv_fast(const td_conv_params *p, const TD_WEIGHTS_MEM int32_t *bias) {
   const int32_t n = p->requant.per_channel ? p->output.c : 1;
   int64_t bound = 0;
-  int32_t left = 0, i;
+  int32_t i;
   for (i = 0; i < p->output.c; ++i) {
     const int64_t b = bias[i] < 0 ? -(int64_t)bias[i] : (int64_t)bias[i];
     if (b > bound) bound = b;
   }
   for (i = 0; i < n; ++i) {
-    if (p->requant.shift[i] > left) left = p->requant.shift[i];
+    if (p->requant.shift[i] >= 0) return 0;
   }
-  bound += (int64_t)td_arm_conv_k(p) * 16384;
-  return left < 30 && (bound << (left + 1)) < ((int64_t)1 << 30);
+  return bound + (int64_t)td_arm_conv_k(p) * 16384 < ((int64_t)1 << 29);
 }
 
 /* acc + the SMLAD products of one group: weights (lo16, hi16) with one pixel's words (xa, xb). */
@@ -192,39 +219,30 @@ static int td_arm_conv_fast(const td_conv_params *p, const TD_WEIGHTS_MEM int32_
 
 /*
  * Two pixels' widened fields, interleaved group by group in `cols` (pixel 0's two words, then pixel
- * 1's), times every filter; o1 may be NULL (a lone last pixel).
+ * 1's), times every filter, through `acc` (2 * output.c words) (o1 = o0 for a lone pixel whose field fills both slots).
  */
 static void td_arm_conv_2px(const td_conv_params *p, const int32_t *cols, const TD_WEIGHTS_MEM int32_t *w,
-                            const TD_WEIGHTS_MEM int32_t *bias, int fast, int8_t *o0, int8_t *o1) {
+                            const TD_WEIGHTS_MEM int32_t *bias, int fast, int32_t *acc, int8_t *o0, int8_t *o1) {
   const int32_t groups = (td_arm_conv_k(p) + 3) >> 2, channels = p->output.c;
-  const int32_t offset = p->output_offset, lo = p->activation.min, hi = p->activation.max;
   const int32_t *const end = cols + 4 * groups;
   int32_t oc;
-  for (oc = 0; oc + 2 <= channels; oc += 2) {
+  for (oc = 0; oc + 2 <= channels; oc += 2) { /* accumulators of both pixels, channel by channel */
     int32_t a00 = bias[oc], a01 = a00, a10 = bias[oc + 1], a11 = a10;
     const int32_t *x = cols;
-    td_arm_rq q0, q1;
-    {
-      int32_t wa, wb, wal, wbl, xa, xb;
-      __asm__("1:\n\t" TD_ARM_GROUP_ASM "cmp %[x], %[end]\n\tbne 1b"
-              : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [x] "+r"(x),
-                [wa] "=&r"(wa), [wb] "=&r"(wb), [wal] "=&r"(wal), [wbl] "=&r"(wbl), [xa] "=&r"(xa), [xb] "=&r"(xb)
-              : [end] "r"(end)
-              : "cc", "memory");
-    }
-    q0 = td_arm_conv_rq(p, oc);
-    q1 = td_arm_conv_rq(p, oc + 1);
-    o0[oc] = td_arm_conv_out(a00, q0, fast, offset, lo, hi);
-    o0[oc + 1] = td_arm_conv_out(a10, q1, fast, offset, lo, hi);
-    if (o1) {
-      o1[oc] = td_arm_conv_out(a01, q0, fast, offset, lo, hi);
-      o1[oc + 1] = td_arm_conv_out(a11, q1, fast, offset, lo, hi);
-    }
+    int32_t wa, wb, wal, wbl, xa, xb;
+    __asm__("1:\n\t" TD_ARM_GROUP_ASM "cmp %[x], %[end]\n\tbne 1b"
+            : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [x] "+r"(x),
+              [wa] "=&r"(wa), [wb] "=&r"(wb), [wal] "=&r"(wal), [wbl] "=&r"(wbl), [xa] "=&r"(xa), [xb] "=&r"(xb)
+            : [end] "r"(end)
+            : "cc", "memory");
+    acc[2 * oc] = a00;
+    acc[2 * oc + 1] = a01;
+    acc[2 * oc + 2] = a10;
+    acc[2 * oc + 3] = a11;
   }
   if (oc < channels) { /* the last odd filter: plain words */
     int32_t a0 = bias[oc], a1 = a0;
     const int32_t *x = cols;
-    const td_arm_rq q = td_arm_conv_rq(p, oc);
     do {
       const int32_t lo16 = __sxtb16(w[0]), hi16 = td_arm_sxtb16_ror8((uint32_t)w[0]);
       a0 = __smlad(hi16, x[1], __smlad(lo16, x[0], a0));
@@ -232,8 +250,23 @@ static void td_arm_conv_2px(const td_conv_params *p, const int32_t *cols, const 
       ++w;
       x += 4;
     } while (x != end);
-    o0[oc] = td_arm_conv_out(a0, q, fast, offset, lo, hi);
-    if (o1) o1[oc] = td_arm_conv_out(a1, q, fast, offset, lo, hi);
+    acc[2 * oc] = a0;
+    acc[2 * oc + 1] = a1;
+  }
+  if (fast) { /* then the outputs, with few live values: no spills */
+    const int32_t lo = p->activation.min, span = p->activation.max - lo, c2 = 1 + 2 * (p->output_offset - lo);
+    const TD_WEIGHTS_MEM int32_t *mult = p->requant.multiplier, *shift = p->requant.shift;
+    const int32_t step = p->requant.per_channel ? 1 : 0;
+    for (oc = 0; oc < channels; ++oc, acc += 2, mult += step, shift += step) {
+      const int32_t m = *mult, rm1 = ~*shift;
+      o0[oc] = td_arm_conv_byte(td_arm_conv_q(acc[0], m, rm1, c2), span, lo);
+      o1[oc] = td_arm_conv_byte(td_arm_conv_q(acc[1], m, rm1, c2), span, lo);
+    }
+  } else {
+    for (oc = 0; oc < channels; ++oc, acc += 2) {
+      o0[oc] = td_arm_conv_out_ref(p, acc[0], oc);
+      o1[oc] = td_arm_conv_out_ref(p, acc[1], oc);
+    }
   }
 }
 
@@ -242,7 +275,8 @@ void td_conv_s8_arm_dsp(const td_conv_params *p, const int8_t *input, const TD_W
   const int32_t kp = (td_arm_conv_k(p) + 3) & ~(int32_t)3;
   const int32_t pixels = p->output.h * p->output.w, out_c = p->output.c;
   int32_t *col0 = (int32_t *)scratch, *col1 = col0 + 2; /* interleaved fields: kp words */
-  int8_t *field = td_arm_conv_direct(p) ? 0 : (int8_t *)(col0 + kp);
+  int32_t *acc = col0 + kp;
+  int8_t *field = td_arm_conv_direct(p) ? 0 : (int8_t *)(acc + 2 * out_c);
   const int fast = td_arm_conv_fast(p, bias);
   int32_t b, pix;
   for (b = 0; b < p->input.n; ++b) {
@@ -251,11 +285,12 @@ void td_conv_s8_arm_dsp(const td_conv_params *p, const int8_t *input, const TD_W
     for (pix = 0; pix + 2 <= pixels; pix += 2) {
       td_arm_conv_field(p, in_b, pix, field, col0);
       td_arm_conv_field(p, in_b, pix + 1, field, col1);
-      td_arm_conv_2px(p, col0, weights, bias, fast, out_b + pix * out_c, out_b + (pix + 1) * out_c);
+      td_arm_conv_2px(p, col0, weights, bias, fast, acc, out_b + pix * out_c, out_b + (pix + 1) * out_c);
     }
-    if (pix < pixels) {
+    if (pix < pixels) { /* a lone last pixel: computed twice, written twice */
       td_arm_conv_field(p, in_b, pix, field, col0);
-      td_arm_conv_2px(p, col0, weights, bias, fast, out_b + pix * out_c, 0);
+      td_arm_conv_field(p, in_b, pix, field, col1);
+      td_arm_conv_2px(p, col0, weights, bias, fast, acc, out_b + pix * out_c, out_b + pix * out_c);
     }
   }
 }
@@ -266,35 +301,38 @@ void td_conv_s8_arm_dsp(const td_conv_params *p, const int8_t *input, const TD_W
  * the pixels go forward, otherwise backward: either way an output only covers input pixels already read.
  */
 int32_t td_conv_1x1_s8_arm_dsp_inplace_scratch_size(const td_conv_params *p) {
-  return 4 * ((p->filter_c + 3) & ~(int32_t)3);
+  return 4 * ((p->filter_c + 3) & ~(int32_t)3) + 8 * p->output.c;
 }
 
 void td_conv_1x1_s8_arm_dsp_inplace(const td_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int32_t *weights,
                                     const TD_WEIGHTS_MEM int32_t *bias, void *scratch) {
-  const int32_t cin = p->input.c, cout = p->output.c;
+  const int32_t cin = p->input.c, cout = p->output.c, kp = (cin + 3) & ~(int32_t)3;
   const int fast = td_arm_conv_fast(p, bias);
   const int32_t pixels = p->input.n * p->input.h * p->input.w, odd = pixels & 1;
   int32_t *col0 = (int32_t *)scratch, *col1 = col0 + 2; /* interleaved fields: kp words */
+  int32_t *acc = col0 + kp;
   int32_t i;
   if (cout <= cin) {
     for (i = 0; i + 2 <= pixels; i += 2) {
       td_arm_widen(buf + i * cin, cin, col0);
       td_arm_widen(buf + (i + 1) * cin, cin, col1);
-      td_arm_conv_2px(p, col0, weights, bias, fast, buf + i * cout, buf + (i + 1) * cout);
+      td_arm_conv_2px(p, col0, weights, bias, fast, acc, buf + i * cout, buf + (i + 1) * cout);
     }
     if (odd) {
       td_arm_widen(buf + i * cin, cin, col0);
-      td_arm_conv_2px(p, col0, weights, bias, fast, buf + i * cout, 0);
+      td_arm_widen(buf + i * cin, cin, col1);
+      td_arm_conv_2px(p, col0, weights, bias, fast, acc, buf + i * cout, buf + i * cout);
     }
   } else {
     for (i = pixels - 1; i >= odd + 1; i -= 2) { /* pixels i - 1 and i */
       td_arm_widen(buf + (i - 1) * cin, cin, col0);
       td_arm_widen(buf + i * cin, cin, col1);
-      td_arm_conv_2px(p, col0, weights, bias, fast, buf + (i - 1) * cout, buf + i * cout);
+      td_arm_conv_2px(p, col0, weights, bias, fast, acc, buf + (i - 1) * cout, buf + i * cout);
     }
     if (odd) {
       td_arm_widen(buf, cin, col0);
-      td_arm_conv_2px(p, col0, weights, bias, fast, buf, 0);
+      td_arm_widen(buf, cin, col1);
+      td_arm_conv_2px(p, col0, weights, bias, fast, acc, buf, buf);
     }
   }
 }

@@ -49,7 +49,8 @@ def conv_weights_arm_dsp(w: np.ndarray) -> np.ndarray:
     return np.concatenate([pairs, words[even:].reshape(-1)]).astype(np.int64)
 
 
-def conv_arm_dsp_scratch_bytes(k: int, direct: bool) -> int:
-    """td_conv_s8_arm_dsp_scratch_size: two widened fields, plus an int8 field unless `direct`."""
+def conv_arm_dsp_scratch_bytes(k: int, channels: int, direct: bool) -> int:
+    """td_conv_s8_arm_dsp_scratch_size (and the in-place twin's, direct): two widened fields, two pixels'
+    accumulators, plus an int8 field unless `direct`."""
     kp = -(-k // 4) * 4
-    return 4 * kp + (0 if direct else kp)
+    return 4 * kp + 8 * channels + (0 if direct else kp)

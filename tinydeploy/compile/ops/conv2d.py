@@ -189,14 +189,14 @@ class Conv2D(ConvLike):
             return 0
         w, win = g.tensors[op.inputs[1]], conv_window(op, g)
         direct = (win.filter_h, win.filter_w, win.pad_h, win.pad_w) == (1, 1, 0, 0)
-        return conv_arm_dsp_scratch_bytes(w.shape[1] * w.shape[2] * w.shape[3], direct)
+        return conv_arm_dsp_scratch_bytes(w.shape[1] * w.shape[2] * w.shape[3], w.shape[0], direct)
 
     def variant_inplace_temp_bytes(self, op: Op, g: Graph, kernels: str) -> int | None:
         """td_conv_1x1_s8_arm_dsp_inplace_scratch_size() for the arm-dsp kernel."""
         ref = self.inplace_temp_bytes(op, g)
         if ref is None or not self.arm_dsp(op, g, kernels):
             return ref
-        return conv_arm_dsp_scratch_bytes(g.tensors[op.inputs[0]].shape[3], True)
+        return conv_arm_dsp_scratch_bytes(g.tensors[op.inputs[0]].shape[3], g.tensors[op.inputs[1]].shape[0], True)
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
         """td_conv_1x1_*_inplace_scratch_size() (checked against it in debug builds)."""
