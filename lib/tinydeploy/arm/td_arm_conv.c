@@ -253,12 +253,48 @@ static void td_arm_conv_2px(const td_conv_params *p, const int32_t *cols, const 
     acc[2 * oc] = a0;
     acc[2 * oc + 1] = a1;
   }
-  if (fast) { /* then the outputs, with few live values: no spills */
+  if (fast && p->requant.per_channel) { /* then the outputs, channel by channel: td_arm_conv_q in asm */
     const int32_t lo = p->activation.min, span = p->activation.max - lo, c2 = 1 + 2 * (p->output_offset - lo);
     const TD_WEIGHTS_MEM int32_t *mult = p->requant.multiplier, *shift = p->requant.shift;
-    const int32_t step = p->requant.per_channel ? 1 : 0;
-    for (oc = 0; oc < channels; ++oc, acc += 2, mult += step, shift += step) {
-      const int32_t m = *mult, rm1 = ~*shift;
+    int8_t *const o0_end = o0 + channels;
+    int32_t v0, v1, m, r;
+    __asm__ volatile("1:\n\t"
+            "ldrd %[v0], %[v1], [%[acc]], #8\n\t"
+            "ldr %[m], [%[mult]], #4\n\t"
+            "ldr %[r], [%[shift]], #4\n\t"
+            "lsl %[v0], %[v0], #1\n\t"
+            "lsl %[v1], %[v1], #1\n\t"
+            "mvn %[r], %[r]\n\t"
+            "smmulr %[v0], %[v0], %[m]\n\t"
+            "smmulr %[v1], %[v1], %[m]\n\t"
+            "add %[v0], %[v0], %[v0], asr #31\n\t"
+            "add %[v1], %[v1], %[v1], asr #31\n\t"
+            "asr %[v0], %[v0], %[r]\n\t"
+            "asr %[v1], %[v1], %[r]\n\t"
+            "add %[v0], %[v0], %[c2]\n\t"
+            "add %[v1], %[v1], %[c2]\n\t"
+            "usat %[v0], #8, %[v0], asr #1\n\t"
+            "usat %[v1], #8, %[v1], asr #1\n\t"
+            "cmp %[v0], %[span]\n\t"
+            "it gt\n\t"
+            "movgt %[v0], %[span]\n\t"
+            "cmp %[v1], %[span]\n\t"
+            "it gt\n\t"
+            "movgt %[v1], %[span]\n\t"
+            "add %[v0], %[v0], %[lo]\n\t"
+            "add %[v1], %[v1], %[lo]\n\t"
+            "strb %[v0], [%[o0]], #1\n\t"
+            "strb %[v1], [%[o1]], #1\n\t"
+            "cmp %[o0], %[end]\n\t"
+            "bne 1b"
+            : [v0] "=&r"(v0), [v1] "=&r"(v1), [m] "=&r"(m), [r] "=&r"(r), [acc] "+r"(acc), [mult] "+r"(mult),
+              [shift] "+r"(shift), [o0] "+r"(o0), [o1] "+r"(o1)
+            : [c2] "r"(c2), [span] "r"(span), [lo] "r"(lo), [end] "r"(o0_end)
+            : "cc", "memory");
+  } else if (fast) { /* one multiplier and shift for all channels */
+    const int32_t lo = p->activation.min, span = p->activation.max - lo, c2 = 1 + 2 * (p->output_offset - lo);
+    const int32_t m = p->requant.multiplier[0], rm1 = ~p->requant.shift[0];
+    for (oc = 0; oc < channels; ++oc, acc += 2) {
       o0[oc] = td_arm_conv_byte(td_arm_conv_q(acc[0], m, rm1, c2), span, lo);
       o1[oc] = td_arm_conv_byte(td_arm_conv_q(acc[1], m, rm1, c2), span, lo);
     }
