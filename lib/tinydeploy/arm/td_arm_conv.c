@@ -218,6 +218,71 @@ static int td_arm_conv_fast(const td_conv_params *p, const TD_WEIGHTS_MEM int32_
   "smlad %[a11], %[wb], %[xb], %[a11]\n\t"
 
 /*
+ * The per-channel requantization loop: two accumulators (one channel, two pixels) per step, each in
+ * td_arm_conv_q's instructions. With the full int8 range (no activation clamp, or a ReLU whose low
+ * bound is -128) SSAT does the clamp; otherwise USAT to [0, 255] above the low bound, then the span.
+ */
+#define TD_ARM_RQ_HEAD                                                                             \
+  "1:\n\t"                                                                                         \
+  "ldrd %[v0], %[v1], [%[acc]], #8\n\t"                                                            \
+  "ldr %[m], [%[mult]], #4\n\t"                                                                    \
+  "ldr %[r], [%[shift]], #4\n\t"                                                                   \
+  "lsl %[v0], %[v0], #1\n\t"                                                                       \
+  "lsl %[v1], %[v1], #1\n\t"                                                                       \
+  "mvn %[r], %[r]\n\t"                                                                             \
+  "smmulr %[v0], %[v0], %[m]\n\t"                                                                  \
+  "smmulr %[v1], %[v1], %[m]\n\t"                                                                  \
+  "add %[v0], %[v0], %[v0], asr #31\n\t"                                                           \
+  "add %[v1], %[v1], %[v1], asr #31\n\t"                                                           \
+  "asr %[v0], %[v0], %[r]\n\t"                                                                     \
+  "asr %[v1], %[v1], %[r]\n\t"                                                                     \
+  "add %[v0], %[v0], %[c2]\n\t"                                                                    \
+  "add %[v1], %[v1], %[c2]\n\t"
+#define TD_ARM_RQ_TAIL                                                                             \
+  "strb %[v0], [%[o0]], #1\n\t"                                                                    \
+  "strb %[v1], [%[o1]], #1\n\t"                                                                    \
+  "cmp %[o0], %[end]\n\t"                                                                          \
+  "bne 1b"
+#define TD_ARM_RQ_OPERANDS                                                                         \
+  : [v0] "=&r"(v0), [v1] "=&r"(v1), [m] "=&r"(m), [r] "=&r"(r), [acc] "+r"(acc), [mult] "+r"(mult), \
+    [shift] "+r"(shift), [o0] "+r"(o0), [o1] "+r"(o1)                                              \
+  : [c2] "r"(c2), [span] "r"(span), [lo] "r"(lo), [end] "r"(end)                                   \
+  : "cc", "memory"
+
+static void td_arm_conv_requant_pc(const td_conv_params *p, const int32_t *acc, int8_t *o0, int8_t *o1) {
+  const int32_t lo = p->activation.min, span = p->activation.max - lo;
+  const TD_WEIGHTS_MEM int32_t *mult = p->requant.multiplier, *shift = p->requant.shift;
+  int8_t *const end = o0 + p->output.c;
+  int32_t v0, v1, m, r;
+  if (lo == -128 && span == 255) {
+    const int32_t c2 = 1 + 2 * p->output_offset;
+    __asm__ volatile(TD_ARM_RQ_HEAD
+                     "ssat %[v0], #8, %[v0], asr #1\n\t"
+                     "ssat %[v1], #8, %[v1], asr #1\n\t" TD_ARM_RQ_TAIL TD_ARM_RQ_OPERANDS);
+  } else {
+    const int32_t c2 = 1 + 2 * (p->output_offset - lo);
+    __asm__ volatile(TD_ARM_RQ_HEAD
+                     "usat %[v0], #8, %[v0], asr #1\n\t"
+                     "usat %[v1], #8, %[v1], asr #1\n\t"
+                     "cmp %[v0], %[span]\n\t"
+                     "it gt\n\t"
+                     "movgt %[v0], %[span]\n\t"
+                     "cmp %[v1], %[span]\n\t"
+                     "it gt\n\t"
+                     "movgt %[v1], %[span]\n\t"
+                     "add %[v0], %[v0], %[lo]\n\t"
+                     "add %[v1], %[v1], %[lo]\n\t" TD_ARM_RQ_TAIL TD_ARM_RQ_OPERANDS);
+  }
+}
+
+/* The operands of TD_ARM_GROUP_ASM: four accumulators, the weight and field pointers, six temporaries. */
+#define TD_ARM_GROUP_OPERANDS                                                                      \
+  : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [x] "+r"(x),     \
+    [wa] "=&r"(wa), [wb] "=&r"(wb), [wal] "=&r"(wal), [wbl] "=&r"(wbl), [xa] "=&r"(xa), [xb] "=&r"(xb) \
+  : [end] "r"(end)                                                                                 \
+  : "cc", "memory"
+
+/*
  * Two pixels' widened fields, interleaved group by group in `cols` (pixel 0's two words, then pixel
  * 1's), times every filter, through `acc` (2 * output.c words) (o1 = o0 for a lone pixel whose field fills both slots).
  */
@@ -230,11 +295,8 @@ static void td_arm_conv_2px(const td_conv_params *p, const int32_t *cols, const 
     int32_t a00 = bias[oc], a01 = a00, a10 = bias[oc + 1], a11 = a10;
     const int32_t *x = cols;
     int32_t wa, wb, wal, wbl, xa, xb;
-    __asm__("1:\n\t" TD_ARM_GROUP_ASM "cmp %[x], %[end]\n\tbne 1b"
-            : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [x] "+r"(x),
-              [wa] "=&r"(wa), [wb] "=&r"(wb), [wal] "=&r"(wal), [wbl] "=&r"(wbl), [xa] "=&r"(xa), [xb] "=&r"(xb)
-            : [end] "r"(end)
-            : "cc", "memory");
+    if (groups & 1) __asm__(TD_ARM_GROUP_ASM TD_ARM_GROUP_OPERANDS);
+    if (x != end) __asm__("1:\n\t" TD_ARM_GROUP_ASM TD_ARM_GROUP_ASM "cmp %[x], %[end]\n\tbne 1b" TD_ARM_GROUP_OPERANDS);
     acc[2 * oc] = a00;
     acc[2 * oc + 1] = a01;
     acc[2 * oc + 2] = a10;
@@ -253,44 +315,8 @@ static void td_arm_conv_2px(const td_conv_params *p, const int32_t *cols, const 
     acc[2 * oc] = a0;
     acc[2 * oc + 1] = a1;
   }
-  if (fast && p->requant.per_channel) { /* then the outputs, channel by channel: td_arm_conv_q in asm */
-    const int32_t lo = p->activation.min, span = p->activation.max - lo, c2 = 1 + 2 * (p->output_offset - lo);
-    const TD_WEIGHTS_MEM int32_t *mult = p->requant.multiplier, *shift = p->requant.shift;
-    int8_t *const o0_end = o0 + channels;
-    int32_t v0, v1, m, r;
-    __asm__ volatile("1:\n\t"
-            "ldrd %[v0], %[v1], [%[acc]], #8\n\t"
-            "ldr %[m], [%[mult]], #4\n\t"
-            "ldr %[r], [%[shift]], #4\n\t"
-            "lsl %[v0], %[v0], #1\n\t"
-            "lsl %[v1], %[v1], #1\n\t"
-            "mvn %[r], %[r]\n\t"
-            "smmulr %[v0], %[v0], %[m]\n\t"
-            "smmulr %[v1], %[v1], %[m]\n\t"
-            "add %[v0], %[v0], %[v0], asr #31\n\t"
-            "add %[v1], %[v1], %[v1], asr #31\n\t"
-            "asr %[v0], %[v0], %[r]\n\t"
-            "asr %[v1], %[v1], %[r]\n\t"
-            "add %[v0], %[v0], %[c2]\n\t"
-            "add %[v1], %[v1], %[c2]\n\t"
-            "usat %[v0], #8, %[v0], asr #1\n\t"
-            "usat %[v1], #8, %[v1], asr #1\n\t"
-            "cmp %[v0], %[span]\n\t"
-            "it gt\n\t"
-            "movgt %[v0], %[span]\n\t"
-            "cmp %[v1], %[span]\n\t"
-            "it gt\n\t"
-            "movgt %[v1], %[span]\n\t"
-            "add %[v0], %[v0], %[lo]\n\t"
-            "add %[v1], %[v1], %[lo]\n\t"
-            "strb %[v0], [%[o0]], #1\n\t"
-            "strb %[v1], [%[o1]], #1\n\t"
-            "cmp %[o0], %[end]\n\t"
-            "bne 1b"
-            : [v0] "=&r"(v0), [v1] "=&r"(v1), [m] "=&r"(m), [r] "=&r"(r), [acc] "+r"(acc), [mult] "+r"(mult),
-              [shift] "+r"(shift), [o0] "+r"(o0), [o1] "+r"(o1)
-            : [c2] "r"(c2), [span] "r"(span), [lo] "r"(lo), [end] "r"(o0_end)
-            : "cc", "memory");
+  if (fast && p->requant.per_channel) { /* then the outputs, channel by channel, in asm */
+    td_arm_conv_requant_pc(p, acc, o0, o1);
   } else if (fast) { /* one multiplier and shift for all channels */
     const int32_t lo = p->activation.min, span = p->activation.max - lo, c2 = 1 + 2 * (p->output_offset - lo);
     const int32_t m = p->requant.multiplier[0], rm1 = ~p->requant.shift[0];
