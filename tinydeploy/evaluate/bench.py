@@ -44,11 +44,12 @@ class BenchResult:
     macs: int
     bit_exact: bool
     code_bytes: int
-    weights_bytes: int
+    weights_bytes: int             # every constant array of the model in the ELF (weights, biases, requant tables)
     ram_bytes: int                 # .data + .bss (the arena is one of them)
     arena_bytes: int
     stack_peak_bytes: int
     counter: str = ""              # what firmware_counts are
+    model_weights_bytes: int = 0   # the .tflite's own weights and biases (CompiledModel.weights_bytes)
     layers: list[Layer] = field(default_factory=list)
     layers_method: str = ""
     reference: BenchResult | None = None   # --compare: the same model with the reference kernels
@@ -75,6 +76,7 @@ class BenchResult:
              "macs_per_" + ("instruction" if self.unit == "instructions" else "cycle"):
                  round(self.macs / self.count, 4) if self.count else None,
              "bit_exact": self.bit_exact, "code_bytes": self.code_bytes, "weights_bytes": self.weights_bytes,
+             "model_weights_bytes": self.model_weights_bytes,
              "ram_bytes": self.ram_bytes, "arena_bytes": self.arena_bytes, "stack_peak_bytes": self.stack_peak_bytes,
              "mean_us": round(self.mean_us, 3) if self.mean_us is not None else None,
              "clock_hz": self.board.clock_hz,
@@ -204,7 +206,7 @@ def _bench_one(model_path: Path, b: BoardProfile, fam: str, m: CompiledModel, wo
     code, weights, ram = sizes_from_elf(base / ".pio" / "build" / b.id / "firmware.elf", b, m)
     res = BenchResult(model_path.name, b, m.options.kernels, unit, method, round(sum(counts) / len(counts)), counts,
                       own, sum(r.macs for r in op_rows(m.graph)), exact, code, weights, ram, m.arena_bytes, stack,
-                      counter=COUNTER_METHOD[fam])
+                      counter=COUNTER_METHOD[fam], model_weights_bytes=m.weights_bytes)
     if layers and (plugin or b.emulator.kind == "simavr"):
         inst = replace(m, source=layer_source(m))
         _, _, marks, _, _ = _run(model_path, b, inst, work / f"{base.name}-layers", [x[:1] for x in xs], plugin,

@@ -14,7 +14,9 @@ def bench_lines(r: BenchResult) -> list[str]:
              f"  method   {r.method}",
              f"  time     {r.time}" if r.time else "  time     -",
              f"  MACs     {r.macs:,} ({r.macs / r.count:.3f} MACs/{per})" if r.count else f"  MACs     {r.macs:,}",
-             f"  flash    code {r.code_bytes:,} B (without weights) + weights {r.weights_bytes:,} B",
+             f"  flash    code {r.code_bytes:,} B (without weights) + weights {r.weights_bytes:,} B"
+             + (f" ({r.weights_bytes / r.model_weights_bytes:.2f}x the model's {r.model_weights_bytes:,} B of weights "
+                "and biases: + requantization tables, shapes)" if r.model_weights_bytes else ""),
              f"  RAM      {r.ram_bytes:,} B static (.data + .bss, arena {r.arena_bytes:,} B in it) "
              f"+ stack peak {r.stack_peak_bytes:,} B",
              f"  outputs  {'bit-exact with LiteRT BUILTIN_REF' if r.bit_exact else 'DIFFER from LiteRT'}"]
