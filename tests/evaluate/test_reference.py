@@ -101,3 +101,32 @@ def test_test_command_on_host_checks_against_tflm(standin, tmp_path):
     tests = {t["nodeid"].split("::")[-1].split("[")[0]: t for t in report["tests"]}
     assert tests["test_bit_exact"]["outcome"] == "passed"
     assert tests["test_bit_exact"]["properties"]["tinydeploy_metrics"]["reference"]["name"] == "tflm"
+
+
+def test_hil_target_checks_a_deployment_against_its_reference(standin, tmp_path):
+    """What the plugin's --reference sets (Target.reference): chosen at deploy, before the firmware is built."""
+    from tinydeploy.hil.targets import LocalTarget
+
+    t = LocalTarget("host", build_dir=tmp_path / "hil")
+    try:
+        d = t.deploy(standin)
+        assert d.oracle.kind == "tflm"
+        xs = digits(8)
+        assert np.array_equal(d.run(xs).outputs[0], d.reference(xs)[0])
+        assert np.array_equal(d.reference(xs)[0], reference_outputs(DIGITS, xs)[0])
+        e = d.eval(xs)
+        assert e.bit_exact and e.report["reference"]["name"] == "tflm"
+        assert t.reset().oracle is d.oracle
+        t.reference = "none"
+        t.release_deployment()
+        d = t.deploy(standin)
+        assert not d.eval(xs).report["bit_exact"]["checked"]
+        with pytest.raises(TinyDeployError, match="no reference for digits_bias_axis3.tflite: --reference none"):
+            d.reference(xs)
+        t.reference = "litert"
+        t.release_deployment()
+        with pytest.raises(TinyDeployError, match="LiteRT refused the model"):
+            t.deploy(standin)
+        assert t.current is None
+    finally:
+        t.close()
