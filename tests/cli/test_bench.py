@@ -109,3 +109,20 @@ def test_clear_errors(args, words):
     assert r.returncode == 1 and "Traceback" not in r.stderr + r.stdout
     for w in words:
         assert w in r.stderr
+
+
+def test_model_bench_reads_its_baselines_from_the_file():
+    """benchmarks/model_bench.py takes the TFLM figures from baselines.md (no copy in the script)."""
+    import re
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import model_bench
+
+    rows = model_bench.read_baselines()
+    text = (ROOT / "benchmarks" / "baselines.md").read_text()
+    for _, row in model_bench.MODELS.values():
+        line = next(x for x in text.splitlines() if x.startswith(f"| {row}"))
+        cells = [int(re.sub(r"[^\d]", "", c)) for c in line.split("|")[2:4]]
+        assert [rows[row]["cmsis"], rows[row]["ref"]] == cells

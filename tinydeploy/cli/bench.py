@@ -46,7 +46,7 @@ def bench(model: Path = typer.Argument(..., help="The .tflite model."),
     for line in bench_lines(r):
         console.print(line, highlight=False, soft_wrap=True)
     if compare and r.reference is None:
-        console.print(f"compare  {r.board.id} runs the reference kernels already: nothing to compare",
+        console.print(f"compare  the kernels on {r.board.id} are the reference ones already: nothing to compare",
                       highlight=False)
     if r.layers:
         from rich.console import Console
