@@ -16,7 +16,7 @@ from tinydeploy.testing.opcheck import Case, check_cases
 
 def lstm_model(rng: np.random.Generator, *, cifg=False, peephole=False, layer_norm=False, projection=False,
                time_major=False, cell_clip=0.0, proj_clip=0.0, steps=None, batches=None, n_input=None,
-               n_cell=None, n_output=None, cell_log2=None, state_zp=0, cell_scale=None) -> Case:
+               n_cell=None, n_output=None, cell_log2=None, state_zp=0, cell_scale=None, gain=1.0) -> Case:
     T = steps or int(rng.integers(1, 6))
     B = batches or int(rng.integers(1, 4))
     n_in = n_input or int(rng.integers(1, 12))
@@ -38,7 +38,7 @@ def lstm_model(rng: np.random.Generator, *, cifg=False, peephole=False, layer_no
 
     def weights(rows, cols, fan_in, other_scale):
         # pre-activations of a few units: w_scale * other_scale * 127 * 60 * sqrt(fan_in) ~ 1..3
-        s = float(rng.uniform(0.5, 3.0)) / (other_scale * 127 * 60 * math.sqrt(fan_in))
+        s = gain * float(rng.uniform(0.5, 3.0)) / (other_scale * 127 * 60 * math.sqrt(fan_in))
         return b.tensor([rows, cols], "int8", s, 0, data=rng.integers(-127, 128, (rows, cols)))
 
     x = b.tensor([T, B, n_in] if time_major else [B, T, n_in], "int8", in_scale, in_zp, name="input")
@@ -189,3 +189,18 @@ def test_lstm_check_rejects():
     assert reason(lstm_model(rng).model) is None
     assert "power of two" in reason(lstm_model(rng, cell_scale=3e-4).model)
     assert "2^-16" in reason(lstm_model(rng, cell_log2=-16).model)
+
+
+def test_lstm_saturated_gates_long_sequences():
+    """Weights 3-30x larger than the other tests' (gate pre-activations far past Q3.12's +-8, the
+    int16 accumulators saturate), sequences up to 60 steps, cell clips and every variant."""
+    rng = np.random.default_rng(23)
+    cases = []
+    for k in range(16):
+        flags = {f: bool(rng.integers(0, 2)) for f in ("cifg", "peephole", "layer_norm", "projection", "time_major")}
+        case = lstm_model(rng, gain=float(rng.choice([3.0, 10.0, 30.0])), steps=int(rng.integers(20, 61)),
+                          state_zp=None, cell_clip=float(rng.choice([0.0, 1.0, 10.0])),
+                          proj_clip=0.3 if flags["projection"] and k % 2 else 0.0, **flags)
+        case.samples = 6
+        cases.append(case)
+    assert check_cases(cases, seed=9) == []
