@@ -189,6 +189,7 @@ def test_lstm_check_rejects():
     assert reason(lstm_model(rng).model) is None
     assert "power of two" in reason(lstm_model(rng, cell_scale=3e-4).model)
     assert "2^-16" in reason(lstm_model(rng, cell_log2=-16).model)
+    assert "LiteRT computes tanh(cell) only for 2^-15 .. 2^-9" in reason(lstm_model(rng, cell_log2=-8).model)
 
 
 def test_lstm_saturated_gates_long_sequences():

@@ -163,7 +163,10 @@ class UnidirectionalSequenceLstm(OpLowering):
         if cell_log2 is None:
             return "the cell state scale must be a power of two"
         if not -15 <= cell_log2 <= -9:
-            return f"cell state scale 2^{cell_log2} is not supported (needs 2^-15 .. 2^-9)"
+            # LiteRT's ApplyTanh has no case for these: the hidden state gets a stale buffer, not tanh(cell)
+            return (f"cell state scale 2^{cell_log2} is not supported: LiteRT computes tanh(cell) only for "
+                    f"2^-15 .. 2^-9 (its own results are wrong outside); calibrate with a representative "
+                    f"dataset whose cell state spans +-1 .. +-64")
         if float(getattr(L.opts, "cellClip", 0.0)) < 0 or float(getattr(L.opts, "projClip", 0.0)) < 0:
             return "negative clip values"
         if L.use_layer_norm:
