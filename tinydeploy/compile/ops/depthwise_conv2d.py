@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import register
-from ._common import activation, nhwc, optional_ptr, requant, tensors, window_struct
+from ._arm import ARM_DSP
+from ._arm_depthwise import dw_arm_dsp_scratch_bytes, dw_table_arm_dsp, dw_weights_arm_dsp
+from ._common import activation, nhwc, optional_ptr, requant, requant_arrays, tensors, window_struct
 from .conv2d import ConvLike, bias_of, check_bias_and_shifts, check_conv_quant, check_output, check_window, conv_window
 
 
@@ -40,6 +42,29 @@ class DepthwiseConv2D(ConvLike):
         w = g.tensors[op.inputs[1]]
         return g.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2]
 
+    @staticmethod
+    def arm_dsp(op: Op, g: Graph, kernels: str) -> bool:
+        """The arm-dsp kernel takes int8 with depth multiplier 1 and symmetric weights."""
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        symmetric = w.quant is None or not w.quant.zero_point.any()
+        return kernels == ARM_DSP and inp.dtype == "int8" and w.shape[3] == inp.shape[3] and symmetric
+
+    def variant_scratch_bytes(self, op: Op, g: Graph, kernels: str) -> int:
+        """td_depthwise_conv_s8_arm_dsp_scratch_size() for the arm-dsp kernel."""
+        if not self.arm_dsp(op, g, kernels):
+            return 0
+        w = g.tensors[op.inputs[1]]
+        return dw_arm_dsp_scratch_bytes(w.shape[1] * w.shape[2], w.shape[3])
+
+    def variant_inplace_temp_bytes(self, op: Op, g: Graph, kernels: str) -> int | None:
+        """The arm-dsp in-place kernel's two planes; with the arm-dsp scratch that the arena adds to it,
+        td_depthwise_conv_s8_arm_dsp_inplace_scratch_size()."""
+        ref = self.inplace_temp_bytes(op, g)
+        if ref is None or not self.arm_dsp(op, g, kernels):
+            return ref
+        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        return 4 * (inp.shape[1] * inp.shape[2] + out.shape[1] * out.shape[2])
+
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
         """td_depthwise_conv_*_inplace_scratch_size() (checked against it in debug builds)."""
         inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
@@ -58,10 +83,29 @@ class DepthwiseConv2D(ConvLike):
             ("requant", requant(e, g, op, inp, w, out, channels)), ("activation", activation(op, out)),
         ])
         kernel = "s8" if inp.dtype == "int8" else "s16"
-        if e.in_place:
+        if self.arm_dsp(op, g, e.kernels):
+            self.emit_arm_dsp(op, g, e, p)
+        elif e.in_place:
             e.call(f"td_depthwise_conv_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
                    optional_ptr(e, op, 2),
                    e.scratch(f"td_depthwise_conv_{kernel}_inplace_scratch_size({p})", out.ctype))
         else:
             e.call(f"td_depthwise_conv_{kernel}", p, e.ptr(op.inputs[0], const=True),
                    e.ptr(op.inputs[1], flash=True), optional_ptr(e, op, 2), e.ptr(op.outputs[0]))
+
+    def emit_arm_dsp(self, op: Op, g: Graph, e, p: str) -> None:
+        """td_depthwise_conv_s8_arm_dsp (or its in-place twin): weights in the SIMD order, the input offset
+        folded into the table's biases (exact at borders: the kernel reads the input zero point there)."""
+        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+        _, mult, shift = requant_arrays(g, op, inp, w, out, w.shape[3])
+        bias_t = bias_of(g, op)
+        table = dw_table_arm_dsp(None if bias_t is None else bias_t.data, w.data, -inp.zero_point, out.zero_point,
+                                 mult, shift)
+        weights = e.const_array(dw_weights_arm_dsp(w.data), "int8_t", "weights_arm", flash=True)
+        table = e.const_array(table, "int32_t", "table_arm", flash=True)
+        if e.in_place:
+            e.call("td_depthwise_conv_s8_arm_dsp_inplace", p, e.ptr(op.outputs[0]), weights, table,
+                   e.scratch(f"td_depthwise_conv_s8_arm_dsp_inplace_scratch_size({p})"))
+        else:
+            e.call("td_depthwise_conv_s8_arm_dsp", p, e.ptr(op.inputs[0], const=True), weights, table,
+                   e.ptr(op.outputs[0]), e.scratch(f"td_depthwise_conv_s8_arm_dsp_scratch_size({p})"))

@@ -1,0 +1,357 @@
+/*
+ * DEPTHWISE_CONV_2D int8, depth multiplier 1, for Arm cores with the DSP extension (Cortex-M4/M7/M33/M55):
+ * the arm-dsp variant of td_depthwise_conv_s8, bit-exact with it (two-step requantization).
+ *
+ * Constants prepared at conversion time (ops/_arm_depthwise.py, layouts in td_depthwise_conv.h): the
+ * weights channel quad by channel quad with each quad's taps in pairs (same byte count), and a table
+ * per quad: biases with input_offset * sum(w) folded in, and the requantization constants.
+ *
+ * One step = four channels of one output pixel. Two taps' input words X, Y (four channels each)
+ * become [x0 x1 y0 y1] and [x2 x3 y2 y3] (PKHBT/PKHTB); SXTB16 turns those into each channel's
+ * pair of taps, and SMLAD multiplies it with that channel's weight pair, which a chunk of channels
+ * has widened once per output row into the scratch (weights are read once per row, not per pixel).
+ * An odd last tap uses SMLABB/SMLATT.
+ *
+ * Padding: the folded bias assumes every tap reads real input. A tap outside the input reads the
+ * input zero point instead (x + input_offset = 0 adds nothing, as TFLite skips the tap): a border
+ * pixel points such taps at a row of zero-point bytes in the scratch.
+ *
+ * Loop order batch -> output row -> chunk -> output column: an output row is written before any
+ * later row is read, so the row-streaming overlap of the planner holds as for td_depthwise_conv_s8.
+ */
+#include "td_depthwise_conv.h"
+
+#if defined(__ARM_FEATURE_DSP)
+
+#include "td_arm_simd.h"
+#include "td_kernel.h"
+
+#define TD_ARM_DW_CHUNK 64 /* channels per widened weight block and zero-point row */
+
+/* [a.b0 a.b1 b.b0 b.b1] and [a.b2 a.b3 b.b2 b.b3]: the low and high channel pairs of two taps. */
+static inline uint32_t td_arm_dw_pkhbt(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+static inline uint32_t td_arm_dw_pkhtb(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+  return r;
+}
+
+/*
+ * td_mul_by_quantized_mult_dr (+ the output offset) of x = a2 / 2 for a multiplier m in [2^30, 2^31)
+ * or 0 and a shift -e (e in 1..31), given a2 = 2x (the fast table doubles biases and weights): the
+ * doubling high multiply floor((x m + 2^30) / 2^31) is SMMLAR of a2 (its rounding adds 2^31 to 2x m),
+ * accumulated onto k = 2^(e-1) + output_offset * 2^e; the rounding shift subtracts one for a negative
+ * high product, which with such m is negative exactly when x is (x = -1, m = 2^30 rounds the same).
+ */
+static inline int32_t td_arm_dw_requant(int32_t a2, int32_t m, int32_t k, int32_t e) {
+  int32_t h;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(h) : "r"(a2), "r"(m), "r"(k));
+  return (h + (a2 >> 31)) >> e;
+}
+
+static inline int32_t td_arm_dw_ssat8(int32_t v) {
+  int32_t r;
+  __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+  return r;
+}
+
+typedef struct {
+  const td_dw_conv_params *p;
+  const TD_WEIGHTS_MEM int32_t *table; /* 16 words per quad (td_depthwise_conv.h) */
+  const int32_t *wide;                 /* the chunk's widened weights: 2 * taps words per quad */
+  int32_t taps;
+  int clamp;                           /* the activation narrows [-128, 127] */
+  uint32_t lo4, hi4;                   /* activation bounds in all four bytes */
+} td_arm_dw_layer;
+
+/* Channel `lane` of quad table q: the fast requantization with the output offset, saturated to int8. */
+static inline int32_t td_arm_dw_fast1(const TD_WEIGHTS_MEM int32_t *q, int32_t lane, int32_t a2) {
+  return td_arm_dw_ssat8(td_arm_dw_requant(a2, q[4 + 2 * lane], q[5 + 2 * lane], q[12 + lane]));
+}
+
+/* Four accumulators of quad table q -> four int8 in a word, clamped to the activation when `clamp`. */
+static inline __attribute__((always_inline)) uint32_t td_arm_dw_out4(const td_arm_dw_layer *l,
+                                                                  const TD_WEIGHTS_MEM int32_t *q, int32_t a0,
+                                                                  int32_t a1, int32_t a2, int32_t a3, int clamp) {
+  uint32_t v = (uint32_t)td_arm_dw_fast1(q, 0, a0);
+  __asm__("bfi %0, %1, #8, #8" : "+r"(v) : "r"(td_arm_dw_fast1(q, 1, a1)));
+  __asm__("bfi %0, %1, #16, #8" : "+r"(v) : "r"(td_arm_dw_fast1(q, 2, a2)));
+  __asm__("bfi %0, %1, #24, #8" : "+r"(v) : "r"(td_arm_dw_fast1(q, 3, a3)));
+  if (clamp) {
+    uint32_t t;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(t) : "r"(v), "r"(l->lo4) : "cc"); /* max */
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(v) : "r"(t), "r"(l->hi4) : "cc"); /* min */
+  }
+  return v;
+}
+
+/* Channel `lane` of quad table q (any table): the reference epilogue. */
+static inline int8_t td_arm_dw_out1(const td_arm_dw_layer *l, const TD_WEIGHTS_MEM int32_t *q, int32_t lane,
+                                    int32_t acc, int fast) {
+  const td_dw_conv_params *p = l->p;
+  const int32_t r = fast ? td_arm_dw_fast1(q, lane, acc)
+                         : td_arm_requant_dr(acc, q[4 + 2 * lane], q[5 + 2 * lane]) + p->output_offset;
+  return (int8_t)td_clamp(r, p->activation.min, p->activation.max);
+}
+
+/* acc[0..3] += one tap pair of four channels: offsets t[0], t[1] from b (t advances by 2), the widened
+ * weight pairs at w (advances by 4 words). Two loads and two packs of the input, 4 SXTB16 + 4 SMLAD. */
+#define TD_ARM_DW_PAIR(A_, B_, T_, W_)                                                                   \
+  do {                                                                                               \
+    uint32_t x_, y_, lo_, hi_, e_;                                                                   \
+    __asm__("ldrd %[x], %[y], [%[t]], #8\n\t"                                                       \
+            "ldr %[x], [%[b], %[x]]\n\t"                                                            \
+            "ldr %[y], [%[b], %[y]]\n\t"                                                            \
+            "pkhbt %[lo], %[x], %[y], lsl #16\n\t"                                                  \
+            "pkhtb %[hi], %[y], %[x], asr #16\n\t"                                                  \
+            "ldrd %[x], %[y], [%[w]], #8\n\t"                                                       \
+            "sxtb16 %[e], %[lo]\n\t"                                                                \
+            "smlad %[a0], %[e], %[x], %[a0]\n\t"                                                    \
+            "sxtb16 %[e], %[lo], ror #8\n\t"                                                        \
+            "smlad %[a1], %[e], %[y], %[a1]\n\t"                                                    \
+            "ldrd %[x], %[y], [%[w]], #8\n\t"                                                       \
+            "sxtb16 %[e], %[hi]\n\t"                                                                \
+            "smlad %[a2], %[e], %[x], %[a2]\n\t"                                                    \
+            "sxtb16 %[e], %[hi], ror #8\n\t"                                                        \
+            "smlad %[a3], %[e], %[y], %[a3]"                                                        \
+            : [a0] "+r"(A_[0]), [a1] "+r"(A_[1]), [a2] "+r"(A_[2]), [a3] "+r"(A_[3]), [t] "+r"(T_),          \
+              [w] "+r"(W_), [x] "=&r"(x_), [y] "=&r"(y_), [lo] "=&r"(lo_), [hi] "=&r"(hi_), [e] "=&r"(e_) \
+            : [b] "r"(B_)                                                                             \
+            : "memory");                                                                             \
+  } while (0)
+
+/* acc[0..3] += one (odd last) tap: offset t[0], widened weights (c0, c2) and (c1, c3) at w. */
+#define TD_ARM_DW_SINGLE(A_, B_, T_, W_)                                                                 \
+  do {                                                                                               \
+    uint32_t x_, w02_, w13_, e_;                                                                     \
+    __asm__("ldr %[x], [%[t]]\n\t"                                                                  \
+            "ldr %[x], [%[b], %[x]]\n\t"                                                            \
+            "ldrd %[w02], %[w13], [%[w]], #8\n\t"                                                   \
+            "sxtb16 %[e], %[x]\n\t"                                                                 \
+            "smlabb %[a0], %[e], %[w02], %[a0]\n\t"                                                 \
+            "smlatt %[a2], %[e], %[w02], %[a2]\n\t"                                                 \
+            "sxtb16 %[e], %[x], ror #8\n\t"                                                         \
+            "smlabb %[a1], %[e], %[w13], %[a1]\n\t"                                                 \
+            "smlatt %[a3], %[e], %[w13], %[a3]"                                                     \
+            : [a0] "+r"(A_[0]), [a1] "+r"(A_[1]), [a2] "+r"(A_[2]), [a3] "+r"(A_[3]), [w] "+r"(W_),          \
+              [x] "=&r"(x_), [w02] "=&r"(w02_), [w13] "=&r"(w13_), [e] "=&r"(e_)                      \
+            : [b] "r"(B_), [t] "r"(T_)                                                                 \
+            : "memory");                                                                             \
+  } while (0)
+
+/*
+ * The n (a multiple of 4) channels from c0 of one output pixel: tap t of channel c reads b[o[t] + c - c0].
+ * fast: the table is the fast one (td_arm_dw_requant); taps: the layer's (a constant where `unroll`).
+ */
+static inline __attribute__((always_inline)) void td_arm_dw_pixel(const td_arm_dw_layer *l, const int8_t *b,
+                                                               const int32_t *o, int32_t c0, int32_t n,
+                                                               int8_t *out, int fast, int32_t taps, int unroll) {
+  const int32_t *wv = l->wide;
+  const TD_WEIGHTS_MEM int32_t *q = l->table + 4 * c0;
+  const int32_t pairs = taps >> 1;
+  const int clamp = l->clamp;
+  int8_t *const end = out + n;
+  for (; out < end; out += 4, b += 4, q += 16) {
+    int32_t a[4];
+    const int32_t *t = o;
+    int32_t k;
+    a[0] = q[0];
+    a[1] = q[1];
+    a[2] = q[2];
+    a[3] = q[3];
+    if (unroll) {
+#pragma GCC unroll 16
+      for (k = 0; k < pairs; ++k) TD_ARM_DW_PAIR(a, b, t, wv);
+    } else {
+      for (k = 0; k < pairs; ++k) TD_ARM_DW_PAIR(a, b, t, wv);
+    }
+    if (taps & 1) TD_ARM_DW_SINGLE(a, b, t, wv);
+    if (fast) {
+      const uint32_t v = td_arm_dw_out4(l, q, a[0], a[1], a[2], a[3], clamp);
+      memcpy(out, &v, 4);
+    } else {
+      out[0] = td_arm_dw_out1(l, q, 0, a[0], 0);
+      out[1] = td_arm_dw_out1(l, q, 1, a[1], 0);
+      out[2] = td_arm_dw_out1(l, q, 2, a[2], 0);
+      out[3] = td_arm_dw_out1(l, q, 3, a[3], 0);
+    }
+  }
+}
+
+/* The leftover channels (C % 4, the last quad's table entries): plain MACs over the arm-dsp weights,
+ * doubled like the widened ones for the fast table. */
+static void td_arm_dw_tail(const td_arm_dw_layer *l, const int8_t *b, const int32_t *o, const TD_WEIGHTS_MEM int8_t *w,
+                           int32_t c, int32_t r, int8_t *out, int fast) {
+  const TD_WEIGHTS_MEM int32_t *q = l->table + 4 * c;
+  int32_t j, t;
+  for (j = 0; j < r; ++j) {
+    int32_t acc = 0;
+    for (t = 0; t < l->taps; ++t) acc += w[t * r + j] * b[o[t] + j];
+    out[j] = td_arm_dw_out1(l, q, j, q[j] + (fast ? 2 * acc : acc), fast);
+  }
+}
+
+/* The instantiations: fast table with 9, 25 or any taps, and the general one. */
+#define TD_ARM_DW_PIXEL_FN(NAME, FAST, TAPS)                                                            \
+  static void NAME(const td_arm_dw_layer *l, const int8_t *b, const int32_t *o, int32_t c0, int32_t n, \
+                   int8_t *out) {                                                                      \
+    td_arm_dw_pixel(l, b, o, c0, n, out, FAST, (TAPS) ? (TAPS) : l->taps, (TAPS) != 0);              \
+  }
+TD_ARM_DW_PIXEL_FN(td_arm_dw_px_9, 1, 9)
+TD_ARM_DW_PIXEL_FN(td_arm_dw_px_25, 1, 25)
+TD_ARM_DW_PIXEL_FN(td_arm_dw_px_n, 1, 0)
+TD_ARM_DW_PIXEL_FN(td_arm_dw_px_any, 0, 0)
+
+typedef void (*td_arm_dw_pixel_fn)(const td_arm_dw_layer *, const int8_t *, const int32_t *, int32_t, int32_t,
+                                   int8_t *);
+
+static td_arm_dw_pixel_fn td_arm_dw_pick(int fast, int32_t taps) {
+  if (!fast) return td_arm_dw_px_any;
+  return taps == 9 ? td_arm_dw_px_9 : taps == 25 ? td_arm_dw_px_25 : td_arm_dw_px_n;
+}
+
+/* The quads of channels [c0, c0 + n) widened: per tap pair the four channels' (t, t + 1) halfword pairs,
+ * per odd last tap (c0, c2) and (c1, c3). */
+static inline int32_t td_arm_dw_x2(int32_t v, int twice) {
+  return twice ? (int32_t)__sadd16((int16x2_t)v, (int16x2_t)v) : v;
+}
+
+static void td_arm_dw_widen(const TD_WEIGHTS_MEM int8_t *w, int32_t words, int32_t taps, int32_t *dst, int twice) {
+  int32_t i;
+  for (i = 0; i < words; i += 2 * taps) {
+    int32_t k;
+    for (k = 0; k + 2 <= taps; k += 2, w += 8, dst += 4) {
+      const uint32_t a = td_arm_read4(w), c = td_arm_read4(w + 4);
+      dst[0] = td_arm_dw_x2(__sxtb16((int32_t)a), twice);
+      dst[1] = td_arm_dw_x2(td_arm_sxtb16_ror8(a), twice);
+      dst[2] = td_arm_dw_x2(__sxtb16((int32_t)c), twice);
+      dst[3] = td_arm_dw_x2(td_arm_sxtb16_ror8(c), twice);
+    }
+    if (taps & 1) {
+      const uint32_t a = td_arm_read4(w);
+      dst[0] = td_arm_dw_x2(__sxtb16((int32_t)a), twice);
+      dst[1] = td_arm_dw_x2(td_arm_sxtb16_ror8(a), twice);
+      w += 4;
+      dst += 2;
+    }
+  }
+}
+
+static uint32_t td_arm_dw_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
+
+int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p) {
+  const int32_t taps = p->window.filter_h * p->window.filter_w;
+  const int32_t chunk = p->output.c < TD_ARM_DW_CHUNK ? p->output.c : TD_ARM_DW_CHUNK;
+  return 4 * (2 * taps + 2 * taps * (chunk / 4) + TD_ARM_DW_CHUNK / 4);
+}
+
+/* The layer (or, in place, a group of at most four channels): quads = the table after its header. */
+static void td_arm_dw_run(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
+                          const TD_WEIGHTS_MEM int32_t *quads, int fast, int8_t *output, void *scratch) {
+  const td_window *win = &p->window;
+  const int32_t fh = win->filter_h, fw = win->filter_w, taps = fh * fw, channels = p->output.c;
+  const int32_t row = p->input.w * channels, c4 = channels & ~(int32_t)3;
+  const int32_t chunk = channels < TD_ARM_DW_CHUNK ? channels : TD_ARM_DW_CHUNK;
+  int32_t *off = (int32_t *)scratch, *border = off + taps, *wide = border + taps;
+  uint32_t *zrow = (uint32_t *)(wide + 2 * taps * (chunk / 4));
+  const td_arm_dw_pixel_fn pixel = td_arm_dw_pick(fast, taps);
+  const int once = channels <= TD_ARM_DW_CHUNK; /* one chunk: widen the weights once */
+  td_arm_dw_layer l;
+  int32_t bn, oy, ox, fy, fx, c0;
+  l.p = p;
+  l.table = quads;
+  l.wide = wide;
+  l.taps = taps;
+  l.clamp = p->activation.min > -128 || p->activation.max < 127;
+  l.lo4 = td_arm_dw_bytes4(p->activation.min);
+  l.hi4 = td_arm_dw_bytes4(p->activation.max);
+  for (fy = 0; fy < TD_ARM_DW_CHUNK / 4; ++fy) zrow[fy] = td_arm_dw_bytes4(-p->input_offset);
+  for (fy = 0; fy < fh; ++fy)
+    for (fx = 0; fx < fw; ++fx) off[fy * fw + fx] = (fy * win->dilation_h * p->input.w + fx * win->dilation_w) * channels;
+  if (once) td_arm_dw_widen(filter, 2 * taps * (c4 / 4), taps, wide, fast);
+  for (bn = 0; bn < p->input.n; ++bn) {
+    const int8_t *in = input + bn * p->input.h * row;
+    for (oy = 0; oy < p->output.h; ++oy) {
+      const int32_t y0 = oy * win->stride_h - win->pad_h;
+      const td_taps ty = td_window_taps(y0, win->dilation_h, fh, p->input.h);
+      int8_t *out_row = output + (bn * p->output.h + oy) * p->output.w * channels;
+      for (c0 = 0; c0 < channels; c0 += TD_ARM_DW_CHUNK) {
+        const int32_t n = channels - c0 < TD_ARM_DW_CHUNK ? channels - c0 : TD_ARM_DW_CHUNK, n4 = n & ~(int32_t)3;
+        if (!once) td_arm_dw_widen(filter + c0 * taps, 2 * taps * (n4 / 4), taps, wide, fast);
+        for (ox = 0; ox < p->output.w; ++ox) {
+          const int32_t x0 = ox * win->stride_w - win->pad_w;
+          const td_taps tx = td_window_taps(x0, win->dilation_w, fw, p->input.w);
+          const int32_t at = y0 * row + x0 * channels + c0; /* outside the input at a border */
+          int8_t *out = out_row + ox * channels + c0;
+          const int8_t *b = in + at;
+          const int32_t *o = off;
+          if (ty.start != 0 || ty.end != fh || tx.start != 0 || tx.end != fw) {
+            /* taps outside read the zero-point row: every offset relative to it */
+            b = (const int8_t *)zrow;
+            o = border;
+            for (fy = 0; fy < fh; ++fy)
+              for (fx = 0; fx < fw; ++fx) {
+                const int32_t t = fy * fw + fx;
+                const int real = fy >= ty.start && fy < ty.end && fx >= tx.start && fx < tx.end;
+                border[t] = real ? (int32_t)((intptr_t)(in + (at + off[t])) - (intptr_t)b) : 0;
+              }
+          }
+          pixel(&l, b, o, c0, n4, out);
+          if (n4 < n) td_arm_dw_tail(&l, b + n4, o, filter + (c0 + n4) * taps, c0 + n4, n - n4, out + n4, fast);
+        }
+      }
+    }
+  }
+}
+
+void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
+                                  const TD_WEIGHTS_MEM int32_t *table, int8_t *output, void *scratch) {
+  td_arm_dw_run(p, input, filter, table + 4, table[0] != 0, output, scratch);
+}
+
+/* The in-place kernel's two planes (a group's input and output, four bytes per pixel), after the
+ * scratch of td_arm_dw_run for four channels. */
+static int32_t td_arm_dw_planes(const td_dw_conv_params *p) {
+  return 4 * (p->input.h * p->input.w + p->output.h * p->output.w);
+}
+
+int32_t td_depthwise_conv_s8_arm_dsp_inplace_scratch_size(const td_dw_conv_params *p) {
+  td_dw_conv_params q = *p;
+  q.output.c = q.input.c = p->input.c < 4 ? p->input.c : 4;
+  return td_depthwise_conv_s8_arm_dsp_scratch_size(&q) + td_arm_dw_planes(p);
+}
+
+void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
+                                          const TD_WEIGHTS_MEM int32_t *table, void *scratch) {
+  const int32_t channels = p->input.c, taps = p->window.filter_h * p->window.filter_w;
+  const int32_t in_px = p->input.n * p->input.h * p->input.w, out_px = p->input.n * p->output.h * p->output.w;
+  td_dw_conv_params q = *p;
+  int32_t g, i, j;
+  for (g = 0; g < channels; g += 4) {
+    const int32_t n = channels - g < 4 ? channels - g : 4;
+    int8_t *t_in = (int8_t *)scratch, *t_out = t_in + 4 * p->input.h * p->input.w;
+    q.input.c = q.output.c = n;
+    if (n == 4) {
+      for (i = 0; i < in_px; ++i) memcpy(t_in + 4 * i, buf + i * channels + g, 4);
+    } else {
+      for (i = 0; i < in_px; ++i)
+        for (j = 0; j < n; ++j) t_in[i * n + j] = buf[i * channels + g + j];
+    }
+    td_arm_dw_run(&q, t_in, filter + g * taps, table + 4 + 4 * g, table[0] != 0, t_out, t_out + 4 * out_px);
+    if (n == 4) {
+      for (i = 0; i < out_px; ++i) memcpy(buf + i * channels + g, t_out + 4 * i, 4);
+    } else {
+      for (i = 0; i < out_px; ++i)
+        for (j = 0; j < n; ++j) buf[i * channels + g + j] = t_out[i * n + j];
+    }
+  }
+}
+
+#else
+typedef int td_arm_depthwise_conv_unused; /* ISO C forbids an empty translation unit */
+#endif /* __ARM_FEATURE_DSP */
