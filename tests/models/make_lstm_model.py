@@ -32,7 +32,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
-from tflite_int8 import convert  # noqa: E402  (models/: the converter settings of every model script)
+from tflite_int8 import convert  # models/: the converter settings of every model script
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -40,7 +40,7 @@ def _final_cell_states(model: bytes, x: np.ndarray) -> tuple[np.ndarray, float]:
     it = lit.Interpreter(model_content=model, experimental_op_resolver_type=lit.OpResolverType.BUILTIN_REF)
     it.allocate_tensors()
     inp = it.get_input_details()[0]["index"]
-    cell = [d for d in it.get_tensor_details() if d["dtype"] == np.int16][0]
+    cell = next(d for d in it.get_tensor_details() if d["dtype"] == np.int16)
     out = []
     for s in range(len(x)):
         it.reset_all_variables()
@@ -52,7 +52,7 @@ def _final_cell_states(model: bytes, x: np.ndarray) -> tuple[np.ndarray, float]:
 
 def test_committed_models_match_their_recorded_sha256():
     readme = (LSTM_DATA / "README.md").read_text()
-    recorded = dict((name, sha) for sha, name in re.findall(r"^\s+([0-9a-f]{64})  (\S+)$", readme, re.M))
+    recorded = {name: sha for sha, name in re.findall(r"^\s+([0-9a-f]{64})  (\S+)$", readme, re.MULTILINE)}
     assert sorted(recorded) == sorted(p.name for p in LSTM_DATA.glob("*.tflite")) == sorted(f"{m}.tflite" for m in MODELS)
     for name, sha in recorded.items():
         assert hashlib.sha256((LSTM_DATA / name).read_bytes()).hexdigest() == sha, name
