@@ -113,6 +113,57 @@ void td_minimum_s8(const td_bcast *bc, const int8_t *input1, const int8_t *input
 void td_maximum_s16(const td_bcast *bc, const int16_t *input1, const int16_t *input2, int16_t *output);
 void td_minimum_s16(const td_bcast *bc, const int16_t *input1, const int16_t *input2, int16_t *output);
 
+/*
+ * arm-dsp variants (lib/tinydeploy/arm/td_arm_elementwise.c; compiled only where __ARM_FEATURE_DSP is
+ * defined): int8 ADD, SUB and MUL of two inputs of the same shape (no broadcast), bit-exact with
+ * td_add_s8 / td_sub_s8 / td_mul_s8, on constants the compiler derives from the reference parameters
+ * (ops/add_sub.py, ops/mul.py). The two-step roundings become one SMMLAR each:
+ *   RDBP(SRDHM(d << 20, m), e) = (SMMLAR(d << 21, m, 2^(e-1) - [d < 0])) >> e       (e >= 1)
+ *   RDBP(SRDHM(r, m), e) + zp  = (SMMLAR(2r, m, 2^(e-1) + (zp << e) - [r < 0])) >> e (e >= 1)
+ * ADD / SUB: the input with the larger scale has multiplier 2^30 and shift 0, so its term is exactly
+ * (d << 19); the kernel works on twice the sum, raw2 = 2 (s1 +- s2).
+ */
+
+/** ADD / SUB int8 (arm-dsp): raw2 = t_offset + t_scale * xt + g_scale * G(xg), then the output. */
+typedef struct {
+  int32_t size;              /* elements of each input and of the output */
+  int32_t swap;              /* 0: xt from input 1, xg from input 2; 1: the other way round */
+  int32_t t_offset;          /* the exact terms' constant: +-(offset << 20), summed */
+  int32_t t_scale;           /* +-2^20: xt's coefficient in raw2 */
+  int32_t g_offset;          /* xg's input offset << 21 */
+  int32_t g_multiplier;      /* xg's Q31 multiplier */
+  int32_t g_round;           /* 2^(g_shift - 1) */
+  int32_t g_shift;           /* >= 1; 0: equal scales, xg is exact too and g_scale is +-2^20 */
+  int32_t g_scale;           /* +-2 (or +-2^20): G's coefficient in raw2 */
+  int32_t output_multiplier; /* Q31 */
+  int32_t output_round;      /* 2^(output_shift - 1) + output zero point << output_shift */
+  int32_t output_shift;      /* >= 1 */
+  td_activation activation;
+} td_add_arm_params;
+
+/** MUL int8 (arm-dsp): out = SMMLAR(2 (x1 + off1) (x2 + off2), m, output_round - [< 0]) >> shift. */
+typedef struct {
+  int32_t size;              /* elements of each input and of the output */
+  int32_t input1_offset;     /* -input 1 zero point */
+  int32_t input2_offset;     /* -input 2 zero point */
+  int32_t output_multiplier; /* Q31 */
+  int32_t output_round;      /* 2^(output_shift - 1) + output zero point << output_shift */
+  int32_t output_shift;      /* >= 1 */
+  td_activation activation;
+} td_mul_arm_params;
+
+/**
+ * @brief int8 ADD or SUB of same-shape inputs for Arm cores with the DSP extension, bit-exact with
+ * td_add_s8 / td_sub_s8 (SUB: the subtracted term's coefficient is negative).
+ * @param[in]  p      constants (ops/add_sub.py)
+ * @param[in]  input1 int8 input 1
+ * @param[in]  input2 int8 input 2
+ * @param[out] output int8 output (may alias input1)
+ */
+void td_add_s8_arm_dsp(const td_add_arm_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+/** @brief int8 MUL of same-shape inputs (arm-dsp), bit-exact with td_mul_s8; output may alias input1. */
+void td_mul_s8_arm_dsp(const td_mul_arm_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

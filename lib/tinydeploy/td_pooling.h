@@ -29,6 +29,25 @@ void td_max_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *output
 /** @brief int16 max pooling; parameters as td_max_pool_s8. */
 void td_max_pool_s16(const td_pool_params *p, const int16_t *input, int16_t *output);
 
+/**
+ * @brief int8 average pooling for Arm cores with the DSP extension (lib/tinydeploy/arm/; compiled
+ * only where __ARM_FEATURE_DSP is defined): bit-exact with td_avg_pool_s8, same parameters; four
+ * channels per word load, halfword sums (SXTAB16). Windows wider than 256 columns use td_avg_pool_s8.
+ * @param[in]  p       layer parameters
+ * @param[in]  input   NHWC input
+ * @param[out] output  NHWC output
+ */
+void td_avg_pool_s8_arm_dsp(const td_pool_params *p, const int8_t *input, int8_t *output);
+
+/**
+ * @brief int8 max pooling for Arm cores with the DSP extension: bit-exact with td_max_pool_s8, same
+ * parameters; four channels per word load (SSUB8 + SEL).
+ * @param[in]  p       layer parameters
+ * @param[in]  input   NHWC input
+ * @param[out] output  NHWC output
+ */
+void td_max_pool_s8_arm_dsp(const td_pool_params *p, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

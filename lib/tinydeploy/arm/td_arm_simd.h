@@ -65,4 +65,66 @@ static inline int32_t td_arm_requant_dr(int32_t x, int32_t multiplier, int32_t s
   return (v + ((int32_t)1 << (-shift - 1)) + (v >> 31)) >> -shift;
 }
 
+/* Four bytes stored as one word (an unaligned STR on v7E-M). */
+static inline void td_arm_write4(void *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* acc + SXTB16 of the word rotated right by 8 (bytes 1 and 3 added to the two halfwords). */
+static inline int32_t td_arm_sxtab16_ror8(int32_t acc, uint32_t v) {
+  int32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(v));
+  return r;
+}
+
+/* SMMLAR: floor((acc * 2^32 + a * b + 2^31) / 2^32), the rounded high word plus acc. */
+static inline int32_t td_arm_smmlar(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+
+/* Bytewise signed max / min of four int8 lanes (SSUB8 sets the GE flags that SEL reads). */
+static inline uint32_t td_arm_max4(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+  return r;
+}
+
+static inline uint32_t td_arm_min4(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+  return r;
+}
+
+/* Four int32 values in [-128, 127] packed as the bytes of one word (v0 lowest), BFI by BFI. */
+static inline uint32_t td_arm_pack4(int32_t v0, int32_t v1, int32_t v2, int32_t v3) {
+  uint32_t w = (uint32_t)v0;
+  __asm__("bfi %0, %1, #8, #8" : "+r"(w) : "r"(v1));
+  __asm__("bfi %0, %1, #16, #8" : "+r"(w) : "r"(v2));
+  __asm__("bfi %0, %1, #24, #8" : "+r"(w) : "r"(v3));
+  return w;
+}
+
+/* The int8 value v in all four bytes (activation bounds for td_arm_max4 / td_arm_min4). */
+static inline uint32_t td_arm_splat4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
+
+/* SMULBB / SMULTT: the product of the bottom (top) signed halfwords of a and b. */
+static inline int32_t td_arm_smulbb(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smulbb %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+static inline int32_t td_arm_smultt(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smultt %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+/* SSAT #8: v saturated to [-128, 127]. */
+static inline int32_t td_arm_ssat8(int32_t v) {
+  int32_t r;
+  __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+  return r;
+}
+
 #endif /* TD_ARM_SIMD_H */
