@@ -274,6 +274,9 @@ def emitted():
             current[0] = name
             kinds |= {op.kind for op in g.ops}
             compile_graph(g, prefix="m_" + re.sub(r"\W", "_", name))
+        for kind in ("ADD", "MUL"):  # the arm-dsp elementwise kernels have structs of their own
+            current[0] = f"{kind} (arm-dsp)"
+            compile_graph(parse_model(_binary(kind, shape2=(1, 2, 4, 3))), options=PlanOptions(kernels="arm-dsp"))
         for p in REPO_MODELS[:4]:  # patch-based inference adds TD_PLACE / TD_CROP
             current[0] = p.name + " (patch)"
             m = compile_graph(load_model(p), options=PlanOptions(planner="greedy", patch="auto"))

@@ -11,6 +11,8 @@ from ..codegen.emitter import CStruct
 from ..ir import Graph, Op, Tensor
 from ..quant import quantize_multiplier
 from . import OpLowering, register
+from ._arm import ARM_DSP
+from ._arm_elementwise import add_arm_fields
 from ._common import activation, check_fused_activation, tensors
 
 #: must match TD_BCAST_MAX_DIMS in td_elementwise.h
@@ -215,7 +217,14 @@ class AddSub(QuantizedBinary):
             fn = name + "_s16_pot"
         else:
             left_shift = 15 if s16 else 20
-            m1, sh1, m2, sh2, mo, sho, _ = add_multipliers(a, b, out, left_shift)
+            mults = add_multipliers(a, b, out, left_shift)
+            arm = e.kernels == ARM_DSP and not s16 and same_shapes(g, op) and add_arm_fields(op.kind, a, b, out, mults)
+            if arm:  # arm-dsp: same shapes, each requantization one SMMLAR (SUB: negative coefficient)
+                p = e.params("td_add_arm_params", [("size", out.size), *arm, ("activation", activation(op, out))])
+                e.call("td_add_s8_arm_dsp", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], const=True),
+                       e.ptr(op.outputs[0]))
+                return
+            m1, sh1, m2, sh2, mo, sho, _ = mults
             p = e.params("td_add_params", [
                 ("input1_offset", -a.zero_point), ("input2_offset", -b.zero_point),
                 ("output_offset", out.zero_point), ("left_shift", left_shift),
