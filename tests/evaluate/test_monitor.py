@@ -29,7 +29,9 @@ def test_monitor_json_on_qemu():
     samples, summary = lines[:-1], lines[-1]["summary"]
     assert [s["sample"] for s in samples] == list(range(12))
     assert all(s["bit_exact"] and s["unit"] == "instructions" and s["count"] > 0 for s in samples)
-    assert summary["samples"] == 12 and summary["bit_exact"] == {"agree": 12, "checked": 12}
+    assert summary["samples"] == 12 and summary["bit_exact"] == {"agree": 12, "checked": 12, "reference": "litert"}
+    lat = summary["latency"]  # time beside the count: instructions at the profile's 25 MHz, an estimate
+    assert lat["mean_us"] == pytest.approx(lat["mean"] / 25) and lat["time_estimate"] and summary["clock_hz"] == 25e6
     assert summary["stack_peak_bytes"] > 0 and summary["canary_ok"] and summary["board_ram_bytes"] == 262144
 
 
