@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     from .errors import TinyDeployError
-    from .evaluate import run_monitor
+    from .evaluate import run_monitor, time_text
     from .link import flash, open_session, stop_emulator
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"LiteRT accuracy [bold]{acc['host']:.2%}[/] ({st.host_correct}/{st.labelled})"
                       f" -> {'[green]equal[/]' if same else '[red]DIFFERENT[/]'}", highlight=False, soft_wrap=True)
         console.print(f"bit-exact with LiteRT BUILTIN_REF: {be['agree']}/{be['checked']} samples; "
-                      f"{lat['mean']:,.0f} {summ['unit']} per inference; arena {summ['arena_bytes']:,} B + stack "
+                      f"{lat['mean']:,.0f} {summ['unit']} per inference, "
+                      f"{time_text(lat['mean'], summ['clock_hz'], summ['unit'])}; "
+                      f"arena {summ['arena_bytes']:,} B + stack "
                       f"{summ['stack_peak_bytes']:,} B of {summ['board_ram_bytes']:,} B SRAM", highlight=False, soft_wrap=True)
         console.print(f"demo done in {time.monotonic() - t0:.1f} s", highlight=False, soft_wrap=True)
         return 0 if same and be["agree"] == be["checked"] else 1
