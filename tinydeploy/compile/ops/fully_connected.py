@@ -23,6 +23,16 @@ class FullyConnected(OpLowering):
             return "int16 input needs zero point 0"
         return check_fused_activation(op)
 
+    @staticmethod
+    def arm_dsp(op: Op, g: Graph, kernels: str) -> bool:
+        """The arm-dsp kernel takes int8 inputs with symmetric weights."""
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        return kernels == ARM_DSP and inp.dtype == "int8" and (w.quant is None or not w.quant.zero_point.any())
+
+    def variant_scratch_bytes(self, op: Op, g: Graph, kernels: str) -> int:
+        """td_fully_connected_s8_arm_dsp_scratch_size(): the input row widened once."""
+        return 2 * (-(-g.tensors[op.inputs[1]].shape[-1] // 4) * 4) if self.arm_dsp(op, g, kernels) else 0
+
     def macs(self, op: Op, g: Graph) -> int:
         return g.tensors[op.outputs[0]].size * g.tensors[op.inputs[1]].shape[-1]
 
@@ -34,14 +44,15 @@ class FullyConnected(OpLowering):
             ("input_offset", -inp.zero_point), ("filter_offset", -w.zero_point), ("output_offset", out.zero_point),
             ("requant", requant(e, g, op, inp, w, out, units)), ("activation", activation(op, out)),
         ])
-        if e.kernels == ARM_DSP and inp.dtype == "int8" and (w.quant is None or not w.quant.zero_point.any()):
+        if self.arm_dsp(op, g, e.kernels):
             # arm-dsp: the weights re-laid-out for the SIMD loop, the input offset folded into the bias
             data = w.data.reshape(units, depth)
             bias_t = g.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
             bias = folded_bias(None if bias_t is None else bias_t.data, data, -inp.zero_point)
             e.call("td_fully_connected_s8_arm_dsp", p, e.ptr(op.inputs[0], const=True),
                    e.const_array(fc_weights_arm_dsp(data), "int8_t", "weights_arm", flash=True),
-                   e.const_array(bias, "int32_t", "bias_arm", flash=True), e.ptr(op.outputs[0]))
+                   e.const_array(bias, "int32_t", "bias_arm", flash=True), e.ptr(op.outputs[0]),
+                   e.scratch(f"td_fully_connected_s8_arm_dsp_scratch_size({p})", "int32_t"))
             return
         bias = optional_ptr(e, op, 2)
         e.call("td_fully_connected_s16" if inp.dtype == "int16" else "td_fully_connected_s8", p,
