@@ -189,7 +189,7 @@ def test_fit_refusals(tmp_path, fc2):
     assert export_arduino(fc2, tmp_path / "d.zip", board="uno").fit["check"].fits
     lib = export_arduino(fc2, tmp_path / "c.zip", board="mega2560")
     assert lib.fit["check"].fits and lib.fit["serial"].fits
-    assert lib.fit["serial"].ram_needed > lib.fit["check"].ram_needed   # protocol buffers + its arena
+    assert lib.fit["serial"].ram_needed > lib.fit["check"].ram_needed   # the protocol's buffers
     with pytest.raises(TinyDeployError) as e:                            # refused before compiling
         export_arduino(TEST_MODELS / "resnet8_int8.tflite", tmp_path / "r.zip", board="uno")
     assert "does not fit uno" in e.value.message

@@ -39,6 +39,9 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
             _say(f"fit {what:<6} {line}")
     n = lib.inputs[0].shape[0]
     m = lib.model
+    for what, why in lib.skipped.items():
+        _say(f"warning: example {lib.name}{what.capitalize()} left out: it does not fit {lib.board.id} ({why}); "
+             f"the library itself fits")
+    examples = [f"{e} ({n} samples + LiteRT reference outputs)" if e.endswith("Check") else e for e in lib.examples]
     _say(f"wrote {out}: library {lib.name} ({m.prefix}.h; weights {m.weights_bytes:,} B, arena "
-         f"{m.arena_bytes:,} B), examples {lib.name}Check ({n} samples + LiteRT reference outputs) and "
-         f"{lib.name}Serial; board {lib.board.id}")
+         f"{m.arena_bytes:,} B), examples {' and '.join(examples) or 'none'}; board {lib.board.id}")

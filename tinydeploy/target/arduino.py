@@ -7,10 +7,13 @@ ZIP layout (one top folder, the library name: CamelCase of the model prefix, e.g
     <Lib>/library.properties, keywords.txt
     <Lib>/src/<prefix>.c/.h + every runtime file of lib/tinydeploy (flat: the IDE compiles every file
               in src/) + td_board.h and td_device_glue.c (the device protocol glue, C)
+              <prefix>.c's static arena has the protocol's canary bytes after it, so the Serial example
+              serves the model's own arena (an Arduino ZIP cannot define <PREFIX>_NO_STATIC_ARENA)
     <Lib>/examples/<Lib>Check/<Lib>Check.ino + check_data.h    sample inputs and LiteRT reference outputs
     <Lib>/examples/<Lib>Serial/<Lib>Serial.ino                 the tinydeploy device protocol on Serial
 
-The fit check is project/fit.py's check_fit plus what the sketches add (arduino_fit).
+The fit check is project/fit.py's check_fit plus what the sketches add (arduino_fit). An example that
+does not fit is left out (ArduinoLibrary.skipped says why) as long as the library itself fits.
 """
 from __future__ import annotations
 
@@ -59,6 +62,8 @@ SERIAL_SKETCH_CODE = 1200         # Serial reading loop + board hooks
 DEVICE_CODE = 2400                # td_device.c (framing, CRC, handlers) + td_device_glue.c
 SKETCH_RAM = 32                   # the sketches' own variables
 DEVICE_STATE_RAM = 214            # td_device.c's parser/reply buffers (64 + 128 B frames + counters)
+CANARY_BYTES = 16                 # TD_CANARY_BYTES (td_device.h): after the arena, checked by the protocol
+EXAMPLES = ("check", "serial")
 
 
 @dataclass
@@ -72,10 +77,11 @@ class ArduinoLibrary:
     fit: dict[str, FitReport]
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
     path: Path | None = None
+    skipped: dict[str, str] = field(default_factory=dict)   # example ("check"/"serial") -> why left out
 
     @property
     def examples(self) -> list[str]:
-        return [f"{self.name}Check", f"{self.name}Serial"]
+        return [f"{self.name}{e.capitalize()}" for e in EXAMPLES if e not in self.skipped]
 
 
 def library_name(prefix: str) -> str:
@@ -181,20 +187,37 @@ def glue_file(m: CompiledModel, b: BoardProfile) -> str:
             "#ifdef F_CPU\n#define TD_BOARD_CLOCK_HZ ((uint32_t)(F_CPU))\n#endif\n" + glue_source(m, b.id))
 
 
+def model_source(m: CompiledModel) -> str:
+    """src/<prefix>.c: the model with its static arena replaced by one that has CANARY_BYTES spare after
+    it, so td_device_glue.c serves the model's own arena (an Arduino ZIP cannot pass
+    -D<PREFIX>_NO_STATIC_ARENA). Uses only the documented contract: with <PREFIX>_NO_STATIC_ARENA the
+    model declares `uint8_t *<prefix>_arena;`, defined here with the storage."""
+    p, up = m.prefix, m.prefix.upper()
+    head = (f"/* export-arduino: {up}_NO_STATIC_ARENA plus the storage at the end of this file: the static\n"
+            f" * arena with {CANARY_BYTES} spare bytes for the device protocol's canary (td_device_glue.c). */\n"
+            f"#define {up}_NO_STATIC_ARENA\n")
+    tail = (f"\n/* export-arduino: the model's static arena, then the device protocol's canary bytes. */\n"
+            f"static uint8_t {p}_arena_storage[{up}_ARENA_BYTES + {CANARY_BYTES}] TD_ALIGN(16);\n"
+            f"uint8_t *{p}_arena = {p}_arena_storage;\n")
+    return head + m.source + tail
+
+
 def library_files(m: CompiledModel, b: BoardProfile, inputs: list[np.ndarray],
-                  expected: list[np.ndarray]) -> dict[str, bytes]:
-    """Every file of the library, keyed by its path inside the ZIP."""
+                  expected: list[np.ndarray], examples: tuple[str, ...] = EXAMPLES) -> dict[str, bytes]:
+    """Every file of the library, keyed by its path inside the ZIP (with the given examples)."""
     lib = library_name(m.prefix)
     files = {f"{lib}/library.properties": library_properties(m, lib), f"{lib}/keywords.txt": keywords_txt(m, lib),
-             f"{lib}/src/{m.prefix}.h": m.header, f"{lib}/src/{m.prefix}.c": m.source,
+             f"{lib}/src/{m.prefix}.h": m.header, f"{lib}/src/{m.prefix}.c": model_source(m),
              f"{lib}/src/td_board.h": (DEVICE_DIR / "td_board.h").read_text(),
              f"{lib}/src/{GLUE_FILE}": glue_file(m, b)}
     for p in runtime_files():
         files[f"{lib}/src/{p.name}"] = p.read_text()
     ex = f"{lib}/examples"
-    files[f"{ex}/{lib}Check/{lib}Check.ino"] = _sketch("Check.ino.in", m, lib)
-    files[f"{ex}/{lib}Check/check_data.h"] = check_data_header(m, inputs, expected)
-    files[f"{ex}/{lib}Serial/{lib}Serial.ino"] = _sketch("Serial.ino.in", m, lib)
+    if "check" in examples:
+        files[f"{ex}/{lib}Check/{lib}Check.ino"] = _sketch("Check.ino.in", m, lib)
+        files[f"{ex}/{lib}Check/check_data.h"] = check_data_header(m, inputs, expected)
+    if "serial" in examples:
+        files[f"{ex}/{lib}Serial/{lib}Serial.ino"] = _sketch("Serial.ino.in", m, lib)
     return {k: v.encode() for k, v in files.items()}
 
 
@@ -207,7 +230,8 @@ def _struct_table_bytes(source: str) -> int:
 
 
 def arduino_fit(m: CompiledModel, board: str | BoardProfile, n_samples: int) -> dict[str, FitReport]:
-    """check_fit plus what each example sketch needs: {"check": FitReport, "serial": FitReport}."""
+    """check_fit plus what the library and each example sketch need:
+    {"library": FitReport, "check": FitReport, "serial": FitReport}."""
     b = load_board(board)
     base = check_fit(m, b)
     g = m.graph
@@ -219,19 +243,26 @@ def arduino_fit(m: CompiledModel, board: str | BoardProfile, n_samples: int) -> 
     tables = _struct_table_bytes(m.source) + info_ram
     ram_tables = [("model tables (params, tensor info, names)", tables), ("alignment padding", pad)] \
         if b.const_in_ram else []
-    base = replace(base, flash_items=base.flash_items + [("model tables + padding", tables + pad)])
+    base = replace(base, flash_items=base.flash_items + [("model tables + padding", tables + pad)],
+                   ram_items=base.ram_items + ram_tables + [("arena canary", CANARY_BYTES)])
     in_bytes = sum(g.tensors[t].nbytes for t in g.inputs)
     out_bytes = sum(g.tensors[t].nbytes for t in g.outputs)
     check = replace(base, flash_items=base.flash_items + [("embedded samples", n_samples * (in_bytes + out_bytes)),
                                                           ("sketch~", CHECK_SKETCH_CODE)],
-                    ram_items=base.ram_items + ram_tables + [("sketch", SKETCH_RAM)])
+                    ram_items=base.ram_items + [("sketch", SKETCH_RAM)])
     name = f"{b.id} {m.prefix}"[:70]
     device_ram = DEVICE_STATE_RAM + 8 * ptr + 16 + len(name) + 1 + 65      # td_device, name, sha256 hex
-    # The glue's arena (+ canary, 16-byte aligned) comes on top of the model's static one.
+    # The protocol serves the model's own arena (model_source): no second one.
     serial = replace(base, flash_items=base.flash_items + [("sketch + protocol~", SERIAL_SKETCH_CODE + DEVICE_CODE)],
-                     ram_items=base.ram_items + ram_tables + [("protocol arena", m.arena_bytes + 16 + 15),
-                                                              ("protocol state", device_ram), ("sketch", SKETCH_RAM)])
-    return {"check": check, "serial": serial}
+                     ram_items=base.ram_items + [("protocol state", device_ram), ("sketch", SKETCH_RAM)])
+    return {"library": base, "check": check, "serial": serial}
+
+
+def _over(report: FitReport) -> str:
+    b = report.board
+    over = ([f"flash needs {report.flash_needed:,} B of {b.flash_budget:,} B"] if not report.fits_flash else []) + \
+        ([f"RAM needs {report.ram_needed:,} B of {b.ram_budget:,} B"] if not report.fits_ram else [])
+    return "; ".join(over)
 
 
 def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560", samples=None, count: int = 3,
@@ -261,17 +292,15 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
     if n == 0:
         raise TinyDeployError("the sample file holds no samples")
     fit = arduino_fit(m, b, n)
+    skipped = {}
     if fit_check:
-        for what, report in fit.items():
-            try:
-                report.raise_if_too_big()
-            except TinyDeployError as exc:
-                raise TinyDeployError(f"{exc.message} (the {what.capitalize()} example)", exc.hint) from None
+        fit["library"].raise_if_too_big()
+        skipped = {e: _over(fit[e]) for e in EXAMPLES if not fit[e].fits}
     from ..evaluate import reference_outputs
 
     expected = reference_outputs(model_path, inputs)
-    lib = ArduinoLibrary(library_name(m.prefix), m, b, inputs, expected, fit)
-    lib.files = library_files(m, b, inputs, expected)
+    lib = ArduinoLibrary(library_name(m.prefix), m, b, inputs, expected, fit, skipped=skipped)
+    lib.files = library_files(m, b, inputs, expected, tuple(e for e in EXAMPLES if e not in skipped))
     return lib
 
 
