@@ -133,8 +133,8 @@ typedef struct {
   int32_t g_offset;          /* xg's input offset << 21 */
   int32_t g_multiplier;      /* xg's Q31 multiplier */
   int32_t g_round;           /* 2^(g_shift - 1) */
-  int32_t g_shift;           /* >= 1; 0: equal scales, xg is exact too and g_scale is +-2^20 */
-  int32_t g_scale;           /* +-2 (or +-2^20): G's coefficient in raw2 */
+  int32_t g_shift;           /* >= 1 (equal scales: multiplier 2^31 - 1, shift 1 give the exact term) */
+  int32_t g_scale;           /* +-2: G's coefficient in raw2 */
   int32_t output_multiplier; /* Q31 */
   int32_t output_round;      /* 2^(output_shift - 1) + output zero point << output_shift */
   int32_t output_shift;      /* >= 1 */

@@ -9,7 +9,7 @@
  * larger-scale input's term is exact (multiplier 2^30, shift 0), so it is one MLA; MUL: the offsets
  * and the doubling are SXTAB16 / SADD16 on halfword pairs and the products SMULBB / SMULTT.
  * Outputs are saturated with SSAT; a fused activation narrower than int8 is applied four bytes at a
- * time (SSUB8 + SEL). Elements are read before the output element of the same index is written, so
+ * time (SSUB8 + SEL), for ADD / SUB in a second pass over the output. Elements are read before the output element of the same index is written, so
  * the output may share memory with input 1.
  */
 #include "td_elementwise.h"
@@ -70,11 +70,17 @@ TD_ARM_ALWAYS_INLINE void td_arm_add_loop(td_arm_add_k k, const int8_t *xt, cons
   for (i = n & 3; i > 0; --i) *out++ = (int8_t)td_arm_add_one(&k, *xt++, *xg++, ts, gs);
 }
 
+/* A fused activation narrower than int8, four bytes at a time (SSUB8 + SEL), after the loop. */
+static void td_arm_clamp_s8(int8_t *out, int32_t n, int32_t lo, int32_t hi) {
+  const uint32_t lo4 = td_arm_splat4(lo), hi4 = td_arm_splat4(hi);
+  for (; n >= 4; n -= 4, out += 4) td_arm_write4(out, td_arm_min4(td_arm_max4(td_arm_read4(out), lo4), hi4));
+  for (; n > 0; --n, ++out) *out = (int8_t)td_clamp(*out, lo, hi);
+}
+
 void td_add_s8_arm_dsp(const td_add_arm_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
   const int8_t *xt = p->swap ? input2 : input1, *xg = p->swap ? input1 : input2;
-  const int32_t n = p->size, lo = p->activation.min, hi = p->activation.max;
+  const int32_t n = p->size;
   td_arm_add_k k;
-  int32_t i;
   k.t_offset = p->t_offset;
   k.t_scale = p->t_scale;
   k.g_offset = p->g_offset;
@@ -85,23 +91,17 @@ void td_add_s8_arm_dsp(const td_add_arm_params *p, const int8_t *input1, const i
   k.o_mult = p->output_multiplier;
   k.o_round = p->output_round;
   k.o_shift = p->output_shift;
-  if (lo == -128 && hi == 127) { /* the usual coefficients as literals */
-    if (k.t_scale == (1 << 20) && k.g_scale == 2) {
-      td_arm_add_loop(k, xt, xg, output, n, 1 << 20, 2); /* ADD */
-      return;
-    }
-    if (k.t_scale == (1 << 20) && k.g_scale == -2) {
-      td_arm_add_loop(k, xt, xg, output, n, 1 << 20, -2); /* SUB, input 2 rescaled */
-      return;
-    }
-    if (k.t_scale == -(1 << 20) && k.g_scale == 2) {
-      td_arm_add_loop(k, xt, xg, output, n, -(1 << 20), 2); /* SUB, input 1 rescaled */
-      return;
-    }
+  /* the compiler's three coefficient pairs as literals, so that the MLAs become shifted adds */
+  if (k.t_scale == (1 << 20) && k.g_scale == 2) {
+    td_arm_add_loop(k, xt, xg, output, n, 1 << 20, 2); /* ADD */
+  } else if (k.t_scale == (1 << 20) && k.g_scale == -2) {
+    td_arm_add_loop(k, xt, xg, output, n, 1 << 20, -2); /* SUB, input 2 rescaled */
+  } else if (k.t_scale == -(1 << 20) && k.g_scale == 2) {
+    td_arm_add_loop(k, xt, xg, output, n, -(1 << 20), 2); /* SUB, input 1 rescaled */
+  } else {
+    td_arm_add_loop(k, xt, xg, output, n, k.t_scale, k.g_scale);
   }
-  for (i = 0; i < n; ++i) { /* any coefficients, any activation */
-    output[i] = (int8_t)td_clamp(td_arm_add_one(&k, xt[i], xg[i], k.t_scale, k.g_scale), lo, hi);
-  }
+  if (p->activation.min > -128 || p->activation.max < 127) td_arm_clamp_s8(output, n, p->activation.min, p->activation.max);
 }
 
 /* ---- MUL ------------------------------------------------------------------------------------ */

@@ -84,14 +84,14 @@ static inline int32_t td_arm_smmlar(int32_t a, int32_t b, int32_t acc) {
 
 /* Bytewise signed max / min of four int8 lanes (SSUB8 sets the GE flags that SEL reads). */
 static inline uint32_t td_arm_max4(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+  uint32_t r, t;
+  __asm__("ssub8 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
   return r;
 }
 
 static inline uint32_t td_arm_min4(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+  uint32_t r, t;
+  __asm__("ssub8 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
   return r;
 }
 
