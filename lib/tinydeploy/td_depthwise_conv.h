@@ -56,8 +56,9 @@ int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p);
 
 /**
  * @brief In-place twin of td_depthwise_conv_s8_arm_dsp (batch 1, output over the input, as
- * td_depthwise_conv_s8_inplace): four channels at a time are copied into a plane of the scratch, run
- * through the arm-dsp kernel and copied back. Same weights and table.
+ * td_depthwise_conv_s8_inplace): four channels at a time are copied into a plane of the scratch padded
+ * with the input zero point (no border pixels left) and run through the arm-dsp kernel, which writes
+ * them straight back into the buffer. Same weights and table.
  * @param[in]     p        layer parameters (depth_multiplier 1, batch 1)
  * @param[in,out] buf      int8 NHWC input, overwritten with the output
  * @param[in]     filter   int8 weights in the arm-dsp layout
@@ -68,8 +69,9 @@ void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *bu
                                           const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *table,
                                           void *scratch);
 
-/** Scratch bytes of the in-place twin: 4 * (input.h * input.w + output.h * output.w) plus the
- * scratch of td_depthwise_conv_s8_arm_dsp for min(C, 4) channels. */
+/** Scratch bytes of the in-place twin: 4 * Hp * Wp (the windows' extent, Hp = (output.h - 1) * stride_h
+ * + (filter_h - 1) * dilation_h + 1, Wp likewise) plus the scratch of td_depthwise_conv_s8_arm_dsp for
+ * min(C, 4) channels. */
 int32_t td_depthwise_conv_s8_arm_dsp_inplace_scratch_size(const td_dw_conv_params *p);
 
 /**

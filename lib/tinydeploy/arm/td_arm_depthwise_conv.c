@@ -63,8 +63,12 @@ static inline int32_t td_arm_dw_ssat8(int32_t v) {
 typedef struct {
   const td_dw_conv_params *p;
   const TD_WEIGHTS_MEM int32_t *table; /* 16 words per quad (td_depthwise_conv.h) */
-  const int32_t *wide;                 /* the chunk's widened weights: 2 * taps words per quad */
+  int32_t *wide;                       /* the chunk's widened weights: 2 * taps words per quad */
+  const TD_WEIGHTS_MEM int8_t *filter; /* the arm-dsp weights (leftover channels read them directly) */
+  int32_t *off, *border;               /* tap offsets: interior (from the pixel), border (from zrow) */
+  uint32_t *zrow;                      /* TD_ARM_DW_CHUNK bytes of the input zero point */
   int32_t taps;
+  int32_t bstep, ostep;                /* input / output bytes from one output pixel of a row to the next */
   int clamp;                           /* the activation narrows [-128, 127] */
   uint32_t lo4, hi4;                   /* activation bounds in all four bytes */
 } td_arm_dw_layer;
@@ -145,40 +149,47 @@ static inline int8_t td_arm_dw_out1(const td_arm_dw_layer *l, const TD_WEIGHTS_M
   } while (0)
 
 /*
- * The n (a multiple of 4) channels from c0 of one output pixel: tap t of channel c reads b[o[t] + c - c0].
+ * The n (a multiple of 4) channels from c0 of `count` output pixels along a row: tap t of channel c of
+ * pixel i reads b[i * l->bstep + o[t] + c - c0], its output goes to out[i * l->ostep + c - c0]. Quad by
+ * quad, pixel by pixel (a quad's weights and table stay put along the row).
  * fast: the table is the fast one (td_arm_dw_requant); taps: the layer's (a constant where `unroll`).
  */
 static inline __attribute__((always_inline)) void td_arm_dw_pixel(const td_arm_dw_layer *l, const int8_t *b,
                                                                const int32_t *o, int32_t c0, int32_t n,
-                                                               int8_t *out, int fast, int32_t taps, int unroll) {
-  const int32_t *wv = l->wide;
-  const TD_WEIGHTS_MEM int32_t *q = l->table + 4 * c0;
-  const int32_t pairs = taps >> 1;
+                                                               int8_t *out, int32_t count, int fast, int32_t taps,
+                                                               int unroll) {
+  const int32_t pairs = taps >> 1, bstep = l->bstep, ostep = l->ostep;
   const int clamp = l->clamp;
-  int8_t *const end = out + n;
-  for (; out < end; out += 4, b += 4, q += 16) {
-    int32_t a[4];
-    const int32_t *t = o;
-    int32_t k;
-    a[0] = q[0];
-    a[1] = q[1];
-    a[2] = q[2];
-    a[3] = q[3];
-    if (unroll) {
+  const int32_t *w0 = l->wide;
+  const TD_WEIGHTS_MEM int32_t *q = l->table + 4 * c0;
+  const int8_t *const bend = b + n;
+  for (; b < bend; b += 4, out += 4, q += 16, w0 += 2 * taps) {
+    const int8_t *bi = b;
+    int8_t *oi = out, *const oend = out + count * ostep;
+    for (; oi != oend; bi += bstep, oi += ostep) {
+      int32_t a[4];
+      const int32_t *t = o, *wv = w0;
+      int32_t k;
+      a[0] = q[0];
+      a[1] = q[1];
+      a[2] = q[2];
+      a[3] = q[3];
+      if (unroll) {
 #pragma GCC unroll 16
-      for (k = 0; k < pairs; ++k) TD_ARM_DW_PAIR(a, b, t, wv);
-    } else {
-      for (k = 0; k < pairs; ++k) TD_ARM_DW_PAIR(a, b, t, wv);
-    }
-    if (taps & 1) TD_ARM_DW_SINGLE(a, b, t, wv);
-    if (fast) {
-      const uint32_t v = td_arm_dw_out4(l, q, a[0], a[1], a[2], a[3], clamp);
-      memcpy(out, &v, 4);
-    } else {
-      out[0] = td_arm_dw_out1(l, q, 0, a[0], 0);
-      out[1] = td_arm_dw_out1(l, q, 1, a[1], 0);
-      out[2] = td_arm_dw_out1(l, q, 2, a[2], 0);
-      out[3] = td_arm_dw_out1(l, q, 3, a[3], 0);
+        for (k = 0; k < pairs; ++k) TD_ARM_DW_PAIR(a, bi, t, wv);
+      } else {
+        for (k = 0; k < pairs; ++k) TD_ARM_DW_PAIR(a, bi, t, wv);
+      }
+      if (taps & 1) TD_ARM_DW_SINGLE(a, bi, t, wv);
+      if (fast) {
+        const uint32_t v = td_arm_dw_out4(l, q, a[0], a[1], a[2], a[3], clamp);
+        memcpy(oi, &v, 4);
+      } else {
+        oi[0] = td_arm_dw_out1(l, q, 0, a[0], 0);
+        oi[1] = td_arm_dw_out1(l, q, 1, a[1], 0);
+        oi[2] = td_arm_dw_out1(l, q, 2, a[2], 0);
+        oi[3] = td_arm_dw_out1(l, q, 3, a[3], 0);
+      }
     }
   }
 }
@@ -199,8 +210,8 @@ static void td_arm_dw_tail(const td_arm_dw_layer *l, const int8_t *b, const int3
 /* The instantiations: fast table with 9, 25 or any taps, and the general one. */
 #define TD_ARM_DW_PIXEL_FN(NAME, FAST, TAPS)                                                            \
   static void NAME(const td_arm_dw_layer *l, const int8_t *b, const int32_t *o, int32_t c0, int32_t n, \
-                   int8_t *out) {                                                                      \
-    td_arm_dw_pixel(l, b, o, c0, n, out, FAST, (TAPS) ? (TAPS) : l->taps, (TAPS) != 0);              \
+                   int8_t *out, int32_t count) {                                                       \
+    td_arm_dw_pixel(l, b, o, c0, n, out, count, FAST, (TAPS) ? (TAPS) : l->taps, (TAPS) != 0);       \
   }
 TD_ARM_DW_PIXEL_FN(td_arm_dw_px_9, 1, 9)
 TD_ARM_DW_PIXEL_FN(td_arm_dw_px_25, 1, 25)
@@ -208,7 +219,7 @@ TD_ARM_DW_PIXEL_FN(td_arm_dw_px_n, 1, 0)
 TD_ARM_DW_PIXEL_FN(td_arm_dw_px_any, 0, 0)
 
 typedef void (*td_arm_dw_pixel_fn)(const td_arm_dw_layer *, const int8_t *, const int32_t *, int32_t, int32_t,
-                                   int8_t *);
+                                   int8_t *, int32_t);
 
 static td_arm_dw_pixel_fn td_arm_dw_pick(int fast, int32_t taps) {
   if (!fast) return td_arm_dw_px_any;
@@ -250,59 +261,88 @@ int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p) {
   return 4 * (2 * taps + 2 * taps * (chunk / 4) + TD_ARM_DW_CHUNK / 4);
 }
 
-/* The layer (or, in place, a group of at most four channels): quads = the table after its header. */
+/* Output pixel (oy, ox) whose window starts at input (y0, x0) and clips to taps ty x tx: the taps
+ * outside read the zero-point row, so every offset is taken relative to that row. */
+static void td_arm_dw_border(const td_arm_dw_layer *l, td_arm_dw_pixel_fn pixel, const int8_t *in, int32_t at,
+                             td_taps ty, td_taps tx, int32_t c0, int32_t n, int8_t *out, int fast) {
+  const td_window *win = &l->p->window;
+  const int8_t *z = (const int8_t *)l->zrow;
+  const int32_t n4 = n & ~(int32_t)3;
+  int32_t fy, fx, t = 0;
+  for (fy = 0; fy < win->filter_h; ++fy)
+    for (fx = 0; fx < win->filter_w; ++fx, ++t) {
+      const int real = fy >= ty.start && fy < ty.end && fx >= tx.start && fx < tx.end;
+      l->border[t] = real ? (int32_t)((intptr_t)(in + (at + l->off[t])) - (intptr_t)z) : 0;
+    }
+  pixel(l, z, l->border, c0, n4, out, 1);
+  if (n4 < n) td_arm_dw_tail(l, z + n4, l->border, l->filter + (c0 + n4) * l->taps, c0 + n4, n - n4, out + n4, fast);
+}
+
+/* First output column whose window starts at or after `from` (ceil((from + pad) / stride), in [0, out]). */
+static int32_t td_arm_dw_col(int32_t from, int32_t pad, int32_t stride, int32_t out) {
+  const int32_t v = from + pad <= 0 ? 0 : (from + pad + stride - 1) / stride;
+  return v < out ? v : out;
+}
+
+/* The layer (or, in place, a group of at most four channels): quads = the table after its header;
+ * output pixels `ostride` bytes apart (output.c, or the buffer's channels in place). */
 static void td_arm_dw_run(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
-                          const TD_WEIGHTS_MEM int32_t *quads, int fast, int8_t *output, void *scratch) {
+                          const TD_WEIGHTS_MEM int32_t *quads, int fast, int8_t *output, int32_t ostride,
+                          void *scratch) {
   const td_window *win = &p->window;
   const int32_t fh = win->filter_h, fw = win->filter_w, taps = fh * fw, channels = p->output.c;
   const int32_t row = p->input.w * channels, c4 = channels & ~(int32_t)3;
   const int32_t chunk = channels < TD_ARM_DW_CHUNK ? channels : TD_ARM_DW_CHUNK;
-  int32_t *off = (int32_t *)scratch, *border = off + taps, *wide = border + taps;
-  uint32_t *zrow = (uint32_t *)(wide + 2 * taps * (chunk / 4));
+  /* interior columns [ox0, ox1): every tap inside the input */
+  const int32_t ox0 = td_arm_dw_col(0, win->pad_w, win->stride_w, p->output.w);
+  const int32_t last = p->input.w - 1 - (fw - 1) * win->dilation_w; /* largest interior window start */
+  const int32_t ox1 = last < 0 ? ox0 : td_arm_dw_col(last + 1, win->pad_w, win->stride_w, p->output.w);
   const td_arm_dw_pixel_fn pixel = td_arm_dw_pick(fast, taps);
   const int once = channels <= TD_ARM_DW_CHUNK; /* one chunk: widen the weights once */
   td_arm_dw_layer l;
   int32_t bn, oy, ox, fy, fx, c0;
   l.p = p;
   l.table = quads;
-  l.wide = wide;
+  l.filter = filter;
+  l.off = (int32_t *)scratch;
+  l.border = l.off + taps;
+  l.wide = l.border + taps;
+  l.zrow = (uint32_t *)(l.wide + 2 * taps * (chunk / 4));
   l.taps = taps;
+  l.bstep = win->stride_w * channels;
+  l.ostep = ostride;
   l.clamp = p->activation.min > -128 || p->activation.max < 127;
   l.lo4 = td_arm_dw_bytes4(p->activation.min);
   l.hi4 = td_arm_dw_bytes4(p->activation.max);
-  for (fy = 0; fy < TD_ARM_DW_CHUNK / 4; ++fy) zrow[fy] = td_arm_dw_bytes4(-p->input_offset);
+  for (fy = 0; fy < TD_ARM_DW_CHUNK / 4; ++fy) l.zrow[fy] = td_arm_dw_bytes4(-p->input_offset);
   for (fy = 0; fy < fh; ++fy)
-    for (fx = 0; fx < fw; ++fx) off[fy * fw + fx] = (fy * win->dilation_h * p->input.w + fx * win->dilation_w) * channels;
-  if (once) td_arm_dw_widen(filter, 2 * taps * (c4 / 4), taps, wide, fast);
+    for (fx = 0; fx < fw; ++fx) l.off[fy * fw + fx] = (fy * win->dilation_h * p->input.w + fx * win->dilation_w) * channels;
+  if (once) td_arm_dw_widen(filter, 2 * taps * (c4 / 4), taps, l.wide, fast);
   for (bn = 0; bn < p->input.n; ++bn) {
     const int8_t *in = input + bn * p->input.h * row;
     for (oy = 0; oy < p->output.h; ++oy) {
       const int32_t y0 = oy * win->stride_h - win->pad_h;
       const td_taps ty = td_window_taps(y0, win->dilation_h, fh, p->input.h);
-      int8_t *out_row = output + (bn * p->output.h + oy) * p->output.w * channels;
+      const int whole_rows = ty.start == 0 && ty.end == fh;
+      int8_t *out_row = output + (bn * p->output.h + oy) * p->output.w * ostride;
       for (c0 = 0; c0 < channels; c0 += TD_ARM_DW_CHUNK) {
         const int32_t n = channels - c0 < TD_ARM_DW_CHUNK ? channels - c0 : TD_ARM_DW_CHUNK, n4 = n & ~(int32_t)3;
-        if (!once) td_arm_dw_widen(filter + c0 * taps, 2 * taps * (n4 / 4), taps, wide, fast);
+        if (!once) td_arm_dw_widen(filter + c0 * taps, 2 * taps * (n4 / 4), taps, l.wide, fast);
         for (ox = 0; ox < p->output.w; ++ox) {
           const int32_t x0 = ox * win->stride_w - win->pad_w;
-          const td_taps tx = td_window_taps(x0, win->dilation_w, fw, p->input.w);
           const int32_t at = y0 * row + x0 * channels + c0; /* outside the input at a border */
-          int8_t *out = out_row + ox * channels + c0;
-          const int8_t *b = in + at;
-          const int32_t *o = off;
-          if (ty.start != 0 || ty.end != fh || tx.start != 0 || tx.end != fw) {
-            /* taps outside read the zero-point row: every offset relative to it */
-            b = (const int8_t *)zrow;
-            o = border;
-            for (fy = 0; fy < fh; ++fy)
-              for (fx = 0; fx < fw; ++fx) {
-                const int32_t t = fy * fw + fx;
-                const int real = fy >= ty.start && fy < ty.end && fx >= tx.start && fx < tx.end;
-                border[t] = real ? (int32_t)((intptr_t)(in + (at + off[t])) - (intptr_t)b) : 0;
-              }
+          if (whole_rows && ox == ox0 && ox1 > ox0) { /* the interior run */
+            const int32_t count = ox1 - ox0;
+            int32_t i;
+            pixel(&l, in + at, l.off, c0, n4, out_row + ox * ostride + c0, count);
+            for (i = 0; n4 < n && i < count; ++i)
+              td_arm_dw_tail(&l, in + at + i * l.bstep + n4, l.off, filter + (c0 + n4) * taps, c0 + n4, n - n4,
+                             out_row + (ox + i) * ostride + c0 + n4, fast);
+            ox = ox1 - 1;
+          } else {
+            td_arm_dw_border(&l, pixel, in, at, ty, td_window_taps(x0, win->dilation_w, fw, p->input.w), c0, n,
+                             out_row + ox * ostride + c0, fast);
           }
-          pixel(&l, b, o, c0, n4, out);
-          if (n4 < n) td_arm_dw_tail(&l, b + n4, o, filter + (c0 + n4) * taps, c0 + n4, n - n4, out + n4, fast);
         }
       }
     }
@@ -311,44 +351,57 @@ static void td_arm_dw_run(const td_dw_conv_params *p, const int8_t *input, const
 
 void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
                                   const TD_WEIGHTS_MEM int32_t *table, int8_t *output, void *scratch) {
-  td_arm_dw_run(p, input, filter, table + 4, table[0] != 0, output, scratch);
+  td_arm_dw_run(p, input, filter, table + 4, table[0] != 0, output, p->output.c, scratch);
 }
 
-/* The in-place kernel's two planes (a group's input and output, four bytes per pixel), after the
- * scratch of td_arm_dw_run for four channels. */
-static int32_t td_arm_dw_planes(const td_dw_conv_params *p) {
-  return 4 * (p->input.h * p->input.w + p->output.h * p->output.w);
+/* The in-place kernel's plane: a group of four channels' input, padded with the input zero point to the
+ * extent of the windows (so that every output pixel is an interior one), before the scratch of
+ * td_arm_dw_run for four channels. */
+static int32_t td_arm_dw_extent(int32_t out, int32_t stride, int32_t taps, int32_t dilation) {
+  return (out - 1) * stride + (taps - 1) * dilation + 1;
+}
+
+static int32_t td_arm_dw_plane(const td_dw_conv_params *p) {
+  const td_window *w = &p->window;
+  return 4 * td_arm_dw_extent(p->output.h, w->stride_h, w->filter_h, w->dilation_h) *
+         td_arm_dw_extent(p->output.w, w->stride_w, w->filter_w, w->dilation_w);
 }
 
 int32_t td_depthwise_conv_s8_arm_dsp_inplace_scratch_size(const td_dw_conv_params *p) {
   td_dw_conv_params q = *p;
   q.output.c = q.input.c = p->input.c < 4 ? p->input.c : 4;
-  return td_depthwise_conv_s8_arm_dsp_scratch_size(&q) + td_arm_dw_planes(p);
+  return td_depthwise_conv_s8_arm_dsp_scratch_size(&q) + td_arm_dw_plane(p);
 }
 
 void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
                                           const TD_WEIGHTS_MEM int32_t *table, void *scratch) {
-  const int32_t channels = p->input.c, taps = p->window.filter_h * p->window.filter_w;
-  const int32_t in_px = p->input.n * p->input.h * p->input.w, out_px = p->input.n * p->output.h * p->output.w;
+  const td_window *win = &p->window;
+  const int32_t channels = p->input.c, taps = win->filter_h * win->filter_w;
+  const int32_t hp = td_arm_dw_extent(p->output.h, win->stride_h, win->filter_h, win->dilation_h);
+  const int32_t wp = td_arm_dw_extent(p->output.w, win->stride_w, win->filter_w, win->dilation_w);
+  const uint32_t zp4 = td_arm_dw_bytes4(-p->input_offset);
+  int8_t *plane = (int8_t *)scratch, *run = plane + td_arm_dw_plane(p);
   td_dw_conv_params q = *p;
-  int32_t g, i, j;
+  int32_t g, y, x, j;
+  q.input.h = hp;
+  q.input.w = wp;
+  q.window.pad_h = q.window.pad_w = 0;
   for (g = 0; g < channels; g += 4) {
     const int32_t n = channels - g < 4 ? channels - g : 4;
-    int8_t *t_in = (int8_t *)scratch, *t_out = t_in + 4 * p->input.h * p->input.w;
     q.input.c = q.output.c = n;
-    if (n == 4) {
-      for (i = 0; i < in_px; ++i) memcpy(t_in + 4 * i, buf + i * channels + g, 4);
-    } else {
-      for (i = 0; i < in_px; ++i)
-        for (j = 0; j < n; ++j) t_in[i * n + j] = buf[i * channels + g + j];
+    for (j = 0; j < hp * wp; ++j) memcpy(plane + 4 * j, &zp4, 4); /* (n < 4: only the first n * hp * wp bytes) */
+    for (y = 0; y < p->input.h; ++y) {
+      const int32_t yp = y + win->pad_h;
+      if (yp >= hp) break;
+      for (x = 0; x < p->input.w && x + win->pad_w < wp; ++x) {
+        int8_t *dst = plane + (yp * wp + x + win->pad_w) * n;
+        const int8_t *src = buf + (y * p->input.w + x) * channels + g;
+        if (n == 4) memcpy(dst, src, 4);
+        else
+          for (j = 0; j < n; ++j) dst[j] = src[j];
+      }
     }
-    td_arm_dw_run(&q, t_in, filter + g * taps, table + 4 + 4 * g, table[0] != 0, t_out, t_out + 4 * out_px);
-    if (n == 4) {
-      for (i = 0; i < out_px; ++i) memcpy(buf + i * channels + g, t_out + 4 * i, 4);
-    } else {
-      for (i = 0; i < out_px; ++i)
-        for (j = 0; j < n; ++j) buf[i * channels + g + j] = t_out[i * n + j];
-    }
+    td_arm_dw_run(&q, plane, filter + g * taps, table + 4 + 4 * g, table[0] != 0, buf + g, channels, run);
   }
 }
 

@@ -57,13 +57,14 @@ class DepthwiseConv2D(ConvLike):
         return dw_arm_dsp_scratch_bytes(w.shape[1] * w.shape[2], w.shape[3])
 
     def variant_inplace_temp_bytes(self, op: Op, g: Graph, kernels: str) -> int | None:
-        """The arm-dsp in-place kernel's two planes; with the arm-dsp scratch that the arena adds to it,
-        td_depthwise_conv_s8_arm_dsp_inplace_scratch_size()."""
+        """The arm-dsp in-place kernel's padded four-channel plane; with the arm-dsp scratch that the arena
+        adds to it, td_depthwise_conv_s8_arm_dsp_inplace_scratch_size()."""
         ref = self.inplace_temp_bytes(op, g)
         if ref is None or not self.arm_dsp(op, g, kernels):
             return ref
-        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-        return 4 * (inp.shape[1] * inp.shape[2] + out.shape[1] * out.shape[2])
+        win = conv_window(op, g)
+        return 4 * ((win.out_h - 1) * win.stride_h + (win.filter_h - 1) * win.dil_h + 1) * \
+            ((win.out_w - 1) * win.stride_w + (win.filter_w - 1) * win.dil_w + 1)
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
         """td_depthwise_conv_*_inplace_scratch_size() (checked against it in debug builds)."""
