@@ -36,6 +36,8 @@ def summary_lines(rep: dict) -> list[str]:
     link = rep["link"]
     if link["retries"] or link["reconnects"]:
         lines.append(f"link         {link['retries']} resent requests, {link['reconnects']} reconnects")
+    for e in link.get("events", []):
+        lines.append(f"board lost   {e['what']}; {e['recovered']}")
     return lines
 
 
@@ -58,12 +60,16 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
              reference: str = REFERENCE,
              preprocess: str = typer.Option(None, "--preprocess", help="For a folder of images/WAVs: "
                                             "module:function or file.py:function mapping (path, array) to a sample."),
+             reconnect_timeout: float = typer.Option(30.0, "--reconnect-timeout", help="With --port: seconds to "
+                                                     "wait for a lost board to come back before giving up."),
+             resume: Path = typer.Option(None, "--resume", help="Continue the partial report of an eval that lost "
+                                         "its board (same model and inputs); written back there unless --json."),
              planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS) -> None:
     """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with the reference."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..compile import load_model
-    from ..evaluate import choose_reference, evaluate, load_arrays, load_labels, prepare_inputs, report_dict
+    from ..evaluate import choose_reference, load_arrays, load_labels, prepare_inputs, report_dict
     from ..evaluate import save_outputs as save
     from ..link import open_session
 
@@ -81,6 +87,14 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
     if limit:
         xs = [x[:limit] for x in xs]
         ys = ys[:limit] if ys is not None else None
+    done = None
+    if resume:
+        from ..evaluate import load_resume
+
+        done = load_resume(resume, g, xs, ys)  # same model and inputs, before anything is built
+        err_console.print(f"[dim]resuming {resume}: {len(done.rows)} of {xs[0].shape[0]} samples done[/]",
+                          highlight=False)
+    json_path = json_path or resume
     oracle = choose_reference(model, "none" if no_reference else reference)  # before anything is built
     if oracle.note:
         err_console.print(f"[yellow]reference: {oracle.note}[/]", highlight=False)
@@ -90,8 +104,8 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
                       TimeRemainingColumn(), console=err_console, transient=True,
                       disable=not err_console.is_terminal) as bar:
             task = bar.add_task(f"{model.name} on {s.hello.name}", total=xs[0].shape[0])
-            r = evaluate(s, xs, ys, reference=oracle,
-                         progress=lambda i, n: bar.update(task, completed=i))
+            r = _evaluate(s, xs, ys, oracle, lambda i, n: bar.update(task, completed=i), done, reconnect_timeout,
+                          json_path or Path(f"{model.stem}-eval.partial.json"), model, board, port, inputs)
     rep = report_dict(r)
     for line in summary_lines(rep):
         console.print(line, highlight=False, soft_wrap=True)
@@ -111,3 +125,22 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
         err_console.print(f"[red]{r.n - rep['bit_exact']['agree']} samples differ from {oracle.label}[/]",
                           highlight=False)
         raise typer.Exit(2)
+
+
+def _evaluate(s, xs, ys, oracle, progress, done, reconnect_timeout: float, partial_path: Path, model: Path,
+              board: str | None, port: str | None, inputs: str):
+    """evaluate(); when the board is lost for good, the partial report is written and the error says how
+    to resume it."""
+    from ..errors import TinyDeployError
+    from ..evaluate import EvalIncomplete, evaluate, write_report
+
+    try:
+        return evaluate(s, xs, ys, reference=oracle, progress=progress, resume=done,
+                        reconnect_timeout=reconnect_timeout,
+                        log=lambda m: err_console.print(f"[yellow]{m}[/]", highlight=False))
+    except EvalIncomplete as exc:
+        write_report(exc.result, partial_path)
+        where = f"--port {port}" if port else f"--board {board}"
+        raise TinyDeployError(exc.message, f"{exc.result.n} of {xs[0].shape[0]} samples are in {partial_path} "
+                              f"(\"complete\": false); finish them with `tinydeploy eval {model} {where} "
+                              f"--inputs {inputs} ... --resume {partial_path}`") from None

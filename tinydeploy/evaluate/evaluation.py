@@ -4,6 +4,11 @@
     with open_session("m.tflite", board="qemu-m4") as s:
         r = evaluate(s, inputs, labels, oracle)    # outputs, per-invoke counts, agreement, accuracy
     write_report(r, "report.json"); plot_report(r, "report.png")
+
+A board lost mid-run (emulator killed, cable pulled) is brought back by link.Recovery: an emulator we
+started is restarted with the same firmware, a --port board waited for (`reconnect_timeout`); the
+sample in flight is sent again and every sample gets exactly one result. When it does not come back,
+EvalIncomplete carries the result of the samples done (`"complete": false`, resume.py).
 """
 from __future__ import annotations
 
@@ -17,9 +22,10 @@ from typing import Callable
 
 import numpy as np
 
-from ..link import BoardSession
+from ..link import BoardLost, BoardSession, LinkDown, Recovery
 from .data import output_arrays, sample_bytes
 from .reference import Oracle, choose_reference, describe
+from .resume import EvalIncomplete, Partial, digest, resume_section
 from .timing import count_us, is_estimate
 
 
@@ -36,14 +42,23 @@ class EvalResult:
     reference: list[np.ndarray] | None
     labels: np.ndarray | None
     arena_bytes: int
-    stack_peak_bytes: int
-    canary_ok: bool
+    stack_peak_bytes: int | None  # None: the board was lost before they could be read
+    canary_ok: bool | None
     ram_bytes: int | None
     seconds: float
     retries: int = 0
     reconnects: int = 0
     extra: dict = field(default_factory=dict)
     oracle: dict = field(default_factory=describe)
+    total: int | None = None  # samples asked for (n when complete)
+    inputs_sha256: str | None = None
+    labels_sha256: str | None = None
+    events: list[dict] = field(default_factory=list)  # boards lost and brought back
+    invokes: np.ndarray | None = None  # the device's invoke counter per sample measured in this run
+
+    @property
+    def complete(self) -> bool:
+        return self.total is None or self.n == self.total
 
     @property
     def n(self) -> int:
@@ -89,40 +104,67 @@ def latency_stats(counts: np.ndarray, unit: str, clock_hz: int) -> dict:
 
 def evaluate(s: BoardSession, inputs: list[np.ndarray], labels: np.ndarray | None = None,
              reference: bool | str | Oracle = True,
-             progress: Callable[[int, int], None] | None = None) -> EvalResult:
-    """Run every sample on the board; each gets exactly one result (the client retries/reconnects).
-    reference: an Oracle (choose_reference, decided before building), a mode (auto|litert|tflm|none),
-    True (auto) or False (none)."""
+             progress: Callable[[int, int], None] | None = None, *, resume: Partial | None = None,
+             reconnect_timeout: float = 30.0, log: Callable[[str], None] | None = None) -> EvalResult:
+    """Run every sample on the board; each gets exactly one result (the client retries/reconnects; a lost
+    board is restarted or waited for, see the module doc). reference: an Oracle (choose_reference,
+    decided before building), a mode (auto|litert|tflm|none), True (auto) or False (none).
+    resume: the samples a partial report holds (load_resume); only the rest is run."""
     oracle = reference if isinstance(reference, Oracle) else \
         choose_reference(s.model_path, "auto" if reference is True else "none" if reference is False else reference)
     n = inputs[0].shape[0]
     if labels is not None and labels.shape[0] != n:
         from ..errors import TinyDeployError
         raise TinyDeployError(f"{labels.shape[0]} labels for {n} samples", "give one label per sample")
-    rows, counts = [], np.zeros(n, np.int64)
+    done = resume or Partial()
+    rows, counts, invokes = list(done.rows), list(done.counts), []
+    rec = Recovery(s, reconnect_timeout, log)
+    s.client.reopen_wait = min(s.client.reopen_wait, 1.0)  # Recovery does the longer waiting
     t0 = time.monotonic()
-    for i in range(n):
-        res = s.client.run(sample_bytes(inputs, i))
+    while len(rows) < n:
+        i = len(rows)
+        try:
+            res = s.client.run(sample_bytes(inputs, i))
+        except LinkDown as exc:
+            try:
+                rec.recover(exc, i, n)
+            except BoardLost as lost:
+                r = _result(s, inputs, labels, oracle, rows, counts, done, rec, time.monotonic() - t0, None)
+                r.extra["lost"] = {"after": i, "what": lost.message}
+                raise EvalIncomplete(lost.message, lost.hint, r) from None
+            continue
         rows.append(res.outputs)
-        counts[i] = res.count
+        counts.append(res.count)
+        invokes.append(res.invokes)
         if progress:
             progress(i + 1, n)
-    seconds = time.monotonic() - t0
-    st = s.client.stats()
-    g = s.model.graph
-    ref = oracle.outputs(inputs)
-    b = s.board
+    r = _result(s, inputs, labels, oracle, rows, counts, done, rec, time.monotonic() - t0, s.client.stats())
+    r.invokes = np.array(invokes, np.int64)
+    return r
+
+
+def _result(s: BoardSession, inputs: list[np.ndarray], labels: np.ndarray | None, oracle: Oracle,
+            rows: list, counts: list[int], done: Partial, rec: Recovery, seconds: float, st) -> EvalResult:
+    """The result of the samples in `rows` (all of them, or those done when the board was lost)."""
+    n, k = inputs[0].shape[0], len(rows)
+    g, b = s.model.graph, s.board
+    ref = oracle.outputs([x[:k] for x in inputs]) if k else None
     ram = sum(r.size for r in b.regions("ram")[:1]) if b is not None and b.regions("ram") else None
     clock = s.hello.clock_hz or (b.clock_hz if b is not None else 0)
     return EvalResult(s.model_path.name, g.sha256, b.id if b else "?", s.hello.name, s.hello.unit,
-                      clock, output_arrays(g, rows), counts, ref, labels, s.hello.arena_bytes,
-                      st.stack_peak_bytes, st.canary_ok, ram, seconds, s.client.stats_retries,
-                      s.client.stats_reconnects, oracle=oracle.describe())
+                      clock, output_arrays(g, rows), np.array(counts, np.int64), ref,
+                      labels[:k] if labels is not None else None, s.hello.arena_bytes,
+                      st.stack_peak_bytes if st else None, st.canary_ok if st else None, ram,
+                      done.seconds + seconds, done.retries + s.client.stats_retries,
+                      done.reconnects + s.client.stats_reconnects, oracle=oracle.describe(), total=n,
+                      inputs_sha256=digest(inputs), labels_sha256=digest(labels), events=done.events + rec.events)
 
 
 def report_dict(r: EvalResult) -> dict:
     agree = r.agree
     rep = {"model": r.model, "sha256": r.sha256, "board": r.board, "device": r.device_name, "samples": r.n,
+           "complete": r.complete, "samples_total": r.total if r.total is not None else r.n,
+           "inputs_sha256": r.inputs_sha256, "labels_sha256": r.labels_sha256,
            "reference": r.oracle,
            "bit_exact": {"checked": r.reference is not None, "reference": r.oracle["name"],
                          "agree": int(agree.sum()),
@@ -133,9 +175,10 @@ def report_dict(r: EvalResult) -> dict:
            "memory": {"arena_bytes": r.arena_bytes, "stack_peak_bytes": r.stack_peak_bytes,
                       "canary_ok": r.canary_ok, "board_ram_bytes": r.ram_bytes},
            "link": {"seconds": round(r.seconds, 3), "invokes_per_s": round(r.n / r.seconds, 2) if r.seconds else None,
-                    "retries": r.retries, "reconnects": r.reconnects},
+                    "retries": r.retries, "reconnects": r.reconnects,
+                    "restarts": sum(1 for e in r.events if e.get("restarted")), "events": r.events},
            "counts": [int(c) for c in r.counts], "clock_hz": r.clock_hz}
-    if r.labels is not None:
+    if r.labels is not None and r.n:
         pred = r.predictions
         rep["accuracy"] = {"device": float((pred == r.labels).mean()), "correct": int((pred == r.labels).sum())}
         if r.reference is not None:
@@ -143,6 +186,8 @@ def report_dict(r: EvalResult) -> dict:
             rep["accuracy"]["host"] = float((rp == r.labels).mean())
             rep["accuracy"]["host_correct"] = int((rp == r.labels).sum())
         rep["confusion"] = confusion(r.labels, pred).tolist()
+    if not r.complete:
+        rep["resume"] = resume_section(r.outputs)
     rep.update(r.extra)
     return rep
 

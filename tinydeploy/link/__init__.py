@@ -5,13 +5,18 @@ from .. import public_face
 
 # The package's public face: other packages import these names from here (tinydeploy.public_face).
 __getattr__, __all__ = public_face(__name__, {
+    "BoardLost": ".recovery",
     "BoardSession": ".session",
     "DeviceClient": ".client",
     "emulator_command": ".emulators",
+    "find_port": ".recovery",
     "find_usb_port": ".session",
     "flash": ".flashing",
     "installed_platform": ".flashing",
+    "LinkDown": ".client",
     "open_session": ".session",
+    "port_identity": ".recovery",
+    "Recovery": ".recovery",
     "resolve_model": ".flashing",
     "run_in_emulator": ".emulators",
     "serial_opener": ".emulators",

@@ -19,6 +19,15 @@ class LinkLost(Exception):
     """The link broke, or no valid reply came back: reopen the port and resend the same request."""
 
 
+class LinkDown(TinyDeployError):
+    """The board is gone: the port does not reopen, or nothing answers (eval restarts or waits for it).
+    `reason` says it in a few words."""
+
+    def __init__(self, message: str, hint: str = "", reason: str = "") -> None:
+        super().__init__(message, hint)
+        self.reason = reason or message
+
+
 @dataclass
 class InvokeResult:
     outputs: list[bytes]
@@ -63,6 +72,8 @@ class DeviceClient:
         self.stats_retries = 0  # requests that needed a resend
         self.stats_reconnects = 0  # port reopened during run(): link cut, or device reset
         self.stats_redone = 0  # samples started again because the device reset (lost its inputs)
+        self.alive: Callable[[], bool] | None = None  # False once the device process we started has ended
+        self.reopen_wait = 10.0  # seconds _reopen() waits for the port to open again
 
     # -- connection -------------------------------------------------------------------------
     def connect(self, wait: float = 10.0) -> P.Hello:
@@ -77,10 +88,10 @@ class DeviceClient:
                                                          check_session=False, reopen=False))
                 break
             except (TinyDeployError, OSError, SessionLost, LinkLost):
-                if time.monotonic() > deadline:
-                    raise TinyDeployError(f"no tinydeploy firmware answers on {self.url}",
-                                          "is the board flashed with `tinydeploy flash` and the port right?") \
-                        from None
+                if time.monotonic() > deadline or not self._is_alive():
+                    raise LinkDown(f"no tinydeploy firmware answers on {self.url}",
+                                          "is the board flashed with `tinydeploy flash` and the port right?",
+                                          "no tinydeploy firmware answers") from None
                 time.sleep(0.2)
         if self.hello.session != self.session:
             raise TinyDeployError("the device did not take the session number", "reflash the firmware")
@@ -116,9 +127,9 @@ class DeviceClient:
                 if not reopen:
                     raise
                 if reopened == self.reconnects:
-                    raise TinyDeployError(f"lost the board on {self.url}: {exc}, {self.reconnects} reconnects "
+                    raise LinkDown(f"lost the board on {self.url}: {exc}, {self.reconnects} reconnects "
                                           "did not bring it back", "check the cable/port; the board may be "
-                                          "resetting") from None
+                                          "resetting", f"no answer after {self.reconnects} reconnects") from None
                 self._reopen()
                 continue
             if check_session and struct.unpack_from("<I", reply)[0] != self.session:
@@ -138,6 +149,8 @@ class DeviceClient:
                 raise LinkLost(f"write failed: {exc}") from None
             reply = self._wait_reply(msg_type, time.monotonic() + self.timeout)
             if reply is None:
+                if not self._is_alive():
+                    raise LinkLost("the device process ended")
                 continue
             if reply.type == P.NAK:
                 code = reply.payload[0] if reply.payload else 0
@@ -147,20 +160,26 @@ class DeviceClient:
             return reply.payload
         raise LinkLost(f"no valid reply after {self.retries} tries")
 
-    def _reopen(self, wait: float = 10.0) -> None:
+    def _is_alive(self) -> bool:
+        return self.alive is None or self.alive()
+
+    def _reopen(self) -> None:
         """Reopen the port after a cut, keeping the session and the pending request's seq."""
         self.stats_reconnects += 1
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + self.reopen_wait
         while True:
             self.close()
+            if not self._is_alive():
+                raise LinkDown(f"lost the board on {self.url}: its process ended", reason="its process ended")
             try:
                 self.port = self._open(self.url, self.baud)
                 self.reader = P.FrameReader()
                 return
             except (TinyDeployError, OSError) as exc:
                 if time.monotonic() > deadline:
-                    raise TinyDeployError(f"lost the board on {self.url}: cannot reopen it ({getattr(exc, 'message', exc)})",
-                                          "check the cable/port, or that the emulator still runs") from None
+                    raise LinkDown(f"lost the board on {self.url}: cannot reopen it ({getattr(exc, 'message', exc)})",
+                                          "check the cable/port, or that the emulator still runs",
+                                          "the port does not reopen") from None
                 time.sleep(0.2)
 
     def _wait_reply(self, msg_type: int, deadline: float) -> P.Frame | None:
@@ -185,8 +204,9 @@ class DeviceClient:
                 return self._run_once(inputs)
             except SessionLost:
                 if attempt == self.reconnects:
-                    raise TinyDeployError(f"lost the board on {self.url} {self.reconnects} times in one sample",
-                                          "check the cable/port; the board may be resetting") from None
+                    raise LinkDown(f"lost the board on {self.url} {self.reconnects} times in one sample",
+                                          "check the cable/port; the board may be resetting",
+                                          f"it reset {self.reconnects} times in one sample") from None
                 self.stats_reconnects += 1
                 self.stats_redone += 1
                 self.connect()

@@ -35,6 +35,7 @@ class BoardSession:
     started: object | None = None        # RunningEmulator / HostDevice we started (stopped on close)
     project: object | None = None        # DeviceProject when we built the firmware
     notes: list[str] = field(default_factory=list)
+    restart: Callable[[], object] | None = None  # starts `started` again (same firmware), when we started it
 
     @property
     def unit(self) -> str:
@@ -99,7 +100,7 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
     if board is None and port is None:
         raise TinyDeployError("say where the board is: --board B or --port P", "`tinydeploy boards` lists boards")
     b = load_board(board) if board else None
-    started = project = None
+    started = project = restart = None
     m = None
     if model_path is not None:
         model_path = Path(model_path)
@@ -114,14 +115,18 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
         if b.kind == "host":
             from ..target import HostDevice, build_host_device
             log("building the host device")
-            started = HostDevice(build_host_device(m)).start()
+            exe = build_host_device(m)
+            restart = lambda: HostDevice(exe).start()
+            started = restart()
             url = started.url
         elif b.emulated:
             from ..target import ensure_firmware
             from .emulators import start_emulator
             project = ensure_firmware(model_path, b, project_dir, options=options, compiled=m)
             log(f"firmware {'reused' if project.reused else 'built'}: {project.elf}")
-            started = start_emulator(b, project.elf, extra_args=emulator_args, log_path=emulator_log)
+            elf = project.elf
+            restart = lambda: start_emulator(b, elf, extra_args=emulator_args, log_path=emulator_log)
+            started = restart()
             url = started.url
             log(f"{b.emulator.binary} runs the firmware; serial port {url}")
         else:
@@ -129,6 +134,7 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
     try:
         client = DeviceClient(url, [], baud=baud or (b.baud if b else 115200), timeout=timeout,
                               expect_sha256=m.graph.sha256 if m else None, opener=serial_opener)
+        client.alive = process_alive(started)
         hello = client.connect(wait=15.0 if started is None else 10.0)
         if m is None:
             found = _model_from_manifests(hello.sha256)
@@ -149,4 +155,11 @@ def open_session(model_path: str | Path | None, board: str | None = None, port: 
         if started is not None:
             started.stop()
         raise
-    return BoardSession(client, hello, m, Path(model_path), url, b, started, project)
+    return BoardSession(client, hello, m, Path(model_path), url, b, started, project, restart=restart)
+
+
+def process_alive(started: object | None) -> Callable[[], bool] | None:
+    """For the client: False once the emulator/host device process we started has ended."""
+    if started is None:
+        return None
+    return lambda: getattr(started, "proc", None) is not None and started.proc.poll() is None
