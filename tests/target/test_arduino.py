@@ -17,7 +17,6 @@ from boards_helpers import why_not_compilable
 from conftest import ROOT, TEST_MODELS
 from tools import require_tool
 
-from tinydeploy.compile.compiler import RUNTIME_DIR
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.evaluate.reference import reference_outputs
 from tinydeploy.target.arduino import check_prefix, export_arduino, library_name
@@ -29,6 +28,7 @@ from tinydeploy.target.arduino_build import (
     parse_check,
     run_check,
 )
+from tinydeploy.target.arduino_runtime import runtime_id, runtime_sources
 from tinydeploy.testing.builder import ModelBuilder, options
 
 HELLO = TEST_MODELS / "hello_world_int8.tflite"
@@ -100,14 +100,18 @@ def test_library_name_and_prefix_checks():
     assert library_name("digits_mlp_int8") == "DigitsMlpInt8"
     assert library_name("kws") == "Kws"
     check_prefix("my_model")
-    for bad in ("Print", "wiring", "td_conv", "TinyDeploy", "td_device_glue", "td_board", "main", "1abc", "a-b"):
+    check_prefix("td_device_glue")           # the glue is <prefix>_device_glue.c now: no clash
+    for bad in ("Print", "wiring", "td_conv", "TinyDeploy", "tiny_deploy", "TinyDeployRuntime", "td_board",
+                "td_arm_simd", "main", "1abc", "a-b"):
         with pytest.raises(TinyDeployError):
             check_prefix(bad)
 
 
 def test_zip_layout(tmp_path):
     lib = export_arduino(HELLO, tmp_path / "hello.zip", board="uno", count=4)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hello.zip"]   # no temp file left behind
+    # the model library and the runtime library beside it; no temp file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["TinyDeploy.zip", "hello.zip"]
+    assert lib.runtime_path == tmp_path / "TinyDeploy.zip"
     z = zipfile.ZipFile(tmp_path / "hello.zip")
     names = z.namelist()
     assert {n.split("/")[0] for n in names} == {"HelloWorldInt8"}
@@ -117,13 +121,12 @@ def test_zip_layout(tmp_path):
                 "architectures", "includes"):
         assert props.get(key), key
     assert props["name"] == "HelloWorldInt8" and props["includes"] == "hello_world_int8.h"
+    assert props["depends"] == "TinyDeploy"
     assert props["category"] == "Data Processing" and re.match(r"^\d+\.\d+\.\d+$", props["version"])
     kw = z.read("HelloWorldInt8/keywords.txt").decode()
     assert "hello_world_int8_invoke\tKEYWORD2" in kw and "HELLO_WORLD_INT8_ARENA_BYTES\tLITERAL1" in kw
     src = {n.split("/")[-1] for n in names if n.startswith("HelloWorldInt8/src/") and not n.endswith("/")}
-    runtime = {p.name for p in RUNTIME_DIR.rglob("*") if p.suffix in (".c", ".h")}   # arm/ too, flat
-    assert runtime <= src
-    assert src - runtime == {"hello_world_int8.c", "hello_world_int8.h", "td_board.h", "td_device_glue.c"}
+    assert src == {"hello_world_int8.c", "hello_world_int8.h", "hello_world_int8_device_glue.c"}   # no runtime
     assert not [n for n in names if n.count("/") > 2 and n.startswith("HelloWorldInt8/src/")]   # flat src/
     ex = "HelloWorldInt8/examples"
     for f in ("HelloWorldInt8Check/HelloWorldInt8Check.ino", "HelloWorldInt8Check/check_data.h",
@@ -139,20 +142,38 @@ def test_zip_layout(tmp_path):
     assert np.array_equal(want, lib.expected[0]) and lib.inputs[0].shape == (4, 1, 1)
     rows = re.findall(r"\{(0x[0-9a-f]{2})\}", data.split("check_expected")[1])
     assert [int(r, 16) for r in rows] == list(want.reshape(-1).view(np.uint8))
-    glue = z.read("HelloWorldInt8/src/td_device_glue.c").decode()
-    assert "td_model_setup" in glue and "@" not in glue
-    # same model, same options: the same bytes
+    glue = z.read("HelloWorldInt8/src/hello_world_int8_device_glue.c").decode()
+    assert "hello_world_int8_device_setup(void)" in glue and "td_model_setup" not in glue and "@" not in glue
+    serial = z.read(f"{ex}/HelloWorldInt8Serial/HelloWorldInt8Serial.ino").decode()
+    assert "dev = hello_world_int8_device_setup();" in serial
+    header = z.read("HelloWorldInt8/src/hello_world_int8.h").decode()
+    assert f"#if !defined(TD_RUNTIME_ID) || TD_RUNTIME_ID != 0x{runtime_id()}UL\n#error" in header
+    # the runtime library: every runtime source flat (arm/ too), td_board.h and the version header
+    rt = zipfile.ZipFile(tmp_path / "TinyDeploy.zip")
+    rnames = rt.namelist()
+    assert {n.split("/")[0] for n in rnames} == {"TinyDeploy"}
+    rsrc = {n.split("/")[-1] for n in rnames if n.startswith("TinyDeploy/src/") and not n.endswith("/")}
+    assert rsrc == set(runtime_sources()) | {"TinyDeployRuntime.h"}
+    assert {"td_arm_fully_connected.c", "td_device.c", "td_board.h", "tinydeploy.h"} <= rsrc
+    rprops = rt.read("TinyDeploy/library.properties").decode()
+    assert "name=TinyDeploy\n" in rprops and "version=0.1.0\n" in rprops and "includes=tinydeploy.h" in rprops
+    assert f"#define TD_RUNTIME_ID 0x{runtime_id()}UL" in rt.read("TinyDeploy/src/TinyDeployRuntime.h").decode()
+    # same model, same options: the same bytes; another model: the same runtime ZIP
+    runtime = (tmp_path / "TinyDeploy.zip").read_bytes()
     export_arduino(HELLO, tmp_path / "again.zip", board="uno", count=4)
     assert (tmp_path / "again.zip").read_bytes() == (tmp_path / "hello.zip").read_bytes()
+    export_arduino(HELLO, tmp_path / "other.zip", board="mega2560", name="other")
+    assert (tmp_path / "TinyDeploy.zip").read_bytes() == runtime
 
 
 @needs_avr
 @pytest.mark.parametrize("board", ["uno", "mega2560"])
 def test_every_src_file_compiles_and_links_with_avr_gcc(tmp_path, fc2, board):
     model = HELLO if board == "uno" else fc2
-    export_arduino(model, tmp_path / "lib.zip", board=board)
-    compiled = avr_link_check(tmp_path / "lib.zip", board, tmp_path / "avr")
-    assert len(compiled) == len(list(RUNTIME_DIR.rglob("*.c"))) + 2   # + model + glue (arm/: empty units)
+    lib = export_arduino(model, tmp_path / "lib.zip", board=board)
+    compiled = avr_link_check(tmp_path / "lib.zip", board, tmp_path / "avr")   # + TinyDeploy.zip beside it
+    runtime_c = [n for n in runtime_sources() if n.endswith(".c")]               # arm/: empty units
+    assert sorted(compiled) == sorted(runtime_c + [f"{lib.model.prefix}.c", f"{lib.model.prefix}_device_glue.c"])
 
 
 def test_cli_export_with_sample(tmp_path):
@@ -162,6 +183,10 @@ def test_cli_export_with_sample(tmp_path):
                    "--board", "uno", "--count", "2", "--name", "hello", "--planner", "greedy")
     assert r.returncode == 0, r.stderr
     assert "wrote" in r.stdout and "Hello" in r.stdout and "fit check" in r.stdout
+    out = " ".join(r.stdout.split())
+    assert f"TinyDeploy.zip: the runtime library TinyDeploy 0.1.0 (sources {runtime_id()})" in out
+    assert "Install both ZIPs" in out and "not for a ZIP added by hand" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["TinyDeploy.zip", "hw.zip", "x.npy"]
     z = zipfile.ZipFile(tmp_path / "hw.zip")
     data = z.read("Hello/examples/HelloCheck/check_data.h").decode()
     assert "CHECK_NUM_SAMPLES 2u" in data
@@ -212,6 +237,8 @@ def test_bad_options(tmp_path, capsys):
         (["-o", x, "--name", "tinydeploy"], "runtime file tinydeploy.h"),
         (["-o", x, "--name", "td_conv"], "runtime file td_conv"),
         (["-o", x, "--name", "9lives"], "C identifier"),
+        (["-o", x, "--name", "tiny_deploy"], "runtime library"),
+        (["-o", tmp_path / "TinyDeploy.zip"], "runtime library's ZIP"),
         (["-o", x, "--board", "megga"], "unknown board"),
         (["-o", x, "--board", "host"], "host"),
         (["-o", x, "--sample", tmp_path / "wrong.npy"], "shape"),

@@ -57,8 +57,8 @@ def test_platformio_project_ships_the_arm_sources(tmp_path):
 
 def test_arduino_zip_for_an_arm_dsp_board_holds_the_arm_sources(tmp_path):
     lib = export_arduino(HELLO, tmp_path / "hello.zip", board="nano33ble")
-    names = zipfile.ZipFile(tmp_path / "hello.zip").namelist()
-    assert f"{lib.name}/src/td_arm_fully_connected.c" in names
+    names = zipfile.ZipFile(tmp_path / "TinyDeploy.zip").namelist()     # the runtime library beside it
+    assert "TinyDeploy/src/td_arm_fully_connected.c" in names
     assert "_arm_dsp(" in zipfile.ZipFile(tmp_path / "hello.zip").read(f"{lib.name}/src/{lib.model.prefix}.c").decode()
     avr = export_arduino(HELLO, tmp_path / "avr.zip", board="mega2560")
     assert avr.model.options.kernels == "reference"

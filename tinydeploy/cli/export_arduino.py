@@ -1,5 +1,6 @@
 """`tinydeploy export-arduino MODEL -o model.zip`: an Arduino library ZIP ("Sketch > Include Library >
-Add .ZIP Library") with the model, the runtime and two examples (self-check, device protocol)."""
+Add .ZIP Library") with the model and two examples (self-check, device protocol), and TinyDeploy.zip
+beside it: the runtime library the model library depends on."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,8 +29,10 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
                    planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS,
                    fit_check: bool = typer.Option(True, "--fit-check/--no-fit-check", help="Refuse a model "
                                                   "that does not fit the board.")) -> None:
-    """Write <Lib>/library.properties, keywords.txt, src/ (model + runtime, flat) and the examples
-    <Lib>Check (embedded samples vs LiteRT reference outputs) and <Lib>Serial (device protocol)."""
+    """Write <Lib>/library.properties, keywords.txt, src/ (the model) and the examples <Lib>Check
+    (embedded samples vs LiteRT reference outputs) and <Lib>Serial (device protocol), and beside the ZIP
+    TinyDeploy.zip: the runtime library (install both)."""
+    from ..target import RUNTIME_LIB, runtime_id, runtime_version
     from ..target import export_arduino as export
 
     lib = export(model, out, samples=sample, board=board, count=count, seed=seed, name=name,
@@ -45,3 +48,7 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
     examples = [f"{e} ({n} samples + LiteRT reference outputs)" if e.endswith("Check") else e for e in lib.examples]
     _say(f"wrote {out}: library {lib.name} ({m.prefix}.h; weights {m.weights_bytes:,} B, arena "
          f"{m.arena_bytes:,} B), examples {' and '.join(examples) or 'none'}; board {lib.board.id}")
+    _say(f"wrote {lib.runtime_path}: the runtime library {RUNTIME_LIB} {runtime_version()} (sources "
+         f"{runtime_id()}) that {lib.name} depends on. Install both ZIPs (Sketch > Include Library > Add .ZIP "
+         f"Library): depends={RUNTIME_LIB} is followed by the Library Manager only, not for a ZIP added by hand. "
+         f"One {RUNTIME_LIB} serves every model library of this tinydeploy version in a sketch.")

@@ -1,16 +1,21 @@
-"""Arduino library ZIP for a model (`tinydeploy export-arduino`), as the IDE's "Add .ZIP Library" wants it.
+"""Arduino library ZIPs for a model (`tinydeploy export-arduino`), as the IDE's "Add .ZIP Library" wants them.
 
     lib = export_arduino("hello_world_int8.tflite", "hello.zip", board="uno")   # -> ArduinoLibrary
+    # writes hello.zip (the model library) and TinyDeploy.zip (the runtime library, arduino_runtime.py)
 
-ZIP layout (one top folder, the library name: CamelCase of the model prefix, e.g. HelloWorldInt8):
+Model ZIP layout (one top folder, the library name: CamelCase of the model prefix, e.g. HelloWorldInt8):
 
-    <Lib>/library.properties, keywords.txt
-    <Lib>/src/<prefix>.c/.h + every runtime file of lib/tinydeploy (flat: the IDE compiles every file
-              in src/) + td_board.h and td_device_glue.c (the device protocol glue, C)
-              <prefix>.c's static arena has the protocol's canary bytes after it, so the Serial example
-              serves the model's own arena (an Arduino ZIP cannot define <PREFIX>_NO_STATIC_ARENA)
+    <Lib>/library.properties (depends=TinyDeploy), keywords.txt
+    <Lib>/src/<prefix>.h     the model's header; it checks the installed runtime's TD_RUNTIME_ID (#error)
+    <Lib>/src/<prefix>.c     <prefix>.c's static arena has the protocol's canary bytes after it, so the Serial
+                             example serves the model's own arena (an Arduino ZIP cannot define
+                             <PREFIX>_NO_STATIC_ARENA)
+    <Lib>/src/<prefix>_device_glue.c   the device protocol glue: <prefix>_device_setup()
     <Lib>/examples/<Lib>Check/<Lib>Check.ino + check_data.h    sample inputs and LiteRT reference outputs
     <Lib>/examples/<Lib>Serial/<Lib>Serial.ino                 the tinydeploy device protocol on Serial
+
+The runtime (kernels, td_device.c, td_board.h) is the TinyDeploy library, so several model libraries
+can go into one sketch: every symbol of a model library carries its prefix.
 
 The fit check is project/fit.py's check_fit plus what the sketches add (arduino_fit). An example that
 does not fit is left out (ArduinoLibrary.skipped says why) as long as the library itself fits.
@@ -29,12 +34,12 @@ import numpy as np
 from .. import __version__
 from ..compile import CompiledModel, PlanOptions, compile_graph, load_model
 from ..errors import TinyDeployError
-from ..paths import DEVICE_SKETCH_DIR as DEVICE_DIR
 from ..paths import SKETCH_DIR
+from .arduino_runtime import RUNTIME_LIB, RUNTIME_ZIP, VERSION_HEADER, runtime_library_files, version_check
 from .boards import BoardProfile, list_boards, load_board
-from .protocol_firmware import glue_source
 from .firmware import load_samples
 from .fit import FitReport, check_fit, const_bytes
+from .protocol_firmware import glue_source
 
 try:  # lower bounds from the graph alone (newer fit.py)
     from .fit import check_fit_graph
@@ -42,7 +47,7 @@ except ImportError:  # pragma: no cover
     check_fit_graph = None
 
 TEMPLATES = SKETCH_DIR / "arduino"
-GLUE_FILE = "td_device_glue.c"
+GLUE_SUFFIX = "_device_glue.c"     # src/<prefix>_device_glue.c
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)      # fixed timestamps: the same model gives the same ZIP
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # File names of the Arduino AVR core (cores/arduino): a model file with one of these names would shadow
@@ -77,6 +82,8 @@ class ArduinoLibrary:
     fit: dict[str, FitReport]
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
     path: Path | None = None
+    runtime_path: Path | None = None                          # TinyDeploy.zip, written beside `path`
+    runtime_files: dict[str, bytes] = field(default_factory=dict, repr=False)
     skipped: dict[str, str] = field(default_factory=dict)   # example ("check"/"serial") -> why left out
 
     @property
@@ -103,11 +110,14 @@ def check_prefix(prefix: str) -> None:
         raise TinyDeployError(f"model name {prefix!r} is not a C identifier",
                               "pass --name with letters, digits and '_' (not starting with a digit)")
     taken = {p.stem.lower(): f"runtime file {p.name}" for p in runtime_files()}
-    taken.update({Path(n).stem.lower(): f"runtime file {n}" for n in ("td_board.h", GLUE_FILE)})
+    taken.update({Path(n).stem.lower(): f"runtime file {n}" for n in ("td_board.h", VERSION_HEADER)})
     core = set(CORE_FILES) | ({p.stem for p in CORE_DIR.iterdir()} if CORE_DIR.is_dir() else set())
     taken.update({c.lower(): f"Arduino core file {c}" for c in core})
     if prefix.lower() in taken:
         raise TinyDeployError(f"model name {prefix!r} clashes with the {taken[prefix.lower()]} in the library",
+                              f"pass --name with another name, e.g. --name {prefix}_model")
+    if library_name(prefix).lower() == RUNTIME_LIB.lower():
+        raise TinyDeployError(f"model name {prefix!r} gives the library name {RUNTIME_LIB}, the runtime library's",
                               f"pass --name with another name, e.g. --name {prefix}_model")
 
 
@@ -123,17 +133,20 @@ def library_properties(m: CompiledModel, lib: str) -> str:
         f"sentence={m.source_name} compiled to plain C by tinydeploy: int8 inference, bit-exact with LiteRT.",
         f"paragraph={len(g.ops)} ops, {m.weights_bytes} B of weights, {m.arena_bytes} B arena. Call "
         f"{m.prefix}_invoke() after filling {m.prefix}_input0(). Examples: {lib}Check (self-check against "
-        f"reference outputs) and {lib}Serial (tinydeploy device protocol).",
+        f"reference outputs) and {lib}Serial (tinydeploy device protocol). Needs the {RUNTIME_LIB} library "
+        f"({RUNTIME_ZIP}, written with this ZIP).",
         "category=Data Processing",
         "url=https://example.com/your-repository",
         "architectures=*",
         f"includes={m.prefix}.h",
+        f"depends={RUNTIME_LIB}",
     ]) + "\n"
 
 
 def keywords_txt(m: CompiledModel, lib: str) -> str:
     p, up = m.prefix, m.prefix.upper()
-    funcs = [f"{p}_{f}" for f in ("invoke", "reset", "set_arena", "quantize_input", "dequantize_output")]
+    funcs = [f"{p}_{f}" for f in ("invoke", "reset", "set_arena", "quantize_input", "dequantize_output",
+                                  "device_setup")]
     funcs += [f"{p}_input{i}" for i in range(len(m.graph.inputs))]
     funcs += [f"{p}_output{i}" for i in range(len(m.graph.outputs))]
     consts = [f"{up}_{c}" for c in ("ARENA_BYTES", "NUM_INPUTS", "NUM_OUTPUTS", "MODEL_SHA256")]
@@ -180,11 +193,24 @@ def _sketch(template: str, m: CompiledModel, lib: str) -> str:
 
 
 def glue_file(m: CompiledModel, b: BoardProfile) -> str:
-    """src/td_device_glue.c: the device glue; the Serial sketch's counter is micros()."""
-    return ("/* td_device_glue.c: generated by tinydeploy; used by the Serial example (td_model_setup()).\n"
+    """src/<prefix>_device_glue.c: the device glue as <prefix>_device_setup() (one per model library, so
+    two libraries link together); the Serial sketch's counter is micros()."""
+    setup = f"{m.prefix}_device_setup"
+    return (f"/* {m.prefix}{GLUE_SUFFIX}: generated by tinydeploy; used by the Serial example ({setup}()).\n"
             " * The sketch provides td_board_write (Serial), td_board_counter (micros()) and the stack bounds. */\n"
             "#define TD_BOARD_COUNTER_UNIT 2 /* TD_UNIT_MICROSECONDS */\n"
-            "#ifdef F_CPU\n#define TD_BOARD_CLOCK_HZ ((uint32_t)(F_CPU))\n#endif\n" + glue_source(m, b.id))
+            "#ifdef F_CPU\n#define TD_BOARD_CLOCK_HZ ((uint32_t)(F_CPU))\n#endif\n"
+            + glue_source(m, b.id).replace("td_model_setup", setup))
+
+
+def model_header(m: CompiledModel, lib: str) -> str:
+    """src/<prefix>.h: the model's header with the runtime version check in place of its tinydeploy.h
+    include (TinyDeployRuntime.h includes it): without TinyDeploy the compiler stops on that line."""
+    include = '#include "tinydeploy.h"\n'
+    if include not in m.header:
+        raise TinyDeployError(f"the generated header of {m.prefix} does not include tinydeploy.h",
+                              "report this: export-arduino needs it to check the runtime version")
+    return m.header.replace(include, version_check(m.prefix, lib), 1)
 
 
 def model_source(m: CompiledModel) -> str:
@@ -207,11 +233,8 @@ def library_files(m: CompiledModel, b: BoardProfile, inputs: list[np.ndarray],
     """Every file of the library, keyed by its path inside the ZIP (with the given examples)."""
     lib = library_name(m.prefix)
     files = {f"{lib}/library.properties": library_properties(m, lib), f"{lib}/keywords.txt": keywords_txt(m, lib),
-             f"{lib}/src/{m.prefix}.h": m.header, f"{lib}/src/{m.prefix}.c": model_source(m),
-             f"{lib}/src/td_board.h": (DEVICE_DIR / "td_board.h").read_text(),
-             f"{lib}/src/{GLUE_FILE}": glue_file(m, b)}
-    for p in runtime_files():
-        files[f"{lib}/src/{p.name}"] = p.read_text()
+             f"{lib}/src/{m.prefix}.h": model_header(m, lib), f"{lib}/src/{m.prefix}.c": model_source(m),
+             f"{lib}/src/{m.prefix}{GLUE_SUFFIX}": glue_file(m, b)}
     ex = f"{lib}/examples"
     if "check" in examples:
         files[f"{ex}/{lib}Check/{lib}Check.ino"] = _sketch("Check.ino.in", m, lib)
@@ -301,39 +324,62 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
     expected = reference_outputs(model_path, inputs)
     lib = ArduinoLibrary(library_name(m.prefix), m, b, inputs, expected, fit, skipped=skipped)
     lib.files = library_files(m, b, inputs, expected, tuple(e for e in EXAMPLES if e not in skipped))
+    lib.runtime_files = runtime_library_files()
     return lib
 
 
-def write_zip(files: dict[str, bytes], out: Path) -> Path:
-    """Write the ZIP atomically (temp file in the same folder, then rename); directories get entries too."""
+def _zip_to(files: dict[str, bytes], tmp: str) -> None:
     dirs = sorted({str(Path(p).parent) + "/" for p in files} | {p.split("/")[0] + "/" for p in files})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        for d in dirs:
+            z.writestr(zipfile.ZipInfo(d, ZIP_TIME), b"")
+        for p in sorted(files):
+            info = zipfile.ZipInfo(p, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, files[p])
+
+
+def write_zips(zips: dict[Path, dict[str, bytes]]) -> list[Path]:
+    """Write every ZIP (out path -> files) to a temp file beside it, then rename them all: an error leaves
+    no ZIP half-written and no temp file. Directories get entries too."""
+    tmps: dict[Path, str] = {}
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for d in dirs:
-                z.writestr(zipfile.ZipInfo(d, ZIP_TIME), b"")
-            for p in sorted(files):
-                info = zipfile.ZipInfo(p, ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                z.writestr(info, files[p])
-        os.replace(tmp, out)
+        for out, files in zips.items():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmps[out] = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+            os.close(fd)
+            _zip_to(files, tmps[out])
+        for out, tmp in tmps.items():
+            os.replace(tmp, out)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for tmp in tmps.values():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
         raise
-    return out
+    return list(zips)
+
+
+def write_zip(files: dict[str, bytes], out: Path) -> Path:
+    """Write one ZIP atomically (temp file in the same folder, then rename)."""
+    return write_zips({out: files})[0]
 
 
 def export_arduino(model_path: str | Path, out: str | Path, **kwargs) -> ArduinoLibrary:
-    """build_library (see its arguments) + the ZIP at `out` (must end in .zip; never a folder)."""
+    """build_library (see its arguments) + the model library's ZIP at `out` (must end in .zip; never a
+    folder) + the runtime library's TinyDeploy.zip beside it (the same bytes for every model)."""
     out = Path(out)
     if out.suffix.lower() != ".zip":
         raise TinyDeployError(f"output {out} must be a .zip file", "e.g. -o model.zip")
     if out.is_dir():
         raise TinyDeployError(f"output {out} is a folder", "pass a file name ending in .zip")
+    runtime = out.parent / RUNTIME_ZIP
+    if out.name.lower() == RUNTIME_ZIP.lower():
+        raise TinyDeployError(f"output {out} is the name of the runtime library's ZIP, written beside the model's",
+                              "pick another name, e.g. -o model.zip")
+    if runtime.is_dir():
+        raise TinyDeployError(f"{runtime} is a folder: the runtime library's ZIP goes there",
+                              "move it away or write the model's ZIP to another folder")
     lib = build_library(model_path, **kwargs)
-    lib.path = write_zip(lib.files, out)
+    lib.path, lib.runtime_path = write_zips({out: lib.files, runtime: lib.runtime_files})
     return lib

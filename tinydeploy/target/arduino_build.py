@@ -1,10 +1,12 @@
 """Build and run the Arduino library's examples with the real tools: arduino-builder, avr-gcc, simavr.
 
-    elf = compile_example("hello.zip", "Check", "uno", work_dir)     # unzip into a sketchbook, arduino-builder
+    elf = compile_example("hello.zip", "Check", "uno", work_dir)     # unzip it + TinyDeploy.zip, arduino-builder
+    elf = compile_sketch(ino, ["a.zip", "b.zip", "TinyDeploy.zip"], "mega2560", work_dir)   # any sketch
     run = run_check(elf, "uno")                                      # simavr; OUT/CYCLES/PASS/STACK/DONE
     with SimavrPty(elf, "mega2560") as pty:                          # the Serial example on a real PTY
         DeviceClient(pty.url, sizes).run([...])
-    avr_link_check("hello.zip", "mega2560", work_dir)                # every src/*.c: avr-gcc -Werror + link
+    avr_link_check("hello.zip", "mega2560", work_dir)                # every src/*.c (+ TinyDeploy.zip's):
+                                                                     # avr-gcc -Werror + link
 
 Everything is written below the work_dir the caller passes; nothing outside it is touched.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from ..errors import TinyDeployError
 from ..paths import cache_dir
+from .arduino_runtime import RUNTIME_LIB, RUNTIME_ZIP
 from .boards import BoardProfile, load_board
 from .firmware import FirmwareRun, parse_output
 
@@ -98,20 +101,44 @@ def install_zip(zip_path: str | Path, sketchbook: Path) -> Path:
     return libs / top
 
 
+def _install(zips: list[str | Path], sketchbook: Path) -> list[Path]:
+    """Install each ZIP unless its library folder is there already; returns the library folders."""
+    libs = []
+    for z in zips:
+        lib = sketchbook / "libraries" / zipfile.ZipFile(z).namelist()[0].split("/")[0]
+        libs.append(lib if lib.exists() else install_zip(z, sketchbook))
+    return libs
+
+
 def compile_example(zip_path: str | Path, example: str, board: str | BoardProfile, work_dir: str | Path,
-                    cache_dir: str | Path | None = None, timeout: float = 300) -> SketchBuild:
-    """Install the ZIP into work_dir/sketchbook and compile examples/<Lib><example> with arduino-builder."""
+                    cache_dir: str | Path | None = None, timeout: float = 300,
+                    runtime_zip: str | Path | None = None) -> SketchBuild:
+    """Install the model ZIP and the runtime's (default: the TinyDeploy.zip beside it) into
+    work_dir/sketchbook and compile examples/<Lib><example> with arduino-builder."""
+    runtime_zip = Path(runtime_zip) if runtime_zip else Path(zip_path).parent / RUNTIME_ZIP
+    if not runtime_zip.is_file():
+        raise TinyDeployError(f"the runtime library's ZIP {runtime_zip} is missing",
+                              "export-arduino writes it beside the model's ZIP")
+    work = Path(work_dir)
+    lib = _install([zip_path, runtime_zip], work / "sketchbook")[0]
+    ino = lib / "examples" / f"{lib.name}{example}" / f"{lib.name}{example}.ino"
+    if not ino.is_file():
+        raise TinyDeployError(f"the library has no example {lib.name}{example}")
+    return compile_sketch(ino, [], board, work, cache_dir, timeout, build_name=f"build-{example}")
+
+
+def compile_sketch(ino: str | Path, zips: list[str | Path], board: str | BoardProfile, work_dir: str | Path,
+                   cache_dir: str | Path | None = None, timeout: float = 300,
+                   build_name: str = "build") -> SketchBuild:
+    """Install the ZIPs into work_dir/sketchbook (those not there yet) and compile the sketch `ino`
+    with arduino-builder into work_dir/<build_name>-<board>."""
     b = _board(board)
     builder = _need("arduino-builder", "arduino-builder arduino")
     work = Path(work_dir)
     sketchbook = work / "sketchbook"
-    lib = sketchbook / "libraries" / zipfile.ZipFile(zip_path).namelist()[0].split("/")[0]
-    if not lib.exists():
-        lib = install_zip(zip_path, sketchbook)
-    ino = lib / "examples" / f"{lib.name}{example}" / f"{lib.name}{example}.ino"
-    if not ino.is_file():
-        raise TinyDeployError(f"the library has no example {lib.name}{example}")
-    build = work / f"build-{example}-{b.id}"
+    _install(list(zips), sketchbook)
+    ino = Path(ino)
+    build = work / f"{build_name}-{b.id}"
     build.mkdir(parents=True, exist_ok=True)
     cmd = [builder, "-compile", "-hardware", str(HARDWARE), "-tools", str(HARDWARE / "tools" / "avr"),
            "-libraries", str(sketchbook / "libraries"), "-fqbn", FQBN[b.id],
@@ -254,46 +281,66 @@ LINK_MAIN = r"""
 #include <stdint.h>
 #include "td_board.h"
 #include "td_device.h"
-#include "@PREFIX@.h"
-const td_device *td_model_setup(void);
+@INCLUDES@
 static volatile uint8_t sink;
 uint32_t td_board_counter(void) { return 0; }
 void td_board_write(const uint8_t *data, uint16_t n) { while (n--) sink = *data++; }
 const uint8_t *td_board_stack_low(void) { return 0; }
 const uint8_t *td_board_stack_high(void) { return 0; }
 int main(void) {
-  const td_device *dev = td_model_setup();
-  td_device_feed(dev, sink);
-  return @PREFIX@_invoke();
+  int r = 0;
+@CALLS@
+  return r;
 }
 """
 
 
-def avr_link_check(zip_path: str | Path, board: str | BoardProfile, work_dir: str | Path,
+def _unpack_sources(zip_paths: list[Path], work: Path) -> tuple[list[Path], list[str]]:
+    """Each ZIP's src/*.[ch] into work/libs/<Lib>/; returns the src folders and the model prefixes (the
+    libraries that depend on TinyDeploy, in order)."""
+    dirs, prefixes = [], []
+    for zp in zip_paths:
+        with zipfile.ZipFile(zp) as z:
+            props = z.read(next(n for n in z.namelist() if n.endswith("/library.properties"))).decode()
+            top = z.namelist()[0].split("/")[0]
+            d = work / "libs" / top
+            d.mkdir(parents=True, exist_ok=True)
+            for n in z.namelist():
+                if re.match(r"[^/]+/src/[^/]+\.[ch]$", n):
+                    (d / Path(n).name).write_bytes(z.read(n))
+        dirs.append(d)
+        if re.search(rf"^depends=.*\b{RUNTIME_LIB}\b", props, re.M):
+            prefixes.append(re.search(r"^includes=(\w+)\.h", props, re.M)[1])
+    return dirs, prefixes
+
+
+def avr_link_check(zip_path: str | Path | list[str | Path], board: str | BoardProfile, work_dir: str | Path,
                    cflags: tuple[str, ...] = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-Os")) -> list[str]:
-    """Compile every src/*.c of the ZIP with avr-gcc as C (-Werror) and link them all into one program
-    (duplicate or missing symbols fail). Boards with less flash than all kernels need (uno) link with
-    --gc-sections, which still catches duplicates. Returns the compiled file names."""
+    """Compile every src/*.c of the ZIPs with avr-gcc as C (-Werror) and link them all into one program
+    (duplicate or missing symbols fail) that sets up and invokes every model. One model ZIP: the
+    TinyDeploy.zip beside it joins; a list: exactly those ZIPs (several models + the runtime). Boards with
+    less flash than all kernels need (uno) link with --gc-sections, which still catches duplicates.
+    Returns the compiled file names."""
     b = load_board(board)
     cc = _need("avr-gcc", "gcc-avr avr-libc")
     work = Path(work_dir)
-    with zipfile.ZipFile(zip_path) as z:
-        srcs = {Path(n).name: z.read(n) for n in z.namelist() if re.match(r"[^/]+/src/[^/]+\.[ch]$", n)}
-        prefix = re.search(r"includes=(\w+)\.h", z.read(next(n for n in z.namelist()
-                                                             if n.endswith("/library.properties"))).decode())[1]
-    src_dir, obj_dir = work / "src", work / "obj"
-    src_dir.mkdir(parents=True, exist_ok=True)
+    zips = [Path(z) for z in zip_path] if isinstance(zip_path, list) else [Path(zip_path),
+                                                                           Path(zip_path).parent / RUNTIME_ZIP]
+    dirs, prefixes = _unpack_sources(zips, work)
+    obj_dir = work / "obj"
     obj_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in srcs.items():
-        (src_dir / name).write_bytes(data)
-    (work / "link_main.c").write_text(LINK_MAIN.replace("@PREFIX@", prefix))
+    main = LINK_MAIN.replace("@INCLUDES@", "\n".join(
+        [f'#include "{p}.h"\nconst td_device *{p}_device_setup(void);' for p in prefixes]))
+    (work / "link_main.c").write_text(main.replace("@CALLS@", "\n".join(
+        f"  td_device_feed({p}_device_setup(), sink);\n  r |= {p}_invoke();" for p in prefixes)))
     mcu = [f for f in b.cflags if f.startswith(("-mmcu=", "-DF_CPU"))] or ["-mmcu=atmega2560"]
     gc = [] if b.flash_budget > 128 * 1024 else ["-ffunction-sections", "-fdata-sections"]
-    srcs_c = sorted(src_dir.glob("*.c")) + [work / "link_main.c"]
-    objs = [str(obj_dir / (src.name + ".o")) for src in srcs_c]
+    srcs_c = [p for d in dirs for p in sorted(d.glob("*.c"))] + [work / "link_main.c"]
+    objs = [str(obj_dir / f"{src.parent.name}-{src.name}.o") for src in srcs_c]
+    includes = [f for d in dirs for f in ("-I", str(d))]
 
     def compile_one(src: Path, obj: str) -> subprocess.CompletedProcess:
-        return subprocess.run([cc, *mcu, *cflags, *gc, "-I", str(src_dir), "-c", str(src), "-o", obj],
+        return subprocess.run([cc, *mcu, *cflags, *gc, *includes, "-c", str(src), "-o", obj],
                               capture_output=True, text=True)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
