@@ -106,7 +106,8 @@ def main() -> int:
         exact &= bool((run.outputs[0].reshape(ref.shape) == ref).all())
     print(f"{args.board}: instructions per invoke and per element (SysTick x {INSTRUCTIONS_PER_TICK} / {args.repeat} "
           f"invokes, -icount shift=0); outputs bit-exact with LiteRT: {'yes' if exact else 'NO'}")
-    print(f"{'model':<12} {'elements':>8} {'reference':>11} {'arm-dsp':>11} {'ref/elem':>9} {'arm/elem':>9} {'ratio':>7}")
+    print(f"{'model':<12} {'elements':>8} {'reference':>11} {'arm-dsp':>11} {'ref/elem':>9} {'arm/elem':>9} "
+          f"{'ratio':>7}")
     for name, (_, elements) in cases.items():
         ref, arm = counts[(name, "reference")], counts[(name, "arm-dsp")]
         print(f"{name:<12} {elements:>8} {ref:>11,.0f} {arm:>11,.0f} {ref / elements:>9.2f} {arm / elements:>9.2f} "

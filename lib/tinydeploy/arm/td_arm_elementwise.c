@@ -9,8 +9,8 @@
  * larger-scale input's term is exact (multiplier 2^30, shift 0), so it is one MLA; MUL: the offsets
  * and the doubling are SXTAB16 / SADD16 on halfword pairs and the products SMULBB / SMULTT.
  * Outputs are saturated with SSAT; a fused activation narrower than int8 is applied four bytes at a
- * time (SSUB8 + SEL), for ADD / SUB in a second pass over the output. Elements are read before the output element of the same index is written, so
- * the output may share memory with input 1.
+ * time (SSUB8 + SEL), for ADD / SUB in a second pass over the output. Elements are read before the
+ * output element of the same index is written, so the output may share memory with input 1.
  */
 #include "td_elementwise.h"
 
@@ -101,7 +101,9 @@ void td_add_s8_arm_dsp(const td_add_arm_params *p, const int8_t *input1, const i
   } else {
     td_arm_add_loop(k, xt, xg, output, n, k.t_scale, k.g_scale);
   }
-  if (p->activation.min > -128 || p->activation.max < 127) td_arm_clamp_s8(output, n, p->activation.min, p->activation.max);
+  if (p->activation.min > -128 || p->activation.max < 127) {
+    td_arm_clamp_s8(output, n, p->activation.min, p->activation.max);
+  }
 }
 
 /* ---- MUL ------------------------------------------------------------------------------------ */
@@ -122,9 +124,10 @@ TD_ARM_ALWAYS_INLINE void td_arm_mul_loop(const td_mul_arm_params *p, const int8
     int32_t b02 = __sxtab16(o2, (int32_t)wb), b13 = td_arm_sxtab16_ror8(o2, wb);
     b02 = (int32_t)__sadd16(b02, b02); /* 2 (x2 + off2): the output stage works on twice the product */
     b13 = (int32_t)__sadd16(b13, b13);
-    td_arm_store4(out, td_arm_out(td_arm_smulbb(a02, b02), m, round, shift), td_arm_out(td_arm_smulbb(a13, b13), m, round, shift),
-                  td_arm_out(td_arm_smultt(a02, b02), m, round, shift), td_arm_out(td_arm_smultt(a13, b13), m, round, shift),
-                  lo4, hi4, clamp);
+    td_arm_store4(out, td_arm_out(td_arm_smulbb(a02, b02), m, round, shift),
+                  td_arm_out(td_arm_smulbb(a13, b13), m, round, shift),
+                  td_arm_out(td_arm_smultt(a02, b02), m, round, shift),
+                  td_arm_out(td_arm_smultt(a13, b13), m, round, shift), lo4, hi4, clamp);
     a += 4;
     b += 4;
     out += 4;

@@ -15,21 +15,18 @@
 
 #include "td_arm_simd.h"
 
-/* The window of one output pixel clipped to the input: rows [y0, y1), columns [x0, x1). */
+/* The taps of one output pixel's window inside the input, for the channel loops. */
 typedef struct {
-  int32_t y0, y1, x0, x1;
-} td_arm_box;
+  const int8_t *at;        /* the first tap, channel 0 */
+  int32_t rows, cols;      /* rows of taps, taps per row (a full-width window: one row of all taps) */
+  int32_t depth, row_step; /* bytes between taps of a row, between rows */
+  int32_t count;           /* taps (the divisor of the mean) */
+  int32_t listed;          /* > 0: the taps are the offsets off[0 .. listed) from at */
+  const int32_t *off;
+} td_arm_window;
 
-static inline td_arm_box td_arm_pool_box(const td_pool_params *p, int32_t oy, int32_t ox) {
-  const td_window *win = &p->window;
-  const int32_t in_y = oy * win->stride_h - win->pad_h, in_x = ox * win->stride_w - win->pad_w;
-  td_arm_box b;
-  b.y0 = td_max32(0, in_y);
-  b.y1 = td_min32(p->input.h, in_y + win->filter_h);
-  b.x0 = td_max32(0, in_x);
-  b.x1 = td_min32(p->input.w, in_x + win->filter_w);
-  return b;
-}
+/* Windows of at most TD_ARM_POOL_LIST taps walk a list of offsets, built when the window's shape changes. */
+#define TD_ARM_POOL_LIST 9
 
 /* td_rounded_mean of td_pooling.c (sum 0 gives 0 with either sign of the half), branch-free. */
 static inline int32_t td_arm_mean(int32_t sum, int32_t count) {
@@ -37,214 +34,186 @@ static inline int32_t td_arm_mean(int32_t sum, int32_t count) {
   return (sum + ((half ^ neg) - neg)) / count;
 }
 
-/* A fused activation narrower than int8 over the finished output, four bytes at a time. */
-static void td_arm_pool_clamp(const td_pool_params *p, int8_t *out) {
-  const int32_t lo = p->activation.min, hi = p->activation.max;
-  const uint32_t lo4 = td_arm_splat4(lo), hi4 = td_arm_splat4(hi);
-  int32_t n = p->output.n * p->output.h * p->output.w * p->output.c;
-  if (lo <= -128 && hi >= 127) return;
-  for (; n >= 4; n -= 4, out += 4) td_arm_write4(out, td_arm_min4(td_arm_max4(td_arm_read4(out), lo4), hi4));
-  for (; n > 0; --n, ++out) *out = (int8_t)td_clamp(*out, lo, hi);
-}
-
-/* The window's taps of four channels: `rows` rows of `cols` taps from `at`; a full-width window (rows
- * contiguous in memory) is walked as one row. */
-typedef struct {
-  int32_t rows, cols, depth, row_step;
-} td_arm_taps;
-
-static inline td_arm_taps td_arm_window_taps(int32_t rows, int32_t cols, int32_t depth, int32_t row_step) {
-  td_arm_taps t;
-  const int full = cols * depth == row_step;
-  t.rows = full ? 1 : rows;
-  t.cols = full ? rows * cols : cols;
-  t.depth = depth;
-  t.row_step = row_step;
-  return t;
-}
-
-/* Halfword sums of four channels over the taps (at most 256 of them): channels 0,2 and 1,3. */
-static inline void td_arm_sum4(const int8_t *at, td_arm_taps t, int32_t *s02, int32_t *s13) {
+/* Halfword sums of four channels (0,2 and 1,3 in a[0], a[1]) over rows x cols taps from q (<= 256 taps). */
+static inline void td_arm_sum4(const int8_t *q, int32_t rows, int32_t cols, int32_t depth, int32_t row_step,
+                               int32_t *a) {
   int32_t a02 = 0, a13 = 0, y, x;
-  for (y = t.rows; y > 0; --y, at += t.row_step) {
-    const int8_t *q = at;
-    for (x = t.cols >> 1; x > 0; --x, q += 2 * t.depth) {
-      const uint32_t w0 = td_arm_read4(q), w1 = td_arm_read4(q + t.depth);
-      a02 = __sxtab16(a02, (int32_t)w0);
-      a13 = td_arm_sxtab16_ror8(a13, w0);
-      a02 = __sxtab16(a02, (int32_t)w1);
-      a13 = td_arm_sxtab16_ror8(a13, w1);
+  for (y = rows; y > 0; --y, q += row_step) {
+    const int8_t *t = q;
+    for (x = cols >> 1; x > 0; --x, t += 2 * depth) {
+      const uint32_t w0 = td_arm_read4(t), w1 = td_arm_read4(t + depth);
+      a02 = __sxtab16(__sxtab16(a02, (int32_t)w0), (int32_t)w1);
+      a13 = td_arm_sxtab16_ror8(td_arm_sxtab16_ror8(a13, w0), w1);
     }
-    if (t.cols & 1) {
-      const uint32_t w0 = td_arm_read4(q);
+    if (cols & 1) {
+      const uint32_t w0 = td_arm_read4(t);
       a02 = __sxtab16(a02, (int32_t)w0);
       a13 = td_arm_sxtab16_ror8(a13, w0);
     }
   }
-  *s02 = a02;
-  *s13 = a13;
+  a[0] = a02;
+  a[1] = a13;
 }
 
-/* Small windows (at most TD_ARM_POOL_LIST taps) walk a list of the taps' offsets from the window's
- * corner, built once per output pixel: no row loop per channel group. */
-#define TD_ARM_POOL_LIST 16
-
-static inline int32_t td_arm_tap_list(int32_t *off, int32_t rows, int32_t cols, int32_t depth, int32_t row_step) {
-  int32_t y, x, k = 0;
-  for (y = 0; y < rows; ++y) {
-    for (x = 0; x < cols; ++x) off[k++] = y * row_step + x * depth;
+/* The same over listed tap offsets. */
+static inline void td_arm_sum4_list(const int8_t *q, const int32_t *off, int32_t n, int32_t *a) {
+  int32_t a02 = 0, a13 = 0;
+  for (; n >= 2; n -= 2, off += 2) {
+    const uint32_t w0 = td_arm_read4(q + off[0]), w1 = td_arm_read4(q + off[1]);
+    a02 = __sxtab16(__sxtab16(a02, (int32_t)w0), (int32_t)w1);
+    a13 = td_arm_sxtab16_ror8(td_arm_sxtab16_ror8(a13, w0), w1);
   }
-  return k;
-}
-
-static inline void td_arm_sum4_list(const int8_t *at, const int32_t *off, int32_t n, int32_t *s02, int32_t *s13) {
-  int32_t a02 = 0, a13 = 0, k;
-  for (k = n >> 1; k > 0; --k, off += 2) {
-    const uint32_t w0 = td_arm_read4(at + off[0]), w1 = td_arm_read4(at + off[1]);
-    a02 = __sxtab16(a02, (int32_t)w0);
-    a13 = td_arm_sxtab16_ror8(a13, w0);
-    a02 = __sxtab16(a02, (int32_t)w1);
-    a13 = td_arm_sxtab16_ror8(a13, w1);
-  }
-  if (n & 1) {
-    const uint32_t w0 = td_arm_read4(at + off[0]);
+  if (n) {
+    const uint32_t w0 = td_arm_read4(q + off[0]);
     a02 = __sxtab16(a02, (int32_t)w0);
     a13 = td_arm_sxtab16_ror8(a13, w0);
   }
-  *s02 = a02;
-  *s13 = a13;
+  a[0] = a02;
+  a[1] = a13;
 }
 
-static inline uint32_t td_arm_max_list(const int8_t *at, const int32_t *off, int32_t n, uint32_t m) {
-  int32_t k;
-  for (k = n >> 1; k > 0; --k, off += 2) {
-    m = td_arm_max4(m, td_arm_read4(at + off[0]));
-    m = td_arm_max4(m, td_arm_read4(at + off[1]));
-  }
-  if (n & 1) m = td_arm_max4(m, td_arm_read4(at + off[0]));
-  return m;
-}
-
-/* Bytewise maximum of four channels over the taps, from m. */
-static inline uint32_t td_arm_max_taps(const int8_t *at, td_arm_taps t, uint32_t m) {
-  int32_t y, x;
-  for (y = t.rows; y > 0; --y, at += t.row_step) {
-    const int8_t *q = at;
-    for (x = t.cols >> 1; x > 0; --x, q += 2 * t.depth) {
-      m = td_arm_max4(m, td_arm_read4(q));
-      m = td_arm_max4(m, td_arm_read4(q + t.depth));
+/* The 32-bit sums s[0..3] of four channels over a window of more than 256 taps, in passes of at most 256
+ * (the halfwords cannot overflow). */
+static __attribute__((noinline)) void td_arm_sum4_big(const td_arm_window *w, const int8_t *q, int32_t *s) {
+  const int32_t chunk = td_max32(256 / td_max32(w->cols, 1), 1); /* rows per pass */
+  int32_t y, x, a[2];
+  s[0] = s[1] = s[2] = s[3] = 0;
+  for (y = 0; y < w->rows; y += chunk) {
+    for (x = 0; x < w->cols; x += 256) {
+      td_arm_sum4(q + y * w->row_step + x * w->depth, td_min32(chunk, w->rows - y), td_min32(256, w->cols - x),
+                  w->depth, w->row_step, a);
+      s[0] += (int16_t)a[0];
+      s[1] += (int16_t)a[1];
+      s[2] += a[0] >> 16;
+      s[3] += a[1] >> 16;
     }
-    if (t.cols & 1) m = td_arm_max4(m, td_arm_read4(q));
   }
-  return m;
 }
 
-void td_avg_pool_s8_arm_dsp(const td_pool_params *params, const int8_t *input, int8_t *output) {
-  const td_pool_params local = *params; /* not reloaded after every store through int8_t * */
-  const td_pool_params *const p = &local;
-  const int32_t depth = p->input.c, d4 = depth & ~(int32_t)3, fw = p->window.filter_w;
-  const int32_t row_step = p->input.w * depth;
-  int8_t *const out0 = output;
-  int32_t off[TD_ARM_POOL_LIST], listed = -1, list_rows = -1, list_cols = -1, b, oy, ox, c;
-  if (fw > 256) { /* one row would overflow the halfword sums */
-    td_avg_pool_s8(params, input, output);
-    return;
+static void td_arm_avg_pixel(const td_arm_window *w, int8_t *out) {
+  const int32_t depth = w->depth, d4 = depth & ~(int32_t)3;
+  int32_t c, y, x, count;
+  for (c = 0; c < d4; c += 4) { /* the window's fields are read again after each store (it may alias them) */
+    int32_t s[4];
+    count = w->count;
+    if (count <= 256) { /* the halfwords are the channels' sums */
+      int32_t a[2];
+      if (w->listed > 0) {
+        td_arm_sum4_list(w->at + c, w->off, w->listed, a);
+      } else {
+        td_arm_sum4(w->at + c, w->rows, w->cols, depth, w->row_step, a);
+      }
+      s[0] = (int16_t)a[0];
+      s[1] = (int16_t)a[1];
+      s[2] = a[0] >> 16;
+      s[3] = a[1] >> 16;
+    } else {
+      td_arm_sum4_big(w, w->at + c, s);
+    }
+    if (count > 0) {
+      s[0] = td_arm_mean(s[0], count);
+      s[1] = td_arm_mean(s[1], count);
+      s[2] = td_arm_mean(s[2], count);
+      s[3] = td_arm_mean(s[3], count);
+    }
+    td_arm_write4(out + c, td_arm_pack4(s[0], s[1], s[2], s[3]));
   }
+  for (; c < depth; ++c) { /* leftover channels */
+    int32_t sum = 0;
+    for (y = 0; y < w->rows; ++y) {
+      for (x = 0; x < w->cols; ++x) sum += w->at[y * w->row_step + x * depth + c];
+    }
+    count = w->count;
+    out[c] = (int8_t)(count > 0 ? td_arm_mean(sum, count) : 0);
+  }
+}
+
+static void td_arm_max_pixel(const td_arm_window *w, int8_t *out) {
+  const int32_t depth = w->depth, d4 = depth & ~(int32_t)3;
+  int32_t c, y, x;
+  for (c = 0; c < d4; c += 4) { /* the window's fields are read again after each store (it may alias them) */
+    const int8_t *q = w->at + c;
+    uint32_t m = 0x80808080u; /* -128 in every lane to start, as the reference */
+    if (w->listed > 0) {
+      const int32_t *off = w->off;
+      int32_t n;
+      for (n = w->listed; n >= 2; n -= 2, off += 2) {
+        m = td_arm_max4(td_arm_max4(m, td_arm_read4(q + off[0])), td_arm_read4(q + off[1]));
+      }
+      if (n) m = td_arm_max4(m, td_arm_read4(q + off[0]));
+    } else {
+      const int32_t rows = w->rows, cols = w->cols, row_step = w->row_step;
+      for (y = rows; y > 0; --y, q += row_step) {
+        const int8_t *t = q;
+        for (x = cols >> 1; x > 0; --x, t += 2 * depth) {
+          m = td_arm_max4(td_arm_max4(m, td_arm_read4(t)), td_arm_read4(t + depth));
+        }
+        if (cols & 1) m = td_arm_max4(m, td_arm_read4(t));
+      }
+    }
+    td_arm_write4(out + c, m);
+  }
+  for (; c < depth; ++c) { /* leftover channels */
+    int32_t m = -128;
+    for (y = 0; y < w->rows; ++y) {
+      for (x = 0; x < w->cols; ++x) m = td_max32(m, w->at[y * w->row_step + x * depth + c]);
+    }
+    out[c] = (int8_t)m;
+  }
+}
+
+/* The output pixels in the reference's order, each one's window clipped to the input (the box computed
+ * as td_pooling.c does), then a fused activation narrower than int8 over the whole output. */
+static void td_arm_pool(const td_pool_params *p, const int8_t *input, int8_t *out,
+                        void (*pixel)(const td_arm_window *, int8_t *)) {
+  const int32_t depth = p->input.c, row_step = p->input.w * depth;
+  int32_t off[TD_ARM_POOL_LIST], b, oy, ox, n;
+  td_arm_window w;
+  w.depth = depth;
+  w.off = off;
+  w.listed = w.count = w.row_step = 0;
+  w.rows = w.cols = -1;
   for (b = 0; b < p->input.n; ++b) {
-    const int8_t *in_b = input + b * p->input.h * row_step;
     for (oy = 0; oy < p->output.h; ++oy) {
-      for (ox = 0; ox < p->output.w; ++ox) {
-        const td_arm_box box = td_arm_pool_box(p, oy, ox);
-        const int32_t cols = td_max32(box.x1 - box.x0, 0), rows = td_max32(box.y1 - box.y0, 0);
-        const int32_t count = rows * cols, chunk = 256 / td_max32(cols, 1); /* rows per halfword chunk */
-        const int8_t *at = in_b + box.y0 * row_step + box.x0 * depth;
-        const td_arm_taps all = td_arm_window_taps(rows, cols, depth, row_step);
-        if (rows != list_rows || cols != list_cols) { /* the window's shape changed (at a border) */
-          listed = count <= TD_ARM_POOL_LIST ? td_arm_tap_list(off, rows, cols, depth, row_step) : -1;
-          list_rows = rows;
-          list_cols = cols;
-        }
-        for (c = 0; c < d4; c += 4) {
-          int32_t s0, s1, s2, s3, a02, a13, y;
-          if (rows <= chunk) { /* the usual window: one pass */
-            if (listed >= 0) {
-              td_arm_sum4_list(at + c, off, listed, &a02, &a13);
-            } else {
-              td_arm_sum4(at + c, all, &a02, &a13);
-            }
-            s0 = (int16_t)a02; /* the halfwords are the channels' sums */
-            s1 = (int16_t)a13;
-            s2 = a02 >> 16;
-            s3 = a13 >> 16;
-          } else {
-            s0 = s1 = s2 = s3 = 0;
-            for (y = 0; y < rows; y += chunk) {
-              td_arm_sum4(at + y * row_step + c, td_arm_window_taps(td_min32(chunk, rows - y), cols, depth, row_step),
-                          &a02, &a13);
-              s0 += (int16_t)a02;
-              s1 += (int16_t)a13;
-              s2 += a02 >> 16;
-              s3 += a13 >> 16;
-            }
+      const int32_t in_y = oy * p->window.stride_h - p->window.pad_h, y0 = td_max32(0, in_y);
+      const int32_t rows = td_max32(td_min32(p->input.h, in_y + p->window.filter_h) - y0, 0);
+      const int8_t *in_row = input + (b * p->input.h + y0) * row_step;
+      for (ox = 0; ox < p->output.w; ++ox, out += depth) {
+        const int32_t in_x = ox * p->window.stride_w - p->window.pad_w, x0 = td_max32(0, in_x);
+        const int32_t cols = td_max32(td_min32(p->input.w, in_x + p->window.filter_w) - x0, 0);
+        const int full = cols == p->input.w && rows > 1; /* whole rows: contiguous, one run */
+        const int32_t run_rows = full ? 1 : rows, run_cols = full ? rows * cols : cols;
+        if (run_rows != w.rows || run_cols != w.cols) {
+          int32_t y, x, k = 0; /* the window's shape changed (at a border): its layout and tap list */
+          w.count = rows * cols;
+          w.rows = run_rows;
+          w.cols = run_cols;
+          w.row_step = full ? 0 : row_step;
+          for (y = 0; y < rows && w.count <= TD_ARM_POOL_LIST; ++y) {
+            for (x = 0; x < cols; ++x) off[k++] = y * row_step + x * depth;
           }
-          if (count > 0) {
-            s0 = td_arm_mean(s0, count);
-            s1 = td_arm_mean(s1, count);
-            s2 = td_arm_mean(s2, count);
-            s3 = td_arm_mean(s3, count);
-          }
-          td_arm_write4(output + c, td_arm_pack4(s0, s1, s2, s3));
+          w.listed = k;
         }
-        for (; c < depth; ++c) { /* leftover channels */
-          int32_t sum = 0, y, x;
-          for (y = 0; y < rows; ++y) {
-            for (x = 0; x < cols; ++x) sum += at[y * row_step + x * depth + c];
-          }
-          output[c] = (int8_t)(count > 0 ? td_arm_mean(sum, count) : 0);
-        }
-        output += depth;
+        w.at = in_row + x0 * depth;
+        pixel(&w, out);
       }
     }
   }
-  td_arm_pool_clamp(p, out0);
+  n = p->output.n * p->output.h * p->output.w * depth;
+  if (p->activation.min > -128 || p->activation.max < 127) {
+    const int32_t lo = p->activation.min, hi = p->activation.max;
+    const uint32_t lo4 = td_arm_splat4(lo), hi4 = td_arm_splat4(hi);
+    for (out -= n; n >= 4; n -= 4, out += 4) td_arm_write4(out, td_arm_min4(td_arm_max4(td_arm_read4(out), lo4), hi4));
+    for (; n > 0; --n, ++out) *out = (int8_t)td_clamp(*out, lo, hi);
+  }
 }
 
-void td_max_pool_s8_arm_dsp(const td_pool_params *params, const int8_t *input, int8_t *output) {
-  const td_pool_params local = *params; /* not reloaded after every store through int8_t * */
-  const td_pool_params *const p = &local;
-  const int32_t depth = p->input.c, d4 = depth & ~(int32_t)3;
-  const int32_t row_step = p->input.w * depth;
-  int8_t *const out0 = output;
-  int32_t off[TD_ARM_POOL_LIST], listed = -1, list_rows = -1, list_cols = -1, b, oy, ox, c, y, x;
-  for (b = 0; b < p->input.n; ++b) {
-    const int8_t *in_b = input + b * p->input.h * row_step;
-    for (oy = 0; oy < p->output.h; ++oy) {
-      for (ox = 0; ox < p->output.w; ++ox) {
-        const td_arm_box box = td_arm_pool_box(p, oy, ox);
-        const int32_t cols = td_max32(box.x1 - box.x0, 0), rows = td_max32(box.y1 - box.y0, 0);
-        const int8_t *at = in_b + box.y0 * row_step + box.x0 * depth;
-        const td_arm_taps all = td_arm_window_taps(rows, cols, depth, row_step);
-        if (rows != list_rows || cols != list_cols) { /* the window's shape changed (at a border) */
-          listed = rows * cols <= TD_ARM_POOL_LIST ? td_arm_tap_list(off, rows, cols, depth, row_step) : -1;
-          list_rows = rows;
-          list_cols = cols;
-        }
-        for (c = 0; c < d4; c += 4) { /* -128 in every lane to start, as the reference */
-          td_arm_write4(output + c, listed >= 0 ? td_arm_max_list(at + c, off, listed, 0x80808080u)
-                                                : td_arm_max_taps(at + c, all, 0x80808080u));
-        }
-        for (; c < depth; ++c) { /* leftover channels */
-          int32_t m = -128;
-          for (y = 0; y < rows; ++y) {
-            for (x = 0; x < cols; ++x) m = td_max32(m, at[y * row_step + x * depth + c]);
-          }
-          output[c] = (int8_t)m;
-        }
-        output += depth;
-      }
-    }
-  }
-  td_arm_pool_clamp(p, out0);
+void td_avg_pool_s8_arm_dsp(const td_pool_params *p, const int8_t *input, int8_t *output) {
+  td_arm_pool(p, input, output, td_arm_avg_pixel);
+}
+
+void td_max_pool_s8_arm_dsp(const td_pool_params *p, const int8_t *input, int8_t *output) {
+  td_arm_pool(p, input, output, td_arm_max_pixel);
 }
 
 #else
