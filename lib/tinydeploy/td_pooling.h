@@ -32,7 +32,7 @@ void td_max_pool_s16(const td_pool_params *p, const int16_t *input, int16_t *out
 /**
  * @brief int8 average pooling for Arm cores with the DSP extension (lib/tinydeploy/arm/; compiled
  * only where __ARM_FEATURE_DSP is defined): bit-exact with td_avg_pool_s8, same parameters; four
- * channels per word load, halfword sums (SXTAB16). Windows wider than 256 columns use td_avg_pool_s8.
+ * channels per word load, halfword sums (SXTAB16) in passes of at most 256 taps.
  * @param[in]  p       layer parameters
  * @param[in]  input   NHWC input
  * @param[out] output  NHWC output
