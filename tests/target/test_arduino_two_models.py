@@ -3,14 +3,17 @@ the model libraries depend on it and carry only prefixed symbols. Fast: two mode
 compiled and linked together with avr-gcc, every global symbol of a model library prefixed. Slow: a
 sketch with both model libraries built by arduino-builder for the Mega 2560 and run in simavr, both
 models' outputs bit-exact with LiteRT BUILTIN_REF; the runtime version check (#error) and a missing
-runtime stop a real compile with a clear message."""
+runtime stop a real compile with a clear message. Optional --shared-arena: both models in one
+td_shared_arena of the larger size, in the link check and in simavr."""
 import re
 import shutil
 import subprocess
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from tools import require_tool
 
 from tinydeploy.errors import TinyDeployError
@@ -38,11 +41,11 @@ def mlp_model() -> bytes:
 
 
 def softmax_model() -> bytes:
-    """beta: x[1,10] -> FC 6 -> SOFTMAX (another arena size, other kernels)."""
+    """beta: x[1,48] -> FC 6 -> SOFTMAX (a larger arena, other kernels)."""
     rng = np.random.default_rng(22)
     b = ModelBuilder()
-    x = b.tensor([1, 10], "int8", 0.04, 7, name="x")
-    w = b.tensor([6, 10], "int8", 0.02, 0, data=rng.integers(-127, 128, (6, 10)))
+    x = b.tensor([1, 48], "int8", 0.04, 7, name="x")
+    w = b.tensor([6, 48], "int8", 0.01, 0, data=rng.integers(-127, 128, (6, 48)))
     bias = b.tensor([6], "int32", 0.0008, 0, data=rng.integers(-3000, 3000, 6))
     h = b.tensor([1, 6], "int8", 0.08, -10, name="logits")
     y = b.tensor([1, 6], "int8", 1.0 / 256, -128, name="probs")
@@ -51,15 +54,30 @@ def softmax_model() -> bytes:
     return b.build([x], [y])
 
 
-@pytest.fixture(scope="module")
-def two_libs(tmp_path_factory):
-    """Both model ZIPs written into one folder (one TinyDeploy.zip beside them) and their samples."""
-    d = tmp_path_factory.mktemp("two")
+def export_two(d, shared_arena: bool = False):
+    """Both model ZIPs written into folder d (one TinyDeploy.zip beside them), with their samples."""
     libs = []
     for name, data in (("alpha", mlp_model()), ("beta", softmax_model())):
         (d / f"{name}.tflite").write_bytes(data)
-        libs.append(export_arduino(d / f"{name}.tflite", d / f"{name}.zip", board="mega2560", count=N))
+        libs.append(export_arduino(d / f"{name}.tflite", d / f"{name}.zip", board="mega2560", count=N,
+                                   shared_arena=shared_arena))
     return d, libs
+
+
+@pytest.fixture(scope="module")
+def two_libs(tmp_path_factory):
+    return export_two(tmp_path_factory.mktemp("two"))
+
+
+@pytest.fixture(scope="module")
+def shared_libs(tmp_path_factory):
+    return export_two(tmp_path_factory.mktemp("shared"), shared_arena=True)
+
+
+def arena_symbols(elf: Path) -> dict[str, int]:
+    """Symbol -> size of the arena storage in a linked AVR ELF (avr-nm -S)."""
+    nm = subprocess.run(["avr-nm", "-S", str(elf)], capture_output=True, text=True, check=True).stdout
+    return {m[2]: int(m[1], 16) for m in re.finditer(r"^[0-9a-f]+ ([0-9a-f]+) [bBdDC] (\w*arena\w*)$", nm, re.M)}
 
 
 def test_two_model_libraries_share_one_runtime_zip(two_libs):
@@ -90,6 +108,28 @@ def test_two_models_and_the_runtime_link_with_prefixed_symbols(two_libs, tmp_pat
         syms = re.findall(r"^[0-9a-f]+ [A-Z] (\S+)$", nm, re.M)
         assert f"{p}_arena" in syms and f"{p}_invoke" in syms and f"{p}_device_setup" in syms
         assert [s for s in syms if not s.startswith(f"{p}_")] == [], syms
+    assert arena_symbols(tmp_path / "link_check.elf") == {   # one arena each: the model's + 16 canary bytes
+        "alpha_arena_storage": libs[0].model.arena_bytes + 16, "beta_arena_storage": libs[1].model.arena_bytes + 16,
+        "alpha_arena": 2, "beta_arena": 2}
+
+
+@require_tool("avr-gcc", "avr-nm")
+def test_shared_arena_links_into_one_buffer_of_the_larger_size(shared_libs, tmp_path):
+    from tinydeploy.target.arduino_build import avr_link_check
+
+    d, libs = shared_libs
+    a, b = (lib.model.arena_bytes for lib in libs)
+    assert a != b
+    avr_link_check([libs[0].path, libs[1].path, d / "TinyDeploy.zip"], "mega2560", tmp_path)
+    assert arena_symbols(tmp_path / "link_check.elf") == {"td_shared_arena": max(a, b) + 16, "alpha_arena": 2,
+                                                          "beta_arena": 2}
+
+
+def test_shared_arena_refuses_a_model_with_state(tmp_path):
+    with pytest.raises(TinyDeployError) as e:
+        export_arduino(ROOT / "tests/data/lstm/mnist20.tflite", tmp_path / "l.zip", shared_arena=True)
+    assert "keeps state between invokes" in e.value.message and "without --shared-arena" in e.value.hint
+    assert list(tmp_path.iterdir()) == []
 
 
 def two_model_sketch(libs, inputs) -> str:
@@ -140,11 +180,12 @@ void loop() {}
 
 
 @pytest.mark.slow
-@require_tool("arduino-builder", "simavr", "avr-gcc")
-def test_a_sketch_with_two_model_libraries_runs_bit_exact_in_simavr(two_libs, tmp_path):
+@require_tool("arduino-builder", "simavr", "avr-gcc", "avr-nm")
+@pytest.mark.parametrize("shared", [False, True], ids=["own-arenas", "shared-arena"])
+def test_a_sketch_with_two_model_libraries_runs_bit_exact_in_simavr(two_libs, shared_libs, tmp_path, shared):
     from tinydeploy.target.arduino_build import compile_sketch, run_check
 
-    d, libs = two_libs
+    d, libs = shared_libs if shared else two_libs
     inputs = [lib.inputs[0] for lib in libs]
     ino = tmp_path / "TwoModels" / "TwoModels.ino"
     ino.parent.mkdir()
@@ -156,13 +197,16 @@ def test_a_sketch_with_two_model_libraries_runs_bit_exact_in_simavr(two_libs, tm
     for lib, x in zip(libs, inputs):
         p = lib.model.prefix
         want = reference_outputs(d / f"{p}.tflite", [x])[0].reshape(N, -1)
-        tags = (p, "alpha-after-beta") if p == "alpha" else (p,)
+        tags = (p, "alpha-after-beta") if p == "alpha" and not shared else (p,)   # shared: beta overwrote it
         for tag in tags:
             got = dict(re.findall(rf"^{tag} (\d+) ([0-9a-f]+)$", res.text, re.M))
             assert sorted(got) == [str(s) for s in range(N)], res.text
             for s in range(N):
                 assert bytes.fromhex(got[str(s)]) == want[s].tobytes(), (tag, s)
-    assert build.ram_bytes > libs[0].model.arena_bytes + libs[1].model.arena_bytes   # one arena each
+    a, b = (lib.model.arena_bytes for lib in libs)
+    arenas = {k: v for k, v in arena_symbols(build.elf).items() if k not in ("alpha_arena", "beta_arena")}
+    assert arenas == ({"td_shared_arena": max(a, b) + 16} if shared else
+                      {"alpha_arena_storage": a + 16, "beta_arena_storage": b + 16})
 
 
 @pytest.mark.slow
@@ -171,7 +215,7 @@ def test_another_runtime_version_stops_the_compile_with_an_error(two_libs, tmp_p
     from tinydeploy.target.arduino import write_zip
     from tinydeploy.target.arduino_build import compile_example, compile_sketch
 
-    d, libs = two_libs
+    libs = two_libs[1]
     other = write_zip(runtime_library_files(rid="0badc0de"), tmp_path / "old" / "TinyDeploy.zip")
     with pytest.raises(TinyDeployError) as e:
         compile_example(libs[0].path, "Check", "mega2560", tmp_path / "w1", runtime_zip=other)
@@ -186,3 +230,18 @@ def test_another_runtime_version_stops_the_compile_with_an_error(two_libs, tmp_p
     with pytest.raises(TinyDeployError) as e:
         compile_sketch(tmp_path / "AlphaCheck" / "AlphaCheck.ino", [libs[0].path], "mega2560", tmp_path / "w3")
     assert "fatal error: TinyDeployRuntime.h: No such file" in e.value.hint
+
+
+def test_cli_shared_arena(tmp_path):
+    import sys
+
+    (tmp_path / "alpha.tflite").write_bytes(mlp_model())
+    r = subprocess.run([sys.executable, "-m", "tinydeploy", "export-arduino", str(tmp_path / "alpha.tflite"), "-o",
+                        str(tmp_path / "a.zip"), "--shared-arena"], capture_output=True, text=True, cwd=ROOT,
+                       timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "arena: td_shared_arena, shared with every model library exported with --shared-arena" in out
+    src = zipfile.ZipFile(tmp_path / "a.zip").read("Alpha/src/alpha.c").decode()
+    assert "uint8_t td_shared_arena[ALPHA_ARENA_BYTES + 16] __attribute__((common)) TD_ALIGN(16);" in src
+    assert "alpha_arena_storage[ALPHA_ARENA_BYTES + 16]" not in src   # the ZIP's own storage is not there

@@ -28,7 +28,10 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
                                             "name is its CamelCase."),
                    planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS,
                    fit_check: bool = typer.Option(True, "--fit-check/--no-fit-check", help="Refuse a model "
-                                                  "that does not fit the board.")) -> None:
+                                                  "that does not fit the board."),
+                   shared_arena: bool = typer.Option(False, "--shared-arena", help="One arena (the largest) for "
+                                                     "every model library exported with --shared-arena in a sketch: "
+                                                     "for models that never run at the same time.")) -> None:
     """Write <Lib>/library.properties, keywords.txt, src/ (the model) and the examples <Lib>Check
     (embedded samples vs LiteRT reference outputs) and <Lib>Serial (device protocol), and beside the ZIP
     TinyDeploy.zip: the runtime library (install both)."""
@@ -36,7 +39,8 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
     from ..target import export_arduino as export
 
     lib = export(model, out, samples=sample, board=board, count=count, seed=seed, name=name,
-                 options=board_plan_options(board, planner, inplace, kernels), fit_check=fit_check)
+                 options=board_plan_options(board, planner, inplace, kernels), fit_check=fit_check,
+                 shared_arena=shared_arena)
     for what, report in lib.fit.items():
         for line in report.lines():
             _say(f"fit {what:<6} {line}")
@@ -48,6 +52,9 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
     examples = [f"{e} ({n} samples + LiteRT reference outputs)" if e.endswith("Check") else e for e in lib.examples]
     _say(f"wrote {out}: library {lib.name} ({m.prefix}.h; weights {m.weights_bytes:,} B, arena "
          f"{m.arena_bytes:,} B), examples {' and '.join(examples) or 'none'}; board {lib.board.id}")
+    if shared_arena:
+        _say(f"arena: td_shared_arena, shared with every model library exported with --shared-arena in a sketch "
+             f"(the largest arena); invoking one model overwrites the others' inputs and outputs")
     _say(f"wrote {lib.runtime_path}: the runtime library {RUNTIME_LIB} {runtime_version()} (sources "
          f"{runtime_id()}) that {lib.name} depends on. Install both ZIPs (Sketch > Include Library > Add .ZIP "
          f"Library): depends={RUNTIME_LIB} is followed by the Library Manager only, not for a ZIP added by hand. "

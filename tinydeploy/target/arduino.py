@@ -213,27 +213,38 @@ def model_header(m: CompiledModel, lib: str) -> str:
     return m.header.replace(include, version_check(m.prefix, lib), 1)
 
 
-def model_source(m: CompiledModel) -> str:
+def model_source(m: CompiledModel, shared_arena: bool = False) -> str:
     """src/<prefix>.c: the model with its static arena replaced by one that has CANARY_BYTES spare after
-    it, so td_device_glue.c serves the model's own arena (an Arduino ZIP cannot pass
+    it, so <prefix>_device_glue.c serves the model's own arena (an Arduino ZIP cannot pass
     -D<PREFIX>_NO_STATIC_ARENA). Uses only the documented contract: with <PREFIX>_NO_STATIC_ARENA the
-    model declares `uint8_t *<prefix>_arena;`, defined here with the storage."""
+    model declares `uint8_t *<prefix>_arena;`, defined here with the storage. shared_arena: the storage is
+    the common symbol td_shared_arena, which the linker merges across model libraries (the largest wins)."""
     p, up = m.prefix, m.prefix.upper()
     head = (f"/* export-arduino: {up}_NO_STATIC_ARENA plus the storage at the end of this file: the static\n"
-            f" * arena with {CANARY_BYTES} spare bytes for the device protocol's canary (td_device_glue.c). */\n"
+            f" * arena with {CANARY_BYTES} spare bytes for the device protocol's canary (the device glue). */\n"
             f"#define {up}_NO_STATIC_ARENA\n")
-    tail = (f"\n/* export-arduino: the model's static arena, then the device protocol's canary bytes. */\n"
-            f"static uint8_t {p}_arena_storage[{up}_ARENA_BYTES + {CANARY_BYTES}] TD_ALIGN(16);\n"
-            f"uint8_t *{p}_arena = {p}_arena_storage;\n")
+    size = f"{up}_ARENA_BYTES + {CANARY_BYTES}"
+    if shared_arena:
+        tail = ("\n/* export-arduino --shared-arena: one arena for every model library exported with --shared-arena\n"
+                " * in a sketch (GCC common storage: the linker keeps one td_shared_arena, the largest). Invoking\n"
+                " * one model overwrites the others' inputs and outputs: run them one after another. */\n"
+                "#if !defined(__GNUC__)\n#error \"--shared-arena needs GCC (common storage)\"\n#endif\n"
+                f"uint8_t td_shared_arena[{size}] __attribute__((common)) TD_ALIGN(16);\n"
+                f"uint8_t *{p}_arena = td_shared_arena;\n")
+    else:
+        tail = (f"\n/* export-arduino: the model's static arena, then the device protocol's canary bytes. */\n"
+                f"static uint8_t {p}_arena_storage[{size}] TD_ALIGN(16);\n"
+                f"uint8_t *{p}_arena = {p}_arena_storage;\n")
     return head + m.source + tail
 
 
-def library_files(m: CompiledModel, b: BoardProfile, inputs: list[np.ndarray],
-                  expected: list[np.ndarray], examples: tuple[str, ...] = EXAMPLES) -> dict[str, bytes]:
+def library_files(m: CompiledModel, b: BoardProfile, inputs: list[np.ndarray], expected: list[np.ndarray],
+                  examples: tuple[str, ...] = EXAMPLES, shared_arena: bool = False) -> dict[str, bytes]:
     """Every file of the library, keyed by its path inside the ZIP (with the given examples)."""
     lib = library_name(m.prefix)
     files = {f"{lib}/library.properties": library_properties(m, lib), f"{lib}/keywords.txt": keywords_txt(m, lib),
-             f"{lib}/src/{m.prefix}.h": model_header(m, lib), f"{lib}/src/{m.prefix}.c": model_source(m),
+             f"{lib}/src/{m.prefix}.h": model_header(m, lib),
+             f"{lib}/src/{m.prefix}.c": model_source(m, shared_arena),
              f"{lib}/src/{m.prefix}{GLUE_SUFFIX}": glue_file(m, b)}
     ex = f"{lib}/examples"
     if "check" in examples:
@@ -290,8 +301,9 @@ def _over(report: FitReport) -> str:
 
 def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560", samples=None, count: int = 3,
                   seed: int = 0, name: str | None = None, options: PlanOptions | None = None,
-                  fit_check: bool = True) -> ArduinoLibrary:
-    """Compile the model, check it fits the board, embed samples + LiteRT outputs; nothing written yet."""
+                  fit_check: bool = True, shared_arena: bool = False) -> ArduinoLibrary:
+    """Compile the model, check it fits the board, embed samples + LiteRT outputs; nothing written yet.
+    shared_arena: the arena is td_shared_arena, shared with the other model libraries exported so."""
     b = load_board(board)
     if b.platformio.get("framework") != "arduino":
         arduino = [x.id for x in list_boards() if x.platformio.get("framework") == "arduino"]
@@ -302,6 +314,9 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
     if not model_path.is_file():
         raise TinyDeployError(f"model not found: {model_path}", "check the path")
     g = load_model(model_path)
+    if shared_arena and any(t.is_variable for t in g.tensors):
+        raise TinyDeployError(f"{model_path.name} keeps state between invokes (LSTM/SVDF) in its arena: another "
+                              "model would overwrite it in a shared arena", "export it without --shared-arena")
     if name is not None:
         check_prefix(name)
     if fit_check and check_fit_graph is not None:   # far too big: say so before compiling anything
@@ -323,7 +338,7 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
 
     expected = reference_outputs(model_path, inputs)
     lib = ArduinoLibrary(library_name(m.prefix), m, b, inputs, expected, fit, skipped=skipped)
-    lib.files = library_files(m, b, inputs, expected, tuple(e for e in EXAMPLES if e not in skipped))
+    lib.files = library_files(m, b, inputs, expected, tuple(e for e in EXAMPLES if e not in skipped), shared_arena)
     lib.runtime_files = runtime_library_files()
     return lib
 
