@@ -245,3 +245,21 @@ def test_cli_shared_arena(tmp_path):
     src = zipfile.ZipFile(tmp_path / "a.zip").read("Alpha/src/alpha.c").decode()
     assert "uint8_t td_shared_arena[ALPHA_ARENA_BYTES + 16] __attribute__((common)) TD_ALIGN(16);" in src
     assert "alpha_arena_storage[ALPHA_ARENA_BYTES + 16]" not in src   # the ZIP's own storage is not there
+
+
+def test_a_runtime_zip_of_other_sources_is_replaced_with_a_warning(tmp_path):
+    import sys
+
+    from tinydeploy.target.arduino import write_zip
+
+    (tmp_path / "alpha.tflite").write_bytes(mlp_model())
+    write_zip(runtime_library_files(rid="0badc0de"), tmp_path / "TinyDeploy.zip")
+    r = subprocess.run([sys.executable, "-m", "tinydeploy", "export-arduino", str(tmp_path / "alpha.tflite"), "-o",
+                        str(tmp_path / "a.zip")], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "warning: replaced" in out and "(runtime sources 0badc0de)" in out and "export them again" in out
+    rt = zipfile.ZipFile(tmp_path / "TinyDeploy.zip").read("TinyDeploy/src/TinyDeployRuntime.h").decode()
+    assert f"TD_RUNTIME_ID 0x{runtime_id()}UL" in rt
+    lib = export_arduino(tmp_path / "alpha.tflite", tmp_path / "b.zip")      # the same sources: no warning
+    assert lib.replaced_runtime is None

@@ -52,10 +52,13 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
     examples = [f"{e} ({n} samples + LiteRT reference outputs)" if e.endswith("Check") else e for e in lib.examples]
     _say(f"wrote {out}: library {lib.name} ({m.prefix}.h; weights {m.weights_bytes:,} B, arena "
          f"{m.arena_bytes:,} B), examples {' and '.join(examples) or 'none'}; board {lib.board.id}")
+    if lib.replaced_runtime:
+        _say(f"warning: replaced {lib.runtime_path} (runtime sources {lib.replaced_runtime}): model libraries "
+             f"exported with that one stop with an #error against the new {RUNTIME_LIB}; export them again")
     if shared_arena:
-        _say(f"arena: td_shared_arena, shared with every model library exported with --shared-arena in a sketch "
-             f"(the largest arena); invoking one model overwrites the others' inputs and outputs")
+        _say("arena: td_shared_arena, shared with every model library exported with --shared-arena in a sketch "
+             "(the largest arena); invoking one model overwrites the others' inputs and outputs")
     _say(f"wrote {lib.runtime_path}: the runtime library {RUNTIME_LIB} {runtime_version()} (sources "
          f"{runtime_id()}) that {lib.name} depends on. Install both ZIPs (Sketch > Include Library > Add .ZIP "
          f"Library): depends={RUNTIME_LIB} is followed by the Library Manager only, not for a ZIP added by hand. "
-         f"One {RUNTIME_LIB} serves every model library of this tinydeploy version in a sketch.")
+         f"One {RUNTIME_LIB} serves several model libraries in a sketch when they were exported with these sources.")

@@ -35,7 +35,7 @@ from .. import __version__
 from ..compile import CompiledModel, PlanOptions, compile_graph, load_model
 from ..errors import TinyDeployError
 from ..paths import SKETCH_DIR
-from .arduino_runtime import RUNTIME_LIB, RUNTIME_ZIP, VERSION_HEADER, runtime_library_files, version_check
+from .arduino_runtime import RUNTIME_LIB, RUNTIME_ZIP, VERSION_HEADER, runtime_id, runtime_library_files, version_check
 from .boards import BoardProfile, list_boards, load_board
 from .firmware import load_samples
 from .fit import FitReport, check_fit, const_bytes
@@ -84,6 +84,7 @@ class ArduinoLibrary:
     path: Path | None = None
     runtime_path: Path | None = None                          # TinyDeploy.zip, written beside `path`
     runtime_files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    replaced_runtime: str | None = None     # the TinyDeploy.zip it overwrote held other sources (their id)
     skipped: dict[str, str] = field(default_factory=dict)   # example ("check"/"serial") -> why left out
 
     @property
@@ -396,5 +397,20 @@ def export_arduino(model_path: str | Path, out: str | Path, **kwargs) -> Arduino
         raise TinyDeployError(f"{runtime} is a folder: the runtime library's ZIP goes there",
                               "move it away or write the model's ZIP to another folder")
     lib = build_library(model_path, **kwargs)
+    old = _runtime_id_of(runtime)
+    if old and old != runtime_id():
+        lib.replaced_runtime = old
     lib.path, lib.runtime_path = write_zips({out: lib.files, runtime: lib.runtime_files})
     return lib
+
+
+def _runtime_id_of(zip_path: Path) -> str | None:
+    """TD_RUNTIME_ID of an existing TinyDeploy.zip ("unreadable" when it is no such ZIP), None if absent."""
+    if not zip_path.exists():
+        return None
+    try:
+        with zipfile.ZipFile(zip_path) as z:
+            text = z.read(f"{RUNTIME_LIB}/src/{VERSION_HEADER}").decode()
+        return re.search(r"#define TD_RUNTIME_ID 0x([0-9a-f]+)UL", text)[1]
+    except (OSError, KeyError, TypeError, zipfile.BadZipFile, UnicodeDecodeError):
+        return "unreadable"
