@@ -16,17 +16,18 @@
 #include "td_arm_simd.h"
 
 /* The taps of one output pixel's window inside the input, for the channel loops. */
-typedef struct {
-  const int8_t *at;        /* the first tap, channel 0 */
-  int32_t rows, cols;      /* rows of taps, taps per row (a full-width window: one row of all taps) */
-  int32_t depth, row_step; /* bytes between taps of a row, between rows */
-  int32_t count;           /* taps (the divisor of the mean) */
-  int32_t listed;          /* > 0: the taps are the offsets off[0 .. listed) from at */
-  const int32_t *off;
-} td_arm_window;
-
 /* Windows of at most TD_ARM_POOL_LIST taps walk a list of offsets, built when the window's shape changes. */
 #define TD_ARM_POOL_LIST 9
+
+typedef struct {
+  const int8_t *at;            /* the first tap, channel 0 */
+  int32_t rows, cols;          /* rows of taps, taps per row (a full-width window: one row of all taps) */
+  int32_t depth, row_step;     /* bytes between taps of a row, between rows */
+  int32_t count;               /* taps (the divisor of the mean); 1 .. TD_ARM_POOL_LIST: listed in off */
+  int32_t off[TD_ARM_POOL_LIST];
+} td_arm_window;
+
+static inline int td_arm_listed(const td_arm_window *w) { return w->count > 0 && w->count <= TD_ARM_POOL_LIST; }
 
 /* td_rounded_mean of td_pooling.c (sum 0 gives 0 with either sign of the half), branch-free. */
 static inline int32_t td_arm_mean(int32_t sum, int32_t count) {
@@ -40,10 +41,21 @@ static inline void td_arm_sum4(const int8_t *q, int32_t rows, int32_t cols, int3
   int32_t a02 = 0, a13 = 0, y, x;
   for (y = rows; y > 0; --y, q += row_step) {
     const int8_t *t = q;
-    for (x = cols >> 1; x > 0; --x, t += 2 * depth) {
+    for (x = cols >> 2; x > 0; --x) { /* four taps per iteration */
+      const uint32_t w0 = td_arm_read4(t), w1 = td_arm_read4(t + depth);
+      uint32_t w2, w3;
+      t += 2 * depth;
+      w2 = td_arm_read4(t);
+      w3 = td_arm_read4(t + depth);
+      t += 2 * depth;
+      a02 = __sxtab16(__sxtab16(__sxtab16(__sxtab16(a02, (int32_t)w0), (int32_t)w1), (int32_t)w2), (int32_t)w3);
+      a13 = td_arm_sxtab16_ror8(td_arm_sxtab16_ror8(td_arm_sxtab16_ror8(td_arm_sxtab16_ror8(a13, w0), w1), w2), w3);
+    }
+    if (cols & 2) {
       const uint32_t w0 = td_arm_read4(t), w1 = td_arm_read4(t + depth);
       a02 = __sxtab16(__sxtab16(a02, (int32_t)w0), (int32_t)w1);
       a13 = td_arm_sxtab16_ror8(td_arm_sxtab16_ror8(a13, w0), w1);
+      t += 2 * depth;
     }
     if (cols & 1) {
       const uint32_t w0 = td_arm_read4(t);
@@ -98,8 +110,8 @@ static void td_arm_avg_pixel(const td_arm_window *w, int8_t *out) {
     count = w->count;
     if (count <= 256) { /* the halfwords are the channels' sums */
       int32_t a[2];
-      if (w->listed > 0) {
-        td_arm_sum4_list(w->at + c, w->off, w->listed, a);
+      if (td_arm_listed(w)) {
+        td_arm_sum4_list(w->at + c, w->off, count, a);
       } else {
         td_arm_sum4(w->at + c, w->rows, w->cols, depth, w->row_step, a);
       }
@@ -134,10 +146,10 @@ static void td_arm_max_pixel(const td_arm_window *w, int8_t *out) {
   for (c = 0; c < d4; c += 4) { /* the window's fields are read again after each store (it may alias them) */
     const int8_t *q = w->at + c;
     uint32_t m = 0x80808080u; /* -128 in every lane to start, as the reference */
-    if (w->listed > 0) {
+    if (td_arm_listed(w)) {
       const int32_t *off = w->off;
       int32_t n;
-      for (n = w->listed; n >= 2; n -= 2, off += 2) {
+      for (n = w->count; n >= 2; n -= 2, off += 2) {
         m = td_arm_max4(td_arm_max4(m, td_arm_read4(q + off[0])), td_arm_read4(q + off[1]));
       }
       if (n) m = td_arm_max4(m, td_arm_read4(q + off[0]));
@@ -167,11 +179,10 @@ static void td_arm_max_pixel(const td_arm_window *w, int8_t *out) {
 static void td_arm_pool(const td_pool_params *p, const int8_t *input, int8_t *out,
                         void (*pixel)(const td_arm_window *, int8_t *)) {
   const int32_t depth = p->input.c, row_step = p->input.w * depth;
-  int32_t off[TD_ARM_POOL_LIST], b, oy, ox, n;
+  int32_t b, oy, ox, n;
   td_arm_window w;
   w.depth = depth;
-  w.off = off;
-  w.listed = w.count = w.row_step = 0;
+  w.count = w.row_step = 0;
   w.rows = w.cols = -1;
   for (b = 0; b < p->input.n; ++b) {
     for (oy = 0; oy < p->output.h; ++oy) {
@@ -190,9 +201,8 @@ static void td_arm_pool(const td_pool_params *p, const int8_t *input, int8_t *ou
           w.cols = run_cols;
           w.row_step = full ? 0 : row_step;
           for (y = 0; y < rows && w.count <= TD_ARM_POOL_LIST; ++y) {
-            for (x = 0; x < cols; ++x) off[k++] = y * row_step + x * depth;
+            for (x = 0; x < cols; ++x) w.off[k++] = y * row_step + x * depth;
           }
-          w.listed = k;
         }
         w.at = in_row + x0 * depth;
         pixel(&w, out);
