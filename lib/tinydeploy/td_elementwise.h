@@ -124,7 +124,10 @@ void td_minimum_s16(const td_bcast *bc, const int16_t *input1, const int16_t *in
  * (d << 19); the kernel works on twice the sum, raw2 = 2 (s1 +- s2).
  */
 
-/** ADD / SUB int8 (arm-dsp): raw2 = t_offset + t_scale * xt + g_scale * G(xg), then the output. */
+/**
+ * ADD / SUB int8 (arm-dsp): raw2 = t_offset + t_scale * xt + g_scale * G(xg), then the output. The
+ * coefficients (t_scale, g_scale) are (2^20, 2) for ADD, (2^20, -2) or (-2^20, 2) for SUB.
+ */
 typedef struct {
   int32_t size;              /* elements of each input and of the output */
   int32_t swap;              /* 0: xt from input 1, xg from input 2; 1: the other way round */

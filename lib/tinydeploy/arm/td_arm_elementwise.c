@@ -42,7 +42,7 @@ TD_ARM_ALWAYS_INLINE void td_arm_store4(int8_t *out, int32_t v0, int32_t v1, int
 
 /* The constants of td_add_arm_params in registers (the output may alias anything they live in). */
 typedef struct {
-  int32_t t_offset, t_scale, g_offset, g_mult, g_round, g_shift, g_scale, o_mult, o_round, o_shift;
+  int32_t t_offset, g_offset, g_mult, g_round, g_shift, o_mult, o_round, o_shift;
 } td_arm_add_k;
 
 /* One output element (before the activation) from xt, the exact input, and xg, the rescaled one;
@@ -82,24 +82,20 @@ void td_add_s8_arm_dsp(const td_add_arm_params *p, const int8_t *input1, const i
   const int32_t n = p->size;
   td_arm_add_k k;
   k.t_offset = p->t_offset;
-  k.t_scale = p->t_scale;
   k.g_offset = p->g_offset;
   k.g_mult = p->g_multiplier;
   k.g_round = p->g_round;
   k.g_shift = p->g_shift;
-  k.g_scale = p->g_scale;
   k.o_mult = p->output_multiplier;
   k.o_round = p->output_round;
   k.o_shift = p->output_shift;
-  /* the compiler's three coefficient pairs as literals, so that the MLAs become shifted adds */
-  if (k.t_scale == (1 << 20) && k.g_scale == 2) {
-    td_arm_add_loop(k, xt, xg, output, n, 1 << 20, 2); /* ADD */
-  } else if (k.t_scale == (1 << 20) && k.g_scale == -2) {
+  /* the three coefficient pairs the compiler emits, as literals: the MLAs become shifted adds */
+  if (p->g_scale < 0) {
     td_arm_add_loop(k, xt, xg, output, n, 1 << 20, -2); /* SUB, input 2 rescaled */
-  } else if (k.t_scale == -(1 << 20) && k.g_scale == 2) {
+  } else if (p->t_scale < 0) {
     td_arm_add_loop(k, xt, xg, output, n, -(1 << 20), 2); /* SUB, input 1 rescaled */
   } else {
-    td_arm_add_loop(k, xt, xg, output, n, k.t_scale, k.g_scale);
+    td_arm_add_loop(k, xt, xg, output, n, 1 << 20, 2); /* ADD */
   }
   if (p->activation.min > -128 || p->activation.max < 127) {
     td_arm_clamp_s8(output, n, p->activation.min, p->activation.max);
