@@ -46,12 +46,13 @@ void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input,
  * @param[out] output   int8 NHWC output
  * @param[in]  scratch  td_depthwise_conv_s8_arm_dsp_scratch_size(p) bytes, 4-byte aligned: tap
  *                      offsets, up to 64 channels' weights widened to halfwords, a zero-point row
+ *                      (and the kernel's own state, which keeps its stack small)
  */
 void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *input,
                                   const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *table,
                                   int8_t *output, void *scratch);
 
-/** Scratch bytes td_depthwise_conv_s8_arm_dsp needs: 4 * (2T + 2T * (min(C, 64) / 4) + 16). */
+/** Scratch bytes td_depthwise_conv_s8_arm_dsp needs: 4 * (28 + 2T + 2T * (min(C, 64) / 4) + 16). */
 int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p);
 
 /**

@@ -244,3 +244,16 @@ def test_fast_requantization_range_check():
     assert not fast_requant_ok(np.array([10]), np.array([2**30]), np.array([0]), 0)  # no right shift
     assert not fast_requant_ok(np.array([10]), np.array([2**29]), np.array([-3]), 0)  # not normalized
     assert not fast_requant_ok(np.array([10]), np.array([2**30]), np.array([-25]), 127)  # k overflows
+
+
+def test_scratch_constants_match_the_kernel():
+    """The compiler sizes the kernel's scratch with the kernel's own constants (a smaller plan would let the
+    kernel write past its scratch; TD_CHECK_SCRATCH only asserts in TD_DEBUG builds)."""
+    import re
+
+    from tinydeploy.compile.ops import _arm_depthwise
+    from tinydeploy.paths import RUNTIME_DIR
+
+    src = (RUNTIME_DIR / "arm" / "td_arm_depthwise_conv.c").read_text()
+    for name, value in (("CHUNK", _arm_depthwise.CHUNK), ("LAYER_WORDS", _arm_depthwise.LAYER_WORDS)):
+        assert int(re.search(rf"#define TD_ARM_DW_{name} (\d+)", src).group(1)) == value, name

@@ -26,7 +26,8 @@
 #include "td_arm_simd.h"
 #include "td_kernel.h"
 
-#define TD_ARM_DW_CHUNK 64 /* channels per widened weight block and zero-point row */
+#define TD_ARM_DW_CHUNK 64       /* channels per widened weight block and zero-point row */
+#define TD_ARM_DW_LAYER_WORDS 28 /* the scratch starts with the td_arm_dw_layer (27 words) */
 
 /* [a.b0 a.b1 b.b0 b.b1] and [a.b2 a.b3 b.b2 b.b3]: the low and high channel pairs of two taps. */
 static inline uint32_t td_arm_dw_pkhbt(uint32_t a, uint32_t b) {
@@ -71,7 +72,17 @@ typedef struct {
   int32_t bstep, ostep;                /* input / output bytes from one output pixel of a row to the next */
   int clamp;                           /* the activation narrows [-128, 127] */
   uint32_t lo4, hi4;                   /* activation bounds in all four bytes */
+  /* the call (set by the public functions): input as h x w x c with top/left padding pad_h/pad_w */
+  const int8_t *input;
+  int8_t *output;                      /* output pixels ostep bytes apart */
+  int32_t h, w, c, pad_h, pad_w;
+  int fast;                            /* the fast table */
+  /* set by td_arm_dw_run */
+  void (*pixel)(const void *, const int8_t *, const int32_t *, int32_t, int32_t, int8_t *, int32_t);
+  int32_t ox0, ox1;                    /* interior output columns (every tap inside the input) */
 } td_arm_dw_layer;
+
+typedef char td_arm_dw_layer_fits[sizeof(td_arm_dw_layer) <= 4 * TD_ARM_DW_LAYER_WORDS ? 1 : -1];
 
 /* Channel `lane` of quad table q: the fast requantization with the output offset, saturated to int8. */
 static inline int32_t td_arm_dw_fast1(const TD_WEIGHTS_MEM int32_t *q, int32_t lane, int32_t a2) {
@@ -209,8 +220,9 @@ static void td_arm_dw_tail(const td_arm_dw_layer *l, const int8_t *b, const int3
 
 /* The instantiations: fast table with 9, 25 or any taps, and the general one. */
 #define TD_ARM_DW_PIXEL_FN(NAME, FAST, TAPS)                                                            \
-  static void NAME(const td_arm_dw_layer *l, const int8_t *b, const int32_t *o, int32_t c0, int32_t n, \
-                   int8_t *out, int32_t count) {                                                       \
+  static void NAME(const void *lv, const int8_t *b, const int32_t *o, int32_t c0, int32_t n, int8_t *out, \
+                   int32_t count) {                                                                    \
+    const td_arm_dw_layer *l = (const td_arm_dw_layer *)lv;                                             \
     td_arm_dw_pixel(l, b, o, c0, n, out, count, FAST, (TAPS) ? (TAPS) : l->taps, (TAPS) != 0);       \
   }
 TD_ARM_DW_PIXEL_FN(td_arm_dw_px_9, 1, 9)
@@ -218,8 +230,8 @@ TD_ARM_DW_PIXEL_FN(td_arm_dw_px_25, 1, 25)
 TD_ARM_DW_PIXEL_FN(td_arm_dw_px_n, 1, 0)
 TD_ARM_DW_PIXEL_FN(td_arm_dw_px_any, 0, 0)
 
-typedef void (*td_arm_dw_pixel_fn)(const td_arm_dw_layer *, const int8_t *, const int32_t *, int32_t, int32_t,
-                                   int8_t *, int32_t);
+typedef void (*td_arm_dw_pixel_fn)(const void *, const int8_t *, const int32_t *, int32_t, int32_t, int8_t *,
+                                   int32_t);
 
 static td_arm_dw_pixel_fn td_arm_dw_pick(int fast, int32_t taps) {
   if (!fast) return td_arm_dw_px_any;
@@ -255,16 +267,20 @@ static void td_arm_dw_widen(const TD_WEIGHTS_MEM int8_t *w, int32_t words, int32
 
 static uint32_t td_arm_dw_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 
+/* Scratch of td_arm_dw_run: tap offsets (interior, border), the widened weights of one chunk, zrow. */
+static int32_t td_arm_dw_scratch(int32_t taps, int32_t channels) {
+  const int32_t chunk = channels < TD_ARM_DW_CHUNK ? channels : TD_ARM_DW_CHUNK;
+  return 4 * (TD_ARM_DW_LAYER_WORDS + 2 * taps + 2 * taps * (chunk / 4) + TD_ARM_DW_CHUNK / 4);
+}
+
 int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p) {
-  const int32_t taps = p->window.filter_h * p->window.filter_w;
-  const int32_t chunk = p->output.c < TD_ARM_DW_CHUNK ? p->output.c : TD_ARM_DW_CHUNK;
-  return 4 * (2 * taps + 2 * taps * (chunk / 4) + TD_ARM_DW_CHUNK / 4);
+  return td_arm_dw_scratch(p->window.filter_h * p->window.filter_w, p->output.c);
 }
 
 /* Output pixel (oy, ox) whose window starts at input (y0, x0) and clips to taps ty x tx: the taps
  * outside read the zero-point row, so every offset is taken relative to that row. */
-static void td_arm_dw_border(const td_arm_dw_layer *l, td_arm_dw_pixel_fn pixel, const int8_t *in, int32_t at,
-                             td_taps ty, td_taps tx, int32_t c0, int32_t n, int8_t *out, int fast) {
+static __attribute__((noinline)) void td_arm_dw_border(const td_arm_dw_layer *l, const int8_t *in, int32_t at,
+                                                       td_taps ty, td_taps tx, int32_t c0, int32_t n, int8_t *out) {
   const td_window *win = &l->p->window;
   const int8_t *z = (const int8_t *)l->zrow;
   const int32_t n4 = n & ~(int32_t)3;
@@ -274,8 +290,8 @@ static void td_arm_dw_border(const td_arm_dw_layer *l, td_arm_dw_pixel_fn pixel,
       const int real = fy >= ty.start && fy < ty.end && fx >= tx.start && fx < tx.end;
       l->border[t] = real ? (int32_t)((intptr_t)(in + (at + l->off[t])) - (intptr_t)z) : 0;
     }
-  pixel(l, z, l->border, c0, n4, out, 1);
-  if (n4 < n) td_arm_dw_tail(l, z + n4, l->border, l->filter + (c0 + n4) * l->taps, c0 + n4, n - n4, out + n4, fast);
+  l->pixel(l, z, l->border, c0, n4, out, 1);
+  if (n4 < n) td_arm_dw_tail(l, z + n4, l->border, l->filter + (c0 + n4) * l->taps, c0 + n4, n - n4, out + n4, l->fast);
 }
 
 /* First output column whose window starts at or after `from` (ceil((from + pad) / stride), in [0, out]). */
@@ -284,74 +300,84 @@ static int32_t td_arm_dw_col(int32_t from, int32_t pad, int32_t stride, int32_t 
   return v < out ? v : out;
 }
 
-/* The layer (or, in place, a group of at most four channels): quads = the table after its header;
- * output pixels `ostride` bytes apart (output.c, or the buffer's channels in place). */
-static void td_arm_dw_run(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
-                          const TD_WEIGHTS_MEM int32_t *quads, int fast, int8_t *output, int32_t ostride,
-                          void *scratch) {
-  const td_window *win = &p->window;
-  const int32_t fh = win->filter_h, fw = win->filter_w, taps = fh * fw, channels = p->output.c;
-  const int32_t row = p->input.w * channels, c4 = channels & ~(int32_t)3;
-  const int32_t chunk = channels < TD_ARM_DW_CHUNK ? channels : TD_ARM_DW_CHUNK;
-  /* interior columns [ox0, ox1): every tap inside the input */
-  const int32_t ox0 = td_arm_dw_col(0, win->pad_w, win->stride_w, p->output.w);
-  const int32_t last = p->input.w - 1 - (fw - 1) * win->dilation_w; /* largest interior window start */
-  const int32_t ox1 = last < 0 ? ox0 : td_arm_dw_col(last + 1, win->pad_w, win->stride_w, p->output.w);
-  const td_arm_dw_pixel_fn pixel = td_arm_dw_pick(fast, taps);
-  const int once = channels <= TD_ARM_DW_CHUNK; /* one chunk: widen the weights once */
-  td_arm_dw_layer l;
-  int32_t bn, oy, ox, fy, fx, c0;
-  l.p = p;
-  l.table = quads;
-  l.filter = filter;
-  l.off = (int32_t *)scratch;
-  l.border = l.off + taps;
-  l.wide = l.border + taps;
-  l.zrow = (uint32_t *)(l.wide + 2 * taps * (chunk / 4));
-  l.taps = taps;
-  l.bstep = win->stride_w * channels;
-  l.ostep = ostride;
-  l.clamp = p->activation.min > -128 || p->activation.max < 127;
-  l.lo4 = td_arm_dw_bytes4(p->activation.min);
-  l.hi4 = td_arm_dw_bytes4(p->activation.max);
-  for (fy = 0; fy < TD_ARM_DW_CHUNK / 4; ++fy) l.zrow[fy] = td_arm_dw_bytes4(-p->input_offset);
-  for (fy = 0; fy < fh; ++fy)
-    for (fx = 0; fx < fw; ++fx) l.off[fy * fw + fx] = (fy * win->dilation_h * p->input.w + fx * win->dilation_w) * channels;
-  if (once) td_arm_dw_widen(filter, 2 * taps * (c4 / 4), taps, l.wide, fast);
-  for (bn = 0; bn < p->input.n; ++bn) {
-    const int8_t *in = input + bn * p->input.h * row;
-    for (oy = 0; oy < p->output.h; ++oy) {
-      const int32_t y0 = oy * win->stride_h - win->pad_h;
-      const td_taps ty = td_window_taps(y0, win->dilation_h, fh, p->input.h);
-      const int whole_rows = ty.start == 0 && ty.end == fh;
-      int8_t *out_row = output + (bn * p->output.h + oy) * p->output.w * ostride;
-      for (c0 = 0; c0 < channels; c0 += TD_ARM_DW_CHUNK) {
-        const int32_t n = channels - c0 < TD_ARM_DW_CHUNK ? channels - c0 : TD_ARM_DW_CHUNK, n4 = n & ~(int32_t)3;
-        if (!once) td_arm_dw_widen(filter + c0 * taps, 2 * taps * (n4 / 4), taps, l.wide, fast);
-        for (ox = 0; ox < p->output.w; ++ox) {
-          const int32_t x0 = ox * win->stride_w - win->pad_w;
-          const int32_t at = y0 * row + x0 * channels + c0; /* outside the input at a border */
-          if (whole_rows && ox == ox0 && ox1 > ox0) { /* the interior run */
-            const int32_t count = ox1 - ox0;
-            int32_t i;
-            pixel(&l, in + at, l.off, c0, n4, out_row + ox * ostride + c0, count);
-            for (i = 0; n4 < n && i < count; ++i)
-              td_arm_dw_tail(&l, in + at + i * l.bstep + n4, l.off, filter + (c0 + n4) * taps, c0 + n4, n - n4,
-                             out_row + (ox + i) * ostride + c0 + n4, fast);
-            ox = ox1 - 1;
-          } else {
-            td_arm_dw_border(&l, pixel, in, at, ty, td_window_taps(x0, win->dilation_w, fw, p->input.w), c0, n,
-                             out_row + ox * ostride + c0, fast);
-          }
-        }
+/* Output row oy (window rows from y0, clipped to ty) of the batch whose input starts at `in`. */
+static __attribute__((noinline)) void td_arm_dw_row(const td_arm_dw_layer *l, const int8_t *in, int32_t y0, td_taps ty,
+                                                    int8_t *out_row) {
+  const td_window *win = &l->p->window;
+  const int32_t taps = l->taps, channels = l->c, row = l->w * channels, ostep = l->ostep;
+  const int whole_rows = ty.start == 0 && ty.end == win->filter_h;
+  int32_t c0, ox;
+  for (c0 = 0; c0 < channels; c0 += TD_ARM_DW_CHUNK) {
+    const int32_t n = channels - c0 < TD_ARM_DW_CHUNK ? channels - c0 : TD_ARM_DW_CHUNK, n4 = n & ~(int32_t)3;
+    if (channels > TD_ARM_DW_CHUNK) td_arm_dw_widen(l->filter + c0 * taps, 2 * taps * (n4 / 4), taps, l->wide, l->fast);
+    for (ox = 0; ox < l->p->output.w; ++ox) {
+      const int32_t x0 = ox * win->stride_w - l->pad_w;
+      const int32_t at = y0 * row + x0 * channels + c0; /* outside the input at a border */
+      if (whole_rows && ox == l->ox0 && l->ox1 > ox) { /* the interior run */
+        const int32_t count = l->ox1 - ox;
+        int32_t i;
+        l->pixel(l, in + at, l->off, c0, n4, out_row + ox * ostep + c0, count);
+        for (i = 0; n4 < n && i < count; ++i)
+          td_arm_dw_tail(l, in + at + i * l->bstep + n4, l->off, l->filter + (c0 + n4) * taps, c0 + n4, n - n4,
+                         out_row + (ox + i) * ostep + c0 + n4, l->fast);
+        ox = l->ox1 - 1;
+      } else {
+        td_arm_dw_border(l, in, at, ty, td_window_taps(x0, win->dilation_w, win->filter_w, l->w), c0, n,
+                         out_row + ox * ostep + c0);
       }
     }
   }
 }
 
+/* The layer (or, in place, a group of at most four channels) as the call fields of l describe it; quads =
+ * the table after its header. l is the start of the scratch (its state stays off the stack). */
+static void td_arm_dw_run(td_arm_dw_layer *l, const TD_WEIGHTS_MEM int32_t *quads) {
+  const td_dw_conv_params *p = l->p;
+  const td_window *win = &p->window;
+  const int32_t fh = win->filter_h, fw = win->filter_w, taps = fh * fw, channels = l->c;
+  const int32_t chunk = channels < TD_ARM_DW_CHUNK ? channels : TD_ARM_DW_CHUNK;
+  const int32_t last = l->w - 1 - (fw - 1) * win->dilation_w; /* largest interior window start */
+  int32_t bn, oy, fy, fx;
+  l->table = quads;
+  l->off = (int32_t *)l + TD_ARM_DW_LAYER_WORDS;
+  l->border = l->off + taps;
+  l->wide = l->border + taps;
+  l->zrow = (uint32_t *)(l->wide + 2 * taps * (chunk / 4));
+  l->taps = taps;
+  l->bstep = win->stride_w * channels;
+  l->clamp = p->activation.min > -128 || p->activation.max < 127;
+  l->lo4 = td_arm_dw_bytes4(p->activation.min);
+  l->hi4 = td_arm_dw_bytes4(p->activation.max);
+  l->pixel = td_arm_dw_pick(l->fast, taps);
+  l->ox0 = td_arm_dw_col(0, l->pad_w, win->stride_w, p->output.w);
+  l->ox1 = last < 0 ? l->ox0 : td_arm_dw_col(last + 1, l->pad_w, win->stride_w, p->output.w);
+  for (fy = 0; fy < TD_ARM_DW_CHUNK / 4; ++fy) l->zrow[fy] = td_arm_dw_bytes4(-p->input_offset);
+  for (fy = 0; fy < fh; ++fy)
+    for (fx = 0; fx < fw; ++fx) l->off[fy * fw + fx] = (fy * win->dilation_h * l->w + fx * win->dilation_w) * channels;
+  if (channels <= TD_ARM_DW_CHUNK) td_arm_dw_widen(l->filter, 2 * taps * (channels / 4), taps, l->wide, l->fast);
+  for (bn = 0; bn < p->input.n; ++bn)
+    for (oy = 0; oy < p->output.h; ++oy) {
+      const int32_t y0 = oy * win->stride_h - l->pad_h;
+      td_arm_dw_row(l, l->input + bn * l->h * l->w * channels, y0, td_window_taps(y0, win->dilation_h, fh, l->h),
+                    l->output + (bn * p->output.h + oy) * p->output.w * l->ostep);
+    }
+}
+
 void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
                                   const TD_WEIGHTS_MEM int32_t *table, int8_t *output, void *scratch) {
-  td_arm_dw_run(p, input, filter, table + 4, table[0] != 0, output, p->output.c, scratch);
+  td_arm_dw_layer *l = (td_arm_dw_layer *)scratch;
+  l->p = p;
+  l->input = input;
+  l->output = output;
+  l->filter = filter;
+  l->ostep = p->output.c;
+  l->h = p->input.h;
+  l->w = p->input.w;
+  l->c = p->input.c;
+  l->pad_h = p->window.pad_h;
+  l->pad_w = p->window.pad_w;
+  l->fast = table[0] != 0;
+  td_arm_dw_run(l, table + 4);
 }
 
 /* The in-place kernel's plane: a group of four channels' input, padded with the input zero point to the
@@ -368,9 +394,8 @@ static int32_t td_arm_dw_plane(const td_dw_conv_params *p) {
 }
 
 int32_t td_depthwise_conv_s8_arm_dsp_inplace_scratch_size(const td_dw_conv_params *p) {
-  td_dw_conv_params q = *p;
-  q.output.c = q.input.c = p->input.c < 4 ? p->input.c : 4;
-  return td_depthwise_conv_s8_arm_dsp_scratch_size(&q) + td_arm_dw_plane(p);
+  return td_arm_dw_scratch(p->window.filter_h * p->window.filter_w, p->input.c < 4 ? p->input.c : 4) +
+         td_arm_dw_plane(p);
 }
 
 void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
@@ -380,28 +405,31 @@ void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *bu
   const int32_t hp = td_arm_dw_extent(p->output.h, win->stride_h, win->filter_h, win->dilation_h);
   const int32_t wp = td_arm_dw_extent(p->output.w, win->stride_w, win->filter_w, win->dilation_w);
   const uint32_t zp4 = td_arm_dw_bytes4(-p->input_offset);
-  int8_t *plane = (int8_t *)scratch, *run = plane + td_arm_dw_plane(p);
-  td_dw_conv_params q = *p;
+  int8_t *plane = (int8_t *)scratch;
+  td_arm_dw_layer *l = (td_arm_dw_layer *)(plane + td_arm_dw_plane(p));
   int32_t g, y, x, j;
-  q.input.h = hp;
-  q.input.w = wp;
-  q.window.pad_h = q.window.pad_w = 0;
+  l->p = p;
+  l->input = plane;
+  l->ostep = channels;
+  l->h = hp;
+  l->w = wp;
+  l->pad_h = l->pad_w = 0;
+  l->fast = table[0] != 0;
   for (g = 0; g < channels; g += 4) {
     const int32_t n = channels - g < 4 ? channels - g : 4;
-    q.input.c = q.output.c = n;
     for (j = 0; j < hp * wp; ++j) memcpy(plane + 4 * j, &zp4, 4); /* (n < 4: only the first n * hp * wp bytes) */
-    for (y = 0; y < p->input.h; ++y) {
-      const int32_t yp = y + win->pad_h;
-      if (yp >= hp) break;
+    for (y = 0; y < p->input.h && y + win->pad_h < hp; ++y)
       for (x = 0; x < p->input.w && x + win->pad_w < wp; ++x) {
-        int8_t *dst = plane + (yp * wp + x + win->pad_w) * n;
+        int8_t *dst = plane + ((y + win->pad_h) * wp + x + win->pad_w) * n;
         const int8_t *src = buf + (y * p->input.w + x) * channels + g;
         if (n == 4) memcpy(dst, src, 4);
         else
           for (j = 0; j < n; ++j) dst[j] = src[j];
       }
-    }
-    td_arm_dw_run(&q, plane, filter + g * taps, table + 4 + 4 * g, table[0] != 0, buf + g, channels, run);
+    l->output = buf + g;
+    l->filter = filter + g * taps;
+    l->c = n;
+    td_arm_dw_run(l, table + 4 + 4 * g);
   }
 }
 

@@ -57,14 +57,18 @@ class DepthwiseConv2D(ConvLike):
         return dw_arm_dsp_scratch_bytes(w.shape[1] * w.shape[2], w.shape[3])
 
     def variant_inplace_temp_bytes(self, op: Op, g: Graph, kernels: str) -> int | None:
-        """The arm-dsp in-place kernel's padded four-channel plane; with the arm-dsp scratch that the arena
-        adds to it, td_depthwise_conv_s8_arm_dsp_inplace_scratch_size()."""
+        """arm-dsp: what td_depthwise_conv_s8_arm_dsp_inplace_scratch_size() needs beyond the arm-dsp
+        scratch that the arena plans for the op anyway (its padded four-channel plane and a four-channel
+        arm-dsp scratch share that buffer)."""
         ref = self.inplace_temp_bytes(op, g)
         if ref is None or not self.arm_dsp(op, g, kernels):
             return ref
-        win = conv_window(op, g)
-        return 4 * ((win.out_h - 1) * win.stride_h + (win.filter_h - 1) * win.dil_h + 1) * \
+        win, w = conv_window(op, g), g.tensors[op.inputs[1]]
+        taps, channels = win.filter_h * win.filter_w, w.shape[3]
+        plane = 4 * ((win.out_h - 1) * win.stride_h + (win.filter_h - 1) * win.dil_h + 1) * \
             ((win.out_w - 1) * win.stride_w + (win.filter_w - 1) * win.dil_w + 1)
+        needed = plane + dw_arm_dsp_scratch_bytes(taps, min(channels, 4))
+        return max(0, needed - dw_arm_dsp_scratch_bytes(taps, channels))
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
         """td_depthwise_conv_*_inplace_scratch_size() (checked against it in debug builds)."""
