@@ -87,6 +87,25 @@ def test_killed_host_device_is_restarted_and_every_sample_counted_once():
     assert r.invokes.tolist() == list(range(1, k + 1)) + list(range(1, 120 - k + 1))
 
 
+def test_device_lost_after_the_last_sample_keeps_the_results():
+    """Killed between the last sample and reading the stack peak: the run is complete, stats unread."""
+    xs = [np.load(DIGITS_DATA)["x_int8"][:10]]
+    events = []
+    with open_session(DIGITS, "host") as s:
+        def progress(i, n):
+            if i == n:
+                os.kill(s.started.proc.pid, signal.SIGKILL)
+                s.started.proc.wait()
+
+        r = evaluate(s, xs, progress=progress, log=events.append)
+    rep = report_dict(r)
+    assert rep["complete"] and rep["samples"] == 10 and rep["bit_exact"]["all"]
+    assert rep["memory"]["stack_peak_bytes"] is None and rep["link"]["restarts"] == 0
+    assert "the host device exited with signal 9 after 10 of 10 samples" in events[0]
+    from tinydeploy.cli.eval import summary_lines
+    assert any("stack peak and canary unread (board lost)" in line for line in summary_lines(rep))
+
+
 def test_port_that_stays_dead_leaves_a_partial_report_and_resume_finishes_it(tmp_path):
     x = f"{DIGITS_DATA}:x_int8"
     y = f"{DIGITS_DATA}:y"

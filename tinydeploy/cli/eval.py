@@ -31,8 +31,11 @@ def summary_lines(rep: dict) -> list[str]:
         host = f", host ({ref['short']}) {a['host']:.2%} ({a['host_correct']}/{rep['samples']})" if "host" in a else ""
         lines.append(f"accuracy     device {a['device']:.2%} ({a['correct']}/{rep['samples']}){host}")
     ram = f" of {mem['board_ram_bytes']:,} B RAM" if mem.get("board_ram_bytes") else ""
-    lines.append(f"memory       arena {mem['arena_bytes']:,} B + stack peak {mem['stack_peak_bytes']:,} B{ram}, "
-                 f"arena canary {'intact' if mem['canary_ok'] else 'OVERWRITTEN'}")
+    if mem["stack_peak_bytes"] is None:  # the board was lost after the last sample
+        lines.append(f"memory       arena {mem['arena_bytes']:,} B{ram}; stack peak and canary unread (board lost)")
+    else:
+        lines.append(f"memory       arena {mem['arena_bytes']:,} B + stack peak {mem['stack_peak_bytes']:,} B{ram}, "
+                     f"arena canary {'intact' if mem['canary_ok'] else 'OVERWRITTEN'}")
     link = rep["link"]
     if link["retries"] or link["reconnects"]:
         lines.append(f"link         {link['retries']} resent requests, {link['reconnects']} reconnects")

@@ -138,9 +138,19 @@ def evaluate(s: BoardSession, inputs: list[np.ndarray], labels: np.ndarray | Non
         invokes.append(res.invokes)
         if progress:
             progress(i + 1, n)
-    r = _result(s, inputs, labels, oracle, rows, counts, done, rec, time.monotonic() - t0, s.client.stats())
+    r = _result(s, inputs, labels, oracle, rows, counts, done, rec, time.monotonic() - t0, _stats(s, rec, n))
     r.invokes = np.array(invokes, np.int64)
     return r
+
+
+def _stats(s: BoardSession, rec: Recovery, n: int):
+    """Stack peak and canary after the last sample; None when the board is lost by then (every sample has
+    its result, and a restarted board would not know them)."""
+    try:
+        return s.client.stats()
+    except LinkDown as exc:
+        rec.lost_after_last(exc, n)
+        return None
 
 
 def _result(s: BoardSession, inputs: list[np.ndarray], labels: np.ndarray | None, oracle: Oracle,

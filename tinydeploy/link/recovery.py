@@ -111,6 +111,13 @@ class Recovery:
         self.events.append({"after": done, "what": what, "recovered": how, "restarted": self.s.restart is not None})
         self.log(f"{what}; {how}; sample {done + 1} is sent again")
 
+    def lost_after_last(self, exc: TinyDeployError, n: int) -> None:
+        """Lost once every sample was done: nothing to send again; noted, not recovered."""
+        what = f"{self.what(exc)} after {n} of {n} samples"
+        self.events.append({"after": n, "what": what, "recovered": "not needed (stack peak and canary unread)",
+                            "restarted": False})
+        self.log(f"{what}; every sample was done: its stack peak and arena canary stay unread")
+
     def _restart(self) -> str:
         s = self.s
         if s.started is not None:
