@@ -50,6 +50,7 @@ class BenchResult:
     stack_peak_bytes: int
     counter: str = ""              # what firmware_counts are
     model_weights_bytes: int = 0   # the .tflite's own weights and biases (CompiledModel.weights_bytes)
+    tables_bytes: int = 0          # of weights_bytes: requantization tables, shapes (no weight or bias)
     layers: list[Layer] = field(default_factory=list)
     layers_method: str = ""
     reference: BenchResult | None = None   # --compare: the same model with the reference kernels
@@ -76,7 +77,7 @@ class BenchResult:
              "macs_per_" + ("instruction" if self.unit == "instructions" else "cycle"):
                  round(self.macs / self.count, 4) if self.count else None,
              "bit_exact": self.bit_exact, "code_bytes": self.code_bytes, "weights_bytes": self.weights_bytes,
-             "model_weights_bytes": self.model_weights_bytes,
+             "tables_bytes": self.tables_bytes, "model_weights_bytes": self.model_weights_bytes,
              "ram_bytes": self.ram_bytes, "arena_bytes": self.arena_bytes, "stack_peak_bytes": self.stack_peak_bytes,
              "mean_us": round(self.mean_us, 3) if self.mean_us is not None else None,
              "clock_hz": self.board.clock_hz,
@@ -203,10 +204,10 @@ def _bench_one(model_path: Path, b: BoardProfile, fam: str, m: CompiledModel, wo
                               "a kernel bug: run `tinydeploy eval` with --kernels reference to compare")
     method = PLUGIN_METHOD if plugin else COUNTER_METHOD[fam]
     unit = "cycles" if fam == "avr" else "instructions"
-    code, weights, ram = sizes_from_elf(base / ".pio" / "build" / b.id / "firmware.elf", b, m)
+    code, weights, ram, tables = sizes_from_elf(base / ".pio" / "build" / b.id / "firmware.elf", b, m)
     res = BenchResult(model_path.name, b, m.options.kernels, unit, method, round(sum(counts) / len(counts)), counts,
                       own, sum(r.macs for r in op_rows(m.graph)), exact, code, weights, ram, m.arena_bytes, stack,
-                      counter=COUNTER_METHOD[fam], model_weights_bytes=m.weights_bytes)
+                      counter=COUNTER_METHOD[fam], model_weights_bytes=m.weights_bytes, tables_bytes=tables)
     if layers and (plugin or b.emulator.kind == "simavr"):
         inst = replace(m, source=layer_source(m))
         _, _, marks, _, _ = _run(model_path, b, inst, work / f"{base.name}-layers", [x[:1] for x in xs], plugin,

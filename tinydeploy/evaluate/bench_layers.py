@@ -134,8 +134,16 @@ def elf_symbols(elf: Path, b: BoardProfile) -> dict[str, tuple[int, int]]:
     return syms
 
 
-def sizes_from_elf(elf: Path, b: BoardProfile, m: CompiledModel) -> tuple[int, int, int]:
-    """(code bytes without weights, weight bytes, RAM bytes of .data + .bss) of the firmware."""
+def _is_table(m: CompiledModel, name: str) -> bool:
+    """A constant array that is no weight or bias: requantization multipliers/shifts, shapes, kernel tables.
+    Tensor data is `<prefix>_t<N>`; re-laid-out weights and folded biases say so in their names."""
+    hint = name.removeprefix(m.prefix + "_")
+    return not (re.fullmatch(r"t\d+", hint) or "weights" in hint or "bias" in hint)
+
+
+def sizes_from_elf(elf: Path, b: BoardProfile, m: CompiledModel) -> tuple[int, int, int, int]:
+    """(code bytes without weights, bytes of the model's constant arrays, RAM bytes of .data + .bss, the
+    part of the constant arrays that is no weight or bias) of the firmware."""
     r = subprocess.run([_tool(b, "size"), "-A", "-d", str(elf)], capture_output=True, text=True, check=True)
     flash = ram = 0
     for line in r.stdout.splitlines():
@@ -152,5 +160,7 @@ def sizes_from_elf(elf: Path, b: BoardProfile, m: CompiledModel) -> tuple[int, i
         else:
             flash += size
     syms = elf_symbols(elf, b)
-    weights = sum(syms[n][1] for n in set(_CONST_ARRAY.findall(m.source)) if n in syms)
-    return flash - weights, weights, ram
+    arrays = [n for n in set(_CONST_ARRAY.findall(m.source)) if n in syms]
+    weights = sum(syms[n][1] for n in arrays)
+    tables = sum(syms[n][1] for n in arrays if _is_table(m, n))
+    return flash - weights, weights, ram, tables

@@ -14,9 +14,11 @@ def bench_lines(r: BenchResult) -> list[str]:
              f"  method   {r.method}",
              f"  time     {r.time}" if r.time else "  time     -",
              f"  MACs     {r.macs:,} ({r.macs / r.count:.3f} MACs/{per})" if r.count else f"  MACs     {r.macs:,}",
-             f"  flash    code {r.code_bytes:,} B (without weights) + weights {r.weights_bytes:,} B"
-             + (f" ({r.weights_bytes / r.model_weights_bytes:.2f}x the model's {r.model_weights_bytes:,} B of weights "
-                "and biases: + requantization tables, shapes)" if r.model_weights_bytes else ""),
+             f"  flash    code {r.code_bytes:,} B (without weights) + model constants {r.weights_bytes:,} B: "
+             f"weights and biases {r.weights_bytes - r.tables_bytes:,} B"
+             + (f" ({(r.weights_bytes - r.tables_bytes) / r.model_weights_bytes:.2f}x the model's "
+                f"{r.model_weights_bytes:,} B)" if r.model_weights_bytes else "")
+             + f", requantization tables and shapes {r.tables_bytes:,} B",
              f"  RAM      {r.ram_bytes:,} B static (.data + .bss, arena {r.arena_bytes:,} B in it) "
              f"+ stack peak {r.stack_peak_bytes:,} B",
              f"  outputs  {'bit-exact with LiteRT BUILTIN_REF' if r.bit_exact else 'DIFFER from LiteRT'}"]
