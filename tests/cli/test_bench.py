@@ -126,3 +126,14 @@ def test_model_bench_reads_its_baselines_from_the_file():
         line = next(x for x in text.splitlines() if x.startswith(f"| {row}"))
         cells = [int(re.sub(r"[^\d]", "", c)) for c in line.split("|")[2:4]]
         assert [rows[row]["cmsis"], rows[row]["ref"]] == cells
+
+
+def test_firmware_counter_says_so(tmp_path):
+    """--counter firmware: the count of the firmware's own SysTick (40-instruction steps), named as such;
+    no per-layer counts without the plugin."""
+    r = tinydeploy("bench", HELLO, "--board", "qemu-m4", "--counter", "firmware", "--json", "--work-dir", tmp_path)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["method"].startswith("SysTick x40 under -icount") and rep["counts"] == rep["firmware_counts"]
+    assert all(c % SYSTICK_STEP == 0 for c in rep["counts"]) and rep["layers"] == []
+    assert "without the QEMU counting plugin" in rep["layers_method"]

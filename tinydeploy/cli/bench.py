@@ -21,6 +21,9 @@ def bench(model: Path = typer.Argument(..., help="The .tflite model."),
                                                                         "instrumented build)."),
           samples: int = typer.Option(2, "--samples", "-n", min=1, help="Random inputs to count (the count "
                                                                        "is their mean)."),
+          counter: str = typer.Option("auto", "--counter", help="auto: the QEMU counting plugin where it loads "
+                                      "(exact), else the firmware's counter; plugin; firmware (SysTick x40 under "
+                                      "-icount, rdinstret, Timer1)."),
           json_out: bool = typer.Option(False, "--json", help="Print the report as JSON (nothing else)."),
           png: Path = typer.Option(None, "--png", help="Write the per-layer bar chart here."),
           work_dir: Path = typer.Option(None, "--work-dir", help="Firmware projects (default: the cache).")) -> None:
@@ -34,7 +37,7 @@ def bench(model: Path = typer.Argument(..., help="The .tflite model."),
         raise TinyDeployError(f"--png {png} must end in .png", "e.g. --png layers.png")
     quiet = json_out
     r = run_bench(model, board, kernels=kernels, layers=layers or png is not None, samples=samples,
-                  work_dir=work_dir, compare=compare,
+                  work_dir=work_dir, compare=compare, counter=counter,
                   log=(lambda m: None) if quiet else (lambda m: err_console.print(f"[dim]{m}[/]", highlight=False)))
     if png:
         if not r.layers:

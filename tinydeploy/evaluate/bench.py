@@ -162,12 +162,19 @@ def _plugin_works(b: BoardProfile) -> bool:
 
 
 def run_bench(model_path: str | Path, board: str | BoardProfile, kernels: str = "auto", layers: bool = True,
-              samples: int = 2, work_dir: str | Path | None = None, compare: bool = False,
+              samples: int = 2, work_dir: str | Path | None = None, compare: bool = False, counter: str = "auto",
               log: Callable[[str], None] = lambda s: None) -> BenchResult:
     """Count one inference of the model on the emulated board (see the module doc); `compare` also
-    benches the reference kernels (BenchResult.reference)."""
+    benches the reference kernels (BenchResult.reference). counter: auto (the QEMU plugin where it
+    loads), plugin (it or an error), firmware (the firmware's own counter)."""
+    if counter not in ("auto", "plugin", "firmware"):
+        raise TinyDeployError(f"unknown --counter {counter!r}", "use auto, plugin or firmware")
     b = load_board(board)
     fam = _check_board(b)
+    plugin = counter != "firmware" and _plugin_works(b)
+    if counter == "plugin" and not plugin:
+        raise TinyDeployError(f"the QEMU counting plugin cannot run for {b.id}",
+                              "it needs a QEMU board and the host gcc; use --counter firmware")
     model_path = Path(model_path)
     if not model_path.is_file():
         raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
@@ -179,18 +186,17 @@ def run_bench(model_path: str | Path, board: str | BoardProfile, kernels: str = 
 
         work_dir = cache_dir() / "bench"
     work = Path(work_dir)
-    result = _bench_one(model_path, b, fam, m, work, layers, samples, log)
+    result = _bench_one(model_path, b, fam, m, work, layers, samples, plugin, log)
     if compare and m.options.kernels != "reference":
         ref = compile_graph(g, options=replace(options, kernels="reference"), source_name=model_path.name)
-        result.reference = _bench_one(model_path, b, fam, ref, work, layers, samples, log)
+        result.reference = _bench_one(model_path, b, fam, ref, work, layers, samples, plugin, log)
     return result
 
 
 def _bench_one(model_path: Path, b: BoardProfile, fam: str, m: CompiledModel, work: Path, layers: bool,
-               samples: int, log: Callable[[str], None]) -> BenchResult:
+               samples: int, plugin: bool, log: Callable[[str], None]) -> BenchResult:
     from .reference import reference_outputs
 
-    plugin = _plugin_works(b)
     base = work / f"{model_path.stem}-{b.id}-{m.options.kernels}"
     xs = _inputs(m, samples)
     counts, own, _, rows, stack = _run(model_path, b, m, base, xs, plugin, False, log)
@@ -216,5 +222,5 @@ def _bench_one(model_path: Path, b: BoardProfile, fam: str, m: CompiledModel, wo
         res.layers_method = "a marker call before each op, separate build; " + \
             ("TCG plugin" if plugin else "simavr cycle watch")
     elif layers:
-        res.layers_method = f"not available on {b.id}: per-layer counts need the QEMU counting plugin"
+        res.layers_method = f"not available on {b.id} without the QEMU counting plugin"
     return res
