@@ -87,6 +87,23 @@ def test_killed_host_device_is_restarted_and_every_sample_counted_once():
     assert r.invokes.tolist() == list(range(1, k + 1)) + list(range(1, 120 - k + 1))
 
 
+def test_hung_device_is_restarted_after_protocol_timeouts():
+    """SIGSTOP: the process lives but answers nothing; after the client's timeouts it is restarted."""
+    xs = [np.load(DIGITS_DATA)["x_int8"][:30]]
+    events = []
+    with open_session(DIGITS, "host", timeout=0.3) as s:
+        hung = s.started.proc
+
+        def progress(i, n):
+            if i == 10 and s.started.proc is hung:
+                os.kill(hung.pid, signal.SIGSTOP)
+
+        r = evaluate(s, xs, progress=progress, log=events.append)
+        assert hung.poll() is not None  # the stopped process was ended, not left behind
+    assert r.complete and r.agree.all() and len(events) == 1
+    assert "the host device stopped answering after 10 of 30 samples" in events[0]
+
+
 def test_device_lost_after_the_last_sample_keeps_the_results():
     """Killed between the last sample and reading the stack peak: the run is complete, stats unread."""
     xs = [np.load(DIGITS_DATA)["x_int8"][:10]]

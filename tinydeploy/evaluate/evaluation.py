@@ -120,6 +120,8 @@ def evaluate(s: BoardSession, inputs: list[np.ndarray], labels: np.ndarray | Non
     rows, counts, invokes = list(done.rows), list(done.counts), []
     rec = Recovery(s, reconnect_timeout, log)
     s.client.reopen_wait = min(s.client.reopen_wait, 1.0)  # Recovery does the longer waiting
+    if s.restart is not None:  # a hung process we started: restart it after one reconnect, not five
+        s.client.reconnects = min(s.client.reconnects, 1)
     t0 = time.monotonic()
     while len(rows) < n:
         i = len(rows)
