@@ -6,6 +6,7 @@ ADD / SUB / MUL and pooling kernels (PlanOptions.kernels), on single-op int8 mod
   add-relu6     32x32x16 ADD whose ReLU6 clamps inside the int8 range (the per-element clamp loop)
   avg-8x8x64    resnet8's global average pool;  avg-25x5x64  kws_ref_model's
   avg3x3, max2x2  3x3 stride-1 SAME average pool on 16x16x32, 2x2 stride-2 max pool on 32x32x16
+  max-digits    digits_cnn_int8's 2x2 stride-2 max pool on 8x8x16
 
 Per element: of the output for ADD/SUB/MUL, of the input for pooling. The models go into as few firmwares
 as their static arenas allow (tinydeploy.testing.target_cases), each invoke run `--repeat` times; QEMU runs with
@@ -65,6 +66,7 @@ def models() -> dict[str, tuple[bytes, int]]:
         "avg-25x5x64": pool("AVERAGE_POOL_2D", (25, 5, 64), (25, 5), 1, 1, (1, 1), (0.08024, -128)),
         "avg3x3": pool("AVERAGE_POOL_2D", (16, 16, 32), (3, 3), 1, 0, (16, 16), (0.05, -7)),
         "max2x2": pool("MAX_POOL_2D", r, (2, 2), 2, 1, (16, 16), (0.05, -7)),
+        "max-digits": pool("MAX_POOL_2D", (8, 8, 16), (2, 2), 2, 1, (4, 4), (0.05, -128)),
     }
 
 

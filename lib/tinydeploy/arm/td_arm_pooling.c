@@ -23,11 +23,10 @@ typedef struct {
   const int8_t *at;            /* the first tap, channel 0 */
   int32_t rows, cols;          /* rows of taps, taps per row (a full-width window: one row of all taps) */
   int32_t depth, row_step;     /* bytes between taps of a row, between rows */
-  int32_t count;               /* taps (the divisor of the mean); 1 .. TD_ARM_POOL_LIST: listed in off */
+  int32_t count;               /* taps (the divisor of the mean) */
+  int32_t listed;              /* > 0: the taps are the offsets off[0 .. listed) from at */
   int32_t off[TD_ARM_POOL_LIST];
 } td_arm_window;
-
-static inline int td_arm_listed(const td_arm_window *w) { return w->count > 0 && w->count <= TD_ARM_POOL_LIST; }
 
 /* td_rounded_mean of td_pooling.c (sum 0 gives 0 with either sign of the half), branch-free. */
 static inline int32_t td_arm_mean(int32_t sum, int32_t count) {
@@ -110,8 +109,8 @@ static void td_arm_avg_pixel(const td_arm_window *w, int8_t *out) {
     count = w->count;
     if (count <= 256) { /* the halfwords are the channels' sums */
       int32_t a[2];
-      if (td_arm_listed(w)) {
-        td_arm_sum4_list(w->at + c, w->off, count, a);
+      if (w->listed > 0) {
+        td_arm_sum4_list(w->at + c, w->off, w->listed, a);
       } else {
         td_arm_sum4(w->at + c, w->rows, w->cols, depth, w->row_step, a);
       }
@@ -146,10 +145,10 @@ static void td_arm_max_pixel(const td_arm_window *w, int8_t *out) {
   for (c = 0; c < d4; c += 4) { /* the window's fields are read again after each store (it may alias them) */
     const int8_t *q = w->at + c;
     uint32_t m = 0x80808080u; /* -128 in every lane to start, as the reference */
-    if (td_arm_listed(w)) {
+    if (w->listed > 0) {
       const int32_t *off = w->off;
       int32_t n;
-      for (n = w->count; n >= 2; n -= 2, off += 2) {
+      for (n = w->listed; n >= 2; n -= 2, off += 2) {
         m = td_arm_max4(td_arm_max4(m, td_arm_read4(q + off[0])), td_arm_read4(q + off[1]));
       }
       if (n) m = td_arm_max4(m, td_arm_read4(q + off[0]));
@@ -182,7 +181,7 @@ static void td_arm_pool(const td_pool_params *p, const int8_t *input, int8_t *ou
   int32_t b, oy, ox, n;
   td_arm_window w;
   w.depth = depth;
-  w.count = w.row_step = 0;
+  w.count = w.listed = w.row_step = 0;
   w.rows = w.cols = -1;
   for (b = 0; b < p->input.n; ++b) {
     for (oy = 0; oy < p->output.h; ++oy) {
@@ -203,6 +202,7 @@ static void td_arm_pool(const td_pool_params *p, const int8_t *input, int8_t *ou
           for (y = 0; y < rows && w.count <= TD_ARM_POOL_LIST; ++y) {
             for (x = 0; x < cols; ++x) w.off[k++] = y * row_step + x * depth;
           }
+          w.listed = k;
         }
         w.at = in_row + x0 * depth;
         pixel(&w, out);
