@@ -27,7 +27,7 @@
 #include "td_kernel.h"
 
 #define TD_ARM_DW_CHUNK 64       /* channels per widened weight block and zero-point row */
-#define TD_ARM_DW_LAYER_WORDS 28 /* the scratch starts with the td_arm_dw_layer (27 words) */
+#define TD_ARM_DW_LAYER_WORDS 28 /* the scratch starts with the td_arm_dw_layer (28 words) */
 
 /* [a.b0 a.b1 b.b0 b.b1] and [a.b2 a.b3 b.b2 b.b3]: the low and high channel pairs of two taps. */
 static inline uint32_t td_arm_dw_pkhbt(uint32_t a, uint32_t b) {
@@ -77,6 +77,7 @@ typedef struct {
   int8_t *output;                      /* output pixels ostep bytes apart */
   int32_t h, w, c, pad_h, pad_w;
   int fast;                            /* the fast table */
+  int whole;                           /* in place: one batch, no padding, every window inside */
   /* set by td_arm_dw_run */
   void (*pixel)(const void *, const int8_t *, const int32_t *, int32_t, int32_t, int8_t *, int32_t);
   int32_t ox0, ox1;                    /* interior output columns (every tap inside the input) */
@@ -355,6 +356,12 @@ static void td_arm_dw_run(td_arm_dw_layer *l, const TD_WEIGHTS_MEM int32_t *quad
   for (fy = 0; fy < fh; ++fy)
     for (fx = 0; fx < fw; ++fx) l->off[fy * fw + fx] = (fy * win->dilation_h * l->w + fx * win->dilation_w) * channels;
   if (channels <= TD_ARM_DW_CHUNK) td_arm_dw_widen(l->filter, 2 * taps * (channels / 4), taps, l->wide, l->fast);
+  if (l->whole && (channels & 3) == 0 && channels <= TD_ARM_DW_CHUNK) { /* in place: the padded plane */
+    for (oy = 0; oy < p->output.h; ++oy)
+      l->pixel(l, l->input + oy * win->stride_h * l->w * channels, l->off, 0, channels,
+               l->output + oy * p->output.w * l->ostep, p->output.w);
+    return;
+  }
   for (bn = 0; bn < p->input.n; ++bn)
     for (oy = 0; oy < p->output.h; ++oy) {
       const int32_t y0 = oy * win->stride_h - l->pad_h;
@@ -377,6 +384,7 @@ void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *inpu
   l->pad_h = p->window.pad_h;
   l->pad_w = p->window.pad_w;
   l->fast = table[0] != 0;
+  l->whole = 0;
   td_arm_dw_run(l, table + 4);
 }
 
@@ -415,6 +423,7 @@ void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *bu
   l->w = wp;
   l->pad_h = l->pad_w = 0;
   l->fast = table[0] != 0;
+  l->whole = 1;
   for (g = 0; g < channels; g += 4) {
     const int32_t n = channels - g < 4 ? channels - g : 4;
     for (j = 0; j < hp * wp; ++j) memcpy(plane + 4 * j, &zp4, 4); /* (n < 4: only the first n * hp * wp bytes) */
