@@ -17,6 +17,7 @@ from serial.tools.list_ports_common import ListPortInfo
 from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.tflite.reader import load_model
 from tinydeploy.errors import TinyDeployError
+from tinydeploy.evaluate.data import prepare_inputs
 from tinydeploy.evaluate.evaluation import evaluate, report_dict
 from tinydeploy.evaluate.resume import digest, load_resume
 from tinydeploy.link.recovery import find_port, port_identity
@@ -222,3 +223,9 @@ def test_resume_refuses_another_model_other_inputs_and_a_complete_report(tmp_pat
         load_resume(path, g, xs, ys)
     r = cli("eval", DIGITS, "--board", "host", "--inputs", f"{DIGITS_DATA}:x_int8", "--resume", path)
     assert r.returncode == 1 and "the inputs differ" in r.stderr and "Traceback" not in r.stderr
+    xs = prepare_inputs(g, [np.load(DIGITS_DATA)["x_int8"]])  # as eval prepares them
+    path.write_text(json.dumps({**part, "board": "qemu-m4", "samples_total": 360, "inputs_sha256": digest(xs),
+                                "labels_sha256": None}))
+    r = cli("eval", DIGITS, "--board", "host", "--inputs", f"{DIGITS_DATA}:x_int8", "--resume", path)
+    assert r.returncode == 1 and "measured on qemu-m4, this run is on host" in r.stderr, r.stderr
+    assert json.loads(path.read_text())["complete"] is False  # the partial report is left as it was

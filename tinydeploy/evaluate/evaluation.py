@@ -117,6 +117,10 @@ def evaluate(s: BoardSession, inputs: list[np.ndarray], labels: np.ndarray | Non
         from ..errors import TinyDeployError
         raise TinyDeployError(f"{labels.shape[0]} labels for {n} samples", "give one label per sample")
     done = resume or Partial()
+    if done.board not in (None, "?") and s.board is not None and s.board.id != done.board:
+        from ..errors import TinyDeployError
+        raise TinyDeployError(f"the report to resume was measured on {done.board}, this run is on {s.board.id}",
+                              f"resume on {done.board}: both parts' counts go into one report")
     rows, counts, invokes = list(done.rows), list(done.counts), []
     rec = Recovery(s, reconnect_timeout, log)
     s.client.reopen_wait = min(s.client.reopen_wait, 1.0)  # Recovery does the longer waiting
