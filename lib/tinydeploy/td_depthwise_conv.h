@@ -44,7 +44,7 @@ void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input,
  * @param[in]  filter   int8 weights in the arm-dsp layout above
  * @param[in]  table    int32 [4 + 16 * ceil(output.c / 4)] folded biases and requantization (above)
  * @param[out] output   int8 NHWC output
- * @param[in]  scratch  td_depthwise_conv_s8_arm_dsp_scratch_size(p) bytes, 4-byte aligned: tap
+ * @param[in]  scratch  td_depthwise_conv_s8_arm_dsp_scratch_size(p) bytes (any alignment): tap
  *                      offsets, up to 64 channels' weights widened to halfwords, a zero-point row
  *                      (and the kernel's own state, which keeps its stack small)
  */
@@ -52,7 +52,7 @@ void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *inpu
                                   const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *table,
                                   int8_t *output, void *scratch);
 
-/** Scratch bytes td_depthwise_conv_s8_arm_dsp needs: 4 * (28 + 2T + 2T * (min(C, 64) / 4) + 16). */
+/** Scratch bytes td_depthwise_conv_s8_arm_dsp needs: 4 * (29 + 2T + 2T * (min(C, 64) / 4) + 16). */
 int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p);
 
 /**
@@ -64,7 +64,7 @@ int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p);
  * @param[in,out] buf      int8 NHWC input, overwritten with the output
  * @param[in]     filter   int8 weights in the arm-dsp layout
  * @param[in]     table    the arm-dsp table
- * @param[in]     scratch  td_depthwise_conv_s8_arm_dsp_inplace_scratch_size(p) bytes, 4-byte aligned
+ * @param[in]     scratch  td_depthwise_conv_s8_arm_dsp_inplace_scratch_size(p) bytes
  */
 void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *buf,
                                           const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *table,

@@ -101,12 +101,27 @@ def dscnn_like(rng: np.random.Generator) -> bytes:
     return b.build([first], [out])
 
 
+def odd_model() -> bytes:
+    """11x11x3 in and out (363 bytes each): planned byte-aligned, the kernel's scratch starts at an odd
+    offset (726) and the kernel must align it for its LDRDs."""
+    rng = np.random.default_rng(1)
+    b = ModelBuilder()
+    x = b.tensor([1, 11, 11, 3], "int8", 0.05, 7)
+    w = b.tensor([1, 3, 3, 3], "int8", np.full(3, 0.01), 0, data=rng.integers(-127, 128, (1, 3, 3, 3)), axis=3)
+    y = b.tensor([1, 11, 11, 3], "int8", 0.04, -3)
+    b.op("DEPTHWISE_CONV_2D", [x, w], [y], options("DepthwiseConv2DOptions", padding=SAME, strideH=1, strideW=1,
+                                                   depthMultiplier=1))
+    return b.build([x], [y])
+
+
 def run_cases(board: str, n: int, seed: int, tmp_path, extra: list[tuple[str, bytes, PlanOptions]] = ()):
     rng = np.random.default_rng(seed)
     cases = []
     for i in range(n):  # every other case without in-place planning: both arm-dsp kernels run
         model, label = dw_model(rng)
-        cases.append((label, model, PlanOptions(planner="greedy", kernels="arm-dsp", inplace=bool(i % 2))))
+        align = 1 if i % 7 == 3 else 16  # byte-aligned plans: the kernel aligns its scratch itself
+        cases.append((label, model, PlanOptions(planner="greedy", kernels="arm-dsp", inplace=bool(i % 2),
+                                                alignment=align)))
     cases += list(extra)
     compiled, inputs = [], []
     for i, (_, model, opts) in enumerate(cases):
@@ -135,17 +150,19 @@ def run_cases(board: str, n: int, seed: int, tmp_path, extra: list[tuple[str, by
 @pytest.mark.usefixtures("pio_build_cache")
 @pytest.mark.parametrize("board,n,seed", [("qemu-m4", 200, 31), ("qemu-m7", 80, 32)])
 def test_arm_dsp_depthwise_bit_exact_on_target(board, n, seed, tmp_path):
-    extra = []
+    extra = [("odd scratch offset", odd_model(), PlanOptions(kernels="arm-dsp", inplace=False, alignment=1))]
     if board == "qemu-m4":  # the default planner on a whole model: in place or not, whatever it picks
-        extra = [("ds-cnn-like (default planner)", dscnn_like(np.random.default_rng(5)), PlanOptions(kernels="arm-dsp"))]
+        extra.append(("ds-cnn-like (default planner)", dscnn_like(np.random.default_rng(5)),
+                      PlanOptions(kernels="arm-dsp")))
     compiled, bad = run_cases(board, n, seed, tmp_path, extra)
+    assert "(void *)(arena + 726)" in compiled[n].source  # the odd scratch offset
     assert not bad, f"{len(bad)} of {len(compiled)} cases differ:\n" + "\n".join(bad[:20])
     arm = [m for m in compiled[:n] if ARM_CALL in m.source]
     in_place = sum(f"{ARM_CALL}_inplace(" in m.source for m in arm)
     fast = sum(_fast(m.source) for m in arm)
     assert len(arm) > 0.8 * n and 0.2 * len(arm) < in_place < 0.8 * len(arm)  # both arm-dsp kernels ran
     assert 0.3 * len(arm) < fast < len(arm)  # both requantizations ran
-    if extra:  # the model's two depthwise layers took the arm-dsp kernel, in place or not
+    if board == "qemu-m4":  # the DS-CNN-like model's two depthwise layers took the arm-dsp kernel (or its twin)
         assert compiled[-1].source.count(f"{ARM_CALL}(") + compiled[-1].source.count(f"{ARM_CALL}_inplace(") == 2
 
 

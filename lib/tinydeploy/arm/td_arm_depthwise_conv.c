@@ -215,7 +215,7 @@ static void td_arm_dw_tail(const td_arm_dw_layer *l, const int8_t *b, const int3
   for (j = 0; j < r; ++j) {
     int32_t acc = 0;
     for (t = 0; t < l->taps; ++t) acc += w[t * r + j] * b[o[t] + j];
-    out[j] = td_arm_dw_out1(l, q, j, q[j] + (fast ? 2 * acc : acc), fast);
+    out[j] = td_arm_dw_out1(l, q, j, (int32_t)((uint32_t)q[j] + (uint32_t)(fast ? 2 * acc : acc)), fast);
   }
 }
 
@@ -268,10 +268,14 @@ static void td_arm_dw_widen(const TD_WEIGHTS_MEM int8_t *w, int32_t words, int32
 
 static uint32_t td_arm_dw_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 
-/* Scratch of td_arm_dw_run: tap offsets (interior, border), the widened weights of one chunk, zrow. */
+/* The scratch rounded up to a word (LDRD needs one; the plan may use a smaller alignment). */
+static void *td_arm_dw_align(void *scratch) { return (void *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u); }
+
+/* Scratch of td_arm_dw_run (+ a word for the alignment): the td_arm_dw_layer, tap offsets (interior,
+ * border), the widened weights of one chunk, zrow. */
 static int32_t td_arm_dw_scratch(int32_t taps, int32_t channels) {
   const int32_t chunk = channels < TD_ARM_DW_CHUNK ? channels : TD_ARM_DW_CHUNK;
-  return 4 * (TD_ARM_DW_LAYER_WORDS + 2 * taps + 2 * taps * (chunk / 4) + TD_ARM_DW_CHUNK / 4);
+  return 4 * (1 + TD_ARM_DW_LAYER_WORDS + 2 * taps + 2 * taps * (chunk / 4) + TD_ARM_DW_CHUNK / 4);
 }
 
 int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p) {
@@ -372,7 +376,7 @@ static void td_arm_dw_run(td_arm_dw_layer *l, const TD_WEIGHTS_MEM int32_t *quad
 
 void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
                                   const TD_WEIGHTS_MEM int32_t *table, int8_t *output, void *scratch) {
-  td_arm_dw_layer *l = (td_arm_dw_layer *)scratch;
+  td_arm_dw_layer *l = (td_arm_dw_layer *)td_arm_dw_align(scratch);
   l->p = p;
   l->input = input;
   l->output = output;
@@ -413,7 +417,7 @@ void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *bu
   const int32_t hp = td_arm_dw_extent(p->output.h, win->stride_h, win->filter_h, win->dilation_h);
   const int32_t wp = td_arm_dw_extent(p->output.w, win->stride_w, win->filter_w, win->dilation_w);
   const uint32_t zp4 = td_arm_dw_bytes4(-p->input_offset);
-  int8_t *plane = (int8_t *)scratch;
+  int8_t *plane = (int8_t *)td_arm_dw_align(scratch); /* the run's scratch (after the plane) has its word */
   td_arm_dw_layer *l = (td_arm_dw_layer *)(plane + td_arm_dw_plane(p));
   int32_t g, y, x, j;
   l->p = p;

@@ -77,6 +77,6 @@ def dw_table_arm_dsp(bias: np.ndarray | None, w: np.ndarray, input_offset: int, 
 
 
 def dw_arm_dsp_scratch_bytes(taps: int, channels: int) -> int:
-    """td_depthwise_conv_s8_arm_dsp_scratch_size: the kernel's state (LAYER_WORDS), tap offsets (2 x taps
-    words), the widened weights of min(C, 64) channels' quads, a 64-byte zero-point row."""
-    return 4 * (LAYER_WORDS + 2 * taps + 2 * taps * (min(channels, CHUNK) // 4) + CHUNK // 4)
+    """td_depthwise_conv_s8_arm_dsp_scratch_size: a word to align it, the kernel's state (LAYER_WORDS), tap
+    offsets (2 x taps words), the widened weights of min(C, 64) channels' quads, a 64-byte zero-point row."""
+    return 4 * (1 + LAYER_WORDS + 2 * taps + 2 * taps * (min(channels, CHUNK) // 4) + CHUNK // 4)
