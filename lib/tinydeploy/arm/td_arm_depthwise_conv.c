@@ -428,17 +428,21 @@ void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *bu
   l->pad_h = l->pad_w = 0;
   l->fast = table[0] != 0;
   l->whole = 1;
+  const int32_t cols = p->input.w < wp - win->pad_w ? p->input.w : wp - win->pad_w; /* input columns read */
   for (g = 0; g < channels; g += 4) {
     const int32_t n = channels - g < 4 ? channels - g : 4;
-    for (j = 0; j < hp * wp; ++j) memcpy(plane + 4 * j, &zp4, 4); /* (n < 4: only the first n * hp * wp bytes) */
-    for (y = 0; y < p->input.h && y + win->pad_h < hp; ++y)
-      for (x = 0; x < p->input.w && x + win->pad_w < wp; ++x) {
-        int8_t *dst = plane + ((y + win->pad_h) * wp + x + win->pad_w) * n;
-        const int8_t *src = buf + (y * p->input.w + x) * channels + g;
-        if (n == 4) memcpy(dst, src, 4);
-        else
+    if (g == 0 || n < 4) /* the padding: the groups of four overwrite only the interior */
+      for (j = 0; j < hp * wp; ++j) memcpy(plane + 4 * j, &zp4, 4); /* (n < 4: the first n * hp * wp bytes) */
+    for (y = 0; y < p->input.h && y + win->pad_h < hp; ++y) {
+      int8_t *dst = plane + ((y + win->pad_h) * wp + win->pad_w) * n;
+      const int8_t *src = buf + y * p->input.w * channels + g;
+      if (n == 4) {
+        for (x = 0; x < cols; ++x, dst += 4, src += channels) memcpy(dst, src, 4);
+      } else {
+        for (x = 0; x < cols; ++x, dst += n, src += channels)
           for (j = 0; j < n; ++j) dst[j] = src[j];
       }
+    }
     l->output = buf + g;
     l->filter = filter + g * taps;
     l->c = n;
