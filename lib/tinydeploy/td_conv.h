@@ -55,7 +55,7 @@ void td_conv_s16_b32(const td_conv_params *p, const int16_t *input, const TD_WEI
  *                      of filter 2i + 1, ...), then the last odd filter's words
  * @param[in]  bias     int32 [output.c]: bias + input_offset * sum of the filter's weights (not NULL)
  * @param[out] output   int8 NHWC output
- * @param[in]  scratch  td_conv_s8_arm_dsp_scratch_size(p) bytes, 4-byte aligned
+ * @param[in]  scratch  td_conv_s8_arm_dsp_scratch_size(p) bytes (any alignment)
  */
 void td_conv_s8_arm_dsp(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int32_t *weights,
                         const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch);
@@ -68,7 +68,7 @@ int32_t td_conv_s8_arm_dsp_scratch_size(const td_conv_params *p);
  * td_conv_1x1_s8_inplace): weights and bias in the arm-dsp conv layout.
  * @param[in]     p        layer parameters
  * @param[in,out] buf      the input; holds the output on return
- * @param[in]     scratch  td_conv_1x1_s8_arm_dsp_inplace_scratch_size(p) bytes, 4-byte aligned
+ * @param[in]     scratch  td_conv_1x1_s8_arm_dsp_inplace_scratch_size(p) bytes (any alignment)
  */
 void td_conv_1x1_s8_arm_dsp_inplace(const td_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int32_t *weights,
                                     const TD_WEIGHTS_MEM int32_t *bias, void *scratch);

@@ -34,13 +34,13 @@ void td_fully_connected_s8(const td_fc_params *p, const int8_t *input, const TD_
  * @param[in]  weights [output_depth * accum_depth] int8 in the arm-dsp weight layout
  * @param[in]  bias    [output_depth] int32: bias[o] + input_offset * sum_d weights[o][d], wrapping
  * @param[out] output  [batches, output_depth] int8
- * @param[in]  scratch td_fully_connected_s8_arm_dsp_scratch_size(p) bytes, 8-byte aligned: one input row
+ * @param[in]  scratch td_fully_connected_s8_arm_dsp_scratch_size(p) bytes, any alignment: one input row
  *                     widened to halfword pairs, read by every block of rows
  */
 void td_fully_connected_s8_arm_dsp(const td_fc_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
-                                   const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, int32_t *scratch);
+                                   const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch);
 
-/** @brief Scratch bytes of td_fully_connected_s8_arm_dsp: 2 * accum_depth rounded up to a multiple of 8. */
+/** @brief Scratch bytes of td_fully_connected_s8_arm_dsp: 2 * accum_depth rounded up to a multiple of 8, + 3. */
 int32_t td_fully_connected_s8_arm_dsp_scratch_size(const td_fc_params *p);
 
 /**

@@ -51,8 +51,8 @@ def arm_cases(seed: int, n: int, samples: int = 2):
     cases = []
     for i in range(n):
         model, label = fc_model(rng, big=i % 20 == 0)
-        m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",
-                          options=PlanOptions(planner="greedy", kernels="arm-dsp"))
+        m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",  # some plans byte-aligned
+                          options=PlanOptions(planner="greedy", kernels="arm-dsp", alignment=(16, 4, 1)[i % 3]))
         t = m.graph.tensors[m.graph.inputs[0]]
         xs = [rng.integers(-128, 128, (samples, *t.shape)).astype(np.int8)]
         cases.append((label, model, m, xs))

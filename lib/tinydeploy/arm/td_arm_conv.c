@@ -35,7 +35,7 @@ static inline int td_arm_conv_direct(const td_conv_params *p) {
 int32_t td_conv_s8_arm_dsp_scratch_size(const td_conv_params *p) {
   const int32_t kp = (td_arm_conv_k(p) + 3) & ~(int32_t)3;
   /* two widened fields, two pixels' accumulators (+ one int8 field) */
-  return 4 * kp + 8 * p->output.c + (td_arm_conv_direct(p) ? 0 : kp);
+  return 4 * kp + 8 * p->output.c + (td_arm_conv_direct(p) ? 0 : kp) + 3; /* + word alignment */
 }
 
 /* n int8 -> n / 2 widened words: per four bytes b0..b3 the words (b0, b2) and (b1, b3), stored
@@ -336,7 +336,7 @@ void td_conv_s8_arm_dsp(const td_conv_params *p, const int8_t *input, const TD_W
                         const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch) {
   const int32_t kp = (td_arm_conv_k(p) + 3) & ~(int32_t)3;
   const int32_t pixels = p->output.h * p->output.w, out_c = p->output.c;
-  int32_t *col0 = (int32_t *)scratch, *col1 = col0 + 2; /* interleaved fields: kp words */
+  int32_t *col0 = (int32_t *)td_arm_word_align(scratch), *col1 = col0 + 2; /* interleaved fields: kp words */
   int32_t *acc = col0 + kp;
   int8_t *field = td_arm_conv_direct(p) ? 0 : (int8_t *)(acc + 2 * out_c);
   const int fast = td_arm_conv_fast(p, bias);
@@ -363,7 +363,7 @@ void td_conv_s8_arm_dsp(const td_conv_params *p, const int8_t *input, const TD_W
  * the pixels go forward, otherwise backward: either way an output only covers input pixels already read.
  */
 int32_t td_conv_1x1_s8_arm_dsp_inplace_scratch_size(const td_conv_params *p) {
-  return 4 * ((p->filter_c + 3) & ~(int32_t)3) + 8 * p->output.c;
+  return 4 * ((p->filter_c + 3) & ~(int32_t)3) + 8 * p->output.c + 3; /* + word alignment */
 }
 
 void td_conv_1x1_s8_arm_dsp_inplace(const td_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int32_t *weights,
@@ -371,7 +371,7 @@ void td_conv_1x1_s8_arm_dsp_inplace(const td_conv_params *p, int8_t *buf, const 
   const int32_t cin = p->input.c, cout = p->output.c, kp = (cin + 3) & ~(int32_t)3;
   const int fast = td_arm_conv_fast(p, bias);
   const int32_t pixels = p->input.n * p->input.h * p->input.w, odd = pixels & 1;
-  int32_t *col0 = (int32_t *)scratch, *col1 = col0 + 2; /* interleaved fields: kp words */
+  int32_t *col0 = (int32_t *)td_arm_word_align(scratch), *col1 = col0 + 2; /* interleaved fields: kp words */
   int32_t *acc = col0 + kp;
   int32_t i;
   if (cout <= cin) {

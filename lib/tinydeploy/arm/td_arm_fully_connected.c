@@ -145,11 +145,12 @@ static const TD_WEIGHTS_MEM int8_t *td_arm_fc_row(const td_fc_params *p, int fas
 }
 
 int32_t td_fully_connected_s8_arm_dsp_scratch_size(const td_fc_params *p) {
-  return 2 * ((p->accum_depth + 3) & ~(int32_t)3); /* the input row widened */
+  return 2 * ((p->accum_depth + 3) & ~(int32_t)3) + 3; /* the input row widened, + word alignment */
 }
 
 void td_fully_connected_s8_arm_dsp(const td_fc_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
-                                   const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, int32_t *scratch) {
+                                   const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch) {
+  int32_t *const xw = (int32_t *)td_arm_word_align(scratch);
   const int32_t units = p->output_depth, u4 = units & ~(int32_t)3;
   const int fast = td_arm_fc_fast(p);
   int32_t b, o;
@@ -160,10 +161,10 @@ void td_fully_connected_s8_arm_dsp(const td_fc_params *p, const int8_t *input, c
     int32_t d;
     for (d = 0; d + 4 <= p->accum_depth; d += 4) { /* the input row widened once: (x0, x2), (x1, x3) */
       const uint32_t v = td_arm_read4(in + d);
-      scratch[d / 2] = __sxtb16((int32_t)v);
-      scratch[d / 2 + 1] = td_arm_sxtb16_ror8(v);
+      xw[d / 2] = __sxtb16((int32_t)v);
+      xw[d / 2 + 1] = td_arm_sxtb16_ror8(v);
     }
-    for (o = 0; o < u4; o += 4) w = td_arm_fc_block4(p, fast, in, scratch, w, bias, out, o);
+    for (o = 0; o < u4; o += 4) w = td_arm_fc_block4(p, fast, in, xw, w, bias, out, o);
     for (; o < units; ++o) w = td_arm_fc_row(p, fast, in, w, bias, out, o);
   }
 }

@@ -12,6 +12,12 @@
 
 #include "td_math.h"
 
+/* The scratch rounded up to a word (LDRD/LDM fault on a byte-aligned address): kernels whose
+ * scratch holds words ask for 3 bytes more and start here, whatever alignment the plan used. */
+static inline void *td_arm_word_align(void *scratch) {
+  return (void *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u);
+}
+
 /* Four bytes as one word (an unaligned LDR on v7E-M; memcpy keeps C's aliasing rules). */
 static inline uint32_t td_arm_read4(const void *p) {
   uint32_t v;

@@ -51,6 +51,6 @@ def conv_weights_arm_dsp(w: np.ndarray) -> np.ndarray:
 
 def conv_arm_dsp_scratch_bytes(k: int, channels: int, direct: bool) -> int:
     """td_conv_s8_arm_dsp_scratch_size (and the in-place twin's, direct): two widened fields, two pixels'
-    accumulators, plus an int8 field unless `direct`."""
+    accumulators, plus an int8 field unless `direct`, plus 3 bytes to align them to a word."""
     kp = -(-k // 4) * 4
-    return 4 * kp + 8 * channels + (0 if direct else kp)
+    return 4 * kp + 8 * channels + (0 if direct else kp) + 3

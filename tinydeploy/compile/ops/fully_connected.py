@@ -31,7 +31,7 @@ class FullyConnected(OpLowering):
 
     def variant_scratch_bytes(self, op: Op, g: Graph, kernels: str) -> int:
         """td_fully_connected_s8_arm_dsp_scratch_size(): the input row widened once."""
-        return 2 * (-(-g.tensors[op.inputs[1]].shape[-1] // 4) * 4) if self.arm_dsp(op, g, kernels) else 0
+        return 2 * (-(-g.tensors[op.inputs[1]].shape[-1] // 4) * 4) + 3 if self.arm_dsp(op, g, kernels) else 0
 
     def macs(self, op: Op, g: Graph) -> int:
         return g.tensors[op.outputs[0]].size * g.tensors[op.inputs[1]].shape[-1]
@@ -52,7 +52,7 @@ class FullyConnected(OpLowering):
             e.call("td_fully_connected_s8_arm_dsp", p, e.ptr(op.inputs[0], const=True),
                    e.const_array(fc_weights_arm_dsp(data), "int8_t", "weights_arm", flash=True),
                    e.const_array(bias, "int32_t", "bias_arm", flash=True), e.ptr(op.outputs[0]),
-                   e.scratch(f"td_fully_connected_s8_arm_dsp_scratch_size({p})", "int32_t"))
+                   e.scratch(f"td_fully_connected_s8_arm_dsp_scratch_size({p})"))
             return
         bias = optional_ptr(e, op, 2)
         e.call("td_fully_connected_s16" if inp.dtype == "int16" else "td_fully_connected_s8", p,
