@@ -43,7 +43,7 @@ typedef struct {
   const char *name;               /* "<board> <model prefix>", shown by the host */
   const char *sha256_hex;         /* the model's SHA-256 (64 hex characters) */
   int (*invoke)(void);
-  void (*reset)(void);
+  void (*reset)(void);             /* clears the state tensors: at start-up and before every INVOKE */
   const td_tensor_info *inputs;
   uint8_t n_inputs;
   const td_tensor_info *outputs;
