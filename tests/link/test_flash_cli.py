@@ -66,7 +66,8 @@ def test_flash_emulated_board_then_eval_on_its_port(tmp_path):
         # inside the project, monitor finds the model from the SHA-256 the board reports
         mon = cli("monitor", "--port", m[1], "--count", "3", "--json", cwd=proj)
         assert mon.returncode == 0, mon.stderr
-        assert json.loads(mon.stdout.splitlines()[-1])["summary"]["bit_exact"] == {"agree": 3, "checked": 3}
+        exact = json.loads(mon.stdout.splitlines()[-1])["summary"]["bit_exact"]
+        assert (exact["agree"], exact["checked"], exact["reference"]) == (3, 3, "litert"), exact
         # flashing again reuses the build (manifest matches) and replaces the running emulator
         again = cli("flash", MODEL, "--board", "qemu-m4", "--project-dir", proj)
         assert again.returncode == 0 and "reuse the protocol firmware project" in again.stderr
