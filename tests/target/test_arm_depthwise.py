@@ -271,6 +271,6 @@ def test_scratch_constants_match_the_kernel():
     from tinydeploy.compile.ops import _arm_depthwise
     from tinydeploy.paths import RUNTIME_DIR
 
-    src = (RUNTIME_DIR / "arm" / "td_arm_depthwise_conv.c").read_text()
+    src = (RUNTIME_DIR / "arm" / "td_arm_depthwise.h").read_text()
     for name, value in (("CHUNK", _arm_depthwise.CHUNK), ("LAYER_WORDS", _arm_depthwise.LAYER_WORDS)):
         assert int(re.search(rf"#define TD_ARM_DW_{name} (\d+)", src).group(1)) == value, name

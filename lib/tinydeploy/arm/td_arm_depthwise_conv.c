@@ -8,8 +8,8 @@
  *
  * One step = four channels of one output pixel. Two taps' input words X, Y (four channels each)
  * become [x0 x1 y0 y1] and [x2 x3 y2 y3] (PKHBT/PKHTB); SXTB16 turns those into each channel's
- * pair of taps, and SMLAD multiplies it with that channel's weight pair, which a chunk of channels
- * has widened once per output row into the scratch (weights are read once per row, not per pixel).
+ * pair of taps, and SMLAD multiplies it with that channel's weight pair, widened into the scratch once
+ * per call (or once per output row and chunk of 64 channels when there are more).
  * An odd last tap uses SMLABB/SMLATT.
  *
  * Padding: the folded bias assumes every tap reads real input. A tap outside the input reads the
@@ -18,16 +18,15 @@
  *
  * Loop order batch -> output row -> chunk -> output column: an output row is written before any
  * later row is read, so the row-streaming overlap of the planner holds as for td_depthwise_conv_s8.
+ * The in-place twin (td_arm_depthwise_inplace.c) runs the same code on padded channel-group planes.
  */
 #include "td_depthwise_conv.h"
 
 #if defined(__ARM_FEATURE_DSP)
 
+#include "td_arm_depthwise.h"
 #include "td_arm_simd.h"
 #include "td_kernel.h"
-
-#define TD_ARM_DW_CHUNK 64       /* channels per widened weight block and zero-point row */
-#define TD_ARM_DW_LAYER_WORDS 28 /* the scratch starts with the td_arm_dw_layer (28 words) */
 
 /* [a.b0 a.b1 b.b0 b.b1] and [a.b2 a.b3 b.b2 b.b3]: the low and high channel pairs of two taps. */
 static inline uint32_t td_arm_dw_pkhbt(uint32_t a, uint32_t b) {
@@ -60,30 +59,6 @@ static inline int32_t td_arm_dw_ssat8(int32_t v) {
   __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
   return r;
 }
-
-typedef struct {
-  const td_dw_conv_params *p;
-  const TD_WEIGHTS_MEM int32_t *table; /* 16 words per quad (td_depthwise_conv.h) */
-  int32_t *wide;                       /* the chunk's widened weights: 2 * taps words per quad */
-  const TD_WEIGHTS_MEM int8_t *filter; /* the arm-dsp weights (leftover channels read them directly) */
-  int32_t *off, *border;               /* tap offsets: interior (from the pixel), border (from zrow) */
-  uint32_t *zrow;                      /* TD_ARM_DW_CHUNK bytes of the input zero point */
-  int32_t taps;
-  int32_t bstep, ostep;                /* input / output bytes from one output pixel of a row to the next */
-  int clamp;                           /* the activation narrows [-128, 127] */
-  uint32_t lo4, hi4;                   /* activation bounds in all four bytes */
-  /* the call (set by the public functions): input as h x w x c with top/left padding pad_h/pad_w */
-  const int8_t *input;
-  int8_t *output;                      /* output pixels ostep bytes apart */
-  int32_t h, w, c, pad_h, pad_w;
-  int fast;                            /* the fast table */
-  int whole;                           /* in place: one batch, no padding, every window inside */
-  /* set by td_arm_dw_run */
-  void (*pixel)(const void *, const int8_t *, const int32_t *, int32_t, int32_t, int8_t *, int32_t);
-  int32_t ox0, ox1;                    /* interior output columns (every tap inside the input) */
-} td_arm_dw_layer;
-
-typedef char td_arm_dw_layer_fits[sizeof(td_arm_dw_layer) <= 4 * TD_ARM_DW_LAYER_WORDS ? 1 : -1];
 
 /* Channel `lane` of quad table q: the fast requantization with the output offset, saturated to int8. */
 static inline int32_t td_arm_dw_fast1(const TD_WEIGHTS_MEM int32_t *q, int32_t lane, int32_t a2) {
@@ -231,9 +206,6 @@ TD_ARM_DW_PIXEL_FN(td_arm_dw_px_25, 1, 25)
 TD_ARM_DW_PIXEL_FN(td_arm_dw_px_n, 1, 0)
 TD_ARM_DW_PIXEL_FN(td_arm_dw_px_any, 0, 0)
 
-typedef void (*td_arm_dw_pixel_fn)(const void *, const int8_t *, const int32_t *, int32_t, int32_t, int8_t *,
-                                   int32_t);
-
 static td_arm_dw_pixel_fn td_arm_dw_pick(int fast, int32_t taps) {
   if (!fast) return td_arm_dw_px_any;
   return taps == 9 ? td_arm_dw_px_9 : taps == 25 ? td_arm_dw_px_25 : td_arm_dw_px_n;
@@ -264,18 +236,6 @@ static void td_arm_dw_widen(const TD_WEIGHTS_MEM int8_t *w, int32_t words, int32
       dst += 2;
     }
   }
-}
-
-static uint32_t td_arm_dw_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
-
-/* The scratch rounded up to a word (LDRD needs one; the plan may use a smaller alignment). */
-static void *td_arm_dw_align(void *scratch) { return (void *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u); }
-
-/* Scratch of td_arm_dw_run (+ a word for the alignment): the td_arm_dw_layer, tap offsets (interior,
- * border), the widened weights of one chunk, zrow. */
-static int32_t td_arm_dw_scratch(int32_t taps, int32_t channels) {
-  const int32_t chunk = channels < TD_ARM_DW_CHUNK ? channels : TD_ARM_DW_CHUNK;
-  return 4 * (1 + TD_ARM_DW_LAYER_WORDS + 2 * taps + 2 * taps * (chunk / 4) + TD_ARM_DW_CHUNK / 4);
 }
 
 int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p) {
@@ -334,9 +294,7 @@ static __attribute__((noinline)) void td_arm_dw_row(const td_arm_dw_layer *l, co
   }
 }
 
-/* The layer (or, in place, a group of at most four channels) as the call fields of l describe it; quads =
- * the table after its header. l is the start of the scratch (its state stays off the stack). */
-static void td_arm_dw_run(td_arm_dw_layer *l, const TD_WEIGHTS_MEM int32_t *quads) {
+void td_arm_dw_run(td_arm_dw_layer *l, const TD_WEIGHTS_MEM int32_t *quads) {
   const td_dw_conv_params *p = l->p;
   const td_window *win = &p->window;
   const int32_t fh = win->filter_h, fw = win->filter_w, taps = fh * fw, channels = l->c;
@@ -390,64 +348,6 @@ void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *inpu
   l->fast = table[0] != 0;
   l->whole = 0;
   td_arm_dw_run(l, table + 4);
-}
-
-/* The in-place kernel's plane: a group of four channels' input, padded with the input zero point to the
- * extent of the windows (so that every output pixel is an interior one), before the scratch of
- * td_arm_dw_run for four channels. */
-static int32_t td_arm_dw_extent(int32_t out, int32_t stride, int32_t taps, int32_t dilation) {
-  return (out - 1) * stride + (taps - 1) * dilation + 1;
-}
-
-static int32_t td_arm_dw_plane(const td_dw_conv_params *p) {
-  const td_window *w = &p->window;
-  return 4 * td_arm_dw_extent(p->output.h, w->stride_h, w->filter_h, w->dilation_h) *
-         td_arm_dw_extent(p->output.w, w->stride_w, w->filter_w, w->dilation_w);
-}
-
-int32_t td_depthwise_conv_s8_arm_dsp_inplace_scratch_size(const td_dw_conv_params *p) {
-  return td_arm_dw_scratch(p->window.filter_h * p->window.filter_w, p->input.c < 4 ? p->input.c : 4) +
-         td_arm_dw_plane(p);
-}
-
-void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
-                                          const TD_WEIGHTS_MEM int32_t *table, void *scratch) {
-  const td_window *win = &p->window;
-  const int32_t channels = p->input.c, taps = win->filter_h * win->filter_w;
-  const int32_t hp = td_arm_dw_extent(p->output.h, win->stride_h, win->filter_h, win->dilation_h);
-  const int32_t wp = td_arm_dw_extent(p->output.w, win->stride_w, win->filter_w, win->dilation_w);
-  const uint32_t zp4 = td_arm_dw_bytes4(-p->input_offset);
-  int8_t *plane = (int8_t *)td_arm_dw_align(scratch); /* the run's scratch (after the plane) has its word */
-  td_arm_dw_layer *l = (td_arm_dw_layer *)(plane + td_arm_dw_plane(p));
-  int32_t g, y, x, j;
-  l->p = p;
-  l->input = plane;
-  l->ostep = channels;
-  l->h = hp;
-  l->w = wp;
-  l->pad_h = l->pad_w = 0;
-  l->fast = table[0] != 0;
-  l->whole = 1;
-  const int32_t cols = p->input.w < wp - win->pad_w ? p->input.w : wp - win->pad_w; /* input columns read */
-  for (g = 0; g < channels; g += 4) {
-    const int32_t n = channels - g < 4 ? channels - g : 4;
-    if (g == 0 || n < 4) /* the padding: the groups of four overwrite only the interior */
-      for (j = 0; j < hp * wp; ++j) memcpy(plane + 4 * j, &zp4, 4); /* (n < 4: the first n * hp * wp bytes) */
-    for (y = 0; y < p->input.h && y + win->pad_h < hp; ++y) {
-      int8_t *dst = plane + ((y + win->pad_h) * wp + win->pad_w) * n;
-      const int8_t *src = buf + y * p->input.w * channels + g;
-      if (n == 4) {
-        for (x = 0; x < cols; ++x, dst += 4, src += channels) memcpy(dst, src, 4);
-      } else {
-        for (x = 0; x < cols; ++x, dst += n, src += channels)
-          for (j = 0; j < n; ++j) dst[j] = src[j];
-      }
-    }
-    l->output = buf + g;
-    l->filter = filter + g * taps;
-    l->c = n;
-    td_arm_dw_run(l, table + 4 + 4 * g);
-  }
 }
 
 #else
