@@ -47,17 +47,18 @@ def dw_model(rng: np.random.Generator) -> tuple[bytes, str]:
     spread = rng.uniform(-0.5, 2.5) if rng.random() < 0.8 else rng.uniform(-3.5, 0.5)
     out_scale = float(in_scale * np.median(w_scale) * np.sqrt(fh * fw) * 10 ** spread)
     b = ModelBuilder()
-    x = b.tensor([1, h, w, cin], "int8", in_scale, in_zp)
+    n = 2 if h * w * cin <= 320 and rng.random() < 0.1 else 1  # batches (never in place)
+    x = b.tensor([n, h, w, cin], "int8", in_scale, in_zp)
     lo = -128 if rng.integers(0, 4) == 0 else -127
     wt = b.tensor([1, fh, fw, cout], "int8", w_scale, 0, data=rng.integers(lo, 128, (1, fh, fw, cout)), axis=3)
     ins = [x, wt]
     if rng.integers(0, 5):
         ins.append(b.tensor([cout], "int32", in_scale * w_scale, 0, data=rng.integers(-40000, 40000, cout)))
-    y = b.tensor([1, oh, ow, cout], "int8", out_scale, int(rng.integers(-128, 128)))
+    y = b.tensor([n, oh, ow, cout], "int8", out_scale, int(rng.integers(-128, 128)))
     b.op("DEPTHWISE_CONV_2D", ins, [y], options("DepthwiseConv2DOptions", padding=padding, strideH=sh, strideW=sw,
                                                 dilationHFactor=dh, dilationWFactor=dw, depthMultiplier=mult,
                                                 fusedActivationFunction=act))
-    label = (f"dw {h}x{w}x{cin} f{fh}x{fw} m{mult} s{sh},{sw} d{dh},{dw} pad{'SV'[padding]} pc{int(per_channel)} "
+    label = (f"dw {n}x{h}x{w}x{cin} f{fh}x{fw} m{mult} s{sh},{sw} d{dh},{dw} pad{'SV'[padding]} pc{int(per_channel)} "
              f"act{act} zp{in_zp} bias{int(len(ins) == 3)}")
     return b.build([x], [y]), label
 
