@@ -52,7 +52,7 @@ void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *inpu
                                   const TD_WEIGHTS_MEM int8_t *filter, const TD_WEIGHTS_MEM int32_t *table,
                                   int8_t *output, void *scratch);
 
-/** Scratch bytes td_depthwise_conv_s8_arm_dsp needs: 4 * (29 + 2T + 2T * (min(C, 64) / 4) + 16). */
+/** Scratch bytes td_depthwise_conv_s8_arm_dsp needs: 4 * (26 + 2T + 2T * (min(C, 64) / 4) + 16). */
 int32_t td_depthwise_conv_s8_arm_dsp_scratch_size(const td_dw_conv_params *p);
 
 /**

@@ -11,7 +11,7 @@
 #include "td_depthwise_conv.h"
 
 #define TD_ARM_DW_CHUNK 64       /* channels per widened weight block and zero-point row */
-#define TD_ARM_DW_LAYER_WORDS 28 /* the scratch starts with the td_arm_dw_layer (28 words) */
+#define TD_ARM_DW_LAYER_WORDS 25 /* the scratch starts with the td_arm_dw_layer (25 words) */
 
 /* One run of output pixels (td_arm_dw_pixel's instantiations; the first argument is the state). */
 typedef void (*td_arm_dw_pixel_fn)(const void *, const int8_t *, const int32_t *, int32_t, int32_t, int8_t *,

@@ -9,7 +9,7 @@ import numpy as np
 from ._arm import folded_bias
 
 CHUNK = 64  # TD_ARM_DW_CHUNK: channels whose weights the kernel widens at once
-LAYER_WORDS = 28  # TD_ARM_DW_LAYER_WORDS: the kernel state at the start of its scratch
+LAYER_WORDS = 25  # TD_ARM_DW_LAYER_WORDS: the kernel state at the start of its scratch
 
 
 def dw_weights_arm_dsp(w: np.ndarray) -> np.ndarray:
