@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "td_arm_simd.h"
 #include "td_depthwise_conv.h"
 
 #define TD_ARM_DW_CHUNK 64       /* channels per widened weight block and zero-point row */
@@ -40,14 +41,6 @@ typedef struct {
 } td_arm_dw_layer;
 
 typedef char td_arm_dw_layer_fits[sizeof(td_arm_dw_layer) <= 4 * TD_ARM_DW_LAYER_WORDS ? 1 : -1];
-
-/* The int8 value v in all four bytes. */
-static inline uint32_t td_arm_dw_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
-
-/* The scratch rounded up to a word (LDRD needs one; the plan may use a smaller alignment). */
-static inline void *td_arm_dw_align(void *scratch) {
-  return (void *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u);
-}
 
 /* Scratch of td_arm_dw_run (+ a word for the alignment): the td_arm_dw_layer, tap offsets (interior,
  * border), the widened weights of one chunk, zrow. */

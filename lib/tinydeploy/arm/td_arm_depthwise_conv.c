@@ -49,36 +49,21 @@ static inline uint32_t td_arm_dw_pkhtb(uint32_t a, uint32_t b) {
  * high product, which with such m is negative exactly when x is (x = -1, m = 2^30 rounds the same).
  */
 static inline int32_t td_arm_dw_requant(int32_t a2, int32_t m, int32_t k, int32_t e) {
-  int32_t h;
-  __asm__("smmlar %0, %1, %2, %3" : "=r"(h) : "r"(a2), "r"(m), "r"(k));
-  return (h + (a2 >> 31)) >> e;
-}
-
-static inline int32_t td_arm_dw_ssat8(int32_t v) {
-  int32_t r;
-  __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
-  return r;
+  return (td_arm_smmlar(a2, m, k) + (a2 >> 31)) >> e;
 }
 
 /* Channel `lane` of quad table q: the fast requantization with the output offset, saturated to int8. */
 static inline int32_t td_arm_dw_fast1(const TD_WEIGHTS_MEM int32_t *q, int32_t lane, int32_t a2) {
-  return td_arm_dw_ssat8(td_arm_dw_requant(a2, q[4 + 2 * lane], q[5 + 2 * lane], q[12 + lane]));
+  return td_arm_ssat8(td_arm_dw_requant(a2, q[4 + 2 * lane], q[5 + 2 * lane], q[12 + lane]));
 }
 
 /* Four accumulators of quad table q -> four int8 in a word, clamped to the activation when `clamp`. */
 static inline __attribute__((always_inline)) uint32_t td_arm_dw_out4(const td_arm_dw_layer *l,
                                                                   const TD_WEIGHTS_MEM int32_t *q, int32_t a0,
                                                                   int32_t a1, int32_t a2, int32_t a3, int clamp) {
-  uint32_t v = (uint32_t)td_arm_dw_fast1(q, 0, a0);
-  __asm__("bfi %0, %1, #8, #8" : "+r"(v) : "r"(td_arm_dw_fast1(q, 1, a1)));
-  __asm__("bfi %0, %1, #16, #8" : "+r"(v) : "r"(td_arm_dw_fast1(q, 2, a2)));
-  __asm__("bfi %0, %1, #24, #8" : "+r"(v) : "r"(td_arm_dw_fast1(q, 3, a3)));
-  if (clamp) {
-    uint32_t t;
-    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(t) : "r"(v), "r"(l->lo4) : "cc"); /* max */
-    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(v) : "r"(t), "r"(l->hi4) : "cc"); /* min */
-  }
-  return v;
+  const uint32_t v = td_arm_pack4(td_arm_dw_fast1(q, 0, a0), td_arm_dw_fast1(q, 1, a1), td_arm_dw_fast1(q, 2, a2),
+                                  td_arm_dw_fast1(q, 3, a3));
+  return clamp ? td_arm_min4(td_arm_max4(v, l->lo4), l->hi4) : v;
 }
 
 /* Channel `lane` of quad table q (any table): the reference epilogue. */
@@ -309,12 +294,12 @@ void td_arm_dw_run(td_arm_dw_layer *l, const TD_WEIGHTS_MEM int32_t *quads) {
   l->taps = taps;
   l->bstep = win->stride_w * channels;
   l->clamp = p->activation.min > -128 || p->activation.max < 127;
-  l->lo4 = td_arm_dw_bytes4(p->activation.min);
-  l->hi4 = td_arm_dw_bytes4(p->activation.max);
+  l->lo4 = td_arm_splat4(p->activation.min);
+  l->hi4 = td_arm_splat4(p->activation.max);
   l->pixel = td_arm_dw_pick(l->fast, taps);
   l->ox0 = td_arm_dw_col(0, l->pad_w, win->stride_w, p->output.w);
   l->ox1 = last < 0 ? l->ox0 : td_arm_dw_col(last + 1, l->pad_w, win->stride_w, p->output.w);
-  for (fy = 0; fy < TD_ARM_DW_CHUNK / 4; ++fy) l->zrow[fy] = td_arm_dw_bytes4(-p->input_offset);
+  for (fy = 0; fy < TD_ARM_DW_CHUNK / 4; ++fy) l->zrow[fy] = td_arm_splat4(-p->input_offset);
   for (fy = 0; fy < fh; ++fy)
     for (fx = 0; fx < fw; ++fx) l->off[fy * fw + fx] = (fy * win->dilation_h * l->w + fx * win->dilation_w) * channels;
   if (channels <= TD_ARM_DW_CHUNK) td_arm_dw_widen(l->filter, 2 * taps * (channels / 4), taps, l->wide, l->fast);
@@ -334,7 +319,7 @@ void td_arm_dw_run(td_arm_dw_layer *l, const TD_WEIGHTS_MEM int32_t *quads) {
 
 void td_depthwise_conv_s8_arm_dsp(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
                                   const TD_WEIGHTS_MEM int32_t *table, int8_t *output, void *scratch) {
-  td_arm_dw_layer *l = (td_arm_dw_layer *)td_arm_dw_align(scratch);
+  td_arm_dw_layer *l = (td_arm_dw_layer *)td_arm_word_align(scratch);
   l->p = p;
   l->input = input;
   l->output = output;

@@ -37,8 +37,8 @@ void td_depthwise_conv_s8_arm_dsp_inplace(const td_dw_conv_params *p, int8_t *bu
   const int32_t channels = p->input.c, taps = win->filter_h * win->filter_w;
   const int32_t hp = td_arm_dw_extent(p->output.h, win->stride_h, win->filter_h, win->dilation_h);
   const int32_t wp = td_arm_dw_extent(p->output.w, win->stride_w, win->filter_w, win->dilation_w);
-  const uint32_t zp4 = td_arm_dw_bytes4(-p->input_offset);
-  int8_t *plane = (int8_t *)td_arm_dw_align(scratch); /* the run's scratch (after the plane) has its word */
+  const uint32_t zp4 = td_arm_splat4(-p->input_offset);
+  int8_t *plane = (int8_t *)td_arm_word_align(scratch); /* the run's scratch (after the plane) has its word */
   td_arm_dw_layer *l = (td_arm_dw_layer *)(plane + td_arm_dw_plane(p));
   int32_t g, y, x, j;
   l->p = p;
