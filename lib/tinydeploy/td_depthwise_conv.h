@@ -34,10 +34,11 @@ void td_depthwise_conv_s8(const td_dw_conv_params *p, const int8_t *input,
  * each tap's leftover channels in order). The byte count is that of the [1, H, W, C] weights.
  *
  * Table (int32): 4 words of header, word 0 = 1 for the fast requantization; then 16 words per quad of
- * channels (the last quad padded): the 4 biases, bias[c] + input_offset * sum_t w[t][c] wrapping to
- * int32, the 4 multipliers, then fast: 4 times 2^(e - 1) and 4 times e for the shift -e, otherwise the
- * 4 shifts and 4 zeros. Fast needs every multiplier in [2^30, 2^31) or 0, e in 1..31, accumulators
- * |acc + bias| < 2^30 and |requantized + output_offset| < 2^15 (checked at conversion).
+ * channels (the last quad padded with zeros): 4 biases b = bias[c] + input_offset * sum_t w[t][c]
+ * (wrapping to int32), 4 pairs (multiplier m, k), 4 words e. Fast: the biases doubled (2b, the kernel
+ * doubles the weights too), k = 2^(e-1) + output_offset * 2^e and e for the shift -e; otherwise b,
+ * k = the shift and e = 0. Fast needs every m in [2^30, 2^31) or 0, e in 1..31, |acc + bias| < 2^30
+ * and the high product plus k inside int32 (checked at conversion: ops/_arm_depthwise.py).
  *
  * @param[in]  p        layer parameters (depth_multiplier 1)
  * @param[in]  input    int8 NHWC input
