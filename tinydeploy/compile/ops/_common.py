@@ -65,6 +65,10 @@ def requant(e, g: Graph, op: Op, inp: Tensor, weights: Tensor, out: Tensor, chan
                                   ("shift", e.const_array(shift, "int32_t", "shift", flash=True))])
 
 
+#: the td_requant of a kernel that reads its requantization from its own table (arm-dsp depthwise)
+NO_REQUANT = CStruct("td_requant", [("per_channel", 0), ("multiplier", "NULL"), ("shift", "NULL")])
+
+
 def optional_ptr(e, op: Op, index: int, flash: bool = True) -> str:
     """The pointer to the op's optional constant input `index` (a bias), or NULL when it has none."""
     return e.ptr(op.inputs[index], flash=flash) if len(op.inputs) > index and op.inputs[index] >= 0 else "NULL"

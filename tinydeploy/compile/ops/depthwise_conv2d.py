@@ -11,7 +11,7 @@ from ..ir import Graph, Op
 from . import register
 from ._arm import ARM_DSP
 from ._arm_depthwise import dw_arm_dsp_scratch_bytes, dw_table_arm_dsp, dw_weights_arm_dsp
-from ._common import activation, nhwc, optional_ptr, requant, requant_arrays, tensors, window_struct
+from ._common import NO_REQUANT, activation, nhwc, optional_ptr, requant, requant_arrays, tensors, window_struct
 from .conv2d import ConvLike, bias_of, check_bias_and_shifts, check_conv_quant, check_output, check_window, conv_window
 
 
@@ -80,15 +80,17 @@ class DepthwiseConv2D(ConvLike):
 
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        channels = w.shape[3]
+        channels, arm = w.shape[3], self.arm_dsp(op, g, e.kernels)
         p = e.params("td_dw_conv_params", [
             ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)),
             ("depth_multiplier", channels // inp.shape[3]), ("window", window_struct(conv_window(op, g))),
             ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("requant", requant(e, g, op, inp, w, out, channels)), ("activation", activation(op, out)),
+            # the arm-dsp kernel reads its requantization from its table: no second copy in flash
+            ("requant", NO_REQUANT if arm else requant(e, g, op, inp, w, out, channels)),
+            ("activation", activation(op, out)),
         ])
         kernel = "s8" if inp.dtype == "int8" else "s16"
-        if self.arm_dsp(op, g, e.kernels):
+        if arm:
             self.emit_arm_dsp(op, g, e, p)
         elif e.in_place:
             e.call(f"td_depthwise_conv_{kernel}_inplace", p, e.ptr(op.outputs[0]), e.ptr(op.inputs[1], flash=True),
