@@ -27,12 +27,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tinydeploy.compile import PlanOptions, compile_graph, parse_model
-from tinydeploy.evaluate import reference_outputs
-from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import run_on_board
+from arm_kernels_bench import INSTRUCTIONS_PER_TICK, tally
 
-INSTRUCTIONS_PER_TICK = 40  # SysTick at 25 MHz, -icount shift=0
+from tinydeploy.compile import PlanOptions, compile_graph, parse_model
+from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.target_cases import run_in_batches
+
 RAM_FOR_ARENAS = 160 * 1024  # of qemu-m4's 256 KB: every model of a firmware has its own static arena
 OPTS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}
 
@@ -89,23 +89,9 @@ def main() -> int:
             compiled.append(m)
             inputs.append(xs)
             keys.append((name, kernels, model))
-    runs = []
     with tempfile.TemporaryDirectory() as tmp:  # firmwares whose static arenas fit the board's RAM together
-        start = 0
-        while start < len(compiled):
-            end, arena = start, 0
-            while end < len(compiled) and (end == start or arena + compiled[end].arena_bytes <= RAM_FOR_ARENAS):
-                arena += compiled[end].arena_bytes
-                end += 1
-            runs += run_on_board(compiled[start:end], inputs[start:end], args.board, Path(tmp) / f"fw{start}",
-                                 repeat=args.repeat)
-            start = end
-    counts: dict[tuple[str, str], float] = {}
-    exact = True
-    for (name, kernels, model), xs, run in zip(keys, inputs, runs):
-        counts[(name, kernels)] = run.counts[0] * INSTRUCTIONS_PER_TICK / args.repeat
-        ref = reference_outputs(model, xs)[0]
-        exact &= bool((run.outputs[0].reshape(ref.shape) == ref).all())
+        runs = run_in_batches(compiled, inputs, args.board, Path(tmp), RAM_FOR_ARENAS, repeat=args.repeat)
+    counts, exact = tally(keys, inputs, runs, args.repeat)
     print(f"{args.board}: instructions per invoke and per element (SysTick x {INSTRUCTIONS_PER_TICK} / {args.repeat} "
           f"invokes, -icount shift=0); outputs bit-exact with LiteRT: {'yes' if exact else 'NO'}")
     print(f"{'model':<12} {'elements':>8} {'reference':>11} {'arm-dsp':>11} {'ref/elem':>9} {'arm/elem':>9} "

@@ -54,6 +54,18 @@ def fc_stack(sizes: list[int], seed: int) -> bytes:
     return b.build([first], [x])
 
 
+def tally(keys: list[tuple[str, str, bytes]], inputs: list[list[np.ndarray]], runs: list, repeat: int
+          ) -> tuple[dict[tuple[str, str], float], bool]:
+    """Instructions per invoke of each (name, kernels) and whether every output equals LiteRT BUILTIN_REF's."""
+    counts: dict[tuple[str, str], float] = {}
+    exact = True
+    for (name, kernels, model), xs, run in zip(keys, inputs, runs):
+        counts[(name, kernels)] = run.counts[0] * INSTRUCTIONS_PER_TICK / repeat
+        ref = reference_outputs(model, xs)[0]
+        exact &= bool((run.outputs[0].reshape(ref.shape) == ref).all())
+    return counts, exact
+
+
 def tflm_cmsis_ad01() -> int | None:
     """The TFLM + CMSIS-NN instruction count of ad01 in benchmarks/baselines.md, if it is there."""
     for line in (ROOT / "benchmarks" / "baselines.md").read_text().splitlines():
@@ -82,12 +94,7 @@ def main() -> int:
             keys.append((name, kernels, model))
     with tempfile.TemporaryDirectory() as tmp:
         runs = run_on_board(compiled, inputs, args.board, Path(tmp) / "fw", repeat=args.repeat)
-    counts: dict[tuple[str, str], float] = {}
-    exact = True
-    for (name, kernels, model), x, run in zip(keys, inputs, runs):
-        counts[(name, kernels)] = run.counts[0] * INSTRUCTIONS_PER_TICK / args.repeat
-        ref = reference_outputs(model, x)[0]
-        exact &= bool((run.outputs[0].reshape(ref.shape) == ref).all())
+    counts, exact = tally(keys, inputs, runs, args.repeat)
     print(f"{args.board}: instructions per inference (SysTick x {INSTRUCTIONS_PER_TICK} / {args.repeat} invokes, "
           f"-icount shift=0); outputs bit-exact with LiteRT: {'yes' if exact else 'NO'}")
     print(f"{'model':<12} {'reference':>12} {'arm-dsp':>12} {'ratio':>7}")

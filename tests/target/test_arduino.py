@@ -29,7 +29,7 @@ from tinydeploy.target.arduino_build import (
     run_check,
 )
 from tinydeploy.target.arduino_runtime import runtime_id, runtime_sources
-from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.builder import ModelBuilder, options, single_fc
 
 HELLO = TEST_MODELS / "hello_world_int8.tflite"
 DIGITS = ROOT / "models"
@@ -54,14 +54,7 @@ def two_output_model() -> bytes:
 
 def wide_input_model() -> bytes:
     """x[1,2048] -> FC 10: its 2 KB input alone is more than the uno's SRAM (the weights, 20 KB, are in flash)."""
-    rng = np.random.default_rng(8)
-    b = ModelBuilder()
-    x = b.tensor([1, 2048], "int8", 0.05, -3, name="wide")
-    w = b.tensor([10, 2048], "int8", 0.01, 0, data=rng.integers(-127, 128, (10, 2048)))
-    bias = b.tensor([10], "int32", 0.0005, 0, data=rng.integers(-3000, 3000, 10))
-    y = b.tensor([1, 10], "int8", 0.2, 4, name="out")
-    b.op("FULLY_CONNECTED", [x, w, bias], [y], options("FullyConnectedOptions", fusedActivationFunction=0))
-    return b.build([x], [y])
+    return single_fc(2048, 10, 8, names=("wide", "out"))
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +126,7 @@ def test_zip_layout(tmp_path):
               "HelloWorldInt8Serial/HelloWorldInt8Serial.ino"):
         assert f"{ex}/{f}" in names
     check = z.read(f"{ex}/HelloWorldInt8Check/HelloWorldInt8Check.ino").decode()
-    assert "@" not in re.sub(r"/\*.*?\*/", "", check, flags=re.S)          # every placeholder filled
+    assert "@" not in re.sub(r"/\*.*?\*/", "", check, flags=re.DOTALL)          # every placeholder filled
     assert "#include <hello_world_int8.h>" in check
     data = z.read(f"{ex}/HelloWorldInt8Check/check_data.h").decode()
     assert "#define CHECK_NUM_SAMPLES 4u" in data and "PROGMEM" in data

@@ -14,19 +14,12 @@ from tools import require_tool
 
 from tinydeploy.evaluate.reference import reference_outputs
 from tinydeploy.target.arduino import export_arduino
-from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.builder import single_fc
 
 
 def fc_model(n_in: int, seed: int = 9) -> bytes:
     """x[1, n_in] -> FULLY_CONNECTED 4: 4 * n_in bytes of weights (flash on AVR), an arena of ~n_in bytes."""
-    rng = np.random.default_rng(seed)
-    b = ModelBuilder()
-    x = b.tensor([1, n_in], "int8", 0.05, -3, name="x")
-    w = b.tensor([4, n_in], "int8", 0.01, 0, data=rng.integers(-127, 128, (4, n_in)))
-    bias = b.tensor([4], "int32", 0.0005, 0, data=rng.integers(-3000, 3000, 4))
-    y = b.tensor([1, 4], "int8", 0.5, 2, name="y")
-    b.op("FULLY_CONNECTED", [x, w, bias], [y], options("FullyConnectedOptions", fusedActivationFunction=0))
-    return b.build([x], [y])
+    return single_fc(n_in, 4, seed, out_scale=0.5, out_zp=2)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,8 @@ from boards_helpers import pio_build_cache  # noqa: F401
 
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._arm import conv_weights_arm_dsp
-from tinydeploy.evaluate import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import run_on_board
+from tinydeploy.testing.target_cases import differences, run_in_batches
 
 
 def conv_layer(b: ModelBuilder, rng: np.random.Generator, x: int, cin: int, scale: float, cout: int, kh: int,
@@ -80,14 +79,8 @@ def test_arm_dsp_conv_bit_exact_on_target(board, n, tmp_path):
     cases = conv_cases(seed={"qemu-m4": 11, "qemu-m7": 12}[board], n=n)
     sources = "".join(m.source for _, _, m, _ in cases)
     assert "td_conv_s8_arm_dsp(" in sources and "td_conv_1x1_s8_arm_dsp_inplace(" in sources
-    runs = run_on_board([m for _, _, m, _ in cases], [xs for *_, xs in cases], board, tmp_path / "fw")
-    bad = []
-    for (label, model, _, xs), run in zip(cases, runs):
-        ref = reference_outputs(model, xs)[0]
-        got = run.outputs[0].reshape(ref.shape)
-        if (got != ref).any():
-            idx = tuple(np.argwhere(got != ref)[0])
-            bad.append(f"{label}: at {idx} ours {got[idx]} LiteRT {ref[idx]} ({int((got != ref).sum())} differ)")
+    runs = run_in_batches([m for _, _, m, _ in cases], [xs for *_, xs in cases], board, tmp_path / "fw")
+    bad = differences([(label, model, xs) for label, model, _, xs in cases], runs)
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
 
 

@@ -9,9 +9,8 @@ from boards_helpers import pio_build_cache  # noqa: F401
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._arm_depthwise import dw_table_arm_dsp, dw_weights_arm_dsp, fast_requant_ok
 from tinydeploy.compile.ops.window import SAME, VALID, out_size
-from tinydeploy.evaluate import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import run_on_board
+from tinydeploy.testing.target_cases import differences, run_in_batches
 
 ARM_CALL = "td_depthwise_conv_s8_arm_dsp"  # and its in-place twin
 
@@ -130,20 +129,8 @@ def run_cases(board: str, n: int, seed: int, tmp_path, extra: list[tuple[str, by
         t = m.graph.tensors[m.graph.inputs[0]]
         compiled.append(m)
         inputs.append([rng.integers(-128, 128, (2, *t.shape)).astype(np.int8)])
-    runs, start, size = [], 0, 0
-    for k, m in enumerate([*compiled, None]):  # firmwares whose arenas fit the board's 256 KB of RAM
-        if m is None or (size + m.plan.arena_bytes > 180_000 and k > start):
-            runs += run_on_board(compiled[start:k], inputs[start:k], board, tmp_path / f"fw{start}")
-            start, size = k, 0
-        if m is not None:
-            size += m.plan.arena_bytes
-    bad = []
-    for (label, model, _), xs, run in zip(cases, inputs, runs):
-        ref = reference_outputs(model, xs)[0]
-        got = run.outputs[0].reshape(ref.shape)
-        if (got != ref).any():
-            idx = tuple(np.argwhere(got != ref)[0])
-            bad.append(f"{label}: at {idx} ours {got[idx]} LiteRT {ref[idx]} ({int((got != ref).sum())} differ)")
+    runs = run_in_batches(compiled, inputs, board, tmp_path)  # firmwares whose arenas fit 256 KB of RAM
+    bad = differences([(label, model, xs) for (label, model, _), xs in zip(cases, inputs)], runs)
     return compiled, bad
 
 

@@ -11,9 +11,8 @@ from tinydeploy.compile.ops._arm_elementwise import add_arm_fields, add_g, mul_a
 from tinydeploy.compile.ops.add_sub import add_multipliers
 from tinydeploy.compile.ops.mul import mul_multiplier
 from tinydeploy.compile.ops.window import out_size
-from tinydeploy.evaluate import reference_outputs
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import run_on_board
+from tinydeploy.testing.target_cases import differences, run_on_board
 
 ARM_FUNCS = ("td_add_s8_arm_dsp(", "td_mul_s8_arm_dsp(", "td_avg_pool_s8_arm_dsp(", "td_max_pool_s8_arm_dsp(")
 OPTS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}
@@ -124,14 +123,7 @@ def all_pairs_cases(seed: int):
 
 
 def compare(cases, runs) -> list[str]:
-    bad = []
-    for (label, model, _, xs), run in zip(cases, runs):
-        ref = reference_outputs(model, xs)[0]
-        got = run.outputs[0].reshape(ref.shape)
-        if (got != ref).any():
-            idx = tuple(np.argwhere(got != ref)[0])
-            bad.append(f"{label}: at {idx} ours {got[idx]} LiteRT {ref[idx]} ({int((got != ref).sum())} differ)")
-    return bad
+    return differences([(label, model, xs) for label, model, _, xs in cases], runs)
 
 
 @pytest.mark.slow

@@ -11,10 +11,9 @@ from boards_helpers import pio_build_cache  # noqa: F401
 
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.errors import TinyDeployError
-from tinydeploy.evaluate import reference_outputs
 from tinydeploy.paths import RUNTIME_DIR
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import run_on_board
+from tinydeploy.testing.target_cases import differences, run_on_board
 
 ARM = RUNTIME_DIR / "arm"
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror", "-O2"]
@@ -66,13 +65,7 @@ def test_arm_dsp_kernels_bit_exact_on_target(board, n, tmp_path):
     cases = arm_cases(seed={"qemu-m4": 7, "qemu-m7": 8}[board], n=n)
     assert all("td_fully_connected_s8_arm_dsp" in m.source for _, _, m, _ in cases)
     runs = run_on_board([m for _, _, m, _ in cases], [xs for *_, xs in cases], board, tmp_path / "fw")
-    bad = []
-    for (label, model, _, xs), run in zip(cases, runs):
-        ref = reference_outputs(model, xs)[0]
-        got = run.outputs[0].reshape(ref.shape)
-        if (got != ref).any():
-            idx = tuple(np.argwhere(got != ref)[0])
-            bad.append(f"{label}: at {idx} ours {got[idx]} LiteRT {ref[idx]} ({int((got != ref).sum())} differ)")
+    bad = differences([(label, model, xs) for label, model, _, xs in cases], runs)
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
 
 

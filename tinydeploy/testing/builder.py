@@ -5,7 +5,8 @@ quantization parameters, shapes and options the tests want to try.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import flatbuffers
 import numpy as np
@@ -98,3 +99,16 @@ def options(name: str, **fields: Any) -> Any:
             raise AttributeError(f"{name} has no field {k}")
         setattr(obj, k, v)
     return obj
+
+
+def single_fc(n_in: int, n_out: int, seed: int, out_scale: float = 0.2, out_zp: int = 4,
+              names: tuple[str, str] = ("x", "y")) -> bytes:
+    """x[1, n_in] int8 -> FULLY_CONNECTED n_out (random int8 weights, int32 bias, no activation)."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder()
+    x = b.tensor([1, n_in], "int8", 0.05, -3, name=names[0])
+    w = b.tensor([n_out, n_in], "int8", 0.01, 0, data=rng.integers(-127, 128, (n_out, n_in)))
+    bias = b.tensor([n_out], "int32", 0.0005, 0, data=rng.integers(-3000, 3000, n_out))
+    y = b.tensor([1, n_out], "int8", out_scale, out_zp, name=names[1])
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], options("FullyConnectedOptions", fusedActivationFunction=0))
+    return b.build([x], [y])

@@ -123,3 +123,31 @@ def run_on_board(models: list[CompiledModel], inputs: list[list[np.ndarray]], bo
         results.append(CaseRun(outs, [run.cycles[next_id + s] for s in range(n)]))
         next_id += n
     return results
+
+
+def run_in_batches(models: list[CompiledModel], inputs: list[list[np.ndarray]], board: str, work: Path,
+                   arena_budget: int = 180_000, **kwargs) -> list[CaseRun]:
+    """run_on_board over as many firmwares as it takes for each one's arenas to fit the board's RAM."""
+    runs: list[CaseRun] = []
+    start, size = 0, 0
+    for k, m in enumerate([*models, None]):
+        if m is None or (size + m.arena_bytes > arena_budget and k > start):
+            runs += run_on_board(models[start:k], inputs[start:k], board, Path(work) / f"fw{start}", **kwargs)
+            start, size = k, 0
+        if m is not None:
+            size += m.arena_bytes
+    return runs
+
+
+def differences(cases: list[tuple[str, bytes, list[np.ndarray]]], runs: list[CaseRun]) -> list[str]:
+    """One line per case (label, .tflite bytes, inputs) whose first output differs from LiteRT BUILTIN_REF's."""
+    from ..evaluate import reference_outputs
+
+    bad = []
+    for (label, model, xs), run in zip(cases, runs):
+        ref = reference_outputs(model, xs)[0]
+        got = run.outputs[0].reshape(ref.shape)
+        if (got != ref).any():
+            idx = tuple(int(i) for i in np.argwhere(got != ref)[0])
+            bad.append(f"{label}: at {idx} ours {got[idx]} LiteRT {ref[idx]} ({int((got != ref).sum())} differ)")
+    return bad
