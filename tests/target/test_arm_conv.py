@@ -8,7 +8,7 @@ from boards_helpers import pio_build_cache  # noqa: F401
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._arm import conv_weights_arm_dsp
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import differences, run_in_batches
+from tinydeploy.testing.target_cases import arm_dsp_case, differences, run_in_batches
 
 
 def conv_layer(b: ModelBuilder, rng: np.random.Generator, x: int, cin: int, scale: float, cout: int, kh: int,
@@ -65,10 +65,7 @@ def conv_cases(seed: int, n: int, samples: int = 2):
     cases = []
     for i in range(n):
         model, label = conv_model(rng)
-        m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",  # some plans byte-aligned
-                          options=PlanOptions(planner="greedy", kernels="arm-dsp", alignment=(16, 4, 1)[i % 3]))
-        t = m.graph.tensors[m.graph.inputs[0]]
-        cases.append((label, model, m, [rng.integers(-128, 128, (samples, *t.shape)).astype(np.int8)]))
+        cases.append(arm_dsp_case(model, label, i, rng, samples))
     return cases
 
 

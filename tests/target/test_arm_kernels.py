@@ -13,7 +13,7 @@ from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.paths import RUNTIME_DIR
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import differences, run_on_board
+from tinydeploy.testing.target_cases import arm_dsp_case, differences, run_on_board
 
 ARM = RUNTIME_DIR / "arm"
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror", "-O2"]
@@ -50,11 +50,7 @@ def arm_cases(seed: int, n: int, samples: int = 2):
     cases = []
     for i in range(n):
         model, label = fc_model(rng, big=i % 20 == 0)
-        m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",  # some plans byte-aligned
-                          options=PlanOptions(planner="greedy", kernels="arm-dsp", alignment=(16, 4, 1)[i % 3]))
-        t = m.graph.tensors[m.graph.inputs[0]]
-        xs = [rng.integers(-128, 128, (samples, *t.shape)).astype(np.int8)]
-        cases.append((label, model, m, xs))
+        cases.append(arm_dsp_case(model, label, i, rng, samples))
     return cases
 
 

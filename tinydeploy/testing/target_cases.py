@@ -151,3 +151,15 @@ def differences(cases: list[tuple[str, bytes, list[np.ndarray]]], runs: list[Cas
             idx = tuple(int(i) for i in np.argwhere(got != ref)[0])
             bad.append(f"{label}: at {idx} ours {got[idx]} LiteRT {ref[idx]} ({int((got != ref).sum())} differ)")
     return bad
+
+
+def arm_dsp_case(model: bytes, label: str, i: int, rng: np.random.Generator, samples: int = 2
+                 ) -> tuple[str, bytes, CompiledModel, list[np.ndarray]]:
+    """(label, model, compiled, inputs) of random case i for the arm-dsp kernels: greedy plan, a third of
+    the plans byte-aligned and a third 4-aligned, `samples` random int8 inputs."""
+    from ..compile import PlanOptions, compile_graph, parse_model
+
+    m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",
+                      options=PlanOptions(planner="greedy", kernels="arm-dsp", alignment=(16, 4, 1)[i % 3]))
+    t = m.graph.tensors[m.graph.inputs[0]]
+    return label, model, m, [rng.integers(-128, 128, (samples, *t.shape)).astype(np.int8)]
