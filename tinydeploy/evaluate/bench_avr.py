@@ -10,18 +10,13 @@ they interrupt, as on the chip.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from ..errors import TinyDeployError
-from ..paths import cache_dir
-from ..target import BoardProfile
+from ..target import BoardProfile, simavr_harness
 
 HARNESS_C = r"""
 /* avr_marks FW.elf MCU HZ OUT MARK MARK_END: USART0 on a new PTY ("PTY /dev/pts/N"); cycle count at
@@ -67,25 +62,8 @@ int main(int argc, char **argv) {
 
 
 def harness() -> Path:
-    """The runner, compiled once per source into the cache (gcc -lsimavr -lsimavrparts)."""
-    key = hashlib.sha256(HARNESS_C.encode()).hexdigest()[:16]
-    exe = cache_dir() / "simavr-marks" / key / "avr_marks"
-    if exe.exists():
-        return exe
-    cc = shutil.which("gcc")
-    if not cc or not Path("/usr/include/simavr/sim_avr.h").exists():
-        raise TinyDeployError("gcc and the libsimavr headers are needed for per-layer cycles on simavr",
-                              "apt-get install gcc libsimavr-dev")
-    exe.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="td-marks-", dir=exe.parent) as tmp:
-        src, out = Path(tmp) / "avr_marks.c", Path(tmp) / "avr_marks"
-        src.write_text(HARNESS_C)
-        r = subprocess.run([cc, "-O2", "-o", str(out), str(src), "-I/usr/include/simavr", "-lsimavr",
-                            "-lsimavrparts", "-lpthread", "-lutil"], capture_output=True, text=True)
-        if r.returncode:
-            raise TinyDeployError("building the simavr marker runner failed", r.stderr[-1500:])
-        os.replace(out, exe)
-    return exe
+    """The marker runner, compiled once per source into the cache."""
+    return simavr_harness(HARNESS_C, "avr_marks")
 
 
 class AvrMarks:
@@ -103,7 +81,7 @@ class AvrMarks:
                                          start_new_session=True)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            m = re.search(r"^PTY (/dev/\S+)$", self.log.read_text(errors="replace"), re.M)
+            m = re.search(r"^PTY (/dev/\S+)$", self.log.read_text(errors="replace"), re.MULTILINE)
             if m:
                 return m[1]
             if self.proc.poll() is not None:

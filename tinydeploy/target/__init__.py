@@ -48,6 +48,7 @@ __getattr__, __all__ = public_face(__name__, {
     "prepare_core_dir": ".pio",
     "run_project": ".build",
     "pty_harness": ".arduino_build",
+    "simavr_harness": ".arduino_build",
     "run_pio": ".pio",
     "runtime_id": ".arduino_runtime",
     "runtime_version": ".arduino_runtime",

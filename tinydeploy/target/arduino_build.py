@@ -34,7 +34,7 @@ HARDWARE = Path("/usr/share/arduino/hardware")
 FQBN = {"mega2560": "arduino:avr:mega:cpu=atmega2560", "uno": "arduino:avr:uno"}
 SIMAVR_MCU = {"mega2560": "atmega2560", "uno": "atmega328p"}
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_SIZE_RE = re.compile(r"Sketch uses (\d+) bytes.*?Global variables use (\d+) bytes", re.S)
+_SIZE_RE = re.compile(r"Sketch uses (\d+) bytes.*?Global variables use (\d+) bytes", re.DOTALL)
 
 PTY_HARNESS = r"""
 /* avr_uart_pty FW.elf MCU HZ: runs the firmware in libsimavr with USART0 on a new PTY ("PTY /dev/pts/N"). */
@@ -186,10 +186,10 @@ class CheckRun:
 
 def parse_check(text: str) -> CheckRun:
     run = parse_output(text)
-    passed = [int(m[1]) for m in re.finditer(r"^PASS (\d+) \d+ us$", text, re.M)]
-    failed = re.findall(r"^FAIL .*$", text, re.M)
-    stack = re.search(r"^STACK (\d+)$", text, re.M)
-    done = re.search(r"^DONE (\d+)/(\d+)$", text, re.M)
+    passed = [int(m[1]) for m in re.finditer(r"^PASS (\d+) \d+ us$", text, re.MULTILINE)]
+    failed = re.findall(r"^FAIL .*$", text, re.MULTILINE)
+    stack = re.search(r"^STACK (\d+)$", text, re.MULTILINE)
+    done = re.search(r"^DONE (\d+)/(\d+)$", text, re.MULTILINE)
     return CheckRun(run, passed, failed, int(stack[1]) if stack else None,
                     (int(done[1]), int(done[2])) if done else None, text)
 
@@ -213,26 +213,32 @@ def run_check(elf: str | Path, board: str | BoardProfile, timeout: float = 120) 
     return res
 
 
-def pty_harness() -> Path:
-    """The libsimavr PTY runner, compiled once (gcc -lsimavr -lsimavrparts) into the cache."""
-    key = hashlib.sha256(PTY_HARNESS.encode()).hexdigest()[:16]
-    exe = cache_dir() / "simavr-pty" / key / "avr_uart_pty"
+def simavr_harness(source: str, name: str) -> Path:
+    """A libsimavr runner built from C `source`, compiled once per source (gcc -lsimavr -lsimavrparts) into
+    the cache as `name`."""
+    key = hashlib.sha256(source.encode()).hexdigest()[:16]
+    exe = cache_dir() / "simavr-harness" / key / name
     if exe.exists():
         return exe
     cc = _need("gcc", "gcc")
     if not Path("/usr/include/simavr/sim_avr.h").exists():
         raise TinyDeployError("libsimavr headers not found", "apt-get install libsimavr-dev")
     exe.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="td-pty-", dir=exe.parent) as tmp:
-        src, out = Path(tmp) / "avr_uart_pty.c", Path(tmp) / "avr_uart_pty"
-        src.write_text(PTY_HARNESS)
+    with tempfile.TemporaryDirectory(prefix="td-simavr-", dir=exe.parent) as tmp:
+        src, out = Path(tmp) / f"{name}.c", Path(tmp) / name
+        src.write_text(source)
         r = subprocess.run([cc, "-O2", "-o", str(out), str(src), "-I/usr/include/simavr", "-lsimavr",
                             "-lsimavrparts", "-lpthread", "-lutil"], capture_output=True, text=True)
         if r.returncode:
-            raise TinyDeployError(f"building the simavr PTY harness failed:\n{r.stderr[-2000:]}",
+            raise TinyDeployError(f"building the simavr harness {name} failed:\n{r.stderr[-2000:]}",
                                   "apt-get install libsimavr-dev")
         os.replace(out, exe)
     return exe
+
+
+def pty_harness() -> Path:
+    """The libsimavr PTY runner (the firmware with USART0 on a PTY)."""
+    return simavr_harness(PTY_HARNESS, "avr_uart_pty")
 
 
 class SimavrPty:
@@ -244,7 +250,7 @@ class SimavrPty:
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
-    def start(self, wait: float = 10) -> "SimavrPty":
+    def start(self, wait: float = 10) -> SimavrPty:
         exe = pty_harness()
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "wb") as log:
@@ -252,7 +258,7 @@ class SimavrPty:
                                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            m = re.search(r"^PTY (/dev/\S+)$", self.log.read_text(errors="replace"), re.M)
+            m = re.search(r"^PTY (/dev/\S+)$", self.log.read_text(errors="replace"), re.MULTILINE)
             if m:
                 self.url = m[1]
                 return self
@@ -269,7 +275,7 @@ class SimavrPty:
             self.proc.wait(timeout=10)
         self.proc = None
 
-    def __enter__(self) -> "SimavrPty":
+    def __enter__(self) -> SimavrPty:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -309,8 +315,8 @@ def _unpack_sources(zip_paths: list[Path], work: Path) -> tuple[list[Path], list
                 if re.match(r"[^/]+/src/[^/]+\.[ch]$", n):
                     (d / Path(n).name).write_bytes(z.read(n))
         dirs.append(d)
-        if re.search(rf"^depends=.*\b{RUNTIME_LIB}\b", props, re.M):
-            prefixes.append(re.search(r"^includes=(\w+)\.h", props, re.M)[1])
+        if re.search(rf"^depends=.*\b{RUNTIME_LIB}\b", props, re.MULTILINE):
+            prefixes.append(re.search(r"^includes=(\w+)\.h", props, re.MULTILINE)[1])
     return dirs, prefixes
 
 
