@@ -8,7 +8,7 @@ from boards_helpers import pio_build_cache  # noqa: F401
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._arm import conv_weights_arm_dsp
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import arm_dsp_case, differences, run_in_batches
+from tinydeploy.testing.target_cases import arm_dsp_cases, failures_on_target
 
 
 def conv_layer(b: ModelBuilder, rng: np.random.Generator, x: int, cin: int, scale: float, cout: int, kh: int,
@@ -60,24 +60,14 @@ def conv_model(rng: np.random.Generator) -> tuple[bytes, str]:
     return b.build([x], [out]), label
 
 
-def conv_cases(seed: int, n: int, samples: int = 2):
-    rng = np.random.default_rng(seed)
-    cases = []
-    for i in range(n):
-        model, label = conv_model(rng)
-        cases.append(arm_dsp_case(model, label, i, rng, samples))
-    return cases
-
-
 @pytest.mark.slow
 @pytest.mark.usefixtures("pio_build_cache")
 @pytest.mark.parametrize("board,n", [("qemu-m4", 160), ("qemu-m7", 100)])
 def test_arm_dsp_conv_bit_exact_on_target(board, n, tmp_path):
-    cases = conv_cases(seed={"qemu-m4": 11, "qemu-m7": 12}[board], n=n)
+    cases = arm_dsp_cases(lambda rng, i: conv_model(rng), {"qemu-m4": 11, "qemu-m7": 12}[board], n)
     sources = "".join(m.source for _, _, m, _ in cases)
     assert "td_conv_s8_arm_dsp(" in sources and "td_conv_1x1_s8_arm_dsp_inplace(" in sources
-    runs = run_in_batches([m for _, _, m, _ in cases], [xs for *_, xs in cases], board, tmp_path / "fw")
-    bad = differences([(label, model, xs) for label, model, _, xs in cases], runs)
+    bad = failures_on_target(cases, board, tmp_path / "fw")
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
 
 

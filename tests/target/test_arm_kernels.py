@@ -13,7 +13,7 @@ from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.paths import RUNTIME_DIR
 from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import arm_dsp_case, differences, run_on_board
+from tinydeploy.testing.target_cases import arm_dsp_cases, failures_on_target
 
 ARM = RUNTIME_DIR / "arm"
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror", "-O2"]
@@ -44,24 +44,13 @@ def fc_model(rng: np.random.Generator, big: bool = False) -> tuple[bytes, str]:
     return b.build([x], [y]), label
 
 
-def arm_cases(seed: int, n: int, samples: int = 2):
-    """(label, tflite bytes, compiled model, inputs) for n random cases (every 20th a large one)."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for i in range(n):
-        model, label = fc_model(rng, big=i % 20 == 0)
-        cases.append(arm_dsp_case(model, label, i, rng, samples))
-    return cases
-
-
 @pytest.mark.slow
 @pytest.mark.usefixtures("pio_build_cache")
 @pytest.mark.parametrize("board,n", [("qemu-m4", 300), ("qemu-m7", 120)])
 def test_arm_dsp_kernels_bit_exact_on_target(board, n, tmp_path):
-    cases = arm_cases(seed={"qemu-m4": 7, "qemu-m7": 8}[board], n=n)
+    cases = arm_dsp_cases(lambda rng, i: fc_model(rng, big=i % 20 == 0), {"qemu-m4": 7, "qemu-m7": 8}[board], n)
     assert all("td_fully_connected_s8_arm_dsp" in m.source for _, _, m, _ in cases)
-    runs = run_on_board([m for _, _, m, _ in cases], [xs for *_, xs in cases], board, tmp_path / "fw")
-    bad = differences([(label, model, xs) for label, model, _, xs in cases], runs)
+    bad = failures_on_target(cases, board, tmp_path / "fw")
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
 
 

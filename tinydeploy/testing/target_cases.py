@@ -153,13 +153,24 @@ def differences(cases: list[tuple[str, bytes, list[np.ndarray]]], runs: list[Cas
     return bad
 
 
-def arm_dsp_case(model: bytes, label: str, i: int, rng: np.random.Generator, samples: int = 2
-                 ) -> tuple[str, bytes, CompiledModel, list[np.ndarray]]:
-    """(label, model, compiled, inputs) of random case i for the arm-dsp kernels: greedy plan, a third of
-    the plans byte-aligned and a third 4-aligned, `samples` random int8 inputs."""
+def arm_dsp_cases(make, seed: int, n: int, samples: int = 2) -> list[tuple[str, bytes, CompiledModel, list]]:
+    """n random cases (label, model, compiled, inputs) for the arm-dsp kernels: make(rng, i) gives a model's
+    .tflite bytes and label; greedy plans, a third of them byte-aligned and a third 4-aligned; `samples`
+    random int8 inputs each."""
     from ..compile import PlanOptions, compile_graph, parse_model
 
-    m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",
-                      options=PlanOptions(planner="greedy", kernels="arm-dsp", alignment=(16, 4, 1)[i % 3]))
-    t = m.graph.tensors[m.graph.inputs[0]]
-    return label, model, m, [rng.integers(-128, 128, (samples, *t.shape)).astype(np.int8)]
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(n):
+        model, label = make(rng, i)
+        m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",
+                          options=PlanOptions(planner="greedy", kernels="arm-dsp", alignment=(16, 4, 1)[i % 3]))
+        t = m.graph.tensors[m.graph.inputs[0]]
+        cases.append((label, model, m, [rng.integers(-128, 128, (samples, *t.shape)).astype(np.int8)]))
+    return cases
+
+
+def failures_on_target(cases: list[tuple[str, bytes, CompiledModel, list]], board: str, work: Path) -> list[str]:
+    """Run the cases in as few firmwares as fit the board; one line per case that differs from LiteRT."""
+    runs = run_in_batches([m for _, _, m, _ in cases], [xs for *_, xs in cases], board, work)
+    return differences([(label, model, xs) for label, model, _, xs in cases], runs)
