@@ -29,17 +29,9 @@
 #include "td_kernel.h"
 
 /* [a.b0 a.b1 b.b0 b.b1] and [a.b2 a.b3 b.b2 b.b3]: the low and high channel pairs of two taps. */
-static inline uint32_t td_arm_dw_pkhbt(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-
-static inline uint32_t td_arm_dw_pkhtb(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
-  return r;
-}
+/* (GCC turns both into one PKHBT / PKHTB.) */
+static inline uint32_t td_arm_dw_pkhbt(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+static inline uint32_t td_arm_dw_pkhtb(uint32_t a, uint32_t b) { return (b & 0xFFFF0000u) | (a >> 16); }
 
 /*
  * td_mul_by_quantized_mult_dr (+ the output offset) of x = a2 / 2 for a multiplier m in [2^30, 2^31)
