@@ -16,32 +16,15 @@ import time
 from pathlib import Path
 
 from ..errors import TinyDeployError
-from ..target import BoardProfile, simavr_harness
+from ..target import SIMAVR_START, BoardProfile, simavr_harness, simavr_main
 
-HARNESS_C = r"""
+HARNESS_C = (r"""
 /* avr_marks FW.elf MCU HZ OUT MARK MARK_END: USART0 on a new PTY ("PTY /dev/pts/N"); cycle count at
  * each call of the marker function into OUT ("M <cycles>", without the marker's own cycles). */
-#include <stdio.h>
-#include <stdlib.h>
-#include "sim_avr.h"
-#include "sim_elf.h"
-#include "parts/uart_pty.h"
-int main(int argc, char **argv) {
-  elf_firmware_t f = {0};
-  if (argc < 7 || elf_read_firmware(argv[1], &f)) return 2;
-  f.frequency = strtoul(argv[3], 0, 0);
-  avr_t *avr = avr_make_mcu_by_name(argv[2]);
+""" + simavr_main(7) + r"""
   FILE *out = fopen(argv[4], "w");
   if (!avr || !out) return 2;
-  const avr_flashaddr_t lo = strtoul(argv[5], 0, 0), hi = strtoul(argv[6], 0, 0);
-  avr_init(avr);
-  avr_load_firmware(avr, &f);
-  static uart_pty_t pty;
-  uart_pty_init(avr, &pty);
-  uart_pty_connect(&pty, '0');
-  printf("PTY %s\n", pty.pty.slavename);
-  fflush(stdout);
-  avr_cycle_count_t inside = 0;
+  const avr_flashaddr_t lo = strtoul(argv[5], 0, 0), hi = strtoul(argv[6], 0, 0);""" + SIMAVR_START + r"""  avr_cycle_count_t inside = 0;
   int st;
   do {
     const avr_flashaddr_t pc = avr->pc;
@@ -58,7 +41,7 @@ int main(int argc, char **argv) {
   fclose(out);
   return st == cpu_Crashed;
 }
-"""
+""")
 
 
 def harness() -> Path:

@@ -49,6 +49,8 @@ __getattr__, __all__ = public_face(__name__, {
     "run_project": ".build",
     "pty_harness": ".arduino_build",
     "simavr_harness": ".arduino_build",
+    "simavr_main": ".arduino_build",
+    "SIMAVR_START": ".arduino_build",
     "run_pio": ".pio",
     "runtime_id": ".arduino_runtime",
     "runtime_version": ".arduino_runtime",

@@ -36,19 +36,23 @@ SIMAVR_MCU = {"mega2560": "atmega2560", "uno": "atmega328p"}
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _SIZE_RE = re.compile(r"Sketch uses (\d+) bytes.*?Global variables use (\d+) bytes", re.DOTALL)
 
-PTY_HARNESS = r"""
-/* avr_uart_pty FW.elf MCU HZ: runs the firmware in libsimavr with USART0 on a new PTY ("PTY /dev/pts/N"). */
+def simavr_main(min_args: int) -> str:
+    """The C every libsimavr runner starts with: headers, main(FW.elf MCU HZ ...) reading the firmware into
+    `f` and making the MCU `avr` (SIMAVR_START then loads it with USART0 on a new PTY, "PTY /dev/pts/N")."""
+    return rf"""
 #include <stdio.h>
 #include <stdlib.h>
 #include "sim_avr.h"
 #include "sim_elf.h"
 #include "parts/uart_pty.h"
-int main(int argc, char **argv) {
-  elf_firmware_t f = {0};
-  if (argc < 4 || elf_read_firmware(argv[1], &f)) return 2;
+int main(int argc, char **argv) {{
+  elf_firmware_t f = {{0}};
+  if (argc < {min_args} || elf_read_firmware(argv[1], &f)) return 2;
   f.frequency = strtoul(argv[3], 0, 0);
-  avr_t *avr = avr_make_mcu_by_name(argv[2]);
-  if (!avr) return 2;
+  avr_t *avr = avr_make_mcu_by_name(argv[2]);"""
+
+
+SIMAVR_START = r"""
   avr_init(avr);
   avr_load_firmware(avr, &f);
   static uart_pty_t pty;
@@ -56,12 +60,17 @@ int main(int argc, char **argv) {
   uart_pty_connect(&pty, '0');
   printf("PTY %s\n", pty.pty.slavename);
   fflush(stdout);
-  int st;
+"""
+
+PTY_HARNESS = (r"""
+/* avr_uart_pty FW.elf MCU HZ: runs the firmware in libsimavr with USART0 on a new PTY ("PTY /dev/pts/N"). */
+""" + simavr_main(4) + r"""
+  if (!avr) return 2;""" + SIMAVR_START + r"""  int st;
   do st = avr_run(avr); while (st != cpu_Done && st != cpu_Crashed);
   uart_pty_stop(&pty);
   return st == cpu_Crashed;
 }
-"""
+""")
 
 
 def _board(board: str | BoardProfile) -> BoardProfile:
