@@ -143,6 +143,21 @@ static void td_arm_conv_field(const td_conv_params *p, const int8_t *in_b, int32
     td_arm_widen(in_b + (y0 * p->input.w + x0) * p->input.c, k, col);
   } else if (((p->window.filter_w * p->filter_c) & 3) == 0) {
     td_arm_conv_rows(p, in_b, y0, x0, field, col);
+  } else if (x0 >= 0 && y0 >= 0 && x0 + (p->window.filter_w - 1) * p->window.dilation_w < p->input.w &&
+             y0 + (p->window.filter_h - 1) * p->window.dilation_h < p->input.h && p->window.dilation_w == 1) {
+    /* the whole window inside (most pixels): its rows copied a word at a time, no border checks */
+    const int32_t taps = p->window.filter_w * p->filter_c, step = p->window.dilation_h * p->input.w * p->filter_c;
+    const int8_t *src = in_b + (y0 * p->input.w + x0) * p->filter_c;
+    int8_t *dst = field;
+    int32_t fy, i;
+    for (fy = 0; fy < p->window.filter_h; ++fy, src += step, dst += taps) {
+      for (i = 0; i + 4 <= taps; i += 4) {
+        const uint32_t v = td_arm_read4(src + i);
+        memcpy(dst + i, &v, 4);
+      }
+      for (; i < taps; ++i) dst[i] = src[i];
+    }
+    td_arm_widen(field, k, col);
   } else {
     td_arm_conv_gather(p, in_b, y0, x0, (int8_t)-p->input_offset, field);
     td_arm_widen(field, k, col);
