@@ -1,6 +1,6 @@
 # tinydeploy: `make demo` runs the main job, `make test` runs the tests (both set up what is missing).
 PY := .venv/bin/python
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=15
 
 .PHONY: setup demo test bench clean
 
