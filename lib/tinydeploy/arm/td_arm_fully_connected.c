@@ -34,8 +34,9 @@ static int td_arm_fc_fast(const td_fc_params *p) {
 /*
  * Outputs o .. o + n - 1 from their accumulators (the folded bias included). On the fast path each
  * rounds once from the product's high word: (hi + 2^(k-1)) >> k = ((hi >> (k - 1)) + 1) >> 1 with
- * k = -shift - 1 (see td_arm_requant), the output offset and low bound riding along in c, then USAT
- * (or SSAT for the full int8 range); otherwise td_mul_by_quantized_mult.
+ * k = -shift - 1 (exact: the product's low word is a fraction below one that cannot carry across a
+ * multiple of 2^k), the output offset and low bound riding along in c, then USAT to [0, 255] and the
+ * span of the activation; otherwise td_mul_by_quantized_mult.
  */
 static void td_arm_fc_outputs(const td_fc_params *p, int fast, const int32_t *acc, int32_t n, int8_t *out,
                               int32_t o) {

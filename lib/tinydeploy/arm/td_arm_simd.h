@@ -39,23 +39,6 @@ static inline int32_t td_arm_dot4(int32_t acc, uint32_t w, int32_t x02, int32_t 
 }
 
 /*
- * td_mul_by_quantized_mult (single rounding), the same value with fewer instructions for the usual
- * shift <= -2: the product's high word (SMULL) rounded by k = -shift - 1 bits. round(x * m / 2^(32 + k))
- * only reads the high word: the low word is a fraction below one that cannot carry across a multiple
- * of 2^k.
- */
-static inline int32_t td_arm_requant(int32_t x, int32_t multiplier, int32_t shift) {
-#ifndef TD_DOUBLE_ROUNDING
-  if (shift <= -2) {
-    const int32_t k = -shift - 1;
-    const int32_t hi = (int32_t)(((int64_t)x * multiplier) >> 32);
-    return (hi + ((int32_t)1 << (k - 1))) >> k;
-  }
-#endif
-  return td_mul_by_quantized_mult(x, multiplier, shift);
-}
-
-/*
  * td_mul_by_quantized_mult_dr (two-step rounding, the conv family), the same value with fewer
  * instructions. The rounding doubling high multiply of a Q31 multiplier (0 < m < 2^31, so never the
  * saturating case) is floor((x * m + 2^30) / 2^31) for both signs; the rounding right shift by e
