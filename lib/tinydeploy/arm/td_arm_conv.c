@@ -78,13 +78,24 @@ static void td_arm_fill(int8_t *dst, int8_t value, int32_t n) {
   for (i = 0; i < n; ++i) dst[i] = value;
 }
 
+/* One window row that crosses a side border, int8: taps outside the input are `pad`. */
+static void td_arm_conv_border_row(const td_conv_params *p, const int8_t *row, int32_t x0, int8_t pad, int8_t *dst) {
+  const int32_t c = p->filter_c;
+  int32_t fx;
+  for (fx = 0; fx < p->window.filter_w; ++fx) {
+    const int32_t x = x0 + fx * p->window.dilation_w;
+    if (x < 0 || x >= p->input.w) td_arm_fill(dst + fx * c, pad, c);
+    else td_arm_copy(dst + fx * c, row + x * c, c);
+  }
+}
+
 /* The receptive field of the output pixel whose window starts at (y0, x0), int8, padding = pad. */
 static void td_arm_conv_gather(const td_conv_params *p, const int8_t *in_b, int32_t y0, int32_t x0, int8_t pad,
                                int8_t *field) {
   const td_window *win = &p->window;
   const int32_t c = p->filter_c, taps = win->filter_w * c;
   const int32_t whole = win->dilation_w == 1 && x0 >= 0 && x0 + win->filter_w <= p->input.w;
-  int32_t fy, fx;
+  int32_t fy;
   for (fy = 0; fy < win->filter_h; ++fy, field += taps) {
     const int32_t y = y0 + fy * win->dilation_h;
     const int8_t *row = in_b + y * p->input.w * c;
@@ -93,11 +104,7 @@ static void td_arm_conv_gather(const td_conv_params *p, const int8_t *in_b, int3
     } else if (whole) {
       td_arm_copy(field, row + x0 * c, taps);
     } else {
-      for (fx = 0; fx < win->filter_w; ++fx) {
-        const int32_t x = x0 + fx * win->dilation_w;
-        if (x < 0 || x >= p->input.w) td_arm_fill(field + fx * c, pad, c);
-        else td_arm_copy(field + fx * c, row + x * c, c);
-      }
+      td_arm_conv_border_row(p, row, x0, pad, field);
     }
   }
 }
@@ -114,7 +121,7 @@ static void td_arm_conv_rows(const td_conv_params *p, const int8_t *in_b, int32_
   const int32_t whole = win->dilation_w == 1 && x0 >= 0 && x0 + win->filter_w <= p->input.w;
   const int8_t pad = (int8_t)-p->input_offset;
   const int32_t pad2 = (int32_t)(((uint32_t)(uint16_t)pad) * 0x10001u); /* (pad, pad) halfwords */
-  int32_t fy, fx, g;
+  int32_t fy, g;
   for (fy = 0; fy < win->filter_h; ++fy, col += 4 * groups) {
     const int32_t y = y0 + fy * win->dilation_h;
     const int8_t *row = in_b + y * p->input.w * c;
@@ -123,11 +130,7 @@ static void td_arm_conv_rows(const td_conv_params *p, const int8_t *in_b, int32_
     } else if (whole) {
       td_arm_widen(row + x0 * c, taps, col);
     } else {
-      for (fx = 0; fx < win->filter_w; ++fx) {
-        const int32_t x = x0 + fx * win->dilation_w;
-        if (x < 0 || x >= p->input.w) td_arm_fill(field + fx * c, pad, c);
-        else td_arm_copy(field + fx * c, row + x * c, c);
-      }
+      td_arm_conv_border_row(p, row, x0, pad, field);
       td_arm_widen(field, taps, col);
     }
   }
@@ -149,14 +152,8 @@ static void td_arm_conv_field(const td_conv_params *p, const int8_t *in_b, int32
     const int32_t taps = p->window.filter_w * p->filter_c, step = p->window.dilation_h * p->input.w * p->filter_c;
     const int8_t *src = in_b + (y0 * p->input.w + x0) * p->filter_c;
     int8_t *dst = field;
-    int32_t fy, i;
-    for (fy = 0; fy < p->window.filter_h; ++fy, src += step, dst += taps) {
-      for (i = 0; i + 4 <= taps; i += 4) {
-        const uint32_t v = td_arm_read4(src + i);
-        memcpy(dst + i, &v, 4);
-      }
-      for (; i < taps; ++i) dst[i] = src[i];
-    }
+    int32_t fy;
+    for (fy = 0; fy < p->window.filter_h; ++fy, src += step, dst += taps) td_arm_copy(dst, src, taps);
     td_arm_widen(field, k, col);
   } else {
     td_arm_conv_gather(p, in_b, y0, x0, (int8_t)-p->input_offset, field);
