@@ -8,58 +8,12 @@ from boards_helpers import pio_build_cache  # noqa: F401
 
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._arm_depthwise import dw_table_arm_dsp, dw_weights_arm_dsp, fast_requant_ok
-from tinydeploy.compile.ops.window import SAME, VALID, out_size
+from tinydeploy.compile.ops.window import SAME, VALID
 from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.random_ops import dw_model
 from tinydeploy.testing.target_cases import differences, run_in_batches
 
 ARM_CALL = "td_depthwise_conv_s8_arm_dsp"  # and its in-place twin
-
-
-def dw_model(rng: np.random.Generator) -> tuple[bytes, str]:
-    """One random int8 DEPTHWISE_CONV_2D: H/W 1..30 (H*W*C <= 640), channels 1..40 (mostly not multiples of 4;
-    sometimes 65..160), 3x3 / 5x5
-    / other filters, strides 1 and 2, SAME/VALID, sometimes dilation or depth multiplier 2 (reference
-    fallback), input zero points near +-128, per-channel shifts of both signs, activations, bias or not."""
-    cin = int(rng.choice([rng.integers(1, 41), rng.choice([4, 8, 16, 32])]))
-    if rng.random() < 0.1:  # more than one 64-channel chunk (weights widened row by row)
-        cin = int(rng.integers(65, 161))
-    while True:
-        h, w = (int(v) for v in rng.integers(1, 31, 2))
-        while h * w * cin > 640:  # 200+ arenas and their samples share one firmware's RAM and flash
-            h, w = (max(1, h * 2 // 3), w) if h > w else (h, max(1, w * 2 // 3))
-        shapes = [(3, 3), (3, 3), (5, 5), (5, 5), (1, 1), (2, 2), (3, 1), (1, 5), (7, 7), (4, 3)]
-        fh, fw = shapes[rng.integers(0, 10 if cin <= 64 else 4)]  # (a 7x7 scratch of 64 channels is 7 KB)
-        sh, sw = (int(v) for v in rng.choice([1, 2], 2))
-        dh, dw = (1, 1) if rng.random() < 0.85 else (int(v) for v in rng.integers(1, 3, 2))
-        padding = SAME if rng.random() < 0.7 else VALID
-        oh, ow = out_size(padding, h, fh, sh, dh), out_size(padding, w, fw, sw, dw)
-        if oh > 0 and ow > 0:
-            break
-    mult = 2 if rng.random() < 0.05 else 1
-    cout = cin * mult
-    per_channel = rng.random() < 0.7
-    act = int(rng.choice([0, 1, 3]))
-    in_zp = int(rng.choice([rng.integers(-128, -120), rng.integers(120, 128), rng.integers(-128, 128)]))
-    in_scale = float(rng.uniform(0.005, 0.1))
-    w_scale = 10 ** rng.uniform(-3.5, -0.5, cout if per_channel else 1)
-    # output scale: rescale mostly below 1 (the fast requantization), sometimes above 1 for some channels
-    spread = rng.uniform(-0.5, 2.5) if rng.random() < 0.8 else rng.uniform(-3.5, 0.5)
-    out_scale = float(in_scale * np.median(w_scale) * np.sqrt(fh * fw) * 10 ** spread)
-    b = ModelBuilder()
-    n = 2 if h * w * cin <= 320 and rng.random() < 0.1 else 1  # batches (never in place)
-    x = b.tensor([n, h, w, cin], "int8", in_scale, in_zp)
-    lo = -128 if rng.integers(0, 4) == 0 else -127
-    wt = b.tensor([1, fh, fw, cout], "int8", w_scale, 0, data=rng.integers(lo, 128, (1, fh, fw, cout)), axis=3)
-    ins = [x, wt]
-    if rng.integers(0, 5):
-        ins.append(b.tensor([cout], "int32", in_scale * w_scale, 0, data=rng.integers(-40000, 40000, cout)))
-    y = b.tensor([n, oh, ow, cout], "int8", out_scale, int(rng.integers(-128, 128)))
-    b.op("DEPTHWISE_CONV_2D", ins, [y], options("DepthwiseConv2DOptions", padding=padding, strideH=sh, strideW=sw,
-                                                dilationHFactor=dh, dilationWFactor=dw, depthMultiplier=mult,
-                                                fusedActivationFunction=act))
-    label = (f"dw {n}x{h}x{w}x{cin} f{fh}x{fw} m{mult} s{sh},{sw} d{dh},{dw} pad{'SV'[padding]} pc{int(per_channel)} "
-             f"act{act} zp{in_zp} bias{int(len(ins) == 3)}")
-    return b.build([x], [y]), label
 
 
 def dscnn_like(rng: np.random.Generator) -> bytes:

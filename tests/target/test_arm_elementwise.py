@@ -10,73 +10,10 @@ from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._arm_elementwise import add_arm_fields, add_g, mul_arm_fields, output_stage
 from tinydeploy.compile.ops.add_sub import add_multipliers
 from tinydeploy.compile.ops.mul import mul_multiplier
-from tinydeploy.compile.ops.window import out_size
-from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.random_ops import binary_model, log_uniform, pool_model, zero_point
 from tinydeploy.testing.target_cases import differences, run_on_board
 
 ARM_FUNCS = ("td_add_s8_arm_dsp(", "td_mul_s8_arm_dsp(", "td_avg_pool_s8_arm_dsp(", "td_max_pool_s8_arm_dsp(")
-OPTS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}
-
-
-def log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
-    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-
-
-def zero_point(rng: np.random.Generator) -> int:
-    """Near -128 or +127 two times in three (the offsets' extremes), else anywhere."""
-    return int(rng.choice([rng.integers(-128, -120), rng.integers(119, 128), rng.integers(-128, 128)]))
-
-
-def binary_model(rng: np.random.Generator, kind: str, shape=None, broadcast: bool = False):
-    """One random int8 ADD / SUB / MUL: equal, doubled or random scales, zero points near the ends,
-    fused activations; input 2 broadcast when asked (the reference kernel then)."""
-    if shape is None:
-        rank = int(rng.integers(1, 5))
-        shape = [int(rng.integers(1, 41)) for _ in range(rank)]
-        while int(np.prod(shape)) > 1000:
-            shape[int(np.argmax(shape))] //= 2
-    shape2 = [1 if broadcast and rng.random() < 0.6 else d for d in shape]
-    if broadcast and shape2 == shape:
-        shape2 = [1] * len(shape)
-    s1 = log_uniform(rng, 0.002, 0.5)
-    s2 = float(rng.choice([s1, 2 * s1, s1 / 2, log_uniform(rng, 0.002, 0.5), log_uniform(rng, 0.002, 0.5)]))
-    if kind == "MUL":
-        so = s1 * s2 * log_uniform(rng, 1.0, 1000.0)  # below 2: output shift >= 0, the reference kernel
-    else:
-        so = max(s1, s2) * log_uniform(rng, 0.2, 5.0 if rng.random() < 0.9 else 500.0)
-    zps = [zero_point(rng) for _ in range(3)]
-    act = int(rng.choice([0, 0, 1, 2, 3]))
-    b = ModelBuilder()
-    x = b.tensor(shape, "int8", s1, zps[0])
-    w = b.tensor(shape2, "int8", s2, zps[1])
-    y = b.tensor(shape, "int8", so, zps[2])
-    b.op(kind, [x, w], [y], options(OPTS[kind], fusedActivationFunction=act))
-    label = f"{kind} {shape}{'x' + str(shape2) if broadcast else ''} s {s1:.4g} {s2:.4g} {so:.4g} zp {zps} act{act}"
-    return b.build([x, w], [y]), label
-
-
-def pool_model(rng: np.random.Generator, kind: str, geometry=None):
-    """One random int8 pooling: odd depths, clipped SAME windows, global windows, activations."""
-    if geometry is None:
-        while True:
-            h, w, c = int(rng.integers(1, 41)), int(rng.integers(1, 41)), int(rng.integers(1, 41))
-            while h * w * c > 2000:
-                h, w = max(1, h // 2), max(1, w // 2)
-            fh, fw = int(rng.integers(1, min(h, 6) + 1)), int(rng.integers(1, min(w, 6) + 1))
-            if rng.random() < 0.2:
-                fh, fw = h, w  # global pooling
-            sh, sw, pad = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(0, 2))
-            if out_size(pad, h, fh, sh) > 0 and out_size(pad, w, fw, sw) > 0:
-                break
-        geometry = (int(rng.integers(1, 3)) if rng.random() < 0.2 else 1, h, w, c, fh, fw, sh, sw, pad)
-    n, h, w, c, fh, fw, sh, sw, pad = geometry
-    act, scale, zp = int(rng.choice([0, 0, 1, 2, 3])), log_uniform(rng, 0.005, 0.2), zero_point(rng)
-    b = ModelBuilder()
-    x = b.tensor([n, h, w, c], "int8", scale, zp)
-    y = b.tensor([n, out_size(pad, h, fh, sh), out_size(pad, w, fw, sw), c], "int8", scale, zp)
-    b.op(kind, [x], [y], options("Pool2DOptions", padding=pad, strideW=sw, strideH=sh, filterWidth=fw,
-                                 filterHeight=fh, fusedActivationFunction=act))
-    return b.build([x], [y]), f"{kind} {geometry} act{act} zp{zp}"
 
 
 #: pooling shapes that must be in every run: the repo models' global pools, 400-tap windows (two halfword

@@ -12,43 +12,18 @@ from boards_helpers import pio_build_cache  # noqa: F401
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.paths import RUNTIME_DIR
-from tinydeploy.testing.builder import ModelBuilder, options
-from tinydeploy.testing.target_cases import arm_dsp_cases, failures_on_target
+from tinydeploy.testing.random_ops import fc_model
+from tinydeploy.testing.target_cases import failures_on_target, variant_cases
 
 ARM = RUNTIME_DIR / "arm"
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror", "-O2"]
-
-
-def fc_model(rng: np.random.Generator, big: bool = False) -> tuple[bytes, str]:
-    """One random int8 FULLY_CONNECTED: odd shapes, input offsets near +-128, per-channel shifts of both
-    signs (some channels' rescale above 1), with and without bias, fused activations."""
-    batches = int(rng.integers(1, 4))
-    depth = int(rng.integers(100, 400)) if big else int(rng.choice([rng.integers(1, 9), rng.integers(9, 80)]))
-    units = int(rng.integers(20, 70)) if big else int(rng.choice([rng.integers(1, 9), rng.integers(9, 40)]))
-    per_channel = bool(rng.integers(0, 2))
-    act = int(rng.choice([0, 1, 3]))
-    in_zp = int(rng.choice([rng.integers(-128, -120), rng.integers(120, 128), rng.integers(-128, 128)]))
-    in_scale = float(rng.uniform(0.005, 0.1))
-    w_scale = 10 ** rng.uniform(-3.5, -0.5, units if per_channel else 1)
-    out_scale = float(in_scale * np.median(w_scale) * 10 ** rng.uniform(-0.5, 2.5))
-    b = ModelBuilder()
-    x = b.tensor([batches, depth], "int8", in_scale, in_zp)
-    w = b.tensor([units, depth], "int8", w_scale, 0, data=rng.integers(-128 if rng.integers(0, 4) == 0 else -127,
-                                                                        128, (units, depth)), axis=0)
-    ins = [x, w]
-    if rng.integers(0, 5):
-        ins.append(b.tensor([units], "int32", in_scale * w_scale, 0, data=rng.integers(-40000, 40000, units)))
-    y = b.tensor([batches, units], "int8", out_scale, int(rng.integers(-128, 128)))
-    b.op("FULLY_CONNECTED", ins, [y], options("FullyConnectedOptions", fusedActivationFunction=act))
-    label = f"fc b{batches} d{depth} u{units} pc{int(per_channel)} act{act} zp{in_zp} bias{int(len(ins) == 3)}"
-    return b.build([x], [y]), label
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("pio_build_cache")
 @pytest.mark.parametrize("board,n", [("qemu-m4", 300), ("qemu-m7", 120)])
 def test_arm_dsp_kernels_bit_exact_on_target(board, n, tmp_path):
-    cases = arm_dsp_cases(lambda rng, i: fc_model(rng, big=i % 20 == 0), {"qemu-m4": 7, "qemu-m7": 8}[board], n)
+    cases = variant_cases(lambda rng, i: fc_model(rng, big=i % 20 == 0), {"qemu-m4": 7, "qemu-m7": 8}[board], n)
     assert all("td_fully_connected_s8_arm_dsp" in m.source for _, _, m, _ in cases)
     bad = failures_on_target(cases, board, tmp_path / "fw")
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])

@@ -16,9 +16,9 @@ HELLO = TEST_MODELS / "hello_world_int8.tflite"  # three FULLY_CONNECTED ops: ar
 
 
 @pytest.mark.parametrize("board,kernels", [
-    ("qemu-m4", "arm-dsp"), ("qemu-m7", "arm-dsp"), ("qemu-m55", "arm-dsp"), ("nucleo_f446re", "arm-dsp"),
-    ("nano33ble", "arm-dsp"), ("qemu-rv32", "reference"), ("simavr-mega", "reference"),
-    ("esp32dev", "reference"), ("uno", "reference"), ("pico", "reference"), ("host", "reference")])
+    ("qemu-m4", "arm-dsp"), ("qemu-m7", "arm-dsp"), ("qemu-m55", "arm-mve"), ("nucleo_f446re", "arm-dsp"),
+    ("nano33ble", "arm-dsp"), ("qemu-rv32", "riscv"), ("simavr-mega", "avr"), ("esp32-c3", "riscv"),
+    ("esp32dev", "reference"), ("uno", "avr"), ("pico", "reference"), ("host", "reference")])
 def test_each_board_s_own_kernels(board, kernels):
     assert kernels_for(board) == kernels
     assert board_options(board).kernels == kernels
@@ -32,6 +32,12 @@ def test_kernels_choice_overrides_the_board_and_is_refused_where_it_cannot_run()
     for board in ("qemu-rv32", "pico", "host"):
         with pytest.raises(TinyDeployError, match="cannot run the arm-dsp kernels"):
             board_options(board, base, "arm-dsp")
+    # a Helium core has the DSP extension: it may run the arm-dsp kernels, a Cortex-M4 not the Helium ones
+    assert board_options("qemu-m55", base, "arm-dsp").kernels == "arm-dsp"
+    with pytest.raises(TinyDeployError, match="cannot run the arm-mve kernels"):
+        board_options("qemu-m4", base, "arm-mve")
+    with pytest.raises(TinyDeployError, match="cannot run the avr kernels"):
+        board_options("qemu-rv32", base, "avr")
     with pytest.raises(TinyDeployError, match="unknown --kernels"):
         board_options("qemu-m4", base, "helium")
 
@@ -61,7 +67,7 @@ def test_arduino_zip_for_an_arm_dsp_board_holds_the_arm_sources(tmp_path):
     assert "TinyDeploy/src/td_arm_fully_connected.c" in names
     assert "_arm_dsp(" in zipfile.ZipFile(tmp_path / "hello.zip").read(f"{lib.name}/src/{lib.model.prefix}.c").decode()
     avr = export_arduino(HELLO, tmp_path / "avr.zip", board="mega2560")
-    assert avr.model.options.kernels == "reference"
+    assert avr.model.options.kernels == "avr"
 
 
 @require_tool("arm-none-eabi-gcc")

@@ -16,8 +16,9 @@ REFERENCE = typer.Option("auto", "--reference", help="What the board's outputs a
                          "tflm or none.")
 
 KERNELS = typer.Option("auto", "--kernels", help="Kernel variant: auto (the board profile's kernel_variant: arm-dsp "
-                       "on Cortex-M4/M7/M55, reference elsewhere), reference (portable C) or arm-dsp (Arm DSP "
-                       "extension SIMD kernels where an op has one).")
+                       "on Cortex-M4/M7, arm-mve on Cortex-M55, riscv on RV32, avr on AVR, reference elsewhere), "
+                       "reference (portable C), or one of arm-dsp, arm-mve, riscv, avr (optimized kernels where "
+                       "an op has one).")
 
 
 def plan_options(planner: str, inplace: bool, patch: str = "off", patch_budget: float = 0.25) -> PlanOptions:

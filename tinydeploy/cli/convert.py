@@ -18,8 +18,8 @@ def convert(model: Path = typer.Argument(..., help="The .tflite model."),
             planner: str = PLANNER, inplace: bool = INPLACE,
             patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
             kernels: str = typer.Option("reference", "--kernels", help="Kernel variant: reference (portable C, "
-                                        "the default without a board) or arm-dsp (Arm cores with the DSP "
-                                        "extension; the C then stops with #error elsewhere)."),
+                                        "the default without a board) or arm-dsp, arm-mve, riscv, avr (the "
+                                        "C then stops with #error on other targets)."),
             fmt: str = typer.Option("c", "--format", help="c: OUT/<name>.c/.h + OUT/tinydeploy/; platformio: "
                                     "OUT/<name>/ (library.json) + OUT/tinydeploy/ (runtime library).")) -> None:
     """Generate <name>.c/.h (weights, schedule, arena plan) plus the shared runtime in OUT/tinydeploy/."""

@@ -10,7 +10,7 @@ from .codegen.emitter import Emitter
 from .codegen.model_c import header_text, source_text
 from .ir import Graph
 from .model import CompiledModel, PlanOptions
-from .ops import lowering_for
+from .ops import emit_op
 from .passes.patch import patch_graph
 from .passes.reorder import reorder
 from .plan.arena import plan_arena
@@ -44,14 +44,13 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
                 kernels=options.kernels)
     headers: list[str] = []
     for op in g.ops:
-        low = lowering_for(op.kind)
         with e.op_scope(op):
             ins = ", ".join(_shape(g, t) for t in op.inputs if t >= 0 and not g.tensors[t].is_const)
             outs = ", ".join(_shape(g, t) for t in op.outputs)
             e.comment(f"op {op.index}: {op.kind} {ins} -> {outs}")
-            low.emit(op, g, e)
-        if low.header not in headers:
-            headers.append(low.header)
+            header = emit_op(op, g, e)
+        if header not in headers:
+            headers.append(header)
     m.header = header_text(m)
     m.source = source_text(m, e.decls, e.body, headers)
     return m

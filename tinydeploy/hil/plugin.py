@@ -27,6 +27,7 @@ _POOL = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from ..target.variants import KERNEL_CHOICES
     g = parser.getgroup("tinydeploy", "tinydeploy hardware-in-the-loop tests")
     g.addoption("--board", dest="td_board", default=None, metavar="B[,B2…]",
                 help="board(s) the HIL tests run on: a board id (qemu-m4, qemu-rv32, simavr-mega, host, "
@@ -40,9 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--tinydeploy-build-dir", dest="td_build_dir", default=None, metavar="DIR",
                 help="where firmware projects are generated and built (default ~/.cache/tinydeploy/hil; "
                      "reused while model, tool version, plan options and sources match)")
-    g.addoption("--tinydeploy-kernels", dest="td_kernels", choices=("auto", "reference", "arm-dsp"), default="auto",
-                help="kernel variant the models are compiled with: auto (the board profile's kernel_variant: "
-                     "arm-dsp on Cortex-M4/M7/M55), reference or arm-dsp")
+    g.addoption("--tinydeploy-kernels", dest="td_kernels", choices=KERNEL_CHOICES, default="auto",
+                help="kernel variant the models are compiled with: auto (the board profile's kernel_variant), "
+                     "reference, arm-dsp, arm-mve, riscv or avr")
     g.addoption("--reference", dest="td_reference", choices=("auto", "litert", "tflm", "none"), default="auto",
                 help="what deployed models are checked against: auto (LiteRT BUILTIN_REF; TFLM's interpreter when "
                      "LiteRT refuses the model), litert, tflm or none")

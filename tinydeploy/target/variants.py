@@ -14,14 +14,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..compile import PlanOptions
+from ..compile.ops import VARIANT_CHAIN
 from ..errors import TinyDeployError
 from .boards import BoardProfile, load_board
 
 #: --kernels: "auto" is the board's own variant (reference without a board)
-KERNEL_CHOICES = ("auto", "reference", "arm-dsp")
-# profile kernel_variant -> PlanOptions.kernels. Cortex-M55 (arm-mve) has the DSP extension too: it runs
-# the arm-dsp kernels until Helium variants exist. Every other variant runs the reference kernels.
-_COMPILER_KERNELS = {"arm-dsp": "arm-dsp", "arm-mve": "arm-dsp"}
+KERNEL_CHOICES = ("auto", "reference", "arm-dsp", "arm-mve", "riscv", "avr")
+# profile kernel_variant -> PlanOptions.kernels; "generic" and "xtensa" run the reference kernels
+_COMPILER_KERNELS = {"arm-dsp": "arm-dsp", "arm-mve": "arm-mve", "riscv": "riscv", "avr": "avr"}
 
 
 def kernels_for(board: str | BoardProfile) -> str:
@@ -48,7 +48,7 @@ def board_options(board: str | BoardProfile | None, options: PlanOptions | None 
     own = kernels_for(b)
     if k == "auto":
         k = own
-    elif k != "reference" and k != own:
+    elif k != "reference" and k not in VARIANT_CHAIN.get(own, ()):  # arm-mve boards may run arm-dsp
         raise TinyDeployError(f"{b.id} ({b.core}, kernel variant {b.kernel_variant}) cannot run the {k} kernels",
                               "use --kernels auto or --kernels reference")
     return replace(options, kernels=k)

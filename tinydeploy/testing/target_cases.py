@@ -1,6 +1,6 @@
 """Many compiled models in ONE firmware for an emulated board: each model runs on its own inputs, the
 firmware prints every output (and the SysTick/instret count of each invoke), and the host compares
-them with LiteRT. For kernel variants that only exist on a target (PlanOptions.kernels="arm-dsp"),
+them with LiteRT. For kernel variants that only exist on a target (PlanOptions.kernels="arm-dsp", ...),
 where the host runner of opcheck.py cannot check them.
 
     models = [compile_graph(parse_model(b, name=f"case{i}"), prefix=f"case{i}", options=opts) ...]
@@ -153,8 +153,9 @@ def differences(cases: list[tuple[str, bytes, list[np.ndarray]]], runs: list[Cas
     return bad
 
 
-def arm_dsp_cases(make, seed: int, n: int, samples: int = 2) -> list[tuple[str, bytes, CompiledModel, list]]:
-    """n random cases (label, model, compiled, inputs) for the arm-dsp kernels: make(rng, i) gives a model's
+def variant_cases(make, seed: int, n: int, samples: int = 2,
+                  kernels: str = "arm-dsp") -> list[tuple[str, bytes, CompiledModel, list]]:
+    """n random cases (label, model, compiled, inputs) for a kernel variant: make(rng, i) gives a model's
     .tflite bytes and label; greedy plans, a third of them byte-aligned and a third 4-aligned; `samples`
     random int8 inputs each."""
     from ..compile import PlanOptions, compile_graph, parse_model
@@ -164,7 +165,7 @@ def arm_dsp_cases(make, seed: int, n: int, samples: int = 2) -> list[tuple[str, 
     for i in range(n):
         model, label = make(rng, i)
         m = compile_graph(parse_model(model, name=f"c{i}"), prefix=f"c{i}",
-                          options=PlanOptions(planner="greedy", kernels="arm-dsp", alignment=(16, 4, 1)[i % 3]))
+                          options=PlanOptions(planner="greedy", kernels=kernels, alignment=(16, 4, 1)[i % 3]))
         t = m.graph.tensors[m.graph.inputs[0]]
         cases.append((label, model, m, [rng.integers(-128, 128, (samples, *t.shape)).astype(np.int8)]))
     return cases

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from ... import __version__
 from ..ir import Tensor
+from ..model import KERNEL_GUARDS
 
 if TYPE_CHECKING:
     from ..model import CompiledModel
@@ -75,11 +76,12 @@ def header_text(m: "CompiledModel") -> str:
 
 def _kernel_guard(m: "CompiledModel") -> list[str]:
     """Lines that stop the build of C generated for optimized kernels on a target without them."""
-    if m.options.kernels == "arm-dsp":
-        return ["#if !defined(__ARM_FEATURE_DSP)",
-                (f'#error "{m.prefix}.c was built for the arm-dsp kernels (an Arm core with the DSP extension): '
-                 'regenerate it with kernels=reference"'), "#endif", ""]
-    return []
+    if m.options.kernels not in KERNEL_GUARDS:
+        return []
+    missing, target = KERNEL_GUARDS[m.options.kernels]
+    return [f"#if {missing}",
+            (f'#error "{m.prefix}.c was built for the {m.options.kernels} kernels ({target}): '
+             'regenerate it with kernels=reference"'), "#endif", ""]
 
 
 def source_text(m: "CompiledModel", decls: list[str], body: list[str], headers: list[str]) -> str:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 ARM_DSP = "arm-dsp"
-KERNEL_VARIANTS = ("reference", ARM_DSP)
+
+
+def uses_arm_dsp(kernels: str) -> bool:
+    """True when PlanOptions.kernels may call the arm-dsp kernels (arm-dsp, and arm-mve where no Helium
+    kernel takes the op: see ops.VARIANT_CHAIN)."""
+    from . import VARIANT_CHAIN
+    return ARM_DSP in VARIANT_CHAIN.get(kernels, ())
 
 
 def fc_weights_arm_dsp(w: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from ..codegen.emitter import CStruct
 from ..ir import Graph, Op, Tensor
 from ..quant import quantize_multiplier
 from . import OpLowering, register
-from ._arm import ARM_DSP
+from ._arm import uses_arm_dsp
 from ._arm_elementwise import add_arm_fields
 from ._common import activation, check_fused_activation, tensors
 
@@ -218,7 +218,7 @@ class AddSub(QuantizedBinary):
         else:
             left_shift = 15 if s16 else 20
             mults = add_multipliers(a, b, out, left_shift)
-            arm = e.kernels == ARM_DSP and not s16 and same_shapes(g, op) and add_arm_fields(op.kind, a, b, out, mults)
+            arm = uses_arm_dsp(e.kernels) and not s16 and same_shapes(g, op) and add_arm_fields(op.kind, a, b, out, mults)
             if arm:  # arm-dsp: same shapes, each requantization one SMMLAR (SUB: negative coefficient)
                 p = e.params("td_add_arm_params", [("size", out.size), *arm, ("activation", activation(op, out))])
                 e.call("td_add_s8_arm_dsp", p, e.ptr(op.inputs[0], const=True), e.ptr(op.inputs[1], const=True),

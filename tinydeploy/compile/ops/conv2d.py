@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..ir import Graph, Op, Tensor
 from ..tflite import schema as S
 from . import OpLowering, register
-from ._arm import ARM_DSP, conv_arm_dsp_scratch_bytes, conv_weights_arm_dsp, folded_bias
+from ._arm import uses_arm_dsp, conv_arm_dsp_scratch_bytes, conv_weights_arm_dsp, folded_bias
 from ._common import (
     activation,
     check_fused_activation,
@@ -181,7 +181,7 @@ class Conv2D(ConvLike):
     def arm_dsp(op: Op, g: Graph, kernels: str) -> bool:
         """The arm-dsp kernels take int8 convolutions of one group."""
         inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
-        return kernels == ARM_DSP and inp.dtype == "int8" and w.shape[3] == inp.shape[3]
+        return uses_arm_dsp(kernels) and inp.dtype == "int8" and w.shape[3] == inp.shape[3]
 
     def variant_scratch_bytes(self, op: Op, g: Graph, kernels: str) -> int:
         """td_conv_s8_arm_dsp_scratch_size() for the arm-dsp kernel (not when it runs in place)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import register
-from ._arm import ARM_DSP
+from ._arm import uses_arm_dsp
 from ._arm_depthwise import dw_arm_dsp_scratch_bytes, dw_table_arm_dsp, dw_weights_arm_dsp
 from ._common import NO_REQUANT, activation, nhwc, optional_ptr, requant, requant_arrays, tensors, window_struct
 from .conv2d import ConvLike, bias_of, check_bias_and_shifts, check_conv_quant, check_output, check_window, conv_window
@@ -47,7 +47,7 @@ class DepthwiseConv2D(ConvLike):
         """The arm-dsp kernel takes int8 with depth multiplier 1 and symmetric weights."""
         inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
         symmetric = w.quant is None or not w.quant.zero_point.any()
-        return kernels == ARM_DSP and inp.dtype == "int8" and w.shape[3] == inp.shape[3] and symmetric
+        return uses_arm_dsp(kernels) and inp.dtype == "int8" and w.shape[3] == inp.shape[3] and symmetric
 
     def variant_scratch_bytes(self, op: Op, g: Graph, kernels: str) -> int:
         """td_depthwise_conv_s8_arm_dsp_scratch_size() for the arm-dsp kernel."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._arm import ARM_DSP, fc_weights_arm_dsp, folded_bias
+from ._arm import uses_arm_dsp, fc_weights_arm_dsp, folded_bias
 from ._common import activation, check_fused_activation, optional_ptr, requant, tensors
 
 
@@ -27,7 +27,7 @@ class FullyConnected(OpLowering):
     def arm_dsp(op: Op, g: Graph, kernels: str) -> bool:
         """The arm-dsp kernel takes int8 inputs with symmetric weights."""
         inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
-        return kernels == ARM_DSP and inp.dtype == "int8" and (w.quant is None or not w.quant.zero_point.any())
+        return uses_arm_dsp(kernels) and inp.dtype == "int8" and (w.quant is None or not w.quant.zero_point.any())
 
     def variant_scratch_bytes(self, op: Op, g: Graph, kernels: str) -> int:
         """td_fully_connected_s8_arm_dsp_scratch_size(): the input row widened once."""

@@ -7,7 +7,7 @@ import numpy as np
 from ..ir import Graph, Op, Tensor
 from ..quant import quantize_multiplier
 from . import register
-from ._arm import ARM_DSP
+from ._arm import uses_arm_dsp
 from ._arm_elementwise import mul_arm_fields
 from ._common import activation, check_fused_activation, tensors
 from .add_sub import QuantizedBinary, bcast_field, broadcast_check, same_shapes
@@ -46,7 +46,7 @@ class Mul(QuantizedBinary):
     def emit(self, op: Op, g: Graph, e) -> None:
         (a, b), (out,) = tensors(g, op)
         mult, shift = mul_multiplier(a, b, out)
-        if e.kernels == ARM_DSP and a.dtype == out.dtype == "int8" and same_shapes(g, op):
+        if uses_arm_dsp(e.kernels) and a.dtype == out.dtype == "int8" and same_shapes(g, op):
             arm = mul_arm_fields(a, b, out, mult, shift)
             if arm:  # arm-dsp: same shapes, SIMD products, the requantization one SMMLAR
                 p = e.params("td_mul_arm_params", [("size", out.size), *arm, ("activation", activation(op, out))])

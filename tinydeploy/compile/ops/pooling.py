@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._arm import ARM_DSP
+from ._arm import uses_arm_dsp
 from ._common import (
     activation,
     check_fused_activation,
@@ -76,6 +76,6 @@ class Pool2D(OpLowering):
                                         ("activation", activation(op, out))])
         kind = "avg" if op.kind == "AVERAGE_POOL_2D" else "max"
         suffix = "s16" if inp.dtype == "int16" else "s8"
-        if e.kernels == ARM_DSP and suffix == "s8":
+        if uses_arm_dsp(e.kernels) and suffix == "s8":
             suffix = "s8_arm_dsp"  # four channels per word (same parameters, bit-exact)
         e.call(f"td_{kind}_pool_{suffix}", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))

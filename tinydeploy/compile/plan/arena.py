@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from ..ir import Graph
 from ..model import PlanOptions
-from ..ops import lowering_for
+from ..ops import kernel_inplace_temp_bytes, kernel_scratch_bytes, lowering_for
 from . import make_planner
 from .lifetimes import tensor_lifetimes
 
@@ -95,8 +95,8 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
                 pass  # a view never writes, so sharing is always safe
             elif last_reader and low.inplace and same_layout:
                 inplace_ops[op.index] = 0
-            elif last_reader and low.variant_inplace_temp_bytes(op, g, kernels) is not None:
-                inplace_ops[op.index] = low.variant_inplace_temp_bytes(op, g, kernels)
+            elif last_reader and kernel_inplace_temp_bytes(op, g, kernels) is not None:
+                inplace_ops[op.index] = kernel_inplace_temp_bytes(op, g, kernels)
             elif overlap and last_reader and low.overlap_bytes(op, g) is not None:
                 shift = low.overlap_bytes(op, g)
             else:
@@ -132,7 +132,7 @@ def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
         bufs.append(PlannedBuffer("+".join(f"t{t}" for t in sorted(ts)), size, first, last, -1, sorted(ts)))
     scratch_max = 0
     for op in g.ops:
-        n = lowering_for(op.kind).variant_scratch_bytes(op, g, options.kernels) + inplace_ops.get(op.index, 0)
+        n = kernel_scratch_bytes(op, g, options.kernels) + inplace_ops.get(op.index, 0)
         if n:
             planner.add_buffer(n, op.index, op.index)
             bufs.append(PlannedBuffer(f"scratch op {op.index}", n, op.index, op.index, -1, scratch_of=op.index))
