@@ -20,6 +20,8 @@ __getattr__, __all__ = public_face(__name__, {
     "Graph": ".ir",
     "PLANNERS": ".plan",
     "PlanOptions": ".model",
+    "VARIANT_CHAIN": ".ops",
+    "out_size": ".ops.window",
     "compile_graph": ".compiler",
     "input_arrays": ".samples",
     "load_model": ".tflite.reader",

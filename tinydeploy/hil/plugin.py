@@ -27,7 +27,7 @@ _POOL = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from ..target.variants import KERNEL_CHOICES
+    from ..target import KERNEL_CHOICES
     g = parser.getgroup("tinydeploy", "tinydeploy hardware-in-the-loop tests")
     g.addoption("--board", dest="td_board", default=None, metavar="B[,B2…]",
                 help="board(s) the HIL tests run on: a board id (qemu-m4, qemu-rv32, simavr-mega, host, "

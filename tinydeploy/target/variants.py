@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..compile import PlanOptions
-from ..compile.ops import VARIANT_CHAIN
+from ..compile import VARIANT_CHAIN, PlanOptions
 from ..errors import TinyDeployError
 from .boards import BoardProfile, load_board
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile.ops.window import SAME, VALID, out_size
+from ..compile import out_size
 from .builder import ModelBuilder, options
 
 OPTS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}
@@ -101,7 +101,7 @@ def dw_model(rng: np.random.Generator) -> tuple[bytes, str]:
         fh, fw = shapes[rng.integers(0, 10 if cin <= 64 else 4)]  # (a 7x7 scratch of 64 channels is 7 KB)
         sh, sw = (int(v) for v in rng.choice([1, 2], 2))
         dh, dw = (1, 1) if rng.random() < 0.85 else (int(v) for v in rng.integers(1, 3, 2))
-        padding = SAME if rng.random() < 0.7 else VALID
+        padding = 0 if rng.random() < 0.7 else 1  # SAME or VALID
         oh, ow = out_size(padding, h, fh, sh, dh), out_size(padding, w, fw, sw, dw)
         if oh > 0 and ow > 0:
             break
