@@ -26,8 +26,13 @@ static inline td_taps td_window_taps(int32_t origin, int32_t dilation, int32_t t
   const int32_t last = size - 1 - origin; /* largest dilation * k allowed */
   td_taps t;
   int32_t e;
-  t.start = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
-  e = last < 0 ? 0 : last / dilation + 1;
+  if (dilation == 1) { /* the common case, without divisions (a library call on AVR and the LX106) */
+    t.start = origin < 0 ? -origin : 0;
+    e = last < 0 ? 0 : last + 1;
+  } else {
+    t.start = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+    e = last < 0 ? 0 : last / dilation + 1;
+  }
   if (e > taps) e = taps;
   t.end = e < t.start ? t.start : e;
   return t; /* returned by value: no address-taken locals (AVR keeps them in registers) */

@@ -92,10 +92,24 @@ def test_simavr_counts_cycles_per_layer(tmp_path):
     r = tinydeploy("bench", HELLO, "--board", "simavr-mega", "--json", "--work-dir", tmp_path)
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
-    assert rep["unit"] == "cycles" and rep["kernels"] == "reference" and rep["instructions"] is None
+    assert rep["unit"] == "cycles" and rep["kernels"] == "avr" and rep["instructions"] is None
     assert rep["cycles"] == round(sum(rep["counts"]) / len(rep["counts"]))
     assert rep["mean_us"] == pytest.approx(rep["cycles"] / 16, abs=1e-3)  # 16 MHz
     total = sum(x["cycles"] for x in rep["layers"])
+    assert len(rep["layers"]) == 3 and abs(rep["counts"][0] - total) < 0.01 * total
+
+
+@require_tool("qemu-system-xtensa", "xtensa-lx106-elf-gcc")
+def test_xtensa_without_a_serial_link_is_counted_from_a_baked_firmware(tmp_path):
+    """qemu-xtensa has no UART: the samples are baked into the firmware, the plugin counts, CCOUNT agrees."""
+    r = tinydeploy("bench", HELLO, "--board", "qemu-xtensa", "--json", "--work-dir", tmp_path)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["method"] == "exact (TCG plugin)" and rep["bit_exact"] and rep["kernels"] == "reference"
+    assert rep["stack_peak_bytes"] is None and len(rep["counts"]) == 2
+    for exact, ccount in zip(rep["counts"], rep["firmware_counts"]):  # CCOUNT x25 under -icount
+        assert abs(exact - ccount) <= 2 * 25 + 40, (exact, ccount)
+    total = sum(x["instructions"] for x in rep["layers"])
     assert len(rep["layers"]) == 3 and abs(rep["counts"][0] - total) < 0.01 * total
 
 

@@ -7,6 +7,7 @@ from .. import public_face
 # The package's public face: other packages import these names from here (tinydeploy.public_face).
 __getattr__, __all__ = public_face(__name__, {
     "BenchResult": ".bench",
+    "CaseRun": ".baked",
     "bench_lines": ".bench_report",
     "batch_outputs": ".npyio",
     "choose_reference": ".reference",
@@ -30,6 +31,7 @@ __getattr__, __all__ = public_face(__name__, {
     "render": ".monitor",
     "report_dict": ".evaluation",
     "run_bench": ".bench",
+    "run_on_board": ".baked",
     "run_monitor": ".monitor",
     "sample_bytes": ".data",
     "save_outputs": ".npyio",

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..compile import CompiledModel, compile_graph, load_model, op_rows
 from ..errors import TinyDeployError
-from ..target import BoardProfile, board_options, ensure_firmware, family_of, load_board
+from ..target import BoardProfile, arch_of, board_options, ensure_firmware, family_of, load_board
 from .bench_layers import Layer, elf_symbols, layer_rows, layer_source, mark_symbol, sizes_from_elf
 from .bench_plugin import plugin_args, read_counts
 from .timing import count_us, is_estimate, time_text
@@ -27,8 +27,12 @@ PLUGIN_METHOD = "exact (TCG plugin)"
 # without the plugin: the firmware's own counter (the one eval reports)
 COUNTER_METHOD = {"arm": "SysTick x40 under -icount (40-instruction steps; x31.25 on mps3-an547)",
                   "riscv": "rdinstret (the firmware's counter: exact, plus its own reading)",
-                  "avr": "Timer1 clk/1 cycles (cycle-exact in simavr)"}
-BENCH_BOARDS = "qemu-m4, qemu-m7, qemu-m55, qemu-rv32 or simavr-mega"
+                  "avr": "Timer1 clk/1 cycles (cycle-exact in simavr)",
+                  "xtensa": "CCOUNT x25 under -icount (25-instruction steps)"}
+BENCH_BOARDS = "qemu-m4, qemu-m7, qemu-m55, qemu-rv32, qemu-xtensa or simavr-mega"
+#: boards without a protocol firmware (qemu-xtensa's sim machine has no UART): the inputs are baked into
+#: a firmware that runs them and prints the outputs (evaluate/baked.py); counted by the plugin only
+BAKED = ("xtensa",)
 
 
 @dataclass
@@ -47,7 +51,7 @@ class BenchResult:
     weights_bytes: int             # every constant array of the model in the ELF (weights, biases, requant tables)
     ram_bytes: int                 # .data + .bss (the arena is one of them)
     arena_bytes: int
-    stack_peak_bytes: int
+    stack_peak_bytes: int | None   # None: not measured (a baked firmware has no protocol to ask)
     counter: str = ""              # what firmware_counts are
     model_weights_bytes: int = 0   # the .tflite's own weights and biases (CompiledModel.weights_bytes)
     tables_bytes: int = 0          # of weights_bytes: requantization tables, shapes (no weight or bias)
@@ -97,8 +101,8 @@ def _check_board(b: BoardProfile) -> str:
     if not b.emulated or b.emulator is None or b.emulator.kind not in ("qemu", "simavr"):
         raise TinyDeployError(f"{b.id} has no emulator: bench counts instructions on emulated boards only",
                               f"use --board {BENCH_BOARDS} (a real board: tinydeploy eval reports its latency)")
-    fam = family_of(b)
-    if fam not in ("arm", "riscv", "avr"):
+    fam = arch_of(b) if arch_of(b) in BAKED else family_of(b)
+    if fam not in ("arm", "riscv", "avr", *BAKED):
         raise TinyDeployError(f"{b.id}: no protocol firmware to bench on", f"use --board {BENCH_BOARDS}")
     return fam
 
@@ -149,6 +153,34 @@ def _run(model_path: Path, b: BoardProfile, m: CompiledModel, pdir: Path, xs: li
     return (invokes if plugin else protocol), protocol, marks, rows, stack
 
 
+def _run_baked(model_path: Path, b: BoardProfile, m: CompiledModel, pdir: Path, xs: list[np.ndarray],
+               plugin: bool, mark: bool, log: Callable[[str], None]) -> tuple[list[int], list[int], list[int],
+                                                                              list[list[bytes]], None]:
+    """_run for boards without a serial link: the samples baked into the firmware, counted by the plugin
+    (the stack peak is not measured: None)."""
+    import shutil
+
+    from .baked import build_firmware, run_firmware
+
+    shutil.rmtree(pdir, ignore_errors=True)
+    elf = build_firmware([m], [xs], b.id, pdir)
+    log(f"firmware built: {elf}")
+    syms = elf_symbols(elf, b)
+    marker = None
+    if mark:
+        addr, size = syms[mark_symbol(m)]
+        marker = (addr, addr + max(size, 1))
+    counts_file = pdir / "bench-counts.txt"
+    (run,) = run_firmware(elf, [m], [xs], b.id, emulator_args=plugin_args(counts_file, syms[f"{m.prefix}_invoke"][0],
+                                                                          marker))
+    invokes, marks = read_counts(counts_file)
+    n = xs[0].shape[0]
+    if len(invokes) != n:
+        raise TinyDeployError(f"the QEMU counting plugin saw {len(invokes)} invokes for {n} samples", f"see {counts_file}")
+    rows = [[o[i].tobytes() for o in run.outputs] for i in range(n)]
+    return invokes, [c * 25 for c in run.counts], marks, rows, None
+
+
 def _plugin_works(b: BoardProfile) -> bool:
     if b.emulator.kind != "qemu":
         return False
@@ -172,6 +204,9 @@ def run_bench(model_path: str | Path, board: str | BoardProfile, kernels: str = 
     b = load_board(board)
     fam = _check_board(b)
     plugin = counter != "firmware" and _plugin_works(b)
+    if fam in BAKED and not plugin:
+        raise TinyDeployError(f"{b.id} has no serial link: bench counts it only with the QEMU counting plugin",
+                              "install the host gcc (the plugin is built with it) and use --counter auto")
     if counter == "plugin" and not plugin:
         raise TinyDeployError(f"the QEMU counting plugin cannot run for {b.id}",
                               "it needs a QEMU board and the host gcc; use --counter firmware")
@@ -199,7 +234,8 @@ def _bench_one(model_path: Path, b: BoardProfile, fam: str, m: CompiledModel, wo
 
     base = work / f"{model_path.stem}-{b.id}-{m.options.kernels}"
     xs = _inputs(m, samples)
-    counts, own, _, rows, stack = _run(model_path, b, m, base, xs, plugin, False, log)
+    run = _run_baked if fam in BAKED else _run
+    counts, own, _, rows, stack = run(model_path, b, m, base, xs, plugin, False, log)
     from .data import output_arrays
 
     outs = output_arrays(m.graph, rows)
@@ -216,8 +252,8 @@ def _bench_one(model_path: Path, b: BoardProfile, fam: str, m: CompiledModel, wo
                       counter=COUNTER_METHOD[fam], model_weights_bytes=m.weights_bytes, tables_bytes=tables)
     if layers and (plugin or b.emulator.kind == "simavr"):
         inst = replace(m, source=layer_source(m))
-        _, _, marks, _, _ = _run(model_path, b, inst, work / f"{base.name}-layers", [x[:1] for x in xs], plugin,
-                                 True, log)
+        _, _, marks, _, _ = run(model_path, b, inst, work / f"{base.name}-layers", [x[:1] for x in xs], plugin,
+                                True, log)
         res.layers = layer_rows(m, marks)
         res.layers_method = "a marker call before each op, separate build; " + \
             ("TCG plugin" if plugin else "simavr cycle watch")

@@ -20,7 +20,8 @@ def bench_lines(r: BenchResult) -> list[str]:
                 f"{r.model_weights_bytes:,} B)" if r.model_weights_bytes else "")
              + f", requantization tables and shapes {r.tables_bytes:,} B",
              f"  RAM      {r.ram_bytes:,} B static (.data + .bss, arena {r.arena_bytes:,} B in it) "
-             f"+ stack peak {r.stack_peak_bytes:,} B",
+             + (f"+ stack peak {r.stack_peak_bytes:,} B" if r.stack_peak_bytes is not None
+                else "(stack peak not measured: no serial link)"),
              f"  outputs  {'bit-exact with LiteRT BUILTIN_REF' if r.bit_exact else 'DIFFER from LiteRT'}"]
     if r.reference is not None:
         ref = r.reference

@@ -47,14 +47,14 @@ def emulator_command(board: str | BoardProfile, elf: str | Path, extra: list[str
 
 
 def run_in_emulator(board: str | BoardProfile, elf: str | Path, timeout: float = 60,
-                    check: bool = True) -> str:
+                    check: bool = True, extra: list[str] | None = None) -> str:
     """Run a firmware ELF to its end; return its console text (simavr's coloured stderr log cleaned up).
 
     Raises TinyDeployError on a timeout or (check=True) a non-zero exit status (the firmware's fault
     handler exits 255, a failed self-check 1).
     """
     b = load_board(board)
-    cmd = emulator_command(b, elf)
+    cmd = emulator_command(b, elf, extra)
     try:
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
                            text=True, errors="replace")
