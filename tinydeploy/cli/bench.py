@@ -13,10 +13,11 @@ from ._options import KERNELS
 @app.command()
 def bench(model: Path = typer.Argument(..., help="The .tflite model."),
           board: str = typer.Option("qemu-m4", "--board", "-b", help="An emulated board: qemu-m4, qemu-m7, "
-                                                                     "qemu-m55, qemu-rv32 or simavr-mega."),
+                                                                     "qemu-m55, qemu-rv32, qemu-xtensa or "
+                                                                     "simavr-mega."),
           kernels: str = KERNELS,
-          compare: bool = typer.Option(False, "--compare", help="Also bench the reference kernels and print "
-                                                                "the ratio."),
+          compare: bool = typer.Option(False, "--compare", help="Also bench the reference kernels (and, on "
+                                                                "qemu-m55, the arm-dsp ones) and print the ratios."),
           layers: bool = typer.Option(True, "--layers/--no-layers", help="Per-layer breakdown (a second, "
                                                                         "instrumented build)."),
           samples: int = typer.Option(2, "--samples", "-n", min=1, help="Random inputs to count (the count "

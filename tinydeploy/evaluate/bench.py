@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..compile import CompiledModel, compile_graph, load_model, op_rows
+from ..compile import VARIANT_CHAIN, CompiledModel, compile_graph, load_model, op_rows
 from ..errors import TinyDeployError
 from ..target import BoardProfile, arch_of, board_options, ensure_firmware, family_of, load_board
 from .bench_layers import Layer, elf_symbols, layer_rows, layer_source, mark_symbol, sizes_from_elf
@@ -58,6 +58,8 @@ class BenchResult:
     layers: list[Layer] = field(default_factory=list)
     layers_method: str = ""
     reference: BenchResult | None = None   # --compare: the same model with the reference kernels
+    fallbacks: list[BenchResult] = field(default_factory=list)  # --compare: the variants this one falls back
+    #                                                             to (arm-mve: arm-dsp), on the same board
 
     @property
     def mean_us(self) -> float | None:
@@ -94,6 +96,9 @@ class BenchResult:
         if self.reference is not None:
             d["reference"] = self.reference.as_dict()
             d["ratio_to_reference"] = round(self.count / self.reference.count, 4) if self.reference.count else None
+        for other in self.fallbacks:
+            d[other.kernels] = other.as_dict()
+            d[f"ratio_to_{other.kernels}"] = round(self.count / other.count, 4) if other.count else None
         return d
 
 
@@ -223,8 +228,12 @@ def run_bench(model_path: str | Path, board: str | BoardProfile, kernels: str = 
     work = Path(work_dir)
     result = _bench_one(model_path, b, fam, m, work, layers, samples, plugin, log)
     if compare and m.options.kernels != "reference":
-        ref = compile_graph(g, options=replace(options, kernels="reference"), source_name=model_path.name)
-        result.reference = _bench_one(model_path, b, fam, ref, work, layers, samples, plugin, log)
+        def bench_with(kernels: str) -> BenchResult:
+            other = compile_graph(g, options=replace(options, kernels=kernels), source_name=model_path.name)
+            return _bench_one(model_path, b, fam, other, work, layers, samples, plugin, log)
+
+        result.fallbacks = [bench_with(k) for k in VARIANT_CHAIN[m.options.kernels][1:]]
+        result.reference = bench_with("reference")
     return result
 
 

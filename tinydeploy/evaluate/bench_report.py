@@ -23,12 +23,11 @@ def bench_lines(r: BenchResult) -> list[str]:
              + (f"+ stack peak {r.stack_peak_bytes:,} B" if r.stack_peak_bytes is not None
                 else "(stack peak not measured: no serial link)"),
              f"  outputs  {'bit-exact with LiteRT BUILTIN_REF' if r.bit_exact else 'DIFFER from LiteRT'}"]
-    if r.reference is not None:
-        ref = r.reference
-        lines += [f"compare  reference kernels: {ref.count:,} {ref.unit}; code {ref.code_bytes:,} B, weights "
-                  f"{ref.weights_bytes:,} B; {ref.time or '-'}",
-                  f"         {r.kernels} / reference = {r.count / ref.count:.3f} "
-                  f"({ref.count / r.count:.2f}x fewer {r.unit})"]
+    for other in [*r.fallbacks, *([r.reference] if r.reference is not None else [])]:
+        lines += [f"compare  {other.kernels} kernels: {other.count:,} {other.unit}; code {other.code_bytes:,} B, weights "
+                  f"{other.weights_bytes:,} B; {other.time or '-'}",
+                  f"         {r.kernels} / {other.kernels} = {r.count / other.count:.3f} "
+                  f"({other.count / r.count:.2f}x fewer {r.unit})"]
     return lines
 
 
