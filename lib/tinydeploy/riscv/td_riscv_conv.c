@@ -1,0 +1,154 @@
+/*
+ * CONV_2D int8 for RV32IMC (kernels="riscv"), bit-exact with td_conv_s8 (one group).
+ *
+ * Two output pixels at a time: their receptive fields (K = filter_h * filter_w * filter_c, OHWI order)
+ * are gathered into the scratch byte by byte interleaved (pixel 0's k, pixel 1's k, ...), padding
+ * filled with the input zero point so the bias with the input offset folded in stays exact at borders.
+ * A 2 x 4 register tile (two pixels, four output channels) then walks the field and a block of the
+ * re-laid-out weights (td_riscv.h) with one pointer each: per k, 6 loads for 8 multiply-adds.
+ */
+#include "td_riscv.h"
+
+#if defined(__riscv)
+
+#include "td_riscv_kernel.h"
+
+static inline int32_t td_rv_conv_kp(const td_conv_params *p) {
+  return (p->window.filter_h * p->window.filter_w * p->filter_c + 3) & ~(int32_t)3;
+}
+
+int32_t td_conv_s8_riscv_scratch_size(const td_conv_params *p) {
+  return 2 * td_rv_conv_kp(p) + p->output.c; /* the field, and the output of an odd last pixel */
+}
+
+/* Pixel (oy, ox)'s field of batch in_b into one slot (every second byte from dst). */
+static void td_rv_conv_gather(const td_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *dst) {
+  const td_window *win = &p->window;
+  const int32_t cin = p->input.c, row = p->input.w * cin, span = win->filter_w * cin;
+  const int8_t pad = (int8_t)(-p->input_offset);
+  const int32_t y0 = oy * win->stride_h - win->pad_h, x0 = ox * win->stride_w - win->pad_w;
+  const int whole_row = win->dilation_w == 1 && x0 >= 0 && x0 + win->filter_w <= p->input.w;
+  int32_t fy, fx;
+  for (fy = 0; fy < win->filter_h; ++fy) {
+    const int32_t y = y0 + fy * win->dilation_h;
+    const int8_t *src = in_b + y * row;
+    if (y < 0 || y >= p->input.h) {
+      dst = td_rv_fill2(dst, pad, span);
+    } else if (whole_row) {
+      dst = td_rv_copy2(dst, src + x0 * cin, span);
+    } else {
+      for (fx = 0; fx < win->filter_w; ++fx) {
+        const int32_t x = x0 + fx * win->dilation_w;
+        dst = x < 0 || x >= p->input.w ? td_rv_fill2(dst, pad, cin) : td_rv_copy2(dst, src + x * cin, cin);
+      }
+    }
+  }
+}
+
+#define TD_RV_OUT(acc, oc) \
+  ((int8_t)td_rv_requant(acc, mult[(oc) & pc], shift[(oc) & pc], zp, lo, hi))
+
+/* Both pixels' outputs (out0, out1) from the field (2 * kp bytes). */
+static void td_rv_conv_tile(const td_conv_params *p, const int8_t *field, int32_t kp,
+                            const TD_WEIGHTS_MEM int8_t *w, const TD_WEIGHTS_MEM int32_t *bias,
+                            int8_t *out0, int8_t *out1) {
+  const int32_t c = p->output.c, c4 = c - (c & 3);
+  const int32_t pc = p->requant.per_channel ? -1 : 0; /* index mask: channel or 0 */
+  const TD_WEIGHTS_MEM int32_t *mult = p->requant.multiplier, *shift = p->requant.shift;
+  const int32_t zp = p->output_offset, lo = p->activation.min, hi = p->activation.max;
+  const int8_t *end = field + 2 * kp;
+  int32_t oc;
+  for (oc = 0; oc < c4; oc += 4) {
+    int32_t a0 = bias[oc], a1 = bias[oc + 1], a2 = bias[oc + 2], a3 = bias[oc + 3];
+    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    const int8_t *f = field;
+    do {
+      int32_t x = f[0], y = f[1], w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+      a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3;
+      b0 += y * w0; b1 += y * w1; b2 += y * w2; b3 += y * w3;
+      x = f[2]; y = f[3]; w0 = w[4]; w1 = w[5]; w2 = w[6]; w3 = w[7];
+      a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3;
+      b0 += y * w0; b1 += y * w1; b2 += y * w2; b3 += y * w3;
+      f += 4; /* two k a step: four would spill accumulators at -O2 (GCC hoists the loads) */
+      w += 8;
+    } while (f != end);
+    out0[oc] = TD_RV_OUT(a0, oc);
+    out0[oc + 1] = TD_RV_OUT(a1, oc + 1);
+    out0[oc + 2] = TD_RV_OUT(a2, oc + 2);
+    out0[oc + 3] = TD_RV_OUT(a3, oc + 3);
+    out1[oc] = TD_RV_OUT(b0, oc);
+    out1[oc + 1] = TD_RV_OUT(b1, oc + 1);
+    out1[oc + 2] = TD_RV_OUT(b2, oc + 2);
+    out1[oc + 3] = TD_RV_OUT(b3, oc + 3);
+  }
+  for (; oc < c; ++oc) { /* leftover channels: plain rows */
+    int32_t a = bias[oc], b = a;
+    const int8_t *f = field;
+    do {
+      int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+      a += f[0] * w0; b += f[1] * w0;
+      a += f[2] * w1; b += f[3] * w1;
+      a += f[4] * w2; b += f[5] * w2;
+      a += f[6] * w3; b += f[7] * w3;
+      f += 8;
+      w += 4;
+    } while (f != end);
+    out0[oc] = TD_RV_OUT(a, oc);
+    out1[oc] = TD_RV_OUT(b, oc);
+  }
+}
+
+/* The field's padding to kp: zeros (their weights are 0 too). */
+static void td_rv_conv_clear_tail(int8_t *field, int32_t k, int32_t kp) {
+  int32_t i;
+  for (i = 2 * k; i < 2 * kp; ++i) field[i] = 0;
+}
+
+void td_conv_s8_riscv(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
+                      const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch) {
+  const int32_t kp = td_rv_conv_kp(p), c = p->output.c;
+  const int32_t ow = p->output.w, per_batch = p->output.h * ow, total = p->input.n * per_batch;
+  const int32_t batch_in = p->input.h * p->input.w * p->input.c;
+  int8_t *field = (int8_t *)scratch, *spare = field + 2 * kp;
+  int32_t i;
+  td_rv_conv_clear_tail(field, p->window.filter_h * p->window.filter_w * p->filter_c, kp);
+  for (i = 0; i < total; i += 2) {
+    const int32_t j = i + 1 < total ? i + 1 : i; /* an odd last pixel fills both slots */
+    const int32_t r0 = i % per_batch, r1 = j % per_batch;
+    td_rv_conv_gather(p, input + (i / per_batch) * batch_in, r0 / ow, r0 % ow, field);
+    td_rv_conv_gather(p, input + (j / per_batch) * batch_in, r1 / ow, r1 % ow, field + 1);
+    td_rv_conv_tile(p, field, kp, weights, bias, output + i * c, j != i ? output + j * c : spare);
+  }
+}
+
+void td_conv_1x1_s8_riscv_inplace(const td_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *weights,
+                                  const TD_WEIGHTS_MEM int32_t *bias, void *scratch) {
+  const int32_t kp = td_rv_conv_kp(p), cin = p->input.c, cout = p->output.c;
+  const int32_t pixels = p->input.n * p->input.h * p->input.w;
+  int8_t *field = (int8_t *)scratch, *spare = field + 2 * kp;
+  int32_t k;
+  td_rv_conv_clear_tail(field, cin, kp);
+  /* pair (k, k + 1) writes [k * cout, (k + 2) * cout): forwards that ends before pixel k + 2's input
+   * when cout <= cin; backwards it starts after pixel k - 1's input when cout > cin */
+  if (cout <= cin) {
+    for (k = 0; k + 1 < pixels; k += 2) {
+      td_rv_copy2(field, buf + k * cin, cin);
+      td_rv_copy2(field + 1, buf + (k + 1) * cin, cin);
+      td_rv_conv_tile(p, field, kp, weights, bias, buf + k * cout, buf + (k + 1) * cout);
+    }
+    if (k == pixels) return;
+  } else {
+    for (k = pixels - 2; k >= 0; k -= 2) {
+      td_rv_copy2(field, buf + k * cin, cin);
+      td_rv_copy2(field + 1, buf + (k + 1) * cin, cin);
+      td_rv_conv_tile(p, field, kp, weights, bias, buf + k * cout, buf + (k + 1) * cout);
+    }
+    if (k == -2) return;
+    k = 0;
+  }
+  td_rv_copy2(field, buf + k * cin, cin); /* the odd pixel left */
+  td_rv_copy2(field + 1, buf + k * cin, cin);
+  td_rv_conv_tile(p, field, kp, weights, bias, buf + k * cout, spare);
+}
+
+#endif /* __riscv */

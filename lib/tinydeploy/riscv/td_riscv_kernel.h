@@ -1,0 +1,44 @@
+/*
+ * Building blocks of the riscv kernels (lib/tinydeploy/riscv/; not for generated code): the two-step
+ * requantization of LiteRT's conv kernels (td_mul_by_quantized_mult_dr) in fewer instructions, and the
+ * interleaved byte copy of the im2col fields.
+ */
+#ifndef TD_RISCV_KERNEL_H
+#define TD_RISCV_KERNEL_H
+
+#include "td_kernel.h"
+
+/*
+ * td_mul_by_quantized_mult_dr(acc, m, s) + zero_point, clamped to [lo, hi]; exact for m != INT32_MIN
+ * (Q31 multipliers are in [0, 2^31)). The rounding doubling high multiply adds 2^30 for ab >= 0 and
+ * 1 - 2^30 for ab < 0, then truncates toward zero; for ab < 0 that is ceil((ab + 1 - 2^30) / 2^31)
+ * = floor((ab + 2^30) / 2^31), the same floor as for ab >= 0: one add and an arithmetic shift.
+ */
+static inline int32_t td_rv_requant(int32_t acc, int32_t m, int32_t s, int32_t zero_point, int32_t lo,
+                                    int32_t hi) {
+  int32_t x = s > 0 ? td_shl32(acc, s) : acc;
+  x = (int32_t)(((int64_t)x * m + ((int64_t)1 << 30)) >> 31);
+  if (s < 0) x = td_rounding_divide_by_pot(x, -s);
+  x += zero_point;
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* n bytes of src to every second byte of dst (one pixel's slot of a two-pixel field); returns the end. */
+static inline int8_t *td_rv_copy2(int8_t *dst, const int8_t *src, int32_t n) {
+  for (; n >= 4; n -= 4, src += 4, dst += 8) {
+    dst[0] = src[0];
+    dst[2] = src[1];
+    dst[4] = src[2];
+    dst[6] = src[3];
+  }
+  for (; n > 0; --n, dst += 2) *dst = *src++;
+  return dst;
+}
+
+/* n copies of v to every second byte of dst; returns the end. */
+static inline int8_t *td_rv_fill2(int8_t *dst, int8_t v, int32_t n) {
+  for (; n > 0; --n, dst += 2) *dst = v;
+  return dst;
+}
+
+#endif /* TD_RISCV_KERNEL_H */

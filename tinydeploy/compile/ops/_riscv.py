@@ -1,0 +1,50 @@
+"""Constants of the riscv kernel variant (PlanOptions.kernels = "riscv", lib/tinydeploy/riscv/): weights
+re-laid-out in the order the RV32IMC loops read them (layouts documented in td_riscv.h). Biases with the
+input offset folded in come from _arm.folded_bias."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Op
+from .window import Window
+
+
+def padded_k(k: int) -> int:
+    """K rounded up to a multiple of 4 (the conv tile reads four k at a time)."""
+    return -(-k // 4) * 4
+
+
+def conv_weights_riscv(w: np.ndarray) -> np.ndarray:
+    """OHWI int8 [O, ...] -> the riscv conv layout: K padded with zeros to Kp, channels in blocks of four
+    read k by k (the block's four weights of k, then of k + 1, ...), then the O % 4 leftover rows."""
+    w = np.asarray(w, dtype=np.int8).reshape(w.shape[0], -1)
+    filters, k = w.shape
+    padded = np.zeros((filters, padded_k(k)), dtype=np.int8)
+    padded[:, :k] = w
+    o4 = filters - filters % 4
+    blocks = padded[:o4].reshape(o4 // 4, 4, -1).transpose(0, 2, 1).reshape(-1)
+    return np.concatenate([blocks, padded[o4:].reshape(-1)])
+
+
+def conv_riscv_scratch_bytes(k: int, channels: int) -> int:
+    """td_conv_s8_riscv_scratch_size: two pixels' field and one pixel of output."""
+    return 2 * padded_k(k) + channels
+
+
+def dw_weights_riscv(w: np.ndarray) -> np.ndarray:
+    """[1, H, W, C] int8 -> the riscv depthwise layout: channel by channel, its taps row-major ([C, H * W])."""
+    w = np.asarray(w, dtype=np.int8)
+    return np.ascontiguousarray(w.reshape(-1, w.shape[-1]).T).reshape(-1)
+
+
+def dw_riscv_scratch_bytes(win: Window) -> int:
+    """td_depthwise_conv_s8_riscv_scratch_size: the padded plane the window reaches."""
+    rows = (win.out_h - 1) * win.stride_h + (win.filter_h - 1) * win.dil_h + 1
+    cols = (win.out_w - 1) * win.stride_w + (win.filter_w - 1) * win.dil_w + 1
+    return rows * cols
+
+
+def int8_symmetric(op: Op, g: Graph) -> bool:
+    """int8 input with symmetric weights (zero point 0), what every riscv kernel wants."""
+    inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+    return inp.dtype == "int8" and (w.quant is None or not np.asarray(w.quant.zero_point).any())

@@ -1,0 +1,48 @@
+"""DEPTHWISE_CONV_2D for RV32IMC (kernels="riscv"): td_depthwise_conv_s8_riscv and its in-place twin
+(td_riscv.h), int8, depth multiplier 1; a padded plane per channel, 3x3 unrolled."""
+from __future__ import annotations
+
+from ...ir import Graph, Op
+from .. import VariantKernel, lowering_for, variant_kernel
+from .._arm import folded_bias
+from .._common import activation, nhwc, requant, window_struct
+from .._riscv import dw_riscv_scratch_bytes, dw_weights_riscv, int8_symmetric
+from ..conv2d import bias_of, conv_window
+
+
+@variant_kernel("DEPTHWISE_CONV_2D", "riscv")
+class RiscvDepthwiseConv2D(VariantKernel):
+    header = "td_riscv.h"
+
+    def accepts(self, op: Op, g: Graph) -> bool:
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        win = conv_window(op, g)
+        return int8_symmetric(op, g) and w.shape[3] == inp.shape[3] and min(win.pad_h, win.pad_w) >= 0
+
+    def scratch_bytes(self, op: Op, g: Graph) -> int:
+        return dw_riscv_scratch_bytes(conv_window(op, g))
+
+    def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
+        """0 where the reference has an in-place kernel (batch 1): the plane above is all the twin needs."""
+        return None if lowering_for(op.kind).inplace_temp_bytes(op, g) is None else 0
+
+    def emit(self, op: Op, g: Graph, e) -> None:
+        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+        channels = w.shape[3]
+        p = e.params("td_dw_conv_params", [
+            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("depth_multiplier", 1),
+            ("window", window_struct(conv_window(op, g))),
+            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
+            ("requant", requant(e, g, op, inp, w, out, channels)), ("activation", activation(op, out)),
+        ])
+        bias_t = bias_of(g, op)
+        taps = w.data.reshape(-1, channels).T  # [C, H * W]
+        weights = e.const_array(dw_weights_riscv(w.data), "int8_t", "weights_rv", flash=True)
+        bias = e.const_array(folded_bias(None if bias_t is None else bias_t.data, taps, -inp.zero_point),
+                             "int32_t", "bias_rv", flash=True)
+        scratch = e.scratch(f"td_depthwise_conv_s8_riscv_scratch_size({p})")
+        if e.in_place:
+            e.call("td_depthwise_conv_s8_riscv_inplace", p, e.ptr(op.outputs[0]), weights, bias, scratch)
+        else:
+            e.call("td_depthwise_conv_s8_riscv", p, e.ptr(op.inputs[0], const=True), weights, bias,
+                   e.ptr(op.outputs[0]), scratch)
