@@ -22,7 +22,7 @@ def conv_weights_riscv(w: np.ndarray) -> np.ndarray:
     padded = np.zeros((filters, padded_k(k)), dtype=np.int8)
     padded[:, :k] = w
     o4 = filters - filters % 4
-    blocks = padded[:o4].reshape(o4 // 4, 4, -1).transpose(0, 2, 1).reshape(-1)
+    blocks = padded[:o4].reshape(o4 // 4, 4, padded.shape[1]).transpose(0, 2, 1).reshape(-1)
     return np.concatenate([blocks, padded[o4:].reshape(-1)])
 
 
