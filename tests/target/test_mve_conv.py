@@ -1,0 +1,79 @@
+"""The arm-mve CONV_2D and FULLY_CONNECTED kernels (td_conv_s8_mve, td_conv_1x1_s8_mve_inplace,
+td_fully_connected_s8_mve; lib/tinydeploy/mve/td_mve_conv*.c, td_mve_fc.c) ON THE TARGET: random convolutions
+(some followed by a 1x1 convolution that runs in place) and fully-connected layers, in as few firmwares as fit
+qemu-m55 (Cortex-M55, MVE), every output byte compared with LiteRT BUILTIN_REF. Plus the weight layout and
+that the sources build warning-free everywhere (to nothing without MVE)."""
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from boards_helpers import pio_build_cache  # noqa: F401
+
+from tinydeploy.compile.ops._common import requant_arrays
+from tinydeploy.compile.ops._mve import mve_weights
+from tinydeploy.paths import RUNTIME_DIR
+from tinydeploy.testing.random_ops import conv_model, fc_model
+from tinydeploy.testing.target_cases import failures_on_target, variant_cases
+
+SOURCES = [RUNTIME_DIR / "mve" / n for n in ("td_mve_conv.c", "td_mve_conv_tile.c", "td_mve_fc.c")]
+WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror"]
+
+
+def _shifts(m) -> list[int]:
+    """Every conv/FC channel's requantization shift in a compiled model."""
+    g, out = m.graph, []
+    for op in g.ops:
+        inp, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+        out += requant_arrays(g, op, inp, w, y, w.shape[0])[2].tolist()
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pio_build_cache")
+def test_mve_conv_and_fc_bit_exact_on_qemu_m55(tmp_path):
+    cases = variant_cases(lambda rng, i: conv_model(rng), 31, 140, kernels="arm-mve")
+    cases += variant_cases(lambda rng, i: fc_model(rng, big=i % 10 == 0), 32, 60, kernels="arm-mve")
+    sources = "".join(m.source for _, _, m, _ in cases)
+    for kernel in ("td_conv_s8_mve(", "td_conv_1x1_s8_mve_inplace(", "td_fully_connected_s8_mve("):
+        assert kernel in sources, kernel
+    assert "_arm_dsp(" not in sources and "td_conv_s8(" not in sources  # no case fell back
+    shifts = [s for _, _, m, _ in cases for s in _shifts(m)]
+    assert min(shifts) < 0 < max(shifts)  # rescales above 1 (left shifts) are covered too
+    bad = failures_on_target(cases, "qemu-m55", tmp_path / "fw")
+    assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
+
+
+def test_mve_weight_layout_pairs_rows_by_chunk():
+    w = np.arange(3 * 20).reshape(3, 20).astype(np.int8)  # 3 rows, K = 20 -> 32
+    got = mve_weights(w).reshape(-1, 16).tolist()
+    pad = [0] * 12
+    assert got == [list(range(0, 16)), list(range(20, 36)), [16, 17, 18, 19, *pad], [36, 37, 38, 39, *pad],
+                   list(range(40, 56)), [56, 57, 58, 59, *pad]]
+    for rows in range(1, 6):
+        for k in (1, 15, 16, 17, 40):
+            w = np.random.default_rng(rows * 100 + k).integers(-128, 128, (rows, 1, 1, k)).astype(np.int8)
+            got = mve_weights(w)
+            assert got.size == rows * -(-k // 16) * 16
+            assert sorted(got[got != 0].tolist()) == sorted(w[w != 0].tolist())
+
+
+@pytest.mark.parametrize("cc,flags", [
+    ("arm-none-eabi-gcc", ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-O2"]),
+    ("arm-none-eabi-gcc", ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-O0"]),
+    ("arm-none-eabi-gcc", ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-Os"]),
+    ("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb", "-O2"]), ("gcc", ["-O2"]),
+    ("avr-gcc", ["-mmcu=atmega2560", "-O2"]),
+    ("riscv64-unknown-elf-gcc", ["--specs=picolibc.specs", "-march=rv32imac", "-mabi=ilp32", "-O2"])])
+def test_mve_sources_build_warning_free_everywhere(cc, flags, tmp_path):
+    """With MVE (M55, any optimization level: -O0 takes the intrinsics loop) the kernels, elsewhere an
+    empty unit, without a warning."""
+    if not shutil.which(cc):
+        pytest.skip(f"{cc} is not installed")
+    for src in SOURCES:
+        r = subprocess.run([cc, *flags, *WARN, "-I", str(RUNTIME_DIR), "-I", str(src.parent), "-c", str(src),
+                            "-o", str(tmp_path / "o.o")], capture_output=True, text=True, check=False)
+        assert r.returncode == 0, f"{cc} {' '.join(flags)} {src.name}:\n{r.stderr}"
+        syms = subprocess.run(["nm" if cc == "gcc" else cc.replace("gcc", "nm"), str(tmp_path / "o.o")],
+                              capture_output=True, text=True, check=False).stdout
+        assert ("td_" in syms) == ("-mcpu=cortex-m55" in flags), syms
