@@ -1,0 +1,230 @@
+/*
+ * DEPTHWISE_CONV_2D int8, depth multiplier 1, for Cortex-M55/M85 with Helium (MVE): the arm-mve variant
+ * of td_depthwise_conv_s8, bit-exact with it. Layouts in td_mve_dw.h (prepared by ops/_mve_dw.py).
+ *
+ * Channel by channel: the channel is gathered into a plane of the scratch whose border holds the input
+ * zero point (x + input_offset = 0 there, so a padded tap adds nothing, as TFLite skips it; the offset
+ * itself is folded into the bias), then four neighbouring output pixels of a line are one vector: per tap
+ * one widening load of four plane bytes (a gather for strides > 1) and one VMLA by the tap's weight.
+ * Requantization on the four lanes: VQRDMULH is TFLite's saturating rounding doubling high multiply, and
+ * the rounding right shift (ties away from zero) is VRSHL after subtracting one from negative values
+ * (saturating, so INT32_MIN stays). The result is scattered to the NHWC output, C bytes apart.
+ */
+#include "td_mve_dw.h"
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+
+#include <arm_mve.h>
+#include <string.h>
+
+/* The layer in the kernel's orientation: lines l and positions a along a line. */
+typedef struct {
+  int32_t lin, ain, lo, ao;               /* input / output lines and positions */
+  int32_t fl, fa, sl, sa, dl, da, pl, pa; /* filter, stride, dilation, padding */
+  int32_t in_l, in_a, out_l, out_a;       /* NHWC bytes from one line / position to the next */
+  int32_t lp, ap;                         /* the plane: lines, bytes per line */
+} td_mve_dw_geo;
+
+static td_mve_dw_geo td_mve_dw_geometry(const td_dw_conv_params *p, int32_t transposed) {
+  const td_window *w = &p->window;
+  const int32_t c = p->input.c;
+  td_mve_dw_geo g;
+  if (transposed) {
+    g.lin = p->input.w, g.ain = p->input.h, g.lo = p->output.w, g.ao = p->output.h;
+    g.fl = w->filter_w, g.fa = w->filter_h, g.sl = w->stride_w, g.sa = w->stride_h;
+    g.dl = w->dilation_w, g.da = w->dilation_h, g.pl = w->pad_w, g.pa = w->pad_h;
+    g.in_l = c, g.in_a = p->input.w * c, g.out_l = c, g.out_a = p->output.w * c;
+  } else {
+    g.lin = p->input.h, g.ain = p->input.w, g.lo = p->output.h, g.ao = p->output.w;
+    g.fl = w->filter_h, g.fa = w->filter_w, g.sl = w->stride_h, g.sa = w->stride_w;
+    g.dl = w->dilation_h, g.da = w->dilation_w, g.pl = w->pad_h, g.pa = w->pad_w;
+    g.in_l = p->input.w * c, g.in_a = c, g.out_l = p->output.w * c, g.out_a = c;
+  }
+  g.lp = (g.lo - 1) * g.sl + (g.fl - 1) * g.dl + 1;
+  g.ap = (g.ao - 1) * g.sa + (g.fa - 1) * g.da + 1;
+  return g;
+}
+
+int32_t td_depthwise_conv_s8_mve_scratch_size(const td_dw_conv_params *p, int32_t transposed) {
+  const td_mve_dw_geo g = td_mve_dw_geometry(p, transposed);
+  return g.lp * g.ap + 3 * g.sa;
+}
+
+/* Channel c of one batch's input (in) into the plane's interior: four bytes per gather. */
+static void td_mve_dw_fill(const td_mve_dw_geo *g, const int8_t *in, int8_t *plane) {
+  const int32_t l0 = g->pl < 0 ? -g->pl : 0, a0 = g->pa < 0 ? -g->pa : 0;
+  const int32_t l1 = g->lin < g->lp - g->pl ? g->lin : g->lp - g->pl;
+  const int32_t a1 = g->ain < g->ap - g->pa ? g->ain : g->ap - g->pa;
+  const uint32x4_t off = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)g->in_a);
+  int32_t l;
+  for (l = l0; l < l1; ++l) {
+    const int8_t *src = in + l * g->in_l + a0 * g->in_a;
+    int8_t *dst = plane + (l + g->pl) * g->ap + a0 + g->pa;
+    int32_t n = a1 - a0;
+    for (; n >= 4; n -= 4, src += 4 * g->in_a, dst += 4) vstrbq_s32(dst, vldrbq_gather_offset_s32(src, off));
+    if (n > 0) {
+      const mve_pred16_t pr = vctp32q((uint32_t)n);
+      vstrbq_p_s32(dst, vldrbq_gather_offset_z_s32(src, off, pr), pr);
+    }
+  }
+}
+
+/* The table's requantization of four accumulators (+ output offset, clamped to the activation). */
+static inline __attribute__((always_inline)) int32x4_t td_mve_dw_requant(int32x4_t acc, int32_t m, int32_t shift,
+                                                                         int right, int32_t oo, int32_t lo,
+                                                                         int32_t hi) {
+  if (right) {
+    acc = vqrdmulhq_n_s32(acc, m);
+    acc = vrshlq_n_s32(vqaddq_s32(acc, vshrq_n_s32(acc, 31)), shift);
+  } else {
+    acc = vqrdmulhq_n_s32(vshlq_r_s32(acc, shift), m);
+  }
+  acc = vaddq_n_s32(acc, oo);
+  return vminq_s32(vmaxq_s32(acc, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+}
+
+/* Four outputs of any window: tap (fl, fa) at rl + fa * da, gathered sa apart; w its taps. */
+static inline __attribute__((always_inline)) int32x4_t td_mve_dw_any_vec(const td_mve_dw_geo *g, int32x4_t acc,
+                                                                         const int8_t *r, uint32x4_t xoff,
+                                                                         const TD_WEIGHTS_MEM int8_t *w) {
+  const int32_t lstep = g->dl * g->ap;
+  int32_t fl, fa;
+  for (fl = 0; fl < g->fl; ++fl, r += lstep) {
+    const int8_t *ra = r;
+    for (fa = 0; fa < g->fa; ++fa, ++w, ra += g->da) acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(ra, xoff), *w);
+  }
+  return acc;
+}
+
+/* Two vectors (eight outputs along a line) of a 3x3 window, rows R0, R1, R2, weights W[9] (int32): each
+ * weight loaded once for both, every plane load at a constant offset (widening loads take r0-r7: "l"). (GCC spills and recomputes addresses
+ * when this is written with intrinsics.) */
+#define TD_MVE_DW_TAP(R, K, K4, W)                                                                            \
+  "ldr %[t], [%[w], #" #W "]\n\t"                                                                             \
+  "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\t"                                                                 \
+  "vmla.s32 %q[a0], %q[x], %[t]\n\t"                                                                         \
+  "vldrb.s32 %q[x], [%[" #R "], #" #K4 "]\n\t"                                                                \
+  "vmla.s32 %q[a1], %q[x], %[t]\n\t"
+#define TD_MVE_DW_K3_PAIR(A0, A1, R0, R1, R2, W)                                                               \
+  do {                                                                                                       \
+    int32x4_t x_;                                                                                            \
+    int32_t t_;                                                                                              \
+    __asm__(TD_MVE_DW_TAP(r0, 0, 4, 0) TD_MVE_DW_TAP(r0, 1, 5, 4) TD_MVE_DW_TAP(r0, 2, 6, 8)                    \
+            TD_MVE_DW_TAP(r1, 0, 4, 12) TD_MVE_DW_TAP(r1, 1, 5, 16) TD_MVE_DW_TAP(r1, 2, 6, 20)                 \
+            TD_MVE_DW_TAP(r2, 0, 4, 24) TD_MVE_DW_TAP(r2, 1, 5, 28) TD_MVE_DW_TAP(r2, 2, 6, 32)                 \
+            : [a0] "+w"(A0), [a1] "+w"(A1), [x] "=&w"(x_), [t] "=&r"(t_)                                        \
+            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [w] "r"(W)                                              \
+            : "memory");                                                                                     \
+  } while (0)
+
+/* One vector (four outputs) of a 3x3 window, as TD_MVE_DW_K3_PAIR. */
+#define TD_MVE_DW_TAP1(R, K, W)                                                                               \
+  "ldr %[t], [%[w], #" #W "]\n\t"                                                                             \
+  "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\t"                                                                 \
+  "vmla.s32 %q[a0], %q[x], %[t]\n\t"
+#define TD_MVE_DW_K3_ONE(A0, R0, R1, R2, W)                                                                    \
+  do {                                                                                                       \
+    int32x4_t x_;                                                                                            \
+    int32_t t_;                                                                                              \
+    __asm__(TD_MVE_DW_TAP1(r0, 0, 0) TD_MVE_DW_TAP1(r0, 1, 4) TD_MVE_DW_TAP1(r0, 2, 8)                          \
+            TD_MVE_DW_TAP1(r1, 0, 12) TD_MVE_DW_TAP1(r1, 1, 16) TD_MVE_DW_TAP1(r1, 2, 20)                       \
+            TD_MVE_DW_TAP1(r2, 0, 24) TD_MVE_DW_TAP1(r2, 1, 28) TD_MVE_DW_TAP1(r2, 2, 32)                       \
+            : [a0] "+w"(A0), [x] "=&w"(x_), [t] "=&r"(t_)                                                       \
+            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [w] "r"(W)                                              \
+            : "memory");                                                                                     \
+  } while (0)
+
+/* One channel's output lines from its plane: w = its taps, q = its table words, out = its first byte.
+ * k3: 3x3 taps, stride and dilation 1 along the line (contiguous loads at constant offsets). The weights
+ * are copied to locals: the compiler cannot keep them across the scatter stores otherwise. */
+static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_dw_geo *g, const td_dw_conv_params *p,
+                                                                  const int8_t *plane,
+                                                                  const TD_WEIGHTS_MEM int8_t *w,
+                                                                  const TD_WEIGHTS_MEM int32_t *q, int8_t *out,
+                                                                  int right, int k3) {
+  const int32_t m = q[1], shift = q[2], oo = p->output_offset;
+  const int32_t lo = p->activation.min, hi = p->activation.max;
+  const int32x4_t bias = vdupq_n_s32(q[0]);
+  const uint32x4_t ooff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)g->out_a);
+  const uint32x4_t xoff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)g->sa);
+  const int32_t lstep = g->dl * g->ap, ostep = 4 * g->out_a, full = g->ao >> 2, rest = g->ao & 3;
+  int32_t wk[9], ol, i;
+  if (k3)
+    for (i = 0; i < 9; ++i) wk[i] = w[i];
+  for (ol = 0; ol < g->lo; ++ol) {
+    const int8_t *r = plane + ol * g->sl * g->ap;
+    int8_t *o = out + ol * g->out_l;
+    i = 0;
+    if (k3) /* two vectors at a time: each weight read once for both */
+      for (; i + 2 <= full; i += 2, r += 8, o += 2 * ostep) {
+        int32x4_t a0 = bias, a1 = bias;
+        TD_MVE_DW_K3_PAIR(a0, a1, r, r + lstep, r + 2 * lstep, wk);
+        vstrbq_scatter_offset_s32(o, ooff, td_mve_dw_requant(a0, m, shift, right, oo, lo, hi));
+        vstrbq_scatter_offset_s32(o + ostep, ooff, td_mve_dw_requant(a1, m, shift, right, oo, lo, hi));
+      }
+    for (; i <= full; ++i, o += ostep) {
+      int32x4_t acc;
+      if (i == full && !rest) break;
+      if (k3) {
+        acc = bias;
+        TD_MVE_DW_K3_ONE(acc, r, r + lstep, r + 2 * lstep, wk);
+        r += 4;
+      } else {
+        acc = td_mve_dw_any_vec(g, bias, r, xoff, w);
+        r += 4 * g->sa;
+      }
+      acc = td_mve_dw_requant(acc, m, shift, right, oo, lo, hi);
+      if (i < full)
+        vstrbq_scatter_offset_s32(o, ooff, acc);
+      else
+        vstrbq_scatter_offset_p_s32(o, ooff, acc, vctp32q((uint32_t)rest));
+    }
+  }
+}
+
+#define TD_MVE_DW_LINES_FN(NAME, RIGHT, K3)                                                                  \
+  static void NAME(const td_mve_dw_geo *g, const td_dw_conv_params *p, const int8_t *plane,                   \
+                   const TD_WEIGHTS_MEM int8_t *w, const TD_WEIGHTS_MEM int32_t *q, int8_t *out) {            \
+    td_mve_dw_lines(g, p, plane, w, q, out, RIGHT, K3);                                                      \
+  }
+TD_MVE_DW_LINES_FN(td_mve_dw_k3_right, 1, 1)
+TD_MVE_DW_LINES_FN(td_mve_dw_k3_left, 0, 1)
+TD_MVE_DW_LINES_FN(td_mve_dw_any_right, 1, 0)
+TD_MVE_DW_LINES_FN(td_mve_dw_any_left, 0, 0)
+
+static void td_mve_dw_run(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
+                          const TD_WEIGHTS_MEM int32_t *table, int8_t *output, int8_t *plane) {
+  const td_mve_dw_geo g = td_mve_dw_geometry(p, table[0]);
+  const int32_t channels = p->input.c, taps = g.fl * g.fa;
+  const int k3 = g.fl == 3 && g.fa == 3 && g.sa == 1 && g.da == 1;
+  int32_t b, c;
+  memset(plane, -p->input_offset, (size_t)(g.lp * g.ap + 3 * g.sa));
+  for (b = 0; b < p->input.n; ++b) {
+    const int8_t *in = input + b * p->input.h * p->input.w * channels;
+    int8_t *out = output + b * p->output.h * p->output.w * channels;
+    for (c = 0; c < channels; ++c) {
+      const TD_WEIGHTS_MEM int32_t *q = table + 4 + 4 * c;
+      const TD_WEIGHTS_MEM int8_t *w = filter + c * taps;
+      const int right = q[2] < 0;
+      td_mve_dw_fill(&g, in + c, plane);
+      if (k3)
+        (right ? td_mve_dw_k3_right : td_mve_dw_k3_left)(&g, p, plane, w, q, out + c);
+      else
+        (right ? td_mve_dw_any_right : td_mve_dw_any_left)(&g, p, plane, w, q, out + c);
+    }
+  }
+}
+
+void td_depthwise_conv_s8_mve(const td_dw_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *filter,
+                              const TD_WEIGHTS_MEM int32_t *table, int8_t *output, void *scratch) {
+  td_mve_dw_run(p, input, filter, table, output, (int8_t *)scratch);
+}
+
+void td_depthwise_conv_s8_mve_inplace(const td_dw_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
+                                      const TD_WEIGHTS_MEM int32_t *table, void *scratch) {
+  td_mve_dw_run(p, buf, filter, table, buf, (int8_t *)scratch);
+}
+
+#else
+typedef int td_mve_dw_unused; /* ISO C forbids an empty translation unit */
+#endif /* __ARM_FEATURE_MVE */

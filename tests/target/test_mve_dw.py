@@ -1,0 +1,51 @@
+"""The arm-mve DEPTHWISE_CONV_2D, pooling and ADD / MUL kernels (lib/tinydeploy/mve/td_mve_dw.c, td_mve_pool.c,
+td_mve_elementwise.c) ON THE TARGET: random single-op models, hundreds in one firmware on qemu-m55 (QEMU
+mps3-an547 runs MVE), every output byte compared with LiteRT BUILTIN_REF. On the host: the layouts."""
+import numpy as np
+import pytest
+from boards_helpers import pio_build_cache  # noqa: F401
+
+from tinydeploy.compile import PlanOptions, compile_graph, parse_model
+from tinydeploy.compile.ops._mve_dw import dw_mve_transposed, dw_table_mve, dw_weights_mve
+from tinydeploy.compile.ops.window import Window
+from tinydeploy.testing.random_ops import dw_model
+from tinydeploy.testing.target_cases import failures_on_target, variant_cases
+
+BOARD = "qemu-m55"
+
+
+def out_of_place(cases):
+    """The cases compiled again without in-place planning (a single op is always its input's last reader)."""
+    again = []
+    for i, (label, model, m, xs) in enumerate(cases):
+        opts = PlanOptions(planner="greedy", kernels="arm-mve", inplace=False, alignment=(16, 4, 1)[i % 3])
+        again.append((label, model, compile_graph(parse_model(model, name=f"d{i}"), prefix=f"d{i}", options=opts), xs))
+    return again
+
+
+def check(cases, calls, tmp_path):
+    sources = "".join(m.source for _, _, m, _ in cases)
+    for call in calls:  # the cases really run the Helium kernels, not a fallback
+        assert f"{call}(" in sources, call
+    bad = failures_on_target(cases, BOARD, tmp_path / "fw")
+    assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pio_build_cache")
+def test_mve_depthwise_bit_exact_on_target(tmp_path):
+    cases = variant_cases(lambda rng, i: dw_model(rng), 31, 150, kernels="arm-mve")
+    cases = cases[:75] + out_of_place(cases[75:])
+    check(cases, ["td_depthwise_conv_s8_mve", "td_depthwise_conv_s8_mve_inplace"], tmp_path)
+
+
+def test_mve_depthwise_layout():
+    w = np.arange(2 * 3 * 5).reshape(1, 2, 3, 5).astype(np.int8)  # taps (fy, fx) 2x3, 5 channels
+    assert dw_weights_mve(w, False)[:6].tolist() == [0, 5, 10, 15, 20, 25]  # channel 0, row by row
+    assert dw_weights_mve(w, True)[:6].tolist() == [0, 15, 5, 20, 10, 25]  # channel 0, column by column
+    table = dw_table_mve(np.array([7, 0, 0, 0, 0]), w, -3, np.full(5, 1 << 30), np.array([-1, 2, 0, -5, -31]), True)
+    assert table[:4].tolist() == [1, 0, 0, 0]
+    assert table[4:8].tolist() == [7 - 3 * 75, 1 << 30, -1, 0]
+    assert table[-4:-1].tolist() == [-3 * int(w[..., 4].sum()), 1 << 30, -31]
+    kws = Window(3, 3, 1, 1, 1, 1, 1, 1, 25, 5)  # 25x5 map: lines of 25 (5 x 7 vectors, not 25 x 2)
+    assert dw_mve_transposed(kws) and not dw_mve_transposed(kws._replace(out_h=5, out_w=25))
