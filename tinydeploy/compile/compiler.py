@@ -11,6 +11,7 @@ from .codegen.model_c import header_text, source_text
 from .ir import Graph
 from .model import CompiledModel, PlanOptions
 from .ops import emit_op
+from .passes.fold_pad import fold_pads
 from .passes.patch import patch_graph
 from .passes.reorder import reorder
 from .plan.arena import plan_arena
@@ -24,6 +25,8 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
     """Verify, plan and generate C for a graph. Raises UnsupportedModelError when it cannot."""
     verify(g)
     options = options or PlanOptions()
+    if options.fold_pad:
+        g = fold_pads(g)
     if options.reorder:
         g = reorder(g)
     patch = None

@@ -40,6 +40,7 @@ class PlanOptions:
     patch: str = "off"
     patch_budget: float = 0.25  # --patch auto: the most extra MACs allowed (0.25 = +25%)
     kernels: str = "reference"  # KERNEL_VARIANTS: which kernel variant the generated C calls
+    fold_pad: bool = True  # PADs before conv/depthwise become their explicit padding (passes/fold_pad.py)
 
     def __post_init__(self) -> None:
         if self.kernels not in KERNEL_VARIANTS:
@@ -51,6 +52,8 @@ class PlanOptions:
                 f"reorder={'on' if self.reorder else 'off'}")
         if self.patch != "off":
             text += f" patch={self.patch}" + (f" budget={self.patch_budget:g}" if self.patch == "auto" else "")
+        if not self.fold_pad:
+            text += " fold_pad=off"
         if self.kernels != "reference":  # absent by default: existing models' C stays byte-identical
             text += f" kernels={self.kernels}"
         return text

@@ -191,3 +191,50 @@ def pool_model(rng: np.random.Generator, kind: str, geometry=None):
     b.op(kind, [x], [y], options("Pool2DOptions", padding=pad, strideW=sw, strideH=sh, filterWidth=fw,
                                  filterHeight=fh, fusedActivationFunction=act))
     return b.build([x], [y]), f"{kind} {geometry} act{act} zp{zp}"
+
+
+def pad_conv_model(rng: np.random.Generator) -> tuple[bytes, str]:
+    """A random PAD / PADV2 (asymmetric amounts, sometimes a pad value other than the zero point or a
+    channel pad: not foldable) read by one to three ops: CONV_2D or DEPTHWISE_CONV_2D (SAME or VALID,
+    strides 1-2, 3x3 or 5x5: the PAD folds into them) and sometimes a MAX_POOL_2D (it never folds)."""
+    h, w, c = int(rng.integers(2, 12)), int(rng.integers(2, 12)), int(rng.integers(1, 12))
+    top, bottom, left, right = (int(v) for v in rng.integers(0, 3, 4))
+    pad_c = int(rng.random() < 0.1)
+    scale, zp = float(rng.uniform(0.005, 0.1)), int(rng.integers(-128, 128))
+    b = ModelBuilder()
+    x = b.tensor([1, h, w, c], "int8", scale, zp)
+    pads = b.tensor([4, 2], "int32", data=np.array([[0, 0], [top, bottom], [left, right], [0, pad_c]]))
+    ph, pw, pc = h + top + bottom, w + left + right, c + pad_c
+    padded = b.tensor([1, ph, pw, pc], "int8", scale, zp)
+    kind = "PADV2" if rng.random() < 0.3 else "PAD"
+    ins = [x, pads]
+    if kind == "PADV2":
+        value = zp if rng.random() < 0.7 else int(np.clip(zp + rng.choice([-3, 5]), -128, 127))
+        ins.append(b.tensor([1], "int8", scale, zp, data=np.array([value])))
+    b.op(kind, ins, [padded], options("PadV2Options" if kind == "PADV2" else "PadOptions"))
+    outs, label = [], f"{kind} {h}x{w}x{c} pads t{top} b{bottom} l{left} r{right} c{pad_c} zp{zp} ->"
+    for _ in range(int(rng.integers(1, 4))):
+        reader = rng.choice(["CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D"], p=[0.4, 0.45, 0.15])
+        k = int(rng.choice([3, 3, 5])) if min(ph, pw) >= 5 else min(3, ph, pw)
+        stride, padding = int(rng.integers(1, 3)), int(rng.random() < 0.6)  # mostly VALID, as TF exports
+        oh, ow = out_size(padding, ph, k, stride), out_size(padding, pw, k, stride)
+        out_scale = float(scale * 10 ** rng.uniform(-0.5, 0.5))
+        if reader == "MAX_POOL_2D":
+            y = b.tensor([1, oh, ow, pc], "int8", scale, zp)
+            b.op(reader, [padded], [y], options("Pool2DOptions", padding=padding, strideW=stride, strideH=stride,
+                                                 filterWidth=k, filterHeight=k))
+        else:
+            cout = pc if reader == "DEPTHWISE_CONV_2D" else int(rng.integers(1, 12))
+            shape = [1, k, k, cout] if reader == "DEPTHWISE_CONV_2D" else [cout, k, k, pc]
+            w_scale = 10 ** rng.uniform(-2.5, -1, cout)
+            wt = b.tensor(shape, "int8", w_scale, 0, data=rng.integers(-127, 128, shape),
+                          axis=3 if reader == "DEPTHWISE_CONV_2D" else 0)
+            bias = b.tensor([cout], "int32", scale * w_scale, 0, data=rng.integers(-3000, 3000, cout))
+            y = b.tensor([1, oh, ow, cout], "int8", out_scale * k, int(rng.integers(-128, 128)))
+            opts = (options("DepthwiseConv2DOptions", padding=padding, strideH=stride, strideW=stride,
+                            depthMultiplier=1) if reader == "DEPTHWISE_CONV_2D"
+                    else options("Conv2DOptions", padding=padding, strideH=stride, strideW=stride))
+            b.op(reader, [padded, wt, bias], [y], opts)
+        outs.append(y)
+        label += f" {reader} k{k} s{stride} {'VALID' if padding else 'SAME'}"
+    return b.build([x], outs), label
