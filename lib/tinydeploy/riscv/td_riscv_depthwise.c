@@ -22,7 +22,7 @@ static inline int32_t td_rv_dw_cols(const td_dw_conv_params *p) {
 }
 
 int32_t td_depthwise_conv_s8_riscv_scratch_size(const td_dw_conv_params *p) {
-  return td_rv_dw_rows(p) * td_rv_dw_cols(p);
+  return 4 * p->output.w + 3 + td_rv_dw_rows(p) * td_rv_dw_cols(p); /* a row of sums (word-aligned), the plane */
 }
 
 /* Channel plane from src (stride c) into plane (rows x cols) with the zero-point border. */
@@ -46,37 +46,44 @@ static void td_rv_dw_plane(const td_dw_conv_params *p, const int8_t *src, int8_t
   }
 }
 
-/* One channel: outputs to dst (stride c) from its padded plane, taps w, folded bias. */
-static void td_rv_dw_channel(const td_dw_conv_params *p, const int8_t *plane, int32_t cols,
-                             const TD_WEIGHTS_MEM int8_t *w, int32_t bias, int32_t m, int32_t s, int8_t *dst) {
+/* The dot products of one output row (ow of them, into acc) over the padded plane rows from `at`. */
+static TD_RV_NOINLINE void td_rv_dw_row(const td_dw_conv_params *p, const int8_t *at, int32_t cols,
+                                        const TD_WEIGHTS_MEM int8_t *w, int32_t *acc) {
   const td_window *win = &p->window;
-  const int32_t c = p->output.c, zp = p->output_offset, lo = p->activation.min, hi = p->activation.max;
-  const int32_t sw = win->stride_w, down = win->stride_h * cols;
-  int32_t oy, ox;
+  const int32_t sw = win->stride_w;
+  int32_t *end = acc + p->output.w;
   if (win->filter_h == 3 && win->filter_w == 3 && win->dilation_h == 1 && win->dilation_w == 1) {
     const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7],
                   w8 = w[8];
-    for (oy = 0; oy < p->output.h; ++oy, plane += down) {
-      const int8_t *r0 = plane, *r1 = plane + cols, *r2 = plane + 2 * cols;
-      for (ox = 0; ox < p->output.w; ++ox, r0 += sw, r1 += sw, r2 += sw, dst += c) {
-        int32_t acc = bias + r0[0] * w0 + r0[1] * w1 + r0[2] * w2;
-        acc += r1[0] * w3 + r1[1] * w4 + r1[2] * w5;
-        acc += r2[0] * w6 + r2[1] * w7 + r2[2] * w8;
-        *dst = (int8_t)td_rv_requant(acc, m, s, zp, lo, hi);
-      }
+    const int8_t *r1 = at + cols, *r2 = r1 + cols;
+    for (; acc != end; ++acc, at += sw, r1 += sw, r2 += sw) {
+      *acc = at[0] * w0 + at[1] * w1 + at[2] * w2 + r1[0] * w3 + r1[1] * w4 + r1[2] * w5 + r2[0] * w6 +
+             r2[1] * w7 + r2[2] * w8;
     }
     return;
   }
-  for (oy = 0; oy < p->output.h; ++oy, plane += down) {
-    for (ox = 0; ox < p->output.w; ++ox, dst += c) {
-      const int8_t *at = plane + ox * sw;
-      const TD_WEIGHTS_MEM int8_t *t = w;
-      int32_t acc = bias, fy, fx;
-      for (fy = 0; fy < win->filter_h; ++fy, at += win->dilation_h * cols) {
-        for (fx = 0; fx < win->filter_w; ++fx) acc += at[fx * win->dilation_w] * *t++;
-      }
-      *dst = (int8_t)td_rv_requant(acc, m, s, zp, lo, hi);
+  for (; acc != end; ++acc, at += sw) {
+    const int8_t *row = at;
+    const TD_WEIGHTS_MEM int8_t *t = w;
+    int32_t sum = 0, fy, fx;
+    for (fy = 0; fy < win->filter_h; ++fy, row += win->dilation_h * cols) {
+      for (fx = 0; fx < win->filter_w; ++fx) sum += row[fx * win->dilation_w] * *t++;
     }
+    *acc = sum;
+  }
+}
+
+/* One channel: its outputs to dst (stride c) from its padded plane, taps w, folded bias; a row of
+ * dot products first, then its requantization (two loops: one would keep too many values in registers). */
+static TD_RV_NOINLINE void td_rv_dw_channel(const td_dw_conv_params *p, const int8_t *plane, int32_t cols,
+                                            const TD_WEIGHTS_MEM int8_t *w, int32_t bias, int32_t m, int32_t s,
+                                            int8_t *dst, int32_t *acc) {
+  const int32_t c = p->output.c, zp = p->output_offset, lo = p->activation.min, hi = p->activation.max;
+  const int32_t down = p->window.stride_h * cols, ow = p->output.w;
+  int32_t oy, ox;
+  for (oy = 0; oy < p->output.h; ++oy, plane += down) {
+    td_rv_dw_row(p, plane, cols, w, acc);
+    for (ox = 0; ox < ow; ++ox, dst += c) *dst = (int8_t)td_rv_requant(acc[ox] + bias, m, s, zp, lo, hi);
   }
 }
 
@@ -86,13 +93,14 @@ void td_depthwise_conv_s8_riscv(const td_dw_conv_params *p, const int8_t *input,
   const int32_t rows = td_rv_dw_rows(p), cols = td_rv_dw_cols(p), c = p->input.c;
   const int32_t taps = p->window.filter_h * p->window.filter_w, pc = p->requant.per_channel ? -1 : 0;
   const int32_t in_batch = p->input.h * p->input.w * c, out_batch = p->output.h * p->output.w * c;
-  int8_t *plane = (int8_t *)scratch;
+  int32_t *acc = (int32_t *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u);
+  int8_t *plane = (int8_t *)(acc + p->output.w);
   int32_t b, ch;
   for (b = 0; b < p->input.n; ++b) {
     for (ch = 0; ch < c; ++ch) {
       td_rv_dw_plane(p, input + b * in_batch + ch, plane, rows, cols);
       td_rv_dw_channel(p, plane, cols, weights + ch * taps, bias[ch], p->requant.multiplier[ch & pc],
-                       p->requant.shift[ch & pc], output + b * out_batch + ch);
+                       p->requant.shift[ch & pc], output + b * out_batch + ch, acc);
     }
   }
 }

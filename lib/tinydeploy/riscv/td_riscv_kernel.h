@@ -8,6 +8,14 @@
 
 #include "td_kernel.h"
 
+/* An inner loop kept out of its caller, so the caller's values do not crowd its registers (GCC and clang
+ * inline static functions called once; other compilers decide for themselves). */
+#if defined(__GNUC__) || defined(__clang__)
+#define TD_RV_NOINLINE __attribute__((noinline))
+#else
+#define TD_RV_NOINLINE
+#endif
+
 /*
  * td_mul_by_quantized_mult_dr(acc, m, s) + zero_point, clamped to [lo, hi]; exact for m != INT32_MIN
  * (Q31 multipliers are in [0, 2^31)). The rounding doubling high multiply adds 2^30 for ab >= 0 and
