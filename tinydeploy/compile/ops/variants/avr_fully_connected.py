@@ -1,0 +1,35 @@
+"""FULLY_CONNECTED for AVR (kernels="avr"): td_avr_fully_connected_s8 (td_avr.h), int8, symmetric weights;
+per unit a header and its weights in one flash stream (ops/_avr.py)."""
+from __future__ import annotations
+
+from ...ir import Graph, Op
+from .. import VariantKernel, variant_kernel
+from .._avr import channel_requant, dot_widths, requant_ok, sr_stream
+from .._common import NO_REQUANT, activation
+
+
+@variant_kernel("FULLY_CONNECTED", "avr")
+class AvrFullyConnected(VariantKernel):
+    header = "td_avr.h"
+
+    def accepts(self, op: Op, g: Graph) -> bool:
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        if inp.dtype != "int8" or w.zero_point != 0 or w.shape[-1] < 1 or inp.nbytes >= 2**15:
+            return False
+        if w.quant is not None and w.quant.zero_point.any():
+            return False
+        return dot_widths(w.data.reshape(w.shape[0], -1)) is not None and requant_ok(*channel_requant(g, op, w.shape[0]))
+
+    def emit(self, op: Op, g: Graph, e) -> None:
+        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+        depth, units = w.shape[-1], w.shape[0]
+        p = e.params("td_fc_params", [
+            ("batches", inp.size // depth), ("accum_depth", depth), ("output_depth", units),
+            ("input_offset", -inp.zero_point), ("filter_offset", 0), ("output_offset", out.zero_point),
+            ("requant", NO_REQUANT), ("activation", activation(op, out)),
+        ])
+        bias_t = g.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+        stream = sr_stream(w.data.reshape(units, depth), None if bias_t is None else bias_t.data, -inp.zero_point,
+                           *channel_requant(g, op, units))
+        e.call("td_avr_fully_connected_s8", p, e.ptr(op.inputs[0], const=True),
+               e.const_array(stream, "int8_t", "stream_avr", flash=True), e.ptr(op.outputs[0]))
