@@ -70,15 +70,20 @@ def run_in_emulator(board: str | BoardProfile, elf: str | Path, timeout: float =
 
 
 def _clean_simavr(log: str) -> str:
-    """simavr prints UART lines on stderr in colour, non-printable bytes (the line end) as '.'."""
-    lines = []
+    """simavr prints UART lines on stderr in colour, non-printable bytes (the line end) as '.'; a long line
+    comes in pieces without the dot, joined here."""
+    lines, piece = [], ""
     for raw in log.splitlines():
         line = ANSI_RE.sub("", raw)
         if line.startswith(("Loaded ", "SIMAVR", "simavr", "avr_", "Starting ")):
             continue
+        if not line.endswith("."):
+            piece += line
+            continue
         # the line feed itself shows as one '.', CR LF as two
-        line = line[:-2] if line.endswith("..") else line[:-1] if line.endswith(".") else line
-        lines.append(line)
+        lines.append(piece + (line[:-2] if line.endswith("..") else line[:-1]))
+        piece = ""
+    lines += [piece] if piece else []
     return "\n".join(lines) + ("\n" if lines else "")
 
 
