@@ -8,6 +8,7 @@
 #define TD_RISCV_H
 
 #include "tinydeploy.h"
+#include "td_elementwise.h"
 #include "td_nn_types.h"
 
 #ifdef __cplusplus
@@ -81,6 +82,18 @@ int32_t td_depthwise_conv_s8_riscv_scratch_size(const td_dw_conv_params *p);
 void td_depthwise_conv_s8_riscv_inplace(const td_dw_conv_params *p, int8_t *buf,
                                         const TD_WEIGHTS_MEM int8_t *weights, const TD_WEIGHTS_MEM int32_t *bias,
                                         void *scratch);
+
+/**
+ * @brief int8 ADD or SUB of two inputs of the same shape, bit-exact with td_add_s8 / td_sub_s8.
+ * @param[in]  p       the reference parameters (td_add_params; the elements are the product of bcast.shape)
+ * @param[in]  table   512 int32: for x = -128..127 at x + 128, MBQM_dr((x + input1_offset) << 20,
+ *                     input1_multiplier, input1_shift); then the same for input 2 (negated for SUB)
+ * @param[in]  input1  int8 input 1
+ * @param[in]  input2  int8 input 2
+ * @param[out] output  int8 output (may be input1: each element is read before it is written)
+ */
+void td_add_s8_riscv(const td_add_params *p, const TD_WEIGHTS_MEM int32_t *table, const int8_t *input1,
+                     const int8_t *input2, int8_t *output);
 
 #ifdef __cplusplus
 }

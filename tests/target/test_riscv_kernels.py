@@ -1,7 +1,7 @@
 """The riscv kernel variant (lib/tinydeploy/riscv/, td_riscv.h) ON THE TARGET: random conv (some followed by a
 1x1 conv that runs in place), depthwise (in place, and out of place: batches of two and plans without
-in-place ops) models in one firmware for qemu-rv32, every output byte compared with LiteRT BUILTIN_REF.
-On the host: the weight layouts."""
+in-place ops) and ADD / SUB models (some broadcast: the reference kernel) in two firmwares for qemu-rv32,
+every output byte compared with LiteRT BUILTIN_REF. On the host: the weight layouts and the ADD table."""
 import re
 
 import numpy as np
@@ -9,24 +9,25 @@ import pytest
 from boards_helpers import pio_build_cache  # noqa: F401
 
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
-from tinydeploy.compile.ops._riscv import conv_weights_riscv, dw_weights_riscv
-from tinydeploy.testing.random_ops import conv_model, dw_model
+from tinydeploy.compile.ops._riscv import add_tables_riscv, conv_weights_riscv, dw_weights_riscv
+from tinydeploy.testing.random_ops import binary_model, conv_model, dw_model
 from tinydeploy.testing.target_cases import failures_on_target, variant_cases
 
 RISCV_CALLS = ("td_conv_s8_riscv(", "td_conv_1x1_s8_riscv_inplace(", "td_depthwise_conv_s8_riscv(",
-               "td_depthwise_conv_s8_riscv_inplace(")
+               "td_depthwise_conv_s8_riscv_inplace(", "td_add_s8_riscv(")
 
 
-def out_of_place(make, seed: int, n: int) -> list:
-    """n cases as variant_cases makes them, planned without in-place ops (the kernels' out-of-place forms)."""
+def more_cases(make, seed: int, n: int, prefix: str, **plan) -> list:
+    """n cases as variant_cases makes them, but models named <prefix><i> (to share a firmware with its
+    c0, c1, ...), random data for every input, and PlanOptions(**plan) on top of greedy and riscv."""
     rng = np.random.default_rng(seed)
     cases = []
     for i in range(n):
         model, label = make(rng, i)
-        m = compile_graph(parse_model(model, name=f"o{i}"), prefix=f"o{i}",
-                          options=PlanOptions(planner="greedy", kernels="riscv", inplace=False, alignment=1))
-        t = m.graph.tensors[m.graph.inputs[0]]
-        cases.append((label + " (out of place)", model, m, [rng.integers(-128, 128, (2, *t.shape)).astype(np.int8)]))
+        m = compile_graph(parse_model(model, name=f"{prefix}{i}"), prefix=f"{prefix}{i}",
+                          options=PlanOptions(planner="greedy", kernels="riscv", alignment=(16, 4, 1)[i % 3], **plan))
+        xs = [rng.integers(-128, 128, (2, *m.graph.tensors[t].shape)).astype(np.int8) for t in m.graph.inputs]
+        cases.append((label + ("" if plan.get("inplace", True) else " (out of place)"), model, m, xs))
     return cases
 
 
@@ -35,14 +36,16 @@ def out_of_place(make, seed: int, n: int) -> list:
 def test_riscv_kernels_bit_exact_on_qemu_rv32(tmp_path):
     # two firmwares: variant_cases names every group's models c0, c1, ...
     groups = [variant_cases(lambda rng, i: conv_model(rng), 21, 90, kernels="riscv")
-              + out_of_place(lambda rng, i: dw_model(rng), 23, 30),
+              + more_cases(lambda rng, i: dw_model(rng), 23, 30, "o", inplace=False)
+              + more_cases(lambda rng, i: binary_model(rng, ("ADD", "SUB")[i % 2], broadcast=i % 7 == 6), 24, 60, "e"),
               variant_cases(lambda rng, i: dw_model(rng), 22, 90, kernels="riscv")]
     cases = [c for group in groups for c in group]
     sources = "".join(m.source for _, _, m, _ in cases)
     for call in RISCV_CALLS:  # the variant really runs (not the reference fallback)
         assert call in sources, call
-    # only the cases no riscv kernel takes (depth multiplier 2) call the reference
+    # only the cases no riscv kernel takes (depth multiplier 2, broadcasting) call the reference
     assert len(re.findall(r"td_depthwise_conv_s8(_inplace)?\(", sources)) < len(cases) // 10
+    assert len(re.findall(r"td_(add|sub)_s8\(", sources)) < len(cases) // 10
     bad = [line for k, group in enumerate(groups) for line in failures_on_target(group, "qemu-rv32", tmp_path / f"g{k}")]
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
 
@@ -61,3 +64,20 @@ def test_conv_weight_layout_blocks_four_channels_k_by_k():
 def test_depthwise_weight_layout_is_channel_major():
     w = np.arange(2 * 3 * 4).reshape(1, 2, 3, 4).astype(np.int8)  # 2x3 taps, 4 channels
     assert dw_weights_riscv(w).reshape(4, 6).tolist() == w.reshape(6, 4).T.tolist()
+
+
+def test_add_table_is_the_reference_two_step_rescaling():
+    """Spot values of the table against the C formula written out with Python integers."""
+    def dr(x, m, s):  # td_mul_by_quantized_mult_dr
+        x = ((x << max(s, 0)) + 2**31) % 2**32 - 2**31
+        ab = x * m
+        v = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+        high = v >> 31 if v >= 0 else -((-v) >> 31)
+        r = max(-s, 0)
+        mask = (1 << r) - 1
+        return (high >> r) + int((high & mask) > (mask >> 1) + int(high < 0))
+
+    table = add_tables_riscv((-5, 127), (1518500250, 1073741824), (-1, -3), subtract=True)
+    for x in range(-128, 128):
+        assert table[x + 128] == dr((x - 5) << 20, 1518500250, -1)
+        assert table[x + 384] == -dr((x + 127) << 20, 1073741824, -3)

@@ -49,3 +49,27 @@ def int8_symmetric(op: Op, g: Graph) -> bool:
     """int8 input with symmetric weights (zero point 0), what every riscv kernel wants."""
     inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
     return inp.dtype == "int8" and (w.quant is None or not np.asarray(w.quant.zero_point).any())
+
+
+def mul_by_quantized_mult_dr(x, multiplier: int, shift: int) -> np.ndarray:
+    """td_mul_by_quantized_mult_dr (td_math.h) on int64 arrays of int32 values: the two-step rounding of
+    LiteRT's conv and ADD kernels (rounding doubling high multiply, then a rounding right shift)."""
+    x = np.asarray(x, dtype=np.int64)
+    left, right = max(shift, 0), max(-shift, 0)
+    x = ((x << left) + 2**31) % 2**32 - 2**31  # wraps like td_shl32
+    ab = x * int(multiplier)
+    v = ab + np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    high = np.where(v >= 0, v >> 31, -((-v) >> 31))  # truncating division by 2^31
+    high = np.where((x == -2**31) & (multiplier == -2**31), 2**31 - 1, high)
+    mask = (1 << right) - 1
+    return (high >> right) + ((high & mask) > (mask >> 1) + (high < 0))
+
+
+def add_tables_riscv(offsets: tuple[int, int], mults: tuple[int, int], shifts: tuple[int, int],
+                     subtract: bool) -> np.ndarray:
+    """The riscv ADD / SUB table: for every int8 value x (index x + 128), input 1's rescaled term
+    MBQM_dr((x + offset1) << 20, m1, s1), then input 2's (negated for SUB): 512 int32."""
+    x = np.arange(-128, 128, dtype=np.int64)
+    t1 = mul_by_quantized_mult_dr((x + offsets[0]) << 20, mults[0], shifts[0])
+    t2 = mul_by_quantized_mult_dr((x + offsets[1]) << 20, mults[1], shifts[1])
+    return np.concatenate([t1, -t2 if subtract else t2])
