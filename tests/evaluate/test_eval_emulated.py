@@ -90,3 +90,21 @@ def test_stateful_lstm_every_sample_from_a_fresh_state():
     assert r.agree.all(), r.agree.tolist()
     again, _ = run_eval(model, "qemu-m4", [x[::-1] for x in xs])  # another order: the same outputs
     assert again.agree.all()
+
+
+def test_eval_with_patch_based_inference_on_qemu_m4(tmp_path):
+    """--patch on eval: the firmware runs the patched plan (smaller arena), bit-exact with LiteRT."""
+    from device_helpers import cli
+    import json
+
+    data = np.load(DIGITS_DATA)
+    np.savez(tmp_path / "x.npz", x=data["x_int8"][:12])
+    runs = {}
+    for patch in ("off", "auto"):
+        r = cli("eval", DIGITS, "--board", "qemu-m4", "--inputs", f"{tmp_path / 'x.npz'}:x", "--patch", patch,
+                "--json", tmp_path / f"{patch}.json", "--project-dir", tmp_path / patch)
+        assert r.returncode == 0, r.stderr
+        runs[patch] = json.loads((tmp_path / f"{patch}.json").read_text())
+        assert runs[patch]["bit_exact"]["all"]
+    assert runs["auto"]["memory"]["arena_bytes"] < runs["off"]["memory"]["arena_bytes"]
+    assert "patch=auto" in (tmp_path / "auto").joinpath("lib").rglob("digits_cnn_int8.c").__next__().read_text()

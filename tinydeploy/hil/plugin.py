@@ -44,6 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--tinydeploy-kernels", dest="td_kernels", choices=KERNEL_CHOICES, default="auto",
                 help="kernel variant the models are compiled with: auto (the board profile's kernel_variant), "
                      "reference, arm-dsp, arm-mve, riscv or avr")
+    g.addoption("--tinydeploy-patch", dest="td_patch", default="off", metavar="SPEC",
+                help="patch-based inference of the first stage for the deployed models: off, auto or SPLIT:PHxPW")
     g.addoption("--reference", dest="td_reference", choices=("auto", "litert", "tflm", "none"), default="auto",
                 help="what deployed models are checked against: auto (LiteRT BUILTIN_REF; TFLM's interpreter when "
                      "LiteRT refuses the model), litert, tflm or none")
@@ -108,6 +110,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _make_target(config: pytest.Config, spec: str):
     target = _new_target(config, spec)
     target.kernels = config.getoption("td_kernels")
+    target.patch = config.getoption("td_patch")
     target.reference = config.getoption("td_reference")
     return target
 

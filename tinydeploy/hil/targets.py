@@ -35,6 +35,7 @@ class Target:
     label: str = "?"
     profile: BoardProfile
     kernels: str = "auto"  # --kernels of the plugin: the kernels a deploy without options compiles with
+    patch: str = "off"     # --tinydeploy-patch: patch-based inference of the first stage (PlanOptions.patch)
     reference: str = "auto"  # --reference of the plugin: what deployments are checked against (auto|litert|tflm|none)
     current: Deployment | None = None
     needs_reset: bool = False
@@ -56,12 +57,13 @@ class Target:
                 and not self.needs_reset and cur.alive() and options is None:
             return cur
         self.release_deployment()
-        from ..compile import compile_graph, load_model
+        from ..compile import PlanOptions, compile_graph, load_model
         from ..evaluate import choose_reference
         from ..target import board_options
 
         # None: the board's defaults, its kernel variant included (target.board_options)
-        m = compile_graph(load_model(model), options=options or board_options(self.profile, kernels=self.kernels),
+        m = compile_graph(load_model(model), options=options or board_options(self.profile, PlanOptions(patch=self.patch),
+                                                                         kernels=self.kernels),
                           source_name=model.name)
         self.check_fit(model, m)
         oracle = choose_reference(model, self.reference)  # before the firmware is built
