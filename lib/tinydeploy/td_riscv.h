@@ -84,6 +84,17 @@ void td_depthwise_conv_s8_riscv_inplace(const td_dw_conv_params *p, int8_t *buf,
                                         void *scratch);
 
 /**
+ * @brief int8 fully connected with symmetric weights, bit-exact with td_fully_connected_s8 (single rounding).
+ * @param[in]  p        layer parameters (filter_offset 0; input_offset is folded into the bias)
+ * @param[in]  input    [batches, accum_depth] int8
+ * @param[in]  weights  [output_depth, accum_depth] int8 in the riscv conv layout (K = accum_depth)
+ * @param[in]  bias     int32 [output_depth]: bias + input_offset * sum of the row's weights (not NULL)
+ * @param[out] output   [batches, output_depth] int8
+ */
+void td_fully_connected_s8_riscv(const td_fc_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
+                                 const TD_WEIGHTS_MEM int32_t *bias, int8_t *output);
+
+/**
  * @brief int8 ADD or SUB of two inputs of the same shape, bit-exact with td_add_s8 / td_sub_s8.
  * @param[in]  p       the reference parameters (td_add_params; the elements are the product of bcast.shape)
  * @param[in]  table   512 int32: for x = -128..127 at x + 128, MBQM_dr((x + input1_offset) << 20,
