@@ -14,6 +14,7 @@
 #define TD_MVE_DW_H
 
 #include "tinydeploy.h"
+#include "td_elementwise.h"
 #include "td_nn_types.h"
 
 #ifdef __cplusplus
@@ -50,6 +51,22 @@ void td_depthwise_conv_s8_mve_inplace(const td_dw_conv_params *p, int8_t *buf, c
 /** @brief Scratch bytes of the mve depthwise kernels: Lp * Ap + 3 * stride_a (the padded plane, Lp lines
  * of Ap bytes, and what the last vector reads beyond it); transposed as in the table. */
 int32_t td_depthwise_conv_s8_mve_scratch_size(const td_dw_conv_params *p, int32_t transposed);
+
+/**
+ * @brief arm-mve variants of td_add_s8 / td_sub_s8 for inputs of the output's shape (no broadcast),
+ * bit-exact with them: four elements per vector, the reference's three two-step requantizations each a
+ * VQRDMULH and (for a shift < 0) a rounding shift.
+ * @param[in]  p      the reference parameters (bcast is not read; input shifts <= 0, output shift <= 0)
+ * @param[in]  size   elements of each input and of the output
+ * @param[in]  input1 int8 input 1
+ * @param[in]  input2 int8 input 2
+ * @param[out] output int8 output (may be input1)
+ */
+void td_add_s8_mve(const td_add_params *p, int32_t size, const int8_t *input1, const int8_t *input2, int8_t *output);
+/** @brief td_sub_s8 for same-shape inputs (as td_add_s8_mve). */
+void td_sub_s8_mve(const td_add_params *p, int32_t size, const int8_t *input1, const int8_t *input2, int8_t *output);
+/** @brief td_mul_s8 for same-shape inputs (as td_add_s8_mve; any output shift). */
+void td_mul_s8_mve(const td_mul_params *p, int32_t size, const int8_t *input1, const int8_t *input2, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@ from boards_helpers import pio_build_cache  # noqa: F401
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._mve_dw import dw_mve_transposed, dw_table_mve, dw_weights_mve
 from tinydeploy.compile.ops.window import Window
-from tinydeploy.testing.random_ops import dw_model
+from tinydeploy.testing.random_ops import binary_model, dw_model
 from tinydeploy.testing.target_cases import failures_on_target, variant_cases
 
 BOARD = "qemu-m55"
@@ -37,6 +37,30 @@ def test_mve_depthwise_bit_exact_on_target(tmp_path):
     cases = variant_cases(lambda rng, i: dw_model(rng), 31, 150, kernels="arm-mve")
     cases = cases[:75] + out_of_place(cases[75:])
     check(cases, ["td_depthwise_conv_s8_mve", "td_depthwise_conv_s8_mve_inplace"], tmp_path)
+
+
+def binary_cases(seed: int, n: int):
+    """n random ADD / SUB / MUL of same shapes (one in eight broadcast: the fallback must still be right),
+    then SUB and MUL over every pair of int8 values (two samples of 32768 elements): pins the rounding."""
+    rng = np.random.default_rng(seed)
+    models = [binary_model(rng, ("ADD", "SUB", "MUL")[i % 3], broadcast=i % 8 == 5) for i in range(n)]
+    pairs = [np.repeat(np.arange(-128, 128), 256).astype(np.int8), np.tile(np.arange(-128, 128), 256).astype(np.int8)]
+    models += [binary_model(rng, kind, shape=[32768]) for kind in ("ADD", "SUB", "MUL")]
+    cases = []
+    for i, (model, label) in enumerate(models):
+        m = compile_graph(parse_model(model, name=f"e{i}"), prefix=f"e{i}",
+                          options=PlanOptions(planner="greedy", kernels="arm-mve", alignment=(16, 4, 1)[i % 3]))
+        xs = [rng.integers(-128, 128, (2, *m.graph.tensors[t].shape)).astype(np.int8) for t in m.graph.inputs]
+        if i >= n:
+            xs = [v.reshape(2, 32768) for v in pairs]
+        cases.append((label, model, m, xs))
+    return cases
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pio_build_cache")
+def test_mve_add_sub_mul_bit_exact_on_target(tmp_path):
+    check(binary_cases(32, 120), ["td_add_s8_mve", "td_sub_s8_mve", "td_mul_s8_mve"], tmp_path)
 
 
 def test_mve_depthwise_layout():
