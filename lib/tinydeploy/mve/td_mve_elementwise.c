@@ -29,27 +29,36 @@ TD_MVE_INLINE void td_mve_out(int8_t *o, int32x4_t x, int32_t zp, int32x4_t lo, 
     vstrbq_s32(o, x);
 }
 
+/* Four elements of ADD / SUB: ((x + off) << left) requantized per input, summed, requantized. */
+typedef struct {
+  int32_t off1, off2, m1, s1, m2, s2, mo, so; /* the offsets shifted left */
+} td_mve_add_k;
+
+TD_MVE_INLINE int32x4_t td_mve_add4(int32x4_t x, int32x4_t y, int32x4_t scale, td_mve_add_k k, int sub, int r1,
+                                    int r2, int ro) {
+  x = td_mve_rq_right(vmlasq_n_s32(x, scale, k.off1), k.m1, k.s1, r1);
+  y = td_mve_rq_right(vmlasq_n_s32(y, scale, k.off2), k.m2, k.s2, r2);
+  return td_mve_rq_right(sub ? vsubq_s32(x, y) : vaddq_s32(x, y), k.mo, k.so, ro);
+}
+
 /* ADD / SUB: r1, r2, ro say whether input 1's, input 2's and the output's shift is < 0. */
 TD_MVE_INLINE void td_mve_add_loop(const td_add_params *p, int32_t n, const int8_t *a, const int8_t *b, int8_t *o,
                                    int sub, int r1, int r2, int ro) {
   const int32x4_t scale = vdupq_n_s32((int32_t)1 << p->left_shift);
   const int32x4_t lo = vdupq_n_s32(p->activation.min), hi = vdupq_n_s32(p->activation.max);
-  const int32_t off1 = (int32_t)((uint32_t)p->input1_offset << p->left_shift);
-  const int32_t off2 = (int32_t)((uint32_t)p->input2_offset << p->left_shift);
-  const int32_t m1 = p->input1_multiplier, s1 = p->input1_shift, m2 = p->input2_multiplier, s2 = p->input2_shift;
-  const int32_t mo = p->output_multiplier, so = p->output_shift, zp = p->output_offset;
-  for (; n > 0; n -= 4, a += 4, b += 4, o += 4) {
-    const mve_pred16_t pr = vctp32q((uint32_t)n);
-    const int tail = n < 4;
-    int32x4_t x = tail ? vldrbq_z_s32(a, pr) : vldrbq_s32(a), y = tail ? vldrbq_z_s32(b, pr) : vldrbq_s32(b);
-    x = td_mve_rq_right(vmlasq_n_s32(x, scale, off1), m1, s1, r1); /* ((x + off) << left) * m1 */
-    y = td_mve_rq_right(vmlasq_n_s32(y, scale, off2), m2, s2, r2);
-    x = td_mve_rq_right(sub ? vsubq_s32(x, y) : vaddq_s32(x, y), mo, so, ro);
-    if (tail) {
-      td_mve_out(o, x, zp, lo, hi, pr, 1);
-      break;
-    }
-    td_mve_out(o, x, zp, lo, hi, pr, 0);
+  const int32_t zp = p->output_offset;
+  td_mve_add_k k; /* (locals: the stores through o could alias p) */
+  k.off1 = (int32_t)((uint32_t)p->input1_offset << p->left_shift);
+  k.off2 = (int32_t)((uint32_t)p->input2_offset << p->left_shift);
+  k.m1 = p->input1_multiplier, k.s1 = p->input1_shift, k.m2 = p->input2_multiplier, k.s2 = p->input2_shift;
+  k.mo = p->output_multiplier, k.so = p->output_shift;
+  int32_t i;
+  for (i = n >> 2; i > 0; --i, a += 4, b += 4, o += 4) /* whole vectors, then the tail predicated */
+    td_mve_out(o, td_mve_add4(vldrbq_s32(a), vldrbq_s32(b), scale, k, sub, r1, r2, ro), zp, lo, hi, 0, 0);
+  if (n & 3) {
+    const mve_pred16_t pr = vctp32q((uint32_t)(n & 3));
+    td_mve_out(o, td_mve_add4(vldrbq_z_s32(a, pr), vldrbq_z_s32(b, pr), scale, k, sub, r1, r2, ro), zp, lo,
+               hi, pr, 1);
   }
 }
 
@@ -92,23 +101,25 @@ void td_sub_s8_mve(const td_add_params *p, int32_t size, const int8_t *input1, c
   td_mve_add_pick(p, size, input1, input2, output, 1);
 }
 
+/* Four elements of MUL: (x + off1) (y + off2), then the output requantization (left or right shift). */
+TD_MVE_INLINE int32x4_t td_mve_mul4(int32x4_t x, int32x4_t y, int32_t off1, int32_t off2, int32_t m, int32_t s,
+                                    int right) {
+  const int32x4_t r = vmulq_s32(vaddq_n_s32(x, off1), vaddq_n_s32(y, off2));
+  return right ? td_mve_rq_right(r, m, s, 1) : vqrdmulhq_n_s32(vshlq_r_s32(r, s), m);
+}
+
 /* MUL: (x1 + off1) (x2 + off2), then the output requantization: left shift, or right (shift < 0). */
 TD_MVE_INLINE void td_mve_mul_loop(const td_mul_params *p, int32_t n, const int8_t *a, const int8_t *b, int8_t *o,
                                    int right) {
   const int32x4_t lo = vdupq_n_s32(p->activation.min), hi = vdupq_n_s32(p->activation.max);
   const int32_t off1 = p->input1_offset, off2 = p->input2_offset;
   const int32_t m = p->output_multiplier, s = p->output_shift, zp = p->output_offset;
-  for (; n > 0; n -= 4, a += 4, b += 4, o += 4) {
-    const mve_pred16_t pr = vctp32q((uint32_t)n);
-    const int tail = n < 4;
-    const int32x4_t x = tail ? vldrbq_z_s32(a, pr) : vldrbq_s32(a), y = tail ? vldrbq_z_s32(b, pr) : vldrbq_s32(b);
-    int32x4_t r = vmulq_s32(vaddq_n_s32(x, off1), vaddq_n_s32(y, off2));
-    r = right ? td_mve_rq_right(r, m, s, 1) : vqrdmulhq_n_s32(vshlq_r_s32(r, s), m);
-    if (tail) {
-      td_mve_out(o, r, zp, lo, hi, pr, 1);
-      break;
-    }
-    td_mve_out(o, r, zp, lo, hi, pr, 0);
+  int32_t i;
+  for (i = n >> 2; i > 0; --i, a += 4, b += 4, o += 4)
+    td_mve_out(o, td_mve_mul4(vldrbq_s32(a), vldrbq_s32(b), off1, off2, m, s, right), zp, lo, hi, 0, 0);
+  if (n & 3) {
+    const mve_pred16_t pr = vctp32q((uint32_t)(n & 3));
+    td_mve_out(o, td_mve_mul4(vldrbq_z_s32(a, pr), vldrbq_z_s32(b, pr), off1, off2, m, s, right), zp, lo, hi, pr, 1);
   }
 }
 
