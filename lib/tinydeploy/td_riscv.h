@@ -95,6 +95,17 @@ void td_fully_connected_s8_riscv(const td_fc_params *p, const int8_t *input, con
                                  const TD_WEIGHTS_MEM int32_t *bias, int8_t *output);
 
 /**
+ * @brief int8 average pooling, bit-exact with td_avg_pool_s8 (four channels per pass over the window).
+ * @param[in]  p       layer parameters (as for td_avg_pool_s8)
+ * @param[in]  input   int8 NHWC input
+ * @param[out] output  int8 NHWC output
+ */
+void td_avg_pool_s8_riscv(const td_pool_params *p, const int8_t *input, int8_t *output);
+
+/** @brief int8 max pooling, bit-exact with td_max_pool_s8; parameters as td_avg_pool_s8_riscv. */
+void td_max_pool_s8_riscv(const td_pool_params *p, const int8_t *input, int8_t *output);
+
+/**
  * @brief int8 ADD or SUB of two inputs of the same shape, bit-exact with td_add_s8 / td_sub_s8.
  * @param[in]  p       the reference parameters (td_add_params; the elements are the product of bcast.shape)
  * @param[in]  table   512 int32: for x = -128..127 at x + 128, MBQM_dr((x + input1_offset) << 20,

@@ -1,6 +1,6 @@
 """The riscv kernel variant (lib/tinydeploy/riscv/, td_riscv.h) ON THE TARGET: random conv (some followed by a
 1x1 conv that runs in place), depthwise (in place, and out of place: batches of two and plans without
-in-place ops), fully-connected and ADD / SUB models (some broadcast: the reference kernel) in two firmwares for qemu-rv32,
+in-place ops), fully-connected, pooling and ADD / SUB models (some broadcast: the reference kernel) in two firmwares for qemu-rv32,
 every output byte compared with LiteRT BUILTIN_REF. On the host: the weight layouts and the ADD table."""
 import re
 
@@ -10,11 +10,12 @@ from boards_helpers import pio_build_cache  # noqa: F401
 
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._riscv import add_tables_riscv, conv_weights_riscv, dw_weights_riscv
-from tinydeploy.testing.random_ops import binary_model, conv_model, dw_model, fc_model
+from tinydeploy.testing.random_ops import binary_model, conv_model, dw_model, fc_model, pool_model
 from tinydeploy.testing.target_cases import failures_on_target, variant_cases
 
 RISCV_CALLS = ("td_conv_s8_riscv(", "td_conv_1x1_s8_riscv_inplace(", "td_depthwise_conv_s8_riscv(",
-               "td_depthwise_conv_s8_riscv_inplace(", "td_add_s8_riscv(", "td_fully_connected_s8_riscv(")
+               "td_depthwise_conv_s8_riscv_inplace(", "td_add_s8_riscv(", "td_fully_connected_s8_riscv(",
+               "td_avg_pool_s8_riscv(", "td_max_pool_s8_riscv(")
 
 
 def more_cases(make, seed: int, n: int, prefix: str, **plan) -> list:
@@ -39,7 +40,8 @@ def test_riscv_kernels_bit_exact_on_qemu_rv32(tmp_path):
               + more_cases(lambda rng, i: dw_model(rng), 23, 30, "o", inplace=False)
               + more_cases(lambda rng, i: binary_model(rng, ("ADD", "SUB")[i % 2], broadcast=i % 7 == 6), 24, 60, "e"),
               variant_cases(lambda rng, i: dw_model(rng), 22, 90, kernels="riscv")
-              + more_cases(lambda rng, i: fc_model(rng, big=i % 4 == 3), 25, 60, "f")]
+              + more_cases(lambda rng, i: fc_model(rng, big=i % 4 == 3), 25, 60, "f")
+              + more_cases(lambda rng, i: pool_model(rng, ("AVERAGE_POOL_2D", "MAX_POOL_2D")[i % 2]), 26, 60, "p")]
     cases = [c for group in groups for c in group]
     sources = "".join(m.source for _, _, m, _ in cases)
     for call in RISCV_CALLS:  # the variant really runs (not the reference fallback)
