@@ -44,17 +44,17 @@ def test_mve_conv_and_fc_bit_exact_on_qemu_m55(tmp_path):
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
 
 
-def test_mve_weight_layout_pairs_rows_by_chunk():
+def test_mve_weight_layout_pairs_rows_by_chunk_after_their_biases():
     w = np.arange(3 * 20).reshape(3, 20).astype(np.int8)  # 3 rows, K = 20 -> 32
-    got = mve_weights(w).reshape(-1, 16).tolist()
+    got = mve_weights(w, np.array([1, -2, 300])).tolist()
     pad = [0] * 12
-    assert got == [list(range(0, 16)), list(range(20, 36)), [16, 17, 18, 19, *pad], [36, 37, 38, 39, *pad],
-                   list(range(40, 56)), [56, 57, 58, 59, *pad]]
+    assert got == [1, 0, 0, 0, -2, -1, -1, -1, *range(0, 16), *range(20, 36), 16, 17, 18, 19, *pad,
+                   36, 37, 38, 39, *pad, 44, 1, 0, 0, *range(40, 56), 56, 57, 58, 59, *pad]
     for rows in range(1, 6):
         for k in (1, 15, 16, 17, 40):
             w = np.random.default_rng(rows * 100 + k).integers(-128, 128, (rows, 1, 1, k)).astype(np.int8)
-            got = mve_weights(w)
-            assert got.size == rows * -(-k // 16) * 16
+            got = mve_weights(w, np.zeros(rows, np.int64))
+            assert got.size == rows * (-(-k // 16) * 16 + 4)
             assert sorted(got[got != 0].tolist()) == sorted(w[w != 0].tolist())
 
 

@@ -7,7 +7,8 @@
  * padded with the input zero point; a 1x1 unpadded convolution reads the input pixels in place), then
  * td_mve_conv_3px (td_mve_conv_tile.c) runs them against the filters two at a time, one VMLADAVA per
  * 16 MACs: each weight vector is loaded once per three pixels, each field vector once per two filters.
- * The bias comes with the input offset folded in, so the padding (input zero point) adds exactly nothing.
+ * The biases (in the weight stream) have the input offset folded in, so the padding (input zero point) adds
+ * exactly nothing.
  */
 #include "td_mve_conv.h"
 
@@ -15,6 +16,7 @@
 
 #include <arm_mve.h>
 
+#include "td_kernel.h"
 #include "td_mve_conv_tile.h"
 
 static inline int32_t td_mve_conv_k(const td_conv_params *p) {
@@ -31,37 +33,76 @@ int32_t td_conv_s8_mve_scratch_size(const td_conv_params *p) {
   return td_mve_acc_bytes(p->output.c) + (td_mve_conv_direct(p) ? 0 : 3 * td_mve_conv_k(p)) + 15; /* + alignment */
 }
 
-/* n bytes from src, 16 at a time (the last vector predicated). */
+/* n > 0 bytes from src, 16 at a time in a tail-predicated loop (the last vector partial). */
 static inline void td_mve_copy(int8_t *dst, const int8_t *src, int32_t n) {
-  for (; n > 0; n -= 16, src += 16, dst += 16) {
-    const mve_pred16_t pr = vctp8q((uint32_t)n);
-    vstrbq_p_s8(dst, vldrbq_z_s8(src, pr), pr);
-  }
+  __asm__ volatile("dlstp.8 lr, %[n]\n"
+          "1:\n\t"
+          "vldrb.8 q0, [%[src]], #16\n\t"
+          "vstrb.8 q0, [%[dst]], #16\n\t"
+          "letp lr, 1b"
+          : [dst] "+r"(dst), [src] "+r"(src)
+          : [n] "r"(n)
+          : "q0", "lr", "memory");
 }
 
-static void td_mve_fill(int8_t *dst, int8x16_t value, int32_t n) {
-  for (; n > 0; n -= 16, dst += 16) vstrbq_p_s8(dst, value, vctp8q((uint32_t)n));
+/* n > 0 bytes of value. */
+static inline void td_mve_fill(int8_t *dst, int8x16_t value, int32_t n) {
+  __asm__ volatile("dlstp.8 lr, %[n]\n"
+          "1:\n\t"
+          "vstrb.8 %q[v], [%[dst]], #16\n\t"
+          "letp lr, 1b"
+          : [dst] "+r"(dst)
+          : [n] "r"(n), [v] "w"(value)
+          : "lr", "memory");
 }
 
-/* The field of the output pixel whose window starts at (y0, x0): taps outside the input are `pad`. */
+/* `rows` rows of n > 0 bytes: from src (a row every `step` bytes) to dst (packed). */
+static inline void td_mve_copy_rows(int8_t *dst, const int8_t *src, int32_t n, int32_t step, int32_t rows) {
+  const int32_t over = (n + 15) & ~(int32_t)15; /* what the loop's post-increments add per row */
+  __asm__ volatile("2:\n\t"
+                   "dlstp.8 lr, %[n]\n"
+                   "1:\n\t"
+                   "vldrb.8 q0, [%[src]], #16\n\t"
+                   "vstrb.8 q0, [%[dst]], #16\n\t"
+                   "letp lr, 1b\n\t"
+                   "add %[src], %[src], %[ds]\n\t"
+                   "add %[dst], %[dst], %[dd]\n\t"
+                   "subs %[rows], %[rows], #1\n\t"
+                   "bne 2b"
+                   : [dst] "+r"(dst), [src] "+r"(src), [rows] "+r"(rows)
+                   : [n] "r"(n), [ds] "r"(step - over), [dd] "r"(n - over)
+                   : "q0", "lr", "cc", "memory");
+}
+
+/*
+ * The field of the output pixel whose window starts at (y0, x0): taps outside the input are `pad`. A
+ * window wholly inside is copied row by row in one loop; otherwise each window row is padding, or (without
+ * column dilation) padding, one span of input and padding, or (dilated) tap by tap.
+ */
 static void td_mve_conv_gather(const td_conv_params *p, const int8_t *in_b, int32_t y0, int32_t x0, int8x16_t pad,
                                int8_t *field) {
   const td_window *win = &p->window;
-  const int32_t c = p->filter_c, taps = win->filter_w * c;
-  const int32_t whole = win->dilation_w == 1 && x0 >= 0 && x0 + win->filter_w <= p->input.w;
+  const int32_t c = p->filter_c, taps = win->filter_w * c, row = p->input.w * c;
+  const td_taps ty = td_window_taps(y0, win->dilation_h, win->filter_h, p->input.h);
+  const td_taps tx = td_window_taps(x0, win->dilation_w, win->filter_w, p->input.w);
   int32_t fy, fx;
+  if (win->dilation_w == 1 && tx.start == 0 && tx.end == win->filter_w && ty.start == 0 && ty.end == win->filter_h) {
+    td_mve_copy_rows(field, in_b + y0 * row + x0 * c, taps, win->dilation_h * row, win->filter_h);
+    return;
+  }
   for (fy = 0; fy < win->filter_h; ++fy, field += taps) {
-    const int32_t y = y0 + fy * win->dilation_h;
-    const int8_t *row = in_b + y * p->input.w * c;
-    if (y < 0 || y >= p->input.h) {
+    const int8_t *in = in_b + (y0 + fy * win->dilation_h) * row + x0 * c;
+    if (fy < ty.start || fy >= ty.end) {
       td_mve_fill(field, pad, taps);
-    } else if (whole) {
-      td_mve_copy(field, row + x0 * c, taps);
+    } else if (win->dilation_w == 1) {
+      if (tx.start > 0) td_mve_fill(field, pad, tx.start * c);
+      if (tx.end > tx.start) td_mve_copy(field + tx.start * c, in + tx.start * c, (tx.end - tx.start) * c);
+      if (tx.end < win->filter_w) td_mve_fill(field + tx.end * c, pad, (win->filter_w - tx.end) * c);
     } else {
       for (fx = 0; fx < win->filter_w; ++fx) {
-        const int32_t x = x0 + fx * win->dilation_w;
-        if (x < 0 || x >= p->input.w) td_mve_fill(field + fx * c, pad, c);
-        else td_mve_copy(field + fx * c, row + x * c, c);
+        const int8_t *src = in + fx * win->dilation_w * c;
+        if (fx < tx.start || fx >= tx.end) td_mve_fill(field + fx * c, pad, c);
+        else td_mve_copy(field + fx * c, src, c);
       }
     }
   }
@@ -77,8 +118,9 @@ static const int8_t *td_mve_conv_field(const td_conv_params *p, const int8_t *in
 }
 
 void td_conv_s8_mve(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
-                    const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch) {
+                    int8_t *output, void *scratch) {
   const int32_t k = td_mve_conv_k(p), pixels = p->output.h * p->output.w, out_c = p->output.c;
+  const int left = td_mve_conv_left_shifts(p);
   int32_t *acc = (int32_t *)td_mve_align16(scratch);
   int8_t *f = td_mve_conv_direct(p) ? 0 : (int8_t *)acc + td_mve_acc_bytes(out_c);
   int32_t b, pix;
@@ -91,7 +133,7 @@ void td_conv_s8_mve(const td_conv_params *p, const int8_t *input, const TD_WEIGH
       const int8_t *x1 = n1 ? td_mve_conv_field(p, in_b, pix + 1, f ? f + k : 0) : x0;
       const int8_t *x2 = n2 ? td_mve_conv_field(p, in_b, pix + 2, f ? f + 2 * k : 0) : x1;
       int8_t *o0 = out_b + pix * out_c, *o1 = n1 ? o0 + out_c : o0, *o2 = n2 ? o1 + out_c : o1;
-      td_mve_conv_3px(p, k, x0, x1, x2, weights, bias, acc, o0, o1, o2);
+      td_mve_conv_3px(p, k, left, x0, x1, x2, weights, acc, o0, o1, o2);
     }
   }
 }
@@ -106,27 +148,29 @@ int32_t td_conv_1x1_s8_mve_inplace_scratch_size(const td_conv_params *p) {
 }
 
 /* Pixels first .. first + n - 1 (n = 1..3) of buf: copied to f, then their outputs written over buf. */
-static void td_mve_conv_inplace_run(const td_conv_params *p, int8_t *buf, int32_t first, int32_t n,
-                                    const TD_WEIGHTS_MEM int8_t *weights, const TD_WEIGHTS_MEM int32_t *bias,
-                                    int32_t *acc, int8_t *f) {
+static void td_mve_conv_inplace_run(const td_conv_params *p, int left, int8_t *buf, int32_t first, int32_t n,
+                                    const TD_WEIGHTS_MEM int8_t *weights, int32_t *acc, int8_t *f) {
   const int32_t cin = p->input.c, cout = p->output.c;
   int8_t *o0 = buf + first * cout, *o1 = n > 1 ? o0 + cout : o0, *o2 = n > 2 ? o1 + cout : o1;
   const int8_t *x1 = n > 1 ? f + cin : f, *x2 = n > 2 ? f + 2 * cin : x1;
   td_mve_copy(f, buf + first * cin, n * cin);
-  td_mve_conv_3px(p, cin, f, x1, x2, weights, bias, acc, o0, o1, o2);
+  td_mve_conv_3px(p, cin, left, f, x1, x2, weights, acc, o0, o1, o2);
 }
 
 void td_conv_1x1_s8_mve_inplace(const td_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *weights,
-                                const TD_WEIGHTS_MEM int32_t *bias, void *scratch) {
+                                void *scratch) {
   const int32_t pixels = p->input.n * p->input.h * p->input.w, rest = pixels % 3;
+  const int left = td_mve_conv_left_shifts(p);
   int32_t *acc = (int32_t *)td_mve_align16(scratch);
   int8_t *f = (int8_t *)acc + td_mve_acc_bytes(p->output.c);
   int32_t i;
   if (p->output.c <= p->input.c) {
-    for (i = 0; i < pixels; i += 3) td_mve_conv_inplace_run(p, buf, i, pixels - i < 3 ? pixels - i : 3, weights, bias, acc, f);
+    for (i = 0; i < pixels; i += 3) {
+      td_mve_conv_inplace_run(p, left, buf, i, pixels - i < 3 ? pixels - i : 3, weights, acc, f);
+    }
   } else {
-    for (i = pixels - 3; i >= rest; i -= 3) td_mve_conv_inplace_run(p, buf, i, 3, weights, bias, acc, f);
-    if (rest) td_mve_conv_inplace_run(p, buf, 0, rest, weights, bias, acc, f);
+    for (i = pixels - 3; i >= rest; i -= 3) td_mve_conv_inplace_run(p, left, buf, i, 3, weights, acc, f);
+    if (rest) td_mve_conv_inplace_run(p, left, buf, 0, rest, weights, acc, f);
   }
 }
 

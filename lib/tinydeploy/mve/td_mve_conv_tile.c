@@ -15,17 +15,26 @@
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 
 #include <arm_mve.h>
+#include <string.h>
 
 #include "td_mve_conv_tile.h"
 
+/* Two int32 biases at the head of a pair in the weight stream (any alignment). */
+static inline int32_t td_mve_bias_at(const int8_t *w) {
+  int32_t b;
+  memcpy(&b, w, 4);
+  return b;
+}
+
 /*
- * One pair of filters (w: their rows chunk-interleaved, padded to 16; advanced past them) x fields x0,
- * x1, x2: accumulators to acc[0, 1], acc[s, s + 1], acc[2 s, 2 s + 1]. In asm: VMLADAVA takes even
- * registers only ("Te"), and the tail-predicated loop counts in lr.
+ * One pair of filters (w: their biases, then their rows chunk-interleaved; returned past them) x fields
+ * x0, x1, x2: accumulators to acc[0, 1], acc[4, 5], acc[8, 9] (td_mve_acc_at). In asm: VMLADAVA takes
+ * even registers only ("Te"), and the tail-predicated loop counts in lr.
  */
 static inline const int8_t *td_mve_tile_3x2(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w,
-                                            int32_t k, const int32_t *bias, int32_t *acc, int32_t s) {
-  int32_t a0 = bias[0], a1 = bias[1], c0 = a0, c1 = a1, d0 = a0, d1 = a1;
+                                            int32_t k, int32_t *acc) {
+  int32_t a0 = td_mve_bias_at(w), a1 = td_mve_bias_at(w + 4), c0 = a0, c1 = a1, d0 = a0, d1 = a1;
+  w += 8;
 #if defined(__OPTIMIZE__)
   __asm__("dlstp.8 lr, %[k]\n"
           "1:\n\t"
@@ -63,17 +72,72 @@ static inline const int8_t *td_mve_tile_3x2(const int8_t *x0, const int8_t *x1, 
 #endif
   acc[0] = a0;
   acc[1] = a1;
-  acc[s] = c0;
-  acc[s + 1] = c1;
-  acc[2 * s] = d0;
-  acc[2 * s + 1] = d1;
+  acc[4] = c0;
+  acc[5] = c1;
+  acc[8] = d0;
+  acc[9] = d1;
   return w;
 }
 
-/* The last filter of an odd count (a padded row) x the three fields, into acc[0], acc[s], acc[2 s]. */
+#if defined(__OPTIMIZE__)
+/* One pair in td_mve_tile_3x4: its biases, the dot products, its accumulators at acc + OFF bytes (0 or 8);
+ * then the fields rewound by the bytes each advanced (K rounded up to 16). k and kp come from the stack. */
+#define TD_MVE_PAIR_ASM(OFF)                                                                      \
+  "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                              \
+  "mov %[c0], %[a0]\n\t"                                                                           \
+  "mov %[c1], %[a1]\n\t"                                                                           \
+  "mov %[d0], %[a0]\n\t"                                                                           \
+  "mov %[d1], %[a1]\n\t"                                                                           \
+  "ldr lr, %[k]\n\t"                                                                               \
+  "dlstp.8 lr, lr\n"                                                                               \
+  "1:\n\t"                                                                                         \
+  "vldrb.8 q0, [%[w]], #16\n\t"                                                                    \
+  "vldrb.8 q1, [%[w]], #16\n\t"                                                                    \
+  "vldrb.8 q2, [%[x0]], #16\n\t"                                                                   \
+  "vmladava.s8 %[a0], q2, q0\n\t"                                                                  \
+  "vmladava.s8 %[a1], q2, q1\n\t"                                                                  \
+  "vldrb.8 q2, [%[x1]], #16\n\t"                                                                   \
+  "vmladava.s8 %[c0], q2, q0\n\t"                                                                  \
+  "vmladava.s8 %[c1], q2, q1\n\t"                                                                  \
+  "vldrb.8 q2, [%[x2]], #16\n\t"                                                                   \
+  "vmladava.s8 %[d0], q2, q0\n\t"                                                                  \
+  "vmladava.s8 %[d1], q2, q1\n\t"                                                                  \
+  "letp lr, 1b\n\t"                                                                                \
+  "strd %[a0], %[a1], [%[acc], #" #OFF "]\n\t"                                                     \
+  "strd %[c0], %[c1], [%[acc], #16 + " #OFF "]\n\t"                                                \
+  "strd %[d0], %[d1], [%[acc], #32 + " #OFF "]\n\t"                                                \
+  "ldr lr, %[kp]\n\t"                                                                              \
+  "sub %[x0], %[x0], lr\n\t"                                                                       \
+  "sub %[x1], %[x1], lr\n\t"                                                                       \
+  "sub %[x2], %[x2], lr\n\t"
+
+/*
+ * `groups` groups of four filters (two pairs each) x the three fields, wholly in asm (every register but
+ * sp and pc; the count on the stack): the accumulators of group g to acc + 12 g (td_mve_acc_at order). Returns w past them.
+ */
+static inline const int8_t *td_mve_tile_3x4(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w,
+                                            int32_t k, int32_t *acc, int32_t groups) {
+  int32_t a0, a1, c0, c1, d0, d1, kp = (k + 15) & ~(int32_t)15;
+  __asm__("2:\n\t" TD_MVE_PAIR_ASM(0) TD_MVE_PAIR_ASM(8)
+          "adds %[acc], %[acc], #48\n\t"
+          "ldr lr, %[n]\n\t"
+          "subs lr, lr, #1\n\t"
+          "str lr, %[n]\n\t"
+          "bne 2b"
+          : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [c0] "=&Te"(c0), [c1] "=&Te"(c1), [d0] "=&Te"(d0), [d1] "=&Te"(d1),
+            [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [w] "+r"(w), [acc] "+r"(acc), [n] "+m"(groups)
+          : [k] "m"(k), [kp] "m"(kp)
+          : "q0", "q1", "q2", "lr", "cc", "memory");
+  return w;
+}
+#endif
+
+/* The last filter of an odd count (its bias, then its padded row) x the three fields, into acc[0], acc[4],
+ * acc[8]. */
 static inline void td_mve_tile_3x1(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w, int32_t k,
-                                   int32_t b, int32_t *acc, int32_t s) {
-  int32_t a = b, c = b, d = b;
+                                   int32_t *acc) {
+  int32_t a = td_mve_bias_at(w), c = a, d = a;
+  w += 4;
   __asm__("dlstp.8 lr, %[k]\n"
           "1:\n\t"
           "vldrb.8 q0, [%[w]], #16\n\t"
@@ -88,52 +152,85 @@ static inline void td_mve_tile_3x1(const int8_t *x0, const int8_t *x1, const int
           : [k] "r"(k)
           : "q0", "q2", "lr", "memory");
   acc[0] = a;
-  acc[s] = c;
-  acc[2 * s] = d;
+  acc[4] = c;
+  acc[8] = d;
 }
 
-/* Four accumulators to outputs (before the byte store): see the file comment. */
-static inline int32x4_t td_mve_rq(int32x4_t v, int32x4_t mult, int32x4_t left, int32x4_t right, int32_t offset,
-                                  int32x4_t lo, int32x4_t hi) {
-  v = vqrdmulhq_s32(vshlq_s32(v, left), mult);
+/* Four accumulators to outputs (before the byte store): see the file comment. `left`: some shift > 0. */
+static inline int32x4_t td_mve_rq(int32x4_t v, int32x4_t mult, int32x4_t shift, int32_t offset, int32x4_t lo,
+                                  int32x4_t hi, int left) {
+  const int32x4_t zero = vdupq_n_s32(0);
+  const int32x4_t right = left ? vminq_s32(shift, zero) : shift;
+  if (left) v = vshlq_s32(v, vmaxq_s32(shift, zero));
+  v = vqrdmulhq_s32(v, mult);
   v = vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31));
   v = vaddq_n_s32(vrshlq_s32(v, right), offset);
   return vminq_s32(vmaxq_s32(v, lo), hi);
 }
 
-/* The three pixels' accumulators (rows of s words in acc) to their output bytes. */
-static void td_mve_conv_requant(const td_conv_params *p, const int32_t *acc, int32_t s, int8_t *o0, int8_t *o1,
-                                int8_t *o2) {
+/*
+ * The accumulators of three pixels (td_mve_acc_at order: per four channels, four of each pixel) to
+ * o0, o1, o2; per-channel or per-tensor, with or without left shifts (constant arguments: each call
+ * below compiles to its own loop). The last group of four stores only the channels that exist.
+ */
+static inline void td_mve_rq_loop(const td_conv_params *p, const int32_t *acc, int8_t *o0, int8_t *o1, int8_t *o2,
+                                  int per_channel, int left) {
   const int32_t n = p->output.c, offset = p->output_offset;
   const int32x4_t lo = vdupq_n_s32(p->activation.min), hi = vdupq_n_s32(p->activation.max);
-  const int32x4_t zero = vdupq_n_s32(0);
   const TD_WEIGHTS_MEM int32_t *mult = p->requant.multiplier, *shift = p->requant.shift;
   int32x4_t m = vdupq_n_s32(mult[0]), sh = vdupq_n_s32(shift[0]);
-  int32x4_t left = vmaxq_s32(sh, zero), right = vminq_s32(sh, zero);
   int32_t oc;
-  for (oc = 0; oc < n; oc += 4) {
+  for (oc = 0; oc + 4 <= n; oc += 4, acc += 12, o0 += 4, o1 += 4, o2 += 4) {
+    if (per_channel) {
+      m = vldrwq_s32(mult + oc);
+      sh = vldrwq_s32(shift + oc);
+    }
+    vstrbq_s32(o0, td_mve_rq(vldrwq_s32(acc), m, sh, offset, lo, hi, left));
+    vstrbq_s32(o1, td_mve_rq(vldrwq_s32(acc + 4), m, sh, offset, lo, hi, left));
+    vstrbq_s32(o2, td_mve_rq(vldrwq_s32(acc + 8), m, sh, offset, lo, hi, left));
+  }
+  if (oc < n) {
     const mve_pred16_t pr = vctp32q((uint32_t)(n - oc));
-    if (p->requant.per_channel) {
+    if (per_channel) {
       m = vldrwq_z_s32(mult + oc, pr);
       sh = vldrwq_z_s32(shift + oc, pr);
-      left = vmaxq_s32(sh, zero);
-      right = vminq_s32(sh, zero);
     }
-    vstrbq_p_s32(o0 + oc, td_mve_rq(vldrwq_s32(acc + oc), m, left, right, offset, lo, hi), pr);
-    vstrbq_p_s32(o1 + oc, td_mve_rq(vldrwq_s32(acc + s + oc), m, left, right, offset, lo, hi), pr);
-    vstrbq_p_s32(o2 + oc, td_mve_rq(vldrwq_s32(acc + 2 * s + oc), m, left, right, offset, lo, hi), pr);
+    vstrbq_p_s32(o0, td_mve_rq(vldrwq_s32(acc), m, sh, offset, lo, hi, left), pr);
+    vstrbq_p_s32(o1, td_mve_rq(vldrwq_s32(acc + 4), m, sh, offset, lo, hi, left), pr);
+    vstrbq_p_s32(o2, td_mve_rq(vldrwq_s32(acc + 8), m, sh, offset, lo, hi, left), pr);
   }
 }
 
-void td_mve_conv_3px(const td_conv_params *p, int32_t k, const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                     const TD_WEIGHTS_MEM int8_t *weights, const TD_WEIGHTS_MEM int32_t *bias, int32_t *acc,
-                     int8_t *o0, int8_t *o1, int8_t *o2) {
-  const int32_t out_c = p->output.c, s = (out_c + 3) & ~(int32_t)3; /* s: a pixel's accumulators */
+int td_mve_conv_left_shifts(const td_conv_params *p) {
+  const int32_t n = p->requant.per_channel ? p->output.c : 1;
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    if (p->requant.shift[i] > 0) return 1;
+  }
+  return 0;
+}
+
+void td_mve_conv_3px(const td_conv_params *p, int32_t k, int left, const int8_t *x0, const int8_t *x1,
+                     const int8_t *x2, const TD_WEIGHTS_MEM int8_t *weights, int32_t *acc, int8_t *o0, int8_t *o1,
+                     int8_t *o2) {
+  const int32_t out_c = p->output.c;
   const int8_t *w = weights;
-  int32_t oc;
-  for (oc = 0; oc + 2 <= out_c; oc += 2) w = td_mve_tile_3x2(x0, x1, x2, w, k, bias + oc, acc + oc, s);
-  if (oc < out_c) td_mve_tile_3x1(x0, x1, x2, w, k, bias[oc], acc + oc, s);
-  td_mve_conv_requant(p, acc, s, o0, o1, o2);
+  int32_t oc = 0;
+#if defined(__OPTIMIZE__)
+  if (out_c >= 4) {
+    w = td_mve_tile_3x4(x0, x1, x2, w, k, acc, out_c >> 2);
+    oc = out_c & ~(int32_t)3;
+  }
+#endif
+  for (; oc + 2 <= out_c; oc += 2) w = td_mve_tile_3x2(x0, x1, x2, w, k, td_mve_acc_at(acc, oc));
+  if (oc < out_c) td_mve_tile_3x1(x0, x1, x2, w, k, td_mve_acc_at(acc, oc));
+  if (p->requant.per_channel) {
+    if (left) td_mve_rq_loop(p, acc, o0, o1, o2, 1, 1);
+    else td_mve_rq_loop(p, acc, o0, o1, o2, 1, 0);
+  } else {
+    if (left) td_mve_rq_loop(p, acc, o0, o1, o2, 0, 1);
+    else td_mve_rq_loop(p, acc, o0, o1, o2, 0, 0);
+  }
 }
 
 #else

@@ -1,23 +1,27 @@
 """Constants and scratch sizes of the arm-mve conv and fully-connected kernels (PlanOptions.kernels =
-"arm-mve", lib/tinydeploy/mve/td_mve_conv*.c, td_mve_fc.c): the weights in the mve conv layout
-(td_mve_conv.h) and the kernels' scratch sizes, as their *_scratch_size() functions compute them.
-The biases with the input offset folded in come from ops/_arm.py (folded_bias)."""
+"arm-mve", lib/tinydeploy/mve/td_mve_conv*.c, td_mve_fc.c): the weights and biases (with the input offset
+folded in: ops/_arm.py folded_bias) in the mve conv layout (td_mve_conv.h), and the kernels' scratch sizes,
+as their *_scratch_size() functions compute them."""
 from __future__ import annotations
 
 import numpy as np
 
 
-def mve_weights(w: np.ndarray) -> np.ndarray:
-    """[rows, ...] int8 -> the mve conv layout: each row's K values padded with zeros to a multiple of 16,
-    rows in pairs chunk-interleaved (16 of row 2i, 16 of row 2i + 1, ...), then a last odd row as it is."""
+def mve_weights(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """[rows, ...] int8 weights and [rows] int32 biases -> the int8 stream of the mve conv layout
+    (td_mve_conv.h): per pair of rows their two biases (little-endian), then their rows chunk-interleaved
+    (16 of row 2i, 16 of row 2i + 1, ...) with K padded with zeros to a multiple of 16; then a last odd
+    row's bias and padded row. rows * (Kp + 4) bytes."""
     w = np.asarray(w, dtype=np.int8).reshape(w.shape[0], -1)
     rows, k = w.shape
     kp = -(-k // 16) * 16
     padded = np.zeros((rows, kp), dtype=np.int8)
     padded[:, :k] = w
+    heads = np.asarray(bias, dtype="<i4").reshape(rows, 1).view(np.int8)  # [rows, 4]
     even = rows - rows % 2
-    pairs = padded[:even].reshape(even // 2, 2, kp // 16, 16).transpose(0, 2, 1, 3).reshape(-1)
-    return np.concatenate([pairs, padded[even:].reshape(-1)])
+    chunks = padded[:even].reshape(even // 2, 2, kp // 16, 16).transpose(0, 2, 1, 3).reshape(even // 2, 2 * kp)
+    pairs = np.concatenate([heads[:even].reshape(even // 2, 8), chunks], axis=1).reshape(-1)
+    return np.concatenate([pairs, heads[even:].reshape(-1), padded[even:].reshape(-1)])
 
 
 def _acc_bytes(channels: int) -> int:

@@ -47,12 +47,11 @@ class MveConv2D(VariantKernel):
             ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
         ])
         bias_t = bias_of(g, op)
-        weights = e.const_array(mve_weights(w.data), "int8_t", "weights_mve", flash=True)
-        bias = e.const_array(folded_bias(None if bias_t is None else bias_t.data, w.data, -inp.zero_point),
-                             "int32_t", "bias_mve", flash=True)
+        bias = folded_bias(None if bias_t is None else bias_t.data, w.data, -inp.zero_point)
+        weights = e.const_array(mve_weights(w.data, bias), "int8_t", "weights_mve", flash=True)
         if e.in_place:
-            e.call("td_conv_1x1_s8_mve_inplace", p, e.ptr(op.outputs[0]), weights, bias,
+            e.call("td_conv_1x1_s8_mve_inplace", p, e.ptr(op.outputs[0]), weights,
                    e.scratch(f"td_conv_1x1_s8_mve_inplace_scratch_size({p})"))
         else:
-            e.call("td_conv_s8_mve", p, e.ptr(op.inputs[0], const=True), weights, bias, e.ptr(op.outputs[0]),
+            e.call("td_conv_s8_mve", p, e.ptr(op.inputs[0], const=True), weights, e.ptr(op.outputs[0]),
                    e.scratch(f"td_conv_s8_mve_scratch_size({p})"))

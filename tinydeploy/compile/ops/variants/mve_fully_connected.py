@@ -30,5 +30,4 @@ class MveFullyConnected(VariantKernel):
         bias_t = rest[0] if rest else None
         bias = folded_bias(None if bias_t is None else bias_t.data, data, -inp.zero_point)
         e.call("td_fully_connected_s8_mve", p, e.ptr(op.inputs[0], const=True),
-               e.const_array(mve_weights(data), "int8_t", "weights_mve", flash=True),
-               e.const_array(bias, "int32_t", "bias_mve", flash=True), e.ptr(op.outputs[0]))
+               e.const_array(mve_weights(data, bias), "int8_t", "weights_mve", flash=True), e.ptr(op.outputs[0]))
