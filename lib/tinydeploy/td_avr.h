@@ -1,7 +1,8 @@
 /*
  * AVR kernel variant (PlanOptions.kernels = "avr"; lib/tinydeploy/avr/, compiled only where __AVR__ is
  * defined): int8 CONV_2D (one group), DEPTHWISE_CONV_2D and FULLY_CONNECTED, bit-exact with the
- * reference kernels, on a flash "stream" that the compiler lays out for them (ops/_avr.py).
+ * reference kernels, on a flash "stream" that the compiler lays out for them (ops/_avr.py); int8
+ * MAX_POOL_2D and AVERAGE_POOL_2D on the reference parameters.
  *
  * Stream: per output channel, in the order the kernel reads it, a header and then the channel's
  * weights. The input offset is folded into the header's bias (the kernels pad with the input zero point,
@@ -95,6 +96,22 @@ int32_t td_avr_depthwise_conv_s8_inplace_scratch_size(const td_dw_conv_params *p
  */
 void td_avr_fully_connected_s8(const td_fc_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *stream,
                                int8_t *output);
+
+/**
+ * @brief avr variant of td_max_pool_s8: the same parameters, bit-exact.
+ * @param[in]  p       layer parameters
+ * @param[in]  input   int8 NHWC input
+ * @param[out] output  int8 NHWC output
+ */
+void td_avr_max_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *output);
+
+/**
+ * @brief avr variant of td_avg_pool_s8 (windows of at most 255 pixels): 16-bit sums and division.
+ * @param[in]  p       layer parameters
+ * @param[in]  input   int8 NHWC input
+ * @param[out] output  int8 NHWC output
+ */
+void td_avr_avg_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -1,12 +1,13 @@
-"""The avr kernels (td_avr.h: conv and its in-place 1x1 twin, depthwise and its in-place twin, fully connected)
-ON THE TARGET: small random single-op models (the ATmega2560 has 8 KB of SRAM) in a few simavr-mega firmwares,
-every output byte compared with LiteRT BUILTIN_REF; and the convert-time range proofs and stream layout."""
+"""The avr kernels (td_avr.h: conv and its in-place 1x1 twin, depthwise and its in-place twin, fully connected,
+max and average pooling) ON THE TARGET: small random single-op models (the ATmega2560 has 8 KB of SRAM) in a
+few simavr-mega firmwares, every output byte compared with LiteRT BUILTIN_REF; and the convert-time range proofs
+and stream layout."""
 import numpy as np
 import pytest
 from boards_helpers import pio_build_cache  # noqa: F401
 
 from tinydeploy.compile.ops._avr import DR_BYTES, SR_BYTES, dot_widths, dr_stream, sr_stream
-from tinydeploy.testing.random_ops import conv_model, dw_model, fc_model
+from tinydeploy.testing.random_ops import conv_model, dw_model, fc_model, pool_model
 from tinydeploy.testing.target_cases import differences, run_in_batches, variant_cases
 
 ARENA, INPUT = 800, 640  # most bytes of one case's arena and input (inputs sit in SRAM too: plain const on AVR)
@@ -25,10 +26,12 @@ def small_cases(make, seed: int, n: int, want: int) -> list:
 def test_avr_kernels_bit_exact_on_simavr_mega(tmp_path):
     cases = (small_cases(lambda rng, i: conv_model(rng), 21, 120, 24)
              + small_cases(lambda rng, i: dw_model(rng), 22, 80, 20)
-             + small_cases(lambda rng, i: fc_model(rng), 23, 60, 14))
+             + small_cases(lambda rng, i: fc_model(rng), 23, 60, 14)
+             + small_cases(lambda rng, i: pool_model(rng, ("MAX_POOL_2D", "AVERAGE_POOL_2D")[i % 2]), 24, 60, 12))
     sources = "".join(m.source for _, _, m, _ in cases)
     for kernel in ("td_avr_conv_s8(", "td_avr_conv_1x1_s8_inplace(", "td_avr_depthwise_conv_s8(",
-                   "td_avr_depthwise_conv_s8_inplace(", "td_avr_fully_connected_s8("):
+                   "td_avr_depthwise_conv_s8_inplace(", "td_avr_fully_connected_s8(", "td_avr_max_pool_s8(",
+                   "td_avr_avg_pool_s8("):
         assert kernel in sources, f"no case calls {kernel[:-1]}"
     runs = run_in_batches([m for _, _, m, _ in cases], [xs for *_, xs in cases], "simavr-mega", tmp_path / "fw",
                           arena_budget=2400)

@@ -27,6 +27,7 @@ static void td_avr_dw_channel(const td_dw_conv_params *p, const td_avr_plane *pl
                 fw = (int16_t)win->filter_w, dh = (int16_t)win->dilation_h, dw = (int16_t)win->dilation_w;
   const int16_t row = w * pl->in_step, offset = (int16_t)p->output_offset, lo = (int16_t)p->activation.min,
                 hi = (int16_t)p->activation.max;
+  const int16_t y_span = (fh - 1) * dh, x_span = (fw - 1) * dw, step_y = dh * row, step_x = dw * pl->in_step;
   const uint16_t n = (uint16_t)(fh * fw);
   const int8_t pad = (int8_t)(-p->input_offset);
   int8_t *out = pl->out + oy * (int16_t)p->output.w * pl->out_step;
@@ -38,11 +39,20 @@ static void td_avr_dw_channel(const td_dw_conv_params *p, const td_avr_plane *pl
   for (y0 = oy * (int16_t)win->stride_h - (int16_t)win->pad_h; oy < oy_end; ++oy, y0 += (int16_t)win->stride_h) {
     for (ox = 0, x0 = -(int16_t)win->pad_w; ox < (int16_t)p->output.w; ++ox, x0 += (int16_t)win->stride_w) {
       int8_t *t = taps;
-      for (fy = 0, iy = y0; fy < fh; ++fy, iy += dh) {
-        const int8_t *in_y = pl->in + iy * row;
-        const int inside = iy >= 0 && iy < h;
-        for (fx = 0, ix = x0; fx < fw; ++fx, ix += dw) {
-          *t++ = inside && ix >= 0 && ix < w ? in_y[ix * pl->in_step] : pad;
+      if (y0 >= 0 && y0 + y_span < h && x0 >= 0 && x0 + x_span < w) { /* inside: no checks */
+        const int8_t *src_y = pl->in + y0 * row + x0 * pl->in_step;
+        uint8_t a, b;
+        for (a = (uint8_t)fh; a; --a, src_y += step_y) {
+          const int8_t *src = src_y;
+          for (b = (uint8_t)fw; b; --b, src += step_x) *t++ = *src;
+        }
+      } else {
+        for (fy = 0, iy = y0; fy < fh; ++fy, iy += dh) {
+          const int8_t *in_y = pl->in + iy * row;
+          const int inside = iy >= 0 && iy < h;
+          for (fx = 0, ix = x0; fx < fw; ++fx, ix += dw) {
+            *t++ = inside && ix >= 0 && ix < w ? in_y[ix * pl->in_step] : pad;
+          }
         }
       }
       *f = weights;

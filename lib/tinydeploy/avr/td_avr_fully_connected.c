@@ -31,10 +31,10 @@ static int8_t td_avr_requant_sr(int32_t acc, const td_avr_sr *h, int16_t offset,
   td_avr_wide p;
   uint32_t low;
   int32_t r;
-  p.v = (int64_t)acc * h->mult;
+  p.v = td_avr_mul(acc, h->mult);
   low = p.h.lo + h->rlo;
   p.h.hi += h->rhi + (low < h->rlo);
-  if (h->total >= 32) r = p.h.hi >> (h->total - 32);
+  if (h->total >= 32) r = td_avr_asr(p.h.hi, (uint8_t)(h->total - 32));
   else r = (int32_t)(((uint32_t)p.h.hi << (32 - h->total)) | (low >> h->total));
   r += offset;
   return (int8_t)(r < lo ? lo : (r > hi ? hi : r));

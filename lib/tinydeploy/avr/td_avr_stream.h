@@ -130,16 +130,19 @@ typedef struct {
   uint8_t left, right, wide;
 } td_avr_dr;
 
-static __attribute__((noinline, unused)) void td_avr_read_dr(td_avr_flash *f, td_avr_dr *h) {
-  h->bias = (int32_t)td_avr_u32(f);
-  h->mult = (int32_t)td_avr_u32(f);
-  h->mask = (int32_t)td_avr_u32(f);
-  h->left = td_avr_u8(f);
-  h->right = td_avr_u8(f);
-  h->wide = td_avr_u8(f);
+/* The header's 15 bytes copied as they are (the struct has the stream's little-endian layout, no padding). */
+#define TD_AVR_COPY1 TD_AVR_RD("__tmp_reg__") "st X+, __tmp_reg__\n\t"
+#define TD_AVR_COPY5 TD_AVR_COPY1 TD_AVR_COPY1 TD_AVR_COPY1 TD_AVR_COPY1 TD_AVR_COPY1
+typedef char td_avr_dr_check[sizeof(td_avr_dr) == 15 ? 1 : -1];
+
+static inline void td_avr_read_dr(td_avr_flash *f, td_avr_dr *h) {
+  __asm__ volatile(TD_AVR_ZIN TD_AVR_COPY5 TD_AVR_COPY5 TD_AVR_COPY5 TD_AVR_ZOUT
+                   : [z] "+z"(f->z), [hi] "+r"(f->hi), "+x"(h)
+                   : TD_AVR_RZ
+                   : "memory");
 }
 
-/* The 64-bit product x * m as two 32-bit halves (one widening multiply, __mulsidi3). */
+/* The 64-bit product x * m as two 32-bit halves. */
 typedef union {
   int64_t v;
   struct {
@@ -148,22 +151,83 @@ typedef union {
   } h;
 } td_avr_wide;
 
+/* Add the 16-bit product r1:r0 at byte K of the lo:hi product, carry up to byte 7 (unsigned products). */
+#define TD_AVR_ADD1 "add %B[lo], r0\n\tadc %C[lo], r1\n\tadc %D[lo], %[zero]\n\tadc %A[hi], %[zero]\n\t" \
+                    "adc %B[hi], %[zero]\n\tadc %C[hi], %[zero]\n\tadc %D[hi], %[zero]\n\t"
+#define TD_AVR_ADD2 "add %C[lo], r0\n\tadc %D[lo], r1\n\tadc %A[hi], %[zero]\n\t" \
+                    "adc %B[hi], %[zero]\n\tadc %C[hi], %[zero]\n\tadc %D[hi], %[zero]\n\t"
+#define TD_AVR_ADD3 "add %D[lo], r0\n\tadc %A[hi], r1\n\tadc %B[hi], %[zero]\n\tadc %C[hi], %[zero]\n\t" \
+                    "adc %D[hi], %[zero]\n\t"
+#define TD_AVR_ADD4 "add %A[hi], r0\n\tadc %B[hi], r1\n\tadc %C[hi], %[zero]\n\tadc %D[hi], %[zero]\n\t"
+#define TD_AVR_ADD5 "add %B[hi], r0\n\tadc %C[hi], r1\n\tadc %D[hi], %[zero]\n\t"
+/* The same for a signed product (MULSU of x's top byte): sign-extended with 0x00 or 0xFF. */
+#define TD_AVR_SIGN "mov %[sign], r1\n\tlsl %[sign]\n\tsbc %[sign], %[sign]\n\t"
+#define TD_AVR_SADD3 TD_AVR_SIGN "add %D[lo], r0\n\tadc %A[hi], r1\n\tadc %B[hi], %[sign]\n\t" \
+                     "adc %C[hi], %[sign]\n\tadc %D[hi], %[sign]\n\t"
+#define TD_AVR_SADD4 TD_AVR_SIGN "add %A[hi], r0\n\tadc %B[hi], r1\n\tadc %C[hi], %[sign]\n\tadc %D[hi], %[sign]\n\t"
+#define TD_AVR_SADD5 TD_AVR_SIGN "add %B[hi], r0\n\tadc %C[hi], r1\n\tadc %D[hi], %[sign]\n\t"
+
+/* x * m for m in [0, 2^31) into the operands lo:hi: sixteen 8x8 multiplies (MUL, and MULSU for x's signed
+ * top byte), without libgcc's 64-bit routines (__mulsidi3 takes about twice as long). */
+#define TD_AVR_MUL                                                                                         \
+  "clr %[zero]\n\t"                                                                                        \
+  "mul %A[x], %A[m]\n\tmovw %A[lo], r0\n\t"                                                                \
+  "mul %B[x], %B[m]\n\tmovw %C[lo], r0\n\t"                                                                \
+  "mul %C[x], %C[m]\n\tmovw %A[hi], r0\n\t"                                                                \
+  "mulsu %[x3], %D[m]\n\tmovw %C[hi], r0\n\t"                                                              \
+  "mul %A[x], %B[m]\n\t" TD_AVR_ADD1 "mul %B[x], %A[m]\n\t" TD_AVR_ADD1                                    \
+  "mul %A[x], %C[m]\n\t" TD_AVR_ADD2 "mul %C[x], %A[m]\n\t" TD_AVR_ADD2                                    \
+  "mul %A[x], %D[m]\n\t" TD_AVR_ADD3 "mul %B[x], %C[m]\n\t" TD_AVR_ADD3 "mul %C[x], %B[m]\n\t" TD_AVR_ADD3 \
+  "mulsu %[x3], %A[m]\n\t" TD_AVR_SADD3                                                                    \
+  "mul %B[x], %D[m]\n\t" TD_AVR_ADD4 "mulsu %[x3], %B[m]\n\t" TD_AVR_SADD4                                 \
+  "mul %C[x], %D[m]\n\t" TD_AVR_ADD5 "mulsu %[x3], %C[m]\n\t" TD_AVR_SADD5
+#define TD_AVR_MUL_OPERANDS [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero), [sign] "=&r"(sign)
+#define TD_AVR_MUL_INPUTS [x] "r"(x), [x3] "a"((int8_t)(x >> 24)), [m] "a"(m)
+
+/* The 64-bit x * m (the fully-connected requantization). */
+static __attribute__((noinline, unused)) int64_t td_avr_mul(int32_t x, int32_t m) {
+  td_avr_wide p;
+  uint32_t lo;
+  int32_t hi;
+  uint8_t zero, sign;
+  __asm__(TD_AVR_MUL "clr __zero_reg__\n\t" : TD_AVR_MUL_OPERANDS : TD_AVR_MUL_INPUTS);
+  p.h.lo = lo;
+  p.h.hi = hi;
+  return p.v;
+}
+
+/* The rounding doubling high multiply for m in [0, 2^31): floor((x * m + 2^30) / 2^31) (the sign-dependent
+ * nudge of td_sat_round_doubling_high_mul gives exactly that), without a 64-bit value in memory. */
+static __attribute__((noinline, unused)) int32_t td_avr_high(int32_t x, int32_t m) {
+  uint32_t lo;
+  int32_t hi;
+  uint8_t zero, sign;
+  __asm__(TD_AVR_MUL
+          "add %D[lo], %[c40]\n\tadc %A[hi], %[zero]\n\tadc %B[hi], %[zero]\n\tadc %C[hi], %[zero]\n\t"
+          "adc %D[hi], %[zero]\n\t"
+          "lsl %D[lo]\n\trol %A[hi]\n\trol %B[hi]\n\trol %C[hi]\n\trol %D[hi]\n\t"
+          "clr __zero_reg__\n\t"
+          : TD_AVR_MUL_OPERANDS
+          : TD_AVR_MUL_INPUTS, [c40] "r"((uint8_t)0x40));
+  return hi;
+}
+
+/* y >> e (e < 32) by bytes, then bits. */
+static inline int32_t td_avr_asr(int32_t y, uint8_t e) {
+  if (e & 16) y >>= 16;
+  if (e & 8) y >>= 8;
+  for (e &= 7; e; --e) y >>= 1;
+  return y;
+}
+
 /*
  * td_mul_by_quantized_mult_dr(acc, m, left - right): the rounding doubling high multiply is
- * floor((x * m + 2^30) / 2^31) for m >= 0 (its sign-dependent nudge gives exactly that), taken from the
- * halves; the rounding right shift uses the header's mask. Then the output offset and the clamp.
+ * td_avr_high; the rounding right shift (ties away from zero) uses the header's mask. Then the output offset and the clamp.
  */
 static inline int8_t td_avr_requant_dr(int32_t acc, const td_avr_dr *h, int16_t offset, int16_t lo, int16_t hi) {
-  td_avr_wide p;
-  uint32_t low;
-  int32_t y, r, rem, threshold;
-  p.v = (int64_t)(int32_t)((uint32_t)acc << h->left) * h->mult;
-  low = p.h.lo + 0x40000000UL;
-  y = (int32_t)(((uint32_t)(p.h.hi + (low < 0x40000000UL)) << 1) | (low >> 31));
-  r = y >> h->right;
-  rem = y & h->mask;
-  threshold = (h->mask >> 1) + (y < 0);
-  r += rem > threshold;
+  const int32_t y = td_avr_high((int32_t)((uint32_t)acc << h->left), h->mult);
+  int32_t r = td_avr_asr(y, h->right);
+  r += (y & h->mask) > (h->mask >> 1) + (y < 0);
   r += offset;
   return (int8_t)(r < lo ? lo : (r > hi ? hi : r));
 }

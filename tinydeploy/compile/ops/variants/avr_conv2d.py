@@ -39,7 +39,7 @@ class AvrConv2D(VariantKernel):
         bias_t = bias_of(g, op)
         stream = dr_stream(w.data.reshape(w.shape[0], -1), None if bias_t is None else bias_t.data,
                            -inp.zero_point, *channel_requant(g, op, w.shape[0]))
-        stream = e.const_array(stream, "int8_t", "stream_avr", flash=True)
+        stream = e.const_array(stream, "int8_t", "weights_avr", flash=True)
         if e.in_place:
             e.call("td_avr_conv_1x1_s8_inplace", p, e.ptr(op.outputs[0]), stream,
                    e.scratch(f"td_avr_conv_1x1_s8_inplace_scratch_size({p})", "int8_t"))

@@ -20,7 +20,7 @@ class AvrDepthwiseConv2D(VariantKernel):
 
     def accepts(self, op: Op, g: Graph) -> bool:
         inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
-        if inp.dtype != "int8" or not fits_int16_indexing(g, op):
+        if inp.dtype != "int8" or not fits_int16_indexing(g, op) or max(w.shape[1:3]) > 255:
             return False
         return dot_widths(_channel_rows(w)) is not None and requant_ok(*channel_requant(g, op, w.shape[3]))
 
@@ -46,7 +46,7 @@ class AvrDepthwiseConv2D(VariantKernel):
         bias_t = bias_of(g, op)
         stream = dr_stream(_channel_rows(w), None if bias_t is None else bias_t.data, -inp.zero_point,
                            *channel_requant(g, op, channels))
-        stream = e.const_array(stream, "int8_t", "stream_avr", flash=True)
+        stream = e.const_array(stream, "int8_t", "weights_avr", flash=True)
         if e.in_place:
             e.call("td_avr_depthwise_conv_s8_inplace", p, e.ptr(op.outputs[0]), stream,
                    e.scratch(f"td_avr_depthwise_conv_s8_inplace_scratch_size({p})", "int8_t"))

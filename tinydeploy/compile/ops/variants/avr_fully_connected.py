@@ -32,4 +32,4 @@ class AvrFullyConnected(VariantKernel):
         stream = sr_stream(w.data.reshape(units, depth), None if bias_t is None else bias_t.data, -inp.zero_point,
                            *channel_requant(g, op, units))
         e.call("td_avr_fully_connected_s8", p, e.ptr(op.inputs[0], const=True),
-               e.const_array(stream, "int8_t", "stream_avr", flash=True), e.ptr(op.outputs[0]))
+               e.const_array(stream, "int8_t", "weights_avr", flash=True), e.ptr(op.outputs[0]))
