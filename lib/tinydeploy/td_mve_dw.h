@@ -68,6 +68,18 @@ void td_sub_s8_mve(const td_add_params *p, int32_t size, const int8_t *input1, c
 /** @brief td_mul_s8 for same-shape inputs (as td_add_s8_mve; any output shift). */
 void td_mul_s8_mve(const td_mul_params *p, int32_t size, const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/**
+ * @brief arm-mve variants of td_avg_pool_s8 / td_max_pool_s8, bit-exact with them, same parameters: the
+ * window taps of 8 (average: halfword sums, or 4 in words beyond 256 taps) or 16 (maximum) channels per
+ * vector; output pixels in the reference's order (row streaming over the input stays safe).
+ * @param[in]  p      pooling parameters
+ * @param[in]  input  int8 NHWC input
+ * @param[out] output int8 NHWC output
+ */
+void td_avg_pool_s8_mve(const td_pool_params *p, const int8_t *input, int8_t *output);
+/** @brief int8 max pooling (as td_avg_pool_s8_mve). */
+void td_max_pool_s8_mve(const td_pool_params *p, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

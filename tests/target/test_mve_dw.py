@@ -8,7 +8,7 @@ from boards_helpers import pio_build_cache  # noqa: F401
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._mve_dw import dw_mve_transposed, dw_table_mve, dw_weights_mve
 from tinydeploy.compile.ops.window import Window
-from tinydeploy.testing.random_ops import binary_model, dw_model
+from tinydeploy.testing.random_ops import binary_model, dw_model, pool_model
 from tinydeploy.testing.target_cases import failures_on_target, variant_cases
 
 BOARD = "qemu-m55"
@@ -61,6 +61,24 @@ def binary_cases(seed: int, n: int):
 @pytest.mark.usefixtures("pio_build_cache")
 def test_mve_add_sub_mul_bit_exact_on_target(tmp_path):
     check(binary_cases(32, 120), ["td_add_s8_mve", "td_sub_s8_mve", "td_mul_s8_mve"], tmp_path)
+
+
+#: pools that must be in every run: the repo models' global pools, windows of more than 256 taps (word sums),
+#: depths below and around one vector (1, 3, 8, 17), two batches
+FIXED_POOLS = [(1, 25, 5, 64, 25, 5, 1, 1, 1), (1, 8, 8, 64, 8, 8, 1, 1, 1), (1, 20, 20, 5, 20, 20, 1, 1, 0),
+               (1, 17, 17, 3, 17, 17, 1, 1, 1), (1, 7, 9, 1, 3, 3, 2, 2, 0), (2, 6, 5, 17, 2, 3, 1, 2, 0),
+               (1, 9, 9, 8, 3, 3, 1, 1, 0)]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pio_build_cache")
+def test_mve_pooling_bit_exact_on_target(tmp_path):
+    fixed = [(geo, kind) for geo in FIXED_POOLS for kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D")]
+
+    def make(rng, i):
+        return pool_model(rng, *fixed[i][::-1]) if i < len(fixed) else pool_model(rng, ("AVERAGE_POOL_2D", "MAX_POOL_2D")[i % 2])
+
+    check(variant_cases(make, 33, 120, kernels="arm-mve"), ["td_avg_pool_s8_mve", "td_max_pool_s8_mve"], tmp_path)
 
 
 def test_mve_depthwise_layout():
