@@ -29,14 +29,19 @@ static inline int32_t td_mve_bias_at(const int8_t *w) {
 /*
  * One pair of filters (w: their biases, then their rows chunk-interleaved; returned past them) x fields
  * x0, x1, x2: accumulators to acc[0, 1], acc[4, 5], acc[8, 9] (td_mve_acc_at). In asm: VMLADAVA takes
- * even registers only ("Te"), and the tail-predicated loop counts in lr.
+ * even registers only ("Te"), the tail-predicated loop counts in lr, and k comes from the stack (ten
+ * registers: enough left with a frame pointer at any optimization level).
  */
 static inline const int8_t *td_mve_tile_3x2(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w,
                                             int32_t k, int32_t *acc) {
-  int32_t a0 = td_mve_bias_at(w), a1 = td_mve_bias_at(w + 4), c0 = a0, c1 = a1, d0 = a0, d1 = a1;
-  w += 8;
-#if defined(__OPTIMIZE__)
-  __asm__("dlstp.8 lr, %[k]\n"
+  int32_t a0, a1, c0, c1, d0, d1;
+  __asm__("ldrd %[a0], %[a1], [%[w]], #8\n\t"
+          "mov %[c0], %[a0]\n\t"
+          "mov %[c1], %[a1]\n\t"
+          "mov %[d0], %[a0]\n\t"
+          "mov %[d1], %[a1]\n\t"
+          "ldr lr, %[k]\n\t"
+          "dlstp.8 lr, lr\n"
           "1:\n\t"
           "vldrb.8 q0, [%[w]], #16\n\t"
           "vldrb.8 q1, [%[w]], #16\n\t"
@@ -50,26 +55,10 @@ static inline const int8_t *td_mve_tile_3x2(const int8_t *x0, const int8_t *x1, 
           "vmladava.s8 %[d0], q2, q0\n\t"
           "vmladava.s8 %[d1], q2, q1\n\t"
           "letp lr, 1b"
-          : [a0] "+Te"(a0), [a1] "+Te"(a1), [c0] "+Te"(c0), [c1] "+Te"(c1), [d0] "+Te"(d0), [d1] "+Te"(d1),
+          : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [c0] "=&Te"(c0), [c1] "=&Te"(c1), [d0] "=&Te"(d0), [d1] "=&Te"(d1),
             [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [w] "+r"(w)
-          : [k] "r"(k)
+          : [k] "m"(k)
           : "q0", "q1", "q2", "lr", "memory");
-#else /* -O0 keeps a frame pointer: too few registers left for the asm; the same loop in intrinsics */
-  int32_t j;
-  for (j = k; j > 0; j -= 16, w += 32, x0 += 16, x1 += 16, x2 += 16) {
-    const mve_pred16_t pr = vctp8q((uint32_t)j);
-    const int8x16_t u = vldrbq_z_s8(w, pr), v = vldrbq_z_s8(w + 16, pr);
-    int8x16_t x = vldrbq_z_s8(x0, pr);
-    a0 = vmladavaq_s8(a0, x, u);
-    a1 = vmladavaq_s8(a1, x, v);
-    x = vldrbq_z_s8(x1, pr);
-    c0 = vmladavaq_s8(c0, x, u);
-    c1 = vmladavaq_s8(c1, x, v);
-    x = vldrbq_z_s8(x2, pr);
-    d0 = vmladavaq_s8(d0, x, u);
-    d1 = vmladavaq_s8(d1, x, v);
-  }
-#endif
   acc[0] = a0;
   acc[1] = a1;
   acc[4] = c0;
@@ -79,9 +68,8 @@ static inline const int8_t *td_mve_tile_3x2(const int8_t *x0, const int8_t *x1, 
   return w;
 }
 
-#if defined(__OPTIMIZE__)
 /* One pair in td_mve_tile_3x4: its biases, the dot products, its accumulators at acc + OFF bytes (0 or 8);
- * then the fields rewound by the bytes each advanced (K rounded up to 16). k and kp come from the stack. */
+ * then the fields rewound by the bytes each advanced (K rounded up to 16). k, kp and acc live on the stack. */
 #define TD_MVE_PAIR_ASM(OFF)                                                                      \
   "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                              \
   "mov %[c0], %[a0]\n\t"                                                                           \
@@ -103,34 +91,36 @@ static inline const int8_t *td_mve_tile_3x2(const int8_t *x0, const int8_t *x1, 
   "vmladava.s8 %[d0], q2, q0\n\t"                                                                  \
   "vmladava.s8 %[d1], q2, q1\n\t"                                                                  \
   "letp lr, 1b\n\t"                                                                                \
-  "strd %[a0], %[a1], [%[acc], #" #OFF "]\n\t"                                                     \
-  "strd %[c0], %[c1], [%[acc], #16 + " #OFF "]\n\t"                                                \
-  "strd %[d0], %[d1], [%[acc], #32 + " #OFF "]\n\t"                                                \
+  "ldr lr, %[acc]\n\t"                                                                             \
+  "strd %[a0], %[a1], [lr, #" #OFF "]\n\t"                                                         \
+  "strd %[c0], %[c1], [lr, #16 + " #OFF "]\n\t"                                                    \
+  "strd %[d0], %[d1], [lr, #32 + " #OFF "]\n\t"                                                    \
   "ldr lr, %[kp]\n\t"                                                                              \
   "sub %[x0], %[x0], lr\n\t"                                                                       \
   "sub %[x1], %[x1], lr\n\t"                                                                       \
   "sub %[x2], %[x2], lr\n\t"
 
 /*
- * `groups` groups of four filters (two pairs each) x the three fields, wholly in asm (every register but
- * sp and pc; the count on the stack): the accumulators of group g to acc + 12 g (td_mve_acc_at order). Returns w past them.
+ * `groups` groups of four filters (two pairs each) x the three fields, wholly in asm (ten registers and lr;
+ * the rest on the stack): the accumulators of group g to acc + 12 g (td_mve_acc_at order). Returns w past them.
  */
 static inline const int8_t *td_mve_tile_3x4(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w,
                                             int32_t k, int32_t *acc, int32_t groups) {
   int32_t a0, a1, c0, c1, d0, d1, kp = (k + 15) & ~(int32_t)15;
   __asm__("2:\n\t" TD_MVE_PAIR_ASM(0) TD_MVE_PAIR_ASM(8)
-          "adds %[acc], %[acc], #48\n\t"
+          "ldr lr, %[acc]\n\t"
+          "add lr, lr, #48\n\t"
+          "str lr, %[acc]\n\t"
           "ldr lr, %[n]\n\t"
           "subs lr, lr, #1\n\t"
           "str lr, %[n]\n\t"
           "bne 2b"
           : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [c0] "=&Te"(c0), [c1] "=&Te"(c1), [d0] "=&Te"(d0), [d1] "=&Te"(d1),
-            [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [w] "+r"(w), [acc] "+r"(acc), [n] "+m"(groups)
+            [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [w] "+r"(w), [acc] "+m"(acc), [n] "+m"(groups)
           : [k] "m"(k), [kp] "m"(kp)
           : "q0", "q1", "q2", "lr", "cc", "memory");
   return w;
 }
-#endif
 
 /* The last filter of an odd count (its bias, then its padded row) x the three fields, into acc[0], acc[4],
  * acc[8]. */
@@ -157,7 +147,9 @@ static inline void td_mve_tile_3x1(const int8_t *x0, const int8_t *x1, const int
 }
 
 /* Four accumulators to outputs (before the byte store): see the file comment. `left`: some shift > 0. */
-static inline int32x4_t td_mve_rq(int32x4_t v, int32x4_t mult, int32x4_t shift, int32_t offset, int32x4_t lo,
+#define TD_MVE_INLINE static inline __attribute__((always_inline))
+
+TD_MVE_INLINE int32x4_t td_mve_rq(int32x4_t v, int32x4_t mult, int32x4_t shift, int32_t offset, int32x4_t lo,
                                   int32x4_t hi, int left) {
   const int32x4_t zero = vdupq_n_s32(0);
   const int32x4_t right = left ? vminq_s32(shift, zero) : shift;
@@ -171,9 +163,9 @@ static inline int32x4_t td_mve_rq(int32x4_t v, int32x4_t mult, int32x4_t shift, 
 /*
  * The accumulators of three pixels (td_mve_acc_at order: per four channels, four of each pixel) to
  * o0, o1, o2; per-channel or per-tensor, with or without left shifts (constant arguments: each call
- * below compiles to its own loop). The last group of four stores only the channels that exist.
+ * below is inlined into its own loop). The last group of four stores only the channels that exist.
  */
-static inline void td_mve_rq_loop(const td_conv_params *p, const int32_t *acc, int8_t *o0, int8_t *o1, int8_t *o2,
+TD_MVE_INLINE void td_mve_rq_loop(const td_conv_params *p, const int32_t *acc, int8_t *o0, int8_t *o1, int8_t *o2,
                                   int per_channel, int left) {
   const int32_t n = p->output.c, offset = p->output_offset;
   const int32x4_t lo = vdupq_n_s32(p->activation.min), hi = vdupq_n_s32(p->activation.max);
@@ -216,12 +208,10 @@ void td_mve_conv_3px(const td_conv_params *p, int32_t k, int left, const int8_t 
   const int32_t out_c = p->output.c;
   const int8_t *w = weights;
   int32_t oc = 0;
-#if defined(__OPTIMIZE__)
   if (out_c >= 4) {
     w = td_mve_tile_3x4(x0, x1, x2, w, k, acc, out_c >> 2);
     oc = out_c & ~(int32_t)3;
   }
-#endif
   for (; oc + 2 <= out_c; oc += 2) w = td_mve_tile_3x2(x0, x1, x2, w, k, td_mve_acc_at(acc, oc));
   if (oc < out_c) td_mve_tile_3x1(x0, x1, x2, w, k, td_mve_acc_at(acc, oc));
   if (p->requant.per_channel) {

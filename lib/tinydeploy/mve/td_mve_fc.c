@@ -3,9 +3,9 @@
  * (symmetric weights), bit-exact with it (single-rounding requantization, td_mul_by_quantized_mult).
  *
  * The weights come in the mve conv layout (td_mve_conv.h: rows in pairs, chunk-interleaved, padded to
- * 16, each pair after its biases, which have the input offset folded in). Each input row is read 16 bytes at a time (the last
- * vector tail-predicated) against two weight rows: two VMLADAVA per input vector. The outputs are few
- * (one per row and unit), so they are requantized one at a time.
+ * 16, each pair after its biases, which have the input offset folded in). Each input row is read 16
+ * bytes at a time (the last vector tail-predicated) against two weight rows: two VMLADAVA per input
+ * vector. The outputs are few (one per row and unit), so they are requantized one at a time.
  */
 #include "td_mve_conv.h"
 
