@@ -17,18 +17,31 @@
 #endif
 
 /*
- * td_mul_by_quantized_mult_dr(acc, m, s) + zero_point, clamped to [lo, hi]; exact for m != INT32_MIN
- * (Q31 multipliers are in [0, 2^31)). The rounding doubling high multiply adds 2^30 for ab >= 0 and
- * 1 - 2^30 for ab < 0, then truncates toward zero; for ab < 0 that is ceil((ab + 1 - 2^30) / 2^31)
- * = floor((ab + 2^30) / 2^31), the same floor as for ab >= 0: one add and an arithmetic shift.
+ * The rounding doubling high multiply of td_mul_by_quantized_mult_dr, exact for m != INT32_MIN (Q31
+ * multipliers are in [0, 2^31)): it adds 2^30 for ab >= 0 and 1 - 2^30 for ab < 0, then truncates toward
+ * zero; for ab < 0 that is ceil((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31), the same floor as for
+ * ab >= 0: one add and an arithmetic shift.
  */
-static inline int32_t td_rv_requant(int32_t acc, int32_t m, int32_t s, int32_t zero_point, int32_t lo,
-                                    int32_t hi) {
-  int32_t x = s > 0 ? td_shl32(acc, s) : acc;
-  x = (int32_t)(((int64_t)x * m + ((int64_t)1 << 30)) >> 31);
-  if (s < 0) x = td_rounding_divide_by_pot(x, -s);
+static inline int32_t td_rv_high_mul(int32_t x, int32_t m) {
+  return (int32_t)(((int64_t)x * m + ((int64_t)1 << 30)) >> 31);
+}
+
+static inline int32_t td_rv_out(int32_t x, int32_t zero_point, int32_t lo, int32_t hi) {
   x += zero_point;
   return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* td_mul_by_quantized_mult_dr(acc, m, s) + zero_point, clamped to [lo, hi]. */
+static inline int32_t td_rv_requant(int32_t acc, int32_t m, int32_t s, int32_t zero_point, int32_t lo,
+                                    int32_t hi) {
+  if (s > 0) return td_rv_out(td_rv_high_mul(td_shl32(acc, s), m), zero_point, lo, hi);
+  return td_rv_out(td_rounding_divide_by_pot(td_rv_high_mul(acc, m), -s), zero_point, lo, hi);
+}
+
+/* td_rv_requant for a shift s = -right <= 0 (no left shift; the rounding shift by 0 is the identity). */
+static inline int32_t td_rv_requant_down(int32_t acc, int32_t m, int32_t right, int32_t zero_point, int32_t lo,
+                                         int32_t hi) {
+  return td_rv_out(td_rounding_divide_by_pot(td_rv_high_mul(acc, m), right), zero_point, lo, hi);
 }
 
 /* n bytes of src to every second byte of dst (one pixel's slot of a two-pixel field); returns the end. */

@@ -38,11 +38,12 @@ def dw_weights_riscv(w: np.ndarray) -> np.ndarray:
 
 
 def dw_riscv_scratch_bytes(win: Window) -> int:
-    """td_depthwise_conv_s8_riscv_scratch_size: a word-aligned row of int32 sums, the padded plane the window
-    reaches."""
+    """td_depthwise_conv_s8_riscv_scratch_size: word-aligned int32 sums of a chunk of output rows (about 128
+    outputs), the padded plane the window reaches."""
     rows = (win.out_h - 1) * win.stride_h + (win.filter_h - 1) * win.dil_h + 1
     cols = (win.out_w - 1) * win.stride_w + (win.filter_w - 1) * win.dil_w + 1
-    return 4 * win.out_w + 3 + rows * cols
+    chunk = min(win.out_h, 1 if win.out_w >= 128 else 128 // win.out_w)
+    return 4 * chunk * win.out_w + 3 + rows * cols
 
 
 def int8_symmetric(op: Op, g: Graph) -> bool:
