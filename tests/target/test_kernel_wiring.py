@@ -46,7 +46,8 @@ def test_firmware_project_follows_the_board(tmp_path):
     m4 = device_project(HELLO, "qemu-m4", tmp_path / "m4", dry_run=True)
     rv = device_project(HELLO, "qemu-rv32", tmp_path / "rv", dry_run=True)
     assert "td_fully_connected_s8_arm_dsp(" in m4.model.source and "kernels=arm-dsp" in m4.model.source
-    assert "_arm_dsp" not in rv.model.source and "td_fully_connected_s8(" in rv.model.source
+    assert "_arm_dsp" not in rv.model.source and "td_fully_connected_s8_riscv(" in rv.model.source
+    assert "kernels=riscv" in rv.model.source
     ref = device_project(HELLO, "qemu-m4", tmp_path / "m4", dry_run=True, options=PlanOptions())
     assert "_arm_dsp" not in ref.model.source
     # the cache key of the firmware names the variant: a reference build is never reused for arm-dsp
