@@ -4,7 +4,8 @@
  *
  * "mve depthwise layout" (ops/_mve_dw.py): the kernel works channel by channel on a plane of the scratch
  * that holds one channel of the input padded with the input zero point, so every window lies inside it
- * and the four lanes of a vector are four neighbouring output pixels along a line. A line is an input
+ * and the four lanes of a vector are four neighbouring output pixels along a line (the planes of 8
+ * channels are filled at once). A line is an input
  * row, or an input column when the table says "transposed" (chosen at conversion when that needs fewer
  * vectors, e.g. 25x5 maps: lines of 25). The weights are channel by channel, each channel's taps line by
  * line in the kernel's orientation (C * filter_h * filter_w bytes). The table (int32): 4 header words
@@ -48,8 +49,9 @@ void td_depthwise_conv_s8_mve(const td_dw_conv_params *p, const int8_t *input, c
 void td_depthwise_conv_s8_mve_inplace(const td_dw_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *filter,
                                       const TD_WEIGHTS_MEM int32_t *table, void *scratch);
 
-/** @brief Scratch bytes of the mve depthwise kernels: Lp * Ap + 3 * stride_a (the padded plane, Lp lines
- * of Ap bytes, and what the last vector reads beyond it); transposed as in the table. */
+/** @brief Scratch bytes of the mve depthwise kernels: G planes of Lp * Ap + 3 * stride_a bytes (the padded
+ * plane, Lp lines of Ap bytes, and what the last vector reads beyond it), G = min(C, 8) while 7 planes stay
+ * below 64 KB, else 1; transposed as in the table. */
 int32_t td_depthwise_conv_s8_mve_scratch_size(const td_dw_conv_params *p, int32_t transposed);
 
 /**

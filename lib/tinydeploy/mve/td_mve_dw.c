@@ -45,9 +45,16 @@ static td_mve_dw_geo td_mve_dw_geometry(const td_dw_conv_params *p, int32_t tran
   return g;
 }
 
+/* Bytes of one plane, and how many planes a group fills at once: 8 (or C when fewer) while the last one
+ * starts below 64 KB (halfword scatter offsets), else 1. */
+static int32_t td_mve_dw_plane(const td_mve_dw_geo *g) { return g->lp * g->ap + 3 * g->sa; }
+static int32_t td_mve_dw_planes(const td_mve_dw_geo *g, int32_t channels) {
+  return channels >= 2 && 7 * td_mve_dw_plane(g) <= 65535 ? (channels < 8 ? channels : 8) : 1;
+}
+
 int32_t td_depthwise_conv_s8_mve_scratch_size(const td_dw_conv_params *p, int32_t transposed) {
   const td_mve_dw_geo g = td_mve_dw_geometry(p, transposed);
-  return g.lp * g.ap + 3 * g.sa;
+  return td_mve_dw_planes(&g, p->input.c) * td_mve_dw_plane(&g);
 }
 
 /* Channel c of one batch's input (in) into the plane's interior: four bytes per gather. */
@@ -66,6 +73,26 @@ static void td_mve_dw_fill(const td_mve_dw_geo *g, const int8_t *in, int8_t *pla
       const mve_pred16_t pr = vctp32q((uint32_t)n);
       vstrbq_p_s32(dst, vldrbq_gather_offset_z_s32(src, off, pr), pr);
     }
+  }
+}
+
+/* Channels [0, n) (n <= 8) of one batch's input (in) into the interiors of n planes `size` bytes apart:
+ * the eight channels of an input position are one load and one scatter. */
+static void td_mve_dw_fill8(const td_mve_dw_geo *g, const int8_t *in, int8_t *plane, int32_t size, int32_t n) {
+  const int32_t l0 = g->pl < 0 ? -g->pl : 0, a0 = g->pa < 0 ? -g->pa : 0;
+  const int32_t l1 = g->lin < g->lp - g->pl ? g->lin : g->lp - g->pl;
+  const int32_t a1 = g->ain < g->ap - g->pa ? g->ain : g->ap - g->pa;
+  const uint16x8_t off = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)size);
+  const mve_pred16_t pr = vctp16q((uint32_t)n);
+  int32_t l, a;
+  for (l = l0; l < l1; ++l) {
+    const int8_t *src = in + l * g->in_l + a0 * g->in_a;
+    int8_t *dst = plane + (l + g->pl) * g->ap + a0 + g->pa;
+    if (n == 8)
+      for (a = a0; a < a1; ++a, src += g->in_a, ++dst) vstrbq_scatter_offset_s16(dst, off, vldrbq_s16(src));
+    else
+      for (a = a0; a < a1; ++a, src += g->in_a, ++dst)
+        vstrbq_scatter_offset_p_s16(dst, off, vldrbq_z_s16(src, pr), pr);
   }
 }
 
@@ -134,6 +161,53 @@ static inline __attribute__((always_inline)) int32x4_t td_mve_dw_any_vec(const t
             : "memory");                                                                                     \
   } while (0)
 
+/* Two lines x two vectors of a 3x3 window with line stride and dilation 1: plane rows R0..R3 (line 0 reads
+ * R0..R2, line 1 R1..R3, so each load serves both lines), weights W[9]; each weight loaded once. Column K
+ * of row J: x at +K (vector 0) and +K+4 (vector 1); line 0 takes weight (J, K), line 1 weight (J - 1, K). */
+#define TD_MVE_DW_ROW4(R, K, K4, FIRST, LAST, WN, TN, TP)                                                     \
+  FIRST LAST "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\t"                                                     \
+  "vldrb.s32 %q[y], [%[" #R "], #" #K4 "]\n\t"
+#define TD_MVE_DW_L0(T) "vmla.s32 %q[a00], %q[x], %[" #T "]\n\tvmla.s32 %q[a01], %q[y], %[" #T "]\n\t"
+#define TD_MVE_DW_L1(T) "vmla.s32 %q[a10], %q[x], %[" #T "]\n\tvmla.s32 %q[a11], %q[y], %[" #T "]\n\t"
+#define TD_MVE_DW_LD(T, W) "ldr %[" #T "], [%[w], #" #W "]\n\t"
+#define TD_MVE_DW_XY(R, K, K4) "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\tvldrb.s32 %q[y], [%[" #R "], #" #K4 "]\n\t"
+/* column K (byte offsets K, K4 = K + 4; weight byte offsets W0, W1, W2 of rows 0..2 of the column) */
+#define TD_MVE_DW_COL(K, K4, W0, W1, W2)                                                                      \
+  TD_MVE_DW_LD(t, W0) TD_MVE_DW_XY(r0, K, K4) TD_MVE_DW_L0(t)                                                 \
+  TD_MVE_DW_LD(u, W1) TD_MVE_DW_XY(r1, K, K4) TD_MVE_DW_L0(u) TD_MVE_DW_L1(t)                                 \
+  TD_MVE_DW_LD(t, W2) TD_MVE_DW_XY(r2, K, K4) TD_MVE_DW_L0(t) TD_MVE_DW_L1(u)                                 \
+  TD_MVE_DW_XY(r3, K, K4) TD_MVE_DW_L1(t)
+#define TD_MVE_DW_K3_QUAD(A00, A01, A10, A11, R0, R1, R2, R3, W)                                              \
+  do {                                                                                                       \
+    int32x4_t x_, y_;                                                                                        \
+    int32_t t_, u_;                                                                                          \
+    __asm__(TD_MVE_DW_COL(0, 4, 0, 12, 24) TD_MVE_DW_COL(1, 5, 4, 16, 28) TD_MVE_DW_COL(2, 6, 8, 20, 32)      \
+            : [a00] "+w"(A00), [a01] "+w"(A01), [a10] "+w"(A10), [a11] "+w"(A11), [x] "=&w"(x_), [y] "=&w"(y_), \
+              [t] "=&r"(t_), [u] "=&r"(u_)                                                                    \
+            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W)                                \
+            : "memory");                                                                                     \
+  } while (0)
+
+/* The last vectors of a 3x3 line from plane row r: `full` whole ones, then `rest` (< 4) outputs. */
+static inline __attribute__((always_inline)) void td_mve_dw_rest(const td_mve_dw_geo *g, const int8_t *r,
+                                                                 const int32_t *wk, int32x4_t bias, int32_t m,
+                                                                 int32_t shift, int right, int32_t oo, int32_t lo,
+                                                                 int32_t hi, uint32x4_t ooff, int8_t *o, int32_t full,
+                                                                 int32_t rest) {
+  const int32_t lstep = g->dl * g->ap, ostep = 4 * g->out_a;
+  int32_t i;
+  for (i = 0; i <= full; ++i, o += ostep, r += 4) {
+    int32x4_t acc = bias;
+    if (i == full && !rest) break;
+    TD_MVE_DW_K3_ONE(acc, r, r + lstep, r + 2 * lstep, wk);
+    acc = td_mve_dw_requant(acc, m, shift, right, oo, lo, hi);
+    if (i < full)
+      vstrbq_scatter_offset_s32(o, ooff, acc);
+    else
+      vstrbq_scatter_offset_p_s32(o, ooff, acc, vctp32q((uint32_t)rest));
+  }
+}
+
 /* One channel's output lines from its plane: w = its taps, q = its table words, out = its first byte.
  * k3: 3x3 taps, stride and dilation 1 along the line (contiguous loads at constant offsets). The weights
  * are copied to locals: the compiler cannot keep them across the scatter stores otherwise. */
@@ -148,6 +222,7 @@ static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_d
   const uint32x4_t ooff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)g->out_a);
   const uint32x4_t xoff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)g->sa);
   const int32_t lstep = g->dl * g->ap, ostep = 4 * g->out_a, full = g->ao >> 2, rest = g->ao & 3;
+  const int two = g->sl == 1 && g->dl == 1; /* neighbouring lines share plane rows */
   int32_t wk[9], ol, i;
   if (k3)
     for (i = 0; i < 9; ++i) wk[i] = w[i];
@@ -155,25 +230,33 @@ static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_d
     const int8_t *r = plane + ol * g->sl * g->ap;
     int8_t *o = out + ol * g->out_l;
     i = 0;
-    if (k3) /* two vectors at a time: each weight read once for both */
+    if (k3 && two && ol + 1 < g->lo) { /* lines ol and ol + 1 together, then the rest of both one by one */
+      for (; i + 2 <= full; i += 2, r += 8, o += 2 * ostep) {
+        int32x4_t a00 = bias, a01 = bias, a10 = bias, a11 = bias;
+        TD_MVE_DW_K3_QUAD(a00, a01, a10, a11, r, r + lstep, r + 2 * lstep, r + 3 * lstep, wk);
+        vstrbq_scatter_offset_s32(o, ooff, td_mve_dw_requant(a00, m, shift, right, oo, lo, hi));
+        vstrbq_scatter_offset_s32(o + ostep, ooff, td_mve_dw_requant(a01, m, shift, right, oo, lo, hi));
+        vstrbq_scatter_offset_s32(o + g->out_l, ooff, td_mve_dw_requant(a10, m, shift, right, oo, lo, hi));
+        vstrbq_scatter_offset_s32(o + g->out_l + ostep, ooff, td_mve_dw_requant(a11, m, shift, right, oo, lo, hi));
+      }
+      td_mve_dw_rest(g, r + lstep, wk, bias, m, shift, right, oo, lo, hi, ooff, o + g->out_l, full - i, rest);
+      ++ol;
+    } else if (k3) { /* two vectors at a time: each weight read once for both */
       for (; i + 2 <= full; i += 2, r += 8, o += 2 * ostep) {
         int32x4_t a0 = bias, a1 = bias;
         TD_MVE_DW_K3_PAIR(a0, a1, r, r + lstep, r + 2 * lstep, wk);
         vstrbq_scatter_offset_s32(o, ooff, td_mve_dw_requant(a0, m, shift, right, oo, lo, hi));
         vstrbq_scatter_offset_s32(o + ostep, ooff, td_mve_dw_requant(a1, m, shift, right, oo, lo, hi));
       }
-    for (; i <= full; ++i, o += ostep) {
+    }
+    if (k3) {
+      td_mve_dw_rest(g, r, wk, bias, m, shift, right, oo, lo, hi, ooff, o, full - i, rest);
+      continue;
+    }
+    for (; i <= full; ++i, o += ostep, r += 4 * g->sa) {
       int32x4_t acc;
       if (i == full && !rest) break;
-      if (k3) {
-        acc = bias;
-        TD_MVE_DW_K3_ONE(acc, r, r + lstep, r + 2 * lstep, wk);
-        r += 4;
-      } else {
-        acc = td_mve_dw_any_vec(g, bias, r, xoff, w);
-        r += 4 * g->sa;
-      }
-      acc = td_mve_dw_requant(acc, m, shift, right, oo, lo, hi);
+      acc = td_mve_dw_requant(td_mve_dw_any_vec(g, bias, r, xoff, w), m, shift, right, oo, lo, hi);
       if (i < full)
         vstrbq_scatter_offset_s32(o, ooff, acc);
       else
@@ -197,20 +280,27 @@ static void td_mve_dw_run(const td_dw_conv_params *p, const int8_t *input, const
   const td_mve_dw_geo g = td_mve_dw_geometry(p, table[0]);
   const int32_t channels = p->input.c, taps = g.fl * g.fa;
   const int k3 = g.fl == 3 && g.fa == 3 && g.sa == 1 && g.da == 1;
-  int32_t b, c;
-  memset(plane, -p->input_offset, (size_t)(g.lp * g.ap + 3 * g.sa));
+  const int32_t size = td_mve_dw_plane(&g), planes = td_mve_dw_planes(&g, channels);
+  int32_t b, c0, c;
+  memset(plane, -p->input_offset, (size_t)(planes * size));
   for (b = 0; b < p->input.n; ++b) {
     const int8_t *in = input + b * p->input.h * p->input.w * channels;
     int8_t *out = output + b * p->output.h * p->output.w * channels;
-    for (c = 0; c < channels; ++c) {
-      const TD_WEIGHTS_MEM int32_t *q = table + 4 + 4 * c;
-      const TD_WEIGHTS_MEM int8_t *w = filter + c * taps;
-      const int right = q[2] < 0;
-      td_mve_dw_fill(&g, in + c, plane);
-      if (k3)
-        (right ? td_mve_dw_k3_right : td_mve_dw_k3_left)(&g, p, plane, w, q, out + c);
+    for (c0 = 0; c0 < channels; c0 += planes) { /* a group's planes are filled before its outputs are written */
+      const int32_t n = channels - c0 < planes ? channels - c0 : planes;
+      if (planes == 1)
+        td_mve_dw_fill(&g, in + c0, plane);
       else
-        (right ? td_mve_dw_any_right : td_mve_dw_any_left)(&g, p, plane, w, q, out + c);
+        td_mve_dw_fill8(&g, in + c0, plane, size, n);
+      for (c = c0; c < c0 + n; ++c) {
+        const TD_WEIGHTS_MEM int32_t *q = table + 4 + 4 * c;
+        const TD_WEIGHTS_MEM int8_t *w = filter + c * taps;
+        const int8_t *pl = plane + (c - c0) * size;
+        if (k3)
+          (q[2] < 0 ? td_mve_dw_k3_right : td_mve_dw_k3_left)(&g, p, pl, w, q, out + c);
+        else
+          (q[2] < 0 ? td_mve_dw_any_right : td_mve_dw_any_left)(&g, p, pl, w, q, out + c);
+      }
     }
   }
 }

@@ -35,9 +35,12 @@ def dw_table_mve(bias: np.ndarray | None, w: np.ndarray, input_offset: int, mult
     return np.concatenate([[int(transposed), 0, 0, 0], rows.reshape(-1)]).astype(np.int64)
 
 
-def dw_mve_scratch_bytes(win: Window, transposed: bool) -> int:
-    """td_depthwise_conv_s8_mve_scratch_size: the padded plane Lp x Ap and 3 * stride_a bytes after it."""
+def dw_mve_scratch_bytes(win: Window, transposed: bool, channels: int) -> int:
+    """td_depthwise_conv_s8_mve_scratch_size: planes of Lp x Ap bytes and 3 * stride_a after each; a group of
+    min(C, 8) channels at once while the last plane starts below 64 KB, else one."""
     fh, sh, dh, _ = win.along(0)
     fw, sw, dw, _ = win.along(1)
-    lp_h, lp_w = (win.out_h - 1) * sh + (fh - 1) * dh + 1, (win.out_w - 1) * sw + (fw - 1) * dw + 1
-    return lp_h * lp_w + 3 * (sh if transposed else sw)
+    plane = ((win.out_h - 1) * sh + (fh - 1) * dh + 1) * ((win.out_w - 1) * sw + (fw - 1) * dw + 1) + \
+        3 * (sh if transposed else sw)
+    planes = min(channels, 8) if channels >= 2 and 7 * plane <= 65535 else 1
+    return planes * plane

@@ -27,10 +27,10 @@ class MveDepthwise(VariantKernel):
 
     def scratch_bytes(self, op: Op, g: Graph) -> int:
         win = conv_window(op, g)
-        return dw_mve_scratch_bytes(win, dw_mve_transposed(win))
+        return dw_mve_scratch_bytes(win, dw_mve_transposed(win), g.tensors[op.inputs[0]].shape[3])
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
-        return 0  # the plane is all it needs either way
+        return 0  # the planes are all it needs either way
 
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
