@@ -3,6 +3,8 @@
 in-place ops), fully-connected, pooling and ADD / SUB models (some broadcast: the reference kernel) in two firmwares for qemu-rv32,
 every output byte compared with LiteRT BUILTIN_REF. On the host: the weight layouts and the ADD table."""
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -10,12 +12,16 @@ from boards_helpers import pio_build_cache  # noqa: F401
 
 from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._riscv import add_tables_riscv, conv_weights_riscv, dw_weights_riscv
+from tinydeploy.paths import RUNTIME_DIR
 from tinydeploy.testing.random_ops import binary_model, conv_model, dw_model, fc_model, pool_model
 from tinydeploy.testing.target_cases import failures_on_target, variant_cases
 
 RISCV_CALLS = ("td_conv_s8_riscv(", "td_conv_1x1_s8_riscv_inplace(", "td_depthwise_conv_s8_riscv(",
                "td_depthwise_conv_s8_riscv_inplace(", "td_add_s8_riscv(", "td_fully_connected_s8_riscv(",
                "td_avg_pool_s8_riscv(", "td_max_pool_s8_riscv(")
+
+
+WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror"]
 
 
 def more_cases(make, seed: int, n: int, prefix: str, **plan) -> list:
@@ -84,3 +90,16 @@ def test_add_table_is_the_reference_two_step_rescaling():
     for x in range(-128, 128):
         assert table[x + 128] == dr((x - 5) << 20, 1518500250, -1)
         assert table[x + 384] == -dr((x + 127) << 20, 1073741824, -3)
+
+
+@pytest.mark.parametrize("cc,flags", [
+    ("riscv64-unknown-elf-gcc", ["--specs=picolibc.specs", "-march=rv32imc", "-mabi=ilp32", "-O2"]),
+    ("riscv64-unknown-elf-gcc", ["--specs=picolibc.specs", "-march=rv32imc", "-mabi=ilp32", "-Os"]),  # esp32-c3
+    ("gcc", ["-O2"]), ("avr-gcc", ["-mmcu=atmega2560", "-Os"]), ("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb"])])
+def test_riscv_sources_build_warning_free_everywhere(cc, flags, tmp_path):
+    """On RISC-V the kernels, elsewhere an empty unit (the folder ships flat to every board), no warning."""
+    assert shutil.which(cc), f"{cc} is not installed (scripts/setup.sh installs it)"
+    for src in sorted((RUNTIME_DIR / "riscv").glob("*.c")):
+        r = subprocess.run([cc, *flags, *WARN, "-I", str(RUNTIME_DIR), "-c", str(src), "-o", str(tmp_path / "o.o")],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, f"{cc} {' '.join(flags)} {src.name}:\n{r.stderr}"
