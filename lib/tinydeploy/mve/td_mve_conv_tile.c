@@ -35,11 +35,9 @@ static inline int32_t td_mve_bias_at(const int8_t *w) {
 static inline const int8_t *td_mve_tile_3x2(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w,
                                             int32_t k, int32_t *acc) {
   int32_t a0, a1, c0, c1, d0, d1;
-  __asm__("ldrd %[a0], %[a1], [%[w]], #8\n\t"
-          "mov %[c0], %[a0]\n\t"
-          "mov %[c1], %[a1]\n\t"
-          "mov %[d0], %[a0]\n\t"
-          "mov %[d1], %[a1]\n\t"
+  __asm__("ldrd %[c0], %[c1], [%[w]]\n\t"
+          "ldrd %[d0], %[d1], [%[w]]\n\t"
+          "ldrd %[a0], %[a1], [%[w]], #8\n\t"
           "ldr lr, %[k]\n\t"
           "dlstp.8 lr, lr\n"
           "1:\n\t"
@@ -71,11 +69,9 @@ static inline const int8_t *td_mve_tile_3x2(const int8_t *x0, const int8_t *x1, 
 /* One pair in td_mve_tile_3x4: its biases, the dot products, its accumulators at acc + OFF bytes (0 or 8);
  * then the fields rewound by the bytes each advanced (K rounded up to 16). k, kp and acc live on the stack. */
 #define TD_MVE_PAIR_ASM(OFF)                                                                      \
+  "ldrd %[c0], %[c1], [%[w]]\n\t"                                                                  \
+  "ldrd %[d0], %[d1], [%[w]]\n\t"                                                                  \
   "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                              \
-  "mov %[c0], %[a0]\n\t"                                                                           \
-  "mov %[c1], %[a1]\n\t"                                                                           \
-  "mov %[d0], %[a0]\n\t"                                                                           \
-  "mov %[d1], %[a1]\n\t"                                                                           \
   "ldr lr, %[k]\n\t"                                                                               \
   "dlstp.8 lr, lr\n"                                                                               \
   "1:\n\t"                                                                                         \
