@@ -34,7 +34,7 @@ extern "C" {
 void td_conv_s8_riscv(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
                       const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch);
 
-/** @brief Scratch bytes of td_conv_s8_riscv: two pixels' field (2 * Kp) and one pixel of output. */
+/** @brief Scratch bytes of td_conv_s8_riscv: two pixels' field (2 * Kp). */
 int32_t td_conv_s8_riscv_scratch_size(const td_conv_params *p);
 
 /**
@@ -52,7 +52,7 @@ void td_conv_1x1_s8_riscv_inplace(const td_conv_params *p, int8_t *buf, const TD
 /**
  * @brief int8 depthwise convolution, depth multiplier 1, bit-exact with td_depthwise_conv_s8: channel by
  * channel, the channel's input plane is copied into the scratch inside a border of the input zero point
- * (as wide as the window needs), then the dot products of up to about 128 outputs (3x3 unrolled, the
+ * (as wide as the window needs), then the dot products of up to about 32 outputs (3x3 unrolled, the
  * weights in registers), then their requantization.
  *
  * "riscv depthwise layout": the weights channel by channel, each channel's filter_h * filter_w taps in

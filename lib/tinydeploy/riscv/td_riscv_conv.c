@@ -18,7 +18,7 @@ static inline int32_t td_rv_conv_kp(const td_conv_params *p) {
 }
 
 int32_t td_conv_s8_riscv_scratch_size(const td_conv_params *p) {
-  return 2 * td_rv_conv_kp(p) + p->output.c; /* the field, and the output of an odd last pixel */
+  return 2 * td_rv_conv_kp(p); /* the two pixels' field */
 }
 
 /* Pixel (oy, ox)'s field of batch in_b into one slot (every second byte from dst). */
@@ -48,7 +48,7 @@ static void td_rv_conv_gather(const td_conv_params *p, const int8_t *in_b, int32
 #define TD_RV_OUT(acc, oc) \
   ((int8_t)td_rv_requant(acc, mult[(oc) & pc], shift[(oc) & pc], zp, lo, hi))
 
-/* Both pixels' outputs (out0, out1) from the field (2 * kp bytes). */
+/* Both pixels' outputs (out0, out1; out1 NULL: an odd last pixel's copy, not stored) from the field. */
 static void td_rv_conv_tile(const td_conv_params *p, const int8_t *field, int32_t kp,
                             const TD_WEIGHTS_MEM int8_t *w, const TD_WEIGHTS_MEM int32_t *bias,
                             int8_t *out0, int8_t *out1) {
@@ -76,10 +76,12 @@ static void td_rv_conv_tile(const td_conv_params *p, const int8_t *field, int32_
     out0[oc + 1] = TD_RV_OUT(a1, oc + 1);
     out0[oc + 2] = TD_RV_OUT(a2, oc + 2);
     out0[oc + 3] = TD_RV_OUT(a3, oc + 3);
-    out1[oc] = TD_RV_OUT(b0, oc);
-    out1[oc + 1] = TD_RV_OUT(b1, oc + 1);
-    out1[oc + 2] = TD_RV_OUT(b2, oc + 2);
-    out1[oc + 3] = TD_RV_OUT(b3, oc + 3);
+    if (out1) {
+      out1[oc] = TD_RV_OUT(b0, oc);
+      out1[oc + 1] = TD_RV_OUT(b1, oc + 1);
+      out1[oc + 2] = TD_RV_OUT(b2, oc + 2);
+      out1[oc + 3] = TD_RV_OUT(b3, oc + 3);
+    }
   }
   for (; oc < c; ++oc) { /* leftover channels: plain rows */
     int32_t a = bias[oc], b = a;
@@ -94,7 +96,7 @@ static void td_rv_conv_tile(const td_conv_params *p, const int8_t *field, int32_
       w += 4;
     } while (f != end);
     out0[oc] = TD_RV_OUT(a, oc);
-    out1[oc] = TD_RV_OUT(b, oc);
+    if (out1) out1[oc] = TD_RV_OUT(b, oc);
   }
 }
 
@@ -109,7 +111,7 @@ void td_conv_s8_riscv(const td_conv_params *p, const int8_t *input, const TD_WEI
   const int32_t kp = td_rv_conv_kp(p), c = p->output.c;
   const int32_t ow = p->output.w, per_batch = p->output.h * ow, total = p->input.n * per_batch;
   const int32_t batch_in = p->input.h * p->input.w * p->input.c;
-  int8_t *field = (int8_t *)scratch, *spare = field + 2 * kp;
+  int8_t *field = (int8_t *)scratch;
   int32_t i;
   td_rv_conv_clear_tail(field, p->window.filter_h * p->window.filter_w * p->filter_c, kp);
   for (i = 0; i < total; i += 2) {
@@ -117,7 +119,7 @@ void td_conv_s8_riscv(const td_conv_params *p, const int8_t *input, const TD_WEI
     const int32_t r0 = i % per_batch, r1 = j % per_batch;
     td_rv_conv_gather(p, input + (i / per_batch) * batch_in, r0 / ow, r0 % ow, field);
     td_rv_conv_gather(p, input + (j / per_batch) * batch_in, r1 / ow, r1 % ow, field + 1);
-    td_rv_conv_tile(p, field, kp, weights, bias, output + i * c, j != i ? output + j * c : spare);
+    td_rv_conv_tile(p, field, kp, weights, bias, output + i * c, j != i ? output + j * c : NULL);
   }
 }
 
@@ -125,7 +127,7 @@ void td_conv_1x1_s8_riscv_inplace(const td_conv_params *p, int8_t *buf, const TD
                                   const TD_WEIGHTS_MEM int32_t *bias, void *scratch) {
   const int32_t kp = td_rv_conv_kp(p), cin = p->input.c, cout = p->output.c;
   const int32_t pixels = p->input.n * p->input.h * p->input.w;
-  int8_t *field = (int8_t *)scratch, *spare = field + 2 * kp;
+  int8_t *field = (int8_t *)scratch;
   int32_t k;
   td_rv_conv_clear_tail(field, cin, kp);
   /* pair (k, k + 1) writes [k * cout, (k + 2) * cout): forwards that ends before pixel k + 2's input
@@ -148,7 +150,7 @@ void td_conv_1x1_s8_riscv_inplace(const td_conv_params *p, int8_t *buf, const TD
   }
   td_rv_copy2(field, buf + k * cin, cin); /* the odd pixel left */
   td_rv_copy2(field + 1, buf + k * cin, cin);
-  td_rv_conv_tile(p, field, kp, weights, bias, buf + k * cout, spare);
+  td_rv_conv_tile(p, field, kp, weights, bias, buf + k * cout, NULL);
 }
 
 #endif /* __riscv */

@@ -22,9 +22,9 @@ static inline int32_t td_rv_dw_cols(const td_dw_conv_params *p) {
   return (p->output.w - 1) * p->window.stride_w + (p->window.filter_w - 1) * p->window.dilation_w + 1;
 }
 
-/* Output rows whose sums one call computes: about 128 outputs (at least a row, at most all). */
+/* Output rows whose sums one call computes: about 32 outputs (at least a row, at most all). */
 static inline int32_t td_rv_dw_chunk(const td_dw_conv_params *p) {
-  const int32_t rows = p->output.w >= 128 ? 1 : 128 / p->output.w;
+  const int32_t rows = p->output.w >= 32 ? 1 : 32 / p->output.w;
   return rows < p->output.h ? rows : p->output.h;
 }
 

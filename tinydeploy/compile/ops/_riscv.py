@@ -26,9 +26,9 @@ def conv_weights_riscv(w: np.ndarray) -> np.ndarray:
     return np.concatenate([blocks, padded[o4:].reshape(-1)])
 
 
-def conv_riscv_scratch_bytes(k: int, channels: int) -> int:
-    """td_conv_s8_riscv_scratch_size: two pixels' field and one pixel of output."""
-    return 2 * padded_k(k) + channels
+def conv_riscv_scratch_bytes(k: int) -> int:
+    """td_conv_s8_riscv_scratch_size: two pixels' field."""
+    return 2 * padded_k(k)
 
 
 def dw_weights_riscv(w: np.ndarray) -> np.ndarray:
@@ -38,11 +38,11 @@ def dw_weights_riscv(w: np.ndarray) -> np.ndarray:
 
 
 def dw_riscv_scratch_bytes(win: Window) -> int:
-    """td_depthwise_conv_s8_riscv_scratch_size: word-aligned int32 sums of a chunk of output rows (about 128
+    """td_depthwise_conv_s8_riscv_scratch_size: word-aligned int32 sums of a chunk of output rows (about 32
     outputs), the padded plane the window reaches."""
     rows = (win.out_h - 1) * win.stride_h + (win.filter_h - 1) * win.dil_h + 1
     cols = (win.out_w - 1) * win.stride_w + (win.filter_w - 1) * win.dil_w + 1
-    chunk = min(win.out_h, 1 if win.out_w >= 128 else 128 // win.out_w)
+    chunk = min(win.out_h, 1 if win.out_w >= 32 else 32 // win.out_w)
     return 4 * chunk * win.out_w + 3 + rows * cols
 
 

@@ -21,7 +21,7 @@ class RiscvConv2D(VariantKernel):
 
     def scratch_bytes(self, op: Op, g: Graph) -> int:
         w = g.tensors[op.inputs[1]]
-        return conv_riscv_scratch_bytes(w.shape[1] * w.shape[2] * w.shape[3], w.shape[0])
+        return conv_riscv_scratch_bytes(w.shape[1] * w.shape[2] * w.shape[3])
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
         """0 where the reference has an in-place 1x1 kernel: the twin needs only the scratch above."""
