@@ -11,10 +11,11 @@
  * proves that). The weights are read in sequence with ELPM Z+ (LPM Z+ without RAMPZ, plain loads when
  * TD_WEIGHTS_MEM is not __memx), never through __xload; every pointer to a stream must point to flash.
  *
- * Conv-family header ("dr", the two-step rounding of LiteRT's conv kernels), 15 bytes little-endian:
+ * Conv-family header ("dr", the two-step rounding of LiteRT's conv kernels), 23 bytes little-endian:
  *   int32 bias (bias + input_offset * sum of the channel's weights, wrapped to int32), int32 Q31
- *   multiplier m, int32 mask = 2^right - 1, uint8 left, uint8 right (the shift is left - right),
- *   uint8 wide.
+ *   multiplier m, int32 mask = 2^right - 1, int32 below, int32 above (accumulators below `below` give
+ *   activation.min and above `above` activation.max: no requantization there), uint8 left, uint8 right
+ *   (the shift is left - right), uint8 wide.
  * Fully-connected header ("sr", one rounding), 18 bytes: int32 bias, int32 m, int32 rlo, int32 rhi
  *   (the rounding constant 2^(t-1) = rhi * 2^32 + rlo), uint8 t = 31 - shift, uint8 wide.
  * Requantization uses one 32x32->64 product and 32-bit operations (no 64-bit shifts or additions).
@@ -75,7 +76,8 @@ int32_t td_avr_depthwise_conv_s8_scratch_size(const td_dw_conv_params *p);
 
 /**
  * @brief In-place twin of td_avr_depthwise_conv_s8 (depth multiplier 1, batch 1): each channel's input
- * plane is saved to the scratch, then that channel's outputs are written into the buffer.
+ * plane is saved to the scratch, padded with the input zero point, then that channel's outputs are written
+ * into the buffer.
  * @param[in]     p        layer parameters
  * @param[in,out] buf      int8 NHWC input, overwritten with the output
  * @param[in]     stream   as for td_avr_depthwise_conv_s8
@@ -84,7 +86,8 @@ int32_t td_avr_depthwise_conv_s8_scratch_size(const td_dw_conv_params *p);
 void td_avr_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf, const TD_WEIGHTS_MEM int8_t *stream,
                                       int8_t *scratch);
 
-/** @brief Scratch bytes of the in-place twin: input.h * input.w + filter_h * filter_w. */
+/** @brief Scratch bytes of the in-place twin: Hp * Wp + filter_h * filter_w, the windows' extent
+ * Hp = (output.h - 1) * stride_h + (filter_h - 1) * dilation_h + 1 (Wp likewise): one padded plane. */
 int32_t td_avr_depthwise_conv_s8_inplace_scratch_size(const td_dw_conv_params *p);
 
 /**

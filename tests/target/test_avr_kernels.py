@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from boards_helpers import pio_build_cache  # noqa: F401
 
-from tinydeploy.compile.ops._avr import DR_BYTES, SR_BYTES, dot_widths, dr_stream, sr_stream
+from tinydeploy.compile.ops._avr import DR_BYTES, SR_BYTES, dot_widths, dr_output, dr_stream, saturation, sr_stream
 from tinydeploy.testing.random_ops import conv_model, dw_model, fc_model, pool_model
 from tinydeploy.testing.target_cases import differences, run_in_batches, variant_cases
 
@@ -24,19 +24,22 @@ def small_cases(make, seed: int, n: int, want: int) -> list:
 @pytest.mark.slow
 @pytest.mark.usefixtures("pio_build_cache")
 def test_avr_kernels_bit_exact_on_simavr_mega(tmp_path):
-    cases = (small_cases(lambda rng, i: conv_model(rng), 21, 120, 24)
-             + small_cases(lambda rng, i: dw_model(rng), 22, 80, 20)
-             + small_cases(lambda rng, i: fc_model(rng), 23, 60, 14)
-             + small_cases(lambda rng, i: pool_model(rng, ("MAX_POOL_2D", "AVERAGE_POOL_2D")[i % 2]), 24, 60, 12))
-    sources = "".join(m.source for _, _, m, _ in cases)
+    groups = [small_cases(lambda rng, i: conv_model(rng), 21, 120, 24),
+              small_cases(lambda rng, i: dw_model(rng), 22, 80, 20),
+              small_cases(lambda rng, i: fc_model(rng), 23, 60, 14),
+              small_cases(lambda rng, i: pool_model(rng, ("MAX_POOL_2D", "AVERAGE_POOL_2D")[i % 2]), 24, 60, 12)]
+    sources = "".join(m.source for cases in groups for _, _, m, _ in cases)
     for kernel in ("td_avr_conv_s8(", "td_avr_conv_1x1_s8_inplace(", "td_avr_depthwise_conv_s8(",
                    "td_avr_depthwise_conv_s8_inplace(", "td_avr_fully_connected_s8(", "td_avr_max_pool_s8(",
                    "td_avr_avg_pool_s8("):
         assert kernel in sources, f"no case calls {kernel[:-1]}"
-    runs = run_in_batches([m for _, _, m, _ in cases], [xs for *_, xs in cases], "simavr-mega", tmp_path / "fw",
-                          arena_budget=2400)
-    bad = differences([(label, model, xs) for label, model, _, xs in cases], runs)
-    assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
+    bad, total = [], 0
+    for k, cases in enumerate(groups):  # one group per firmware batch: the groups' C prefixes repeat (c0, c1...)
+        runs = run_in_batches([m for _, _, m, _ in cases], [xs for *_, xs in cases], "simavr-mega",
+                              tmp_path / f"g{k}", arena_budget=2400)
+        bad += differences([(label, model, xs) for label, model, _, xs in cases], runs)
+        total += len(cases)
+    assert not bad, f"{len(bad)} of {total} cases differ:\n" + "\n".join(bad[:20])
 
 
 def test_dot_widths_prove_16_and_24_bit_sums():
@@ -54,10 +57,26 @@ def test_streams_hold_header_then_weights_per_channel():
     s = dr_stream(w, np.array([10, 20, 30]), 5, np.array([2**30, 2**30 + 7, 0]), np.array([-3, 2, 0]))
     rows = s.reshape(3, DR_BYTES + 4)
     assert (rows[:, DR_BYTES:] == w).all()
-    words = rows[:, :12].astype(np.int8).view("<i4").reshape(3, 3)
+    words = rows[:, :20].astype(np.int8).view("<i4").reshape(3, 5)
     assert words[:, 0].tolist() == [10 + 5 * -18, 20 + 5 * -2, 30 + 5 * 14]    # input offset folded in
-    assert words[:, 2].tolist() == [7, 0, 0] and rows[:, 12:15].tolist() == [[0, 3, 0], [2, 0, 0], [0, 0, 0]]
+    assert words[:, 2].tolist() == [7, 0, 0] and rows[:, 20:23].tolist() == [[0, 3, 0], [2, 0, 0], [0, 0, 0]]
+    assert words[:, 3].tolist() == [-2**31] * 3 and words[:, 4].tolist() == [2**31 - 1] * 3  # no clamp given
     s = sr_stream(w, None, 0, np.array([2**30] * 3), np.array([-3, 0, 1]))
     rows = s.reshape(3, SR_BYTES + 4)
     rounding = rows[:, 8:16].astype(np.int8).view("<i8").reshape(-1)
     assert rounding.tolist() == [2**33, 2**30, 2**29] and rows[:, 16].tolist() == [34, 31, 30]
+
+
+def test_saturation_bounds_are_exact():
+    """Below `below` the requantized output is the clamp's low end, above `above` its high end, and the bounds
+    are tight; a wrapping left shift skips nothing."""
+    rng = np.random.default_rng(4)
+    for _ in range(40):
+        m, shift, zp = int(rng.integers(2**30, 2**31)), int(rng.integers(-20, 1)), int(rng.integers(-128, 128))
+        lo, hi = (zp, 127) if rng.random() < 0.5 else (-128, 127)
+        below, above = saturation(m, shift, zp, lo, hi)
+
+        def out(acc):
+            return min(hi, max(lo, dr_output(acc, m, shift) + zp))
+        assert out(below - 1) == lo and out(below) > lo and out(above + 1) == hi and out(above) < hi
+    assert saturation(2**30, 3, 0, -128, 127) == (-2**31, 2**31 - 1)

@@ -14,14 +14,16 @@
 /* All output channels of one pixel: window x (k bytes) against the stream from `start`. */
 static void td_avr_conv_pixel(const td_conv_params *p, td_avr_flash start, const int8_t *x, uint16_t k,
                               int8_t *out) {
-  const int16_t offset = (int16_t)p->output_offset, lo = (int16_t)p->activation.min,
-                hi = (int16_t)p->activation.max;
   uint16_t oc = (uint16_t)p->output.c;
   td_avr_flash f = start;
+  td_avr_range range;
   td_avr_dr h;
+  range.offset = (int16_t)p->output_offset;
+  range.lo = (int16_t)p->activation.min;
+  range.hi = (int16_t)p->activation.max;
   do {
     td_avr_read_dr(&f, &h);
-    *out++ = td_avr_requant_dr(h.bias + td_avr_dot(&f, x, k, h.wide), &h, offset, lo, hi);
+    *out++ = td_avr_output(&f, x, k, &h, &range);
   } while (--oc);
 }
 

@@ -56,6 +56,13 @@ static inline td_avr_flash td_avr_open(const TD_WEIGHTS_MEM int8_t *p) {
   return f;
 }
 
+/* Skip n bytes of the stream (RAMPZ:Z as one 24-bit address). */
+static inline void td_avr_skip(td_avr_flash *f, uint16_t n) {
+  const uint16_t z = f->z + n;
+  f->hi += z < f->z;
+  f->z = z;
+}
+
 static inline uint8_t td_avr_u8(td_avr_flash *f) {
   uint8_t v;
   __asm__(TD_AVR_ZIN TD_AVR_RD("%[v]") TD_AVR_ZOUT
@@ -117,26 +124,24 @@ static inline int32_t td_avr_dot24(td_avr_flash *f, const int8_t *x, uint16_t n)
   return acc;
 }
 
-/* Out of line (as the header read): inlined into the kernels' loops, the fixed X and Z registers leave
- * avr-gcc no pointer register for the rest. */
-static __attribute__((noinline, unused)) int32_t td_avr_dot(td_avr_flash *f, const int8_t *x, uint16_t n,
-                                                            uint8_t wide) {
+static inline int32_t td_avr_dot(td_avr_flash *f, const int8_t *x, uint16_t n, uint8_t wide) {
   return wide ? td_avr_dot24(f, x, n) : td_avr_dot16(f, x, n);
 }
 
 /** A "dr" header (td_avr.h), read from the stream into SRAM. */
 typedef struct {
-  int32_t bias, mult, mask;
+  int32_t bias, mult, mask, below, above;
   uint8_t left, right, wide;
 } td_avr_dr;
 
-/* The header's 15 bytes copied as they are (the struct has the stream's little-endian layout, no padding). */
+/* The header's 23 bytes copied as they are (the struct has the stream's little-endian layout, no padding). */
 #define TD_AVR_COPY1 TD_AVR_RD("__tmp_reg__") "st X+, __tmp_reg__\n\t"
 #define TD_AVR_COPY5 TD_AVR_COPY1 TD_AVR_COPY1 TD_AVR_COPY1 TD_AVR_COPY1 TD_AVR_COPY1
-typedef char td_avr_dr_check[sizeof(td_avr_dr) == 15 ? 1 : -1];
+typedef char td_avr_dr_check[sizeof(td_avr_dr) == 23 ? 1 : -1];
 
 static inline void td_avr_read_dr(td_avr_flash *f, td_avr_dr *h) {
-  __asm__ volatile(TD_AVR_ZIN TD_AVR_COPY5 TD_AVR_COPY5 TD_AVR_COPY5 TD_AVR_ZOUT
+  __asm__ volatile(TD_AVR_ZIN TD_AVR_COPY5 TD_AVR_COPY5 TD_AVR_COPY5 TD_AVR_COPY5 TD_AVR_COPY1 TD_AVR_COPY1
+                   TD_AVR_COPY1 TD_AVR_ZOUT
                    : [z] "+z"(f->z), [hi] "+r"(f->hi), "+x"(h)
                    : TD_AVR_RZ
                    : "memory");
@@ -198,7 +203,7 @@ static __attribute__((noinline, unused)) int64_t td_avr_mul(int32_t x, int32_t m
 
 /* The rounding doubling high multiply for m in [0, 2^31): floor((x * m + 2^30) / 2^31) (the sign-dependent
  * nudge of td_sat_round_doubling_high_mul gives exactly that), without a 64-bit value in memory. */
-static __attribute__((noinline, unused)) int32_t td_avr_high(int32_t x, int32_t m) {
+static inline int32_t td_avr_high(int32_t x, int32_t m) {
   uint32_t lo;
   int32_t hi;
   uint8_t zero, sign;
@@ -224,12 +229,30 @@ static inline int32_t td_avr_asr(int32_t y, uint8_t e) {
  * td_mul_by_quantized_mult_dr(acc, m, left - right): the rounding doubling high multiply is
  * td_avr_high; the rounding right shift (ties away from zero) uses the header's mask. Then the output offset and the clamp.
  */
-static inline int8_t td_avr_requant_dr(int32_t acc, const td_avr_dr *h, int16_t offset, int16_t lo, int16_t hi) {
+static __attribute__((noinline, unused)) int8_t td_avr_requant_dr(int32_t acc, const td_avr_dr *h, int16_t offset, int16_t lo, int16_t hi) {
   const int32_t y = td_avr_high((int32_t)((uint32_t)acc << h->left), h->mult);
   int32_t r = td_avr_asr(y, h->right);
   r += (y & h->mask) > (h->mask >> 1) + (y < 0);
   r += offset;
   return (int8_t)(r < lo ? lo : (r > hi ? hi : r));
+}
+
+/** The output zero point and the activation clamp of a layer. */
+typedef struct {
+  int16_t offset, lo, hi;
+} td_avr_range;
+
+/*
+ * One output: the dot product of n taps x with the stream's weights plus the header's bias, requantized
+ * unless the header's saturation bounds say the clamp decides. Out of line: the kernels' loops keep their
+ * registers (the fixed X and Z registers of the asm would leave them no pointer register).
+ */
+static __attribute__((noinline, unused)) int8_t td_avr_output(td_avr_flash *f, const int8_t *x, uint16_t n,
+                                                              const td_avr_dr *h, const td_avr_range *o) {
+  const int32_t acc = h->bias + td_avr_dot(f, x, n, h->wide);
+  if (acc < h->below) return (int8_t)o->lo; /* saturated: no requantization */
+  if (acc > h->above) return (int8_t)o->hi;
+  return td_avr_requant_dr(acc, h, o->offset, o->lo, o->hi);
 }
 
 #endif /* TD_AVR_STREAM_H */

@@ -10,8 +10,8 @@ from ._arm import folded_bias
 from ._common import requant_arrays
 
 #: td_avr.h header sizes: "dr" (two-step rounding, conv family) and "sr" (one rounding, fully connected)
-DR_BYTES, SR_BYTES = 15, 18
-INT16, INT24 = 2**15, 2**23
+DR_BYTES, SR_BYTES = 23, 18
+INT16, INT24, INT32 = 2**15, 2**23, 2**31
 
 
 def dot_widths(w: np.ndarray) -> np.ndarray | None:
@@ -46,15 +46,51 @@ def requant_ok(mult: np.ndarray, shift: np.ndarray) -> bool:
     return bool((mult >= 0).all() and (shift >= -31).all() and (shift <= 30).all())
 
 
+def dr_output(acc: int, mult: int, shift: int) -> int:
+    """LiteRT's two-step requantization of one int32 accumulator (td_mul_by_quantized_mult_dr), in Python ints."""
+    left, right = max(shift, 0), max(-shift, 0)
+    x = ((acc << left) + INT32) % 2**32 - INT32
+    y = (x * mult + 2**30) >> 31  # the rounding doubling high multiply for mult >= 0
+    mask = (1 << right) - 1
+    return (y >> right) + int((y & mask) > (mask >> 1) + int(y < 0))
+
+
+def saturation(mult: int, shift: int, zp: int, lo: int, hi: int) -> tuple[int, int]:
+    """(below, above): every accumulator < below gives the clamp's lo, every one > above its hi, so the kernel
+    skips the requantization there. The output is monotonic in the accumulator unless a left shift wraps
+    it; then (INT32_MIN, INT32_MAX): nothing is skipped."""
+    if shift > 0:
+        return -INT32, INT32 - 1
+
+    def out(acc: int) -> int:
+        return min(hi, max(lo, dr_output(acc, mult, shift) + zp))
+
+    def first(pred) -> int:  # the smallest int32 with pred, pred monotonic; INT32_MAX when none
+        a, b = -INT32, INT32 - 1
+        if not pred(b):
+            return b
+        while a < b:
+            mid = (a + b) // 2
+            a, b = (a, mid) if pred(mid) else (mid + 1, b)
+        return a
+
+    below = first(lambda acc: out(acc) > lo)
+    above = INT32 - 1 if out(INT32 - 1) < hi else max(first(lambda acc: out(acc) >= hi) - 1, -INT32)
+    return below, above
+
+
 def dr_stream(w: np.ndarray, bias: np.ndarray | None, input_offset: int, mult: np.ndarray,
-              shift: np.ndarray) -> np.ndarray:
+              shift: np.ndarray, clamp: tuple[int, int, int] | None = None) -> np.ndarray:
     """The conv-family stream: per output channel (row of w [channels, K]) the "dr" header (folded bias,
-    multiplier, mask 2^right - 1, left, right, accumulator width) and its K weights."""
+    multiplier, mask 2^right - 1, saturation bounds, left, right, accumulator width) and its K weights.
+    clamp = (output zero point, activation min, max) gives the saturation bounds; None: never skip."""
     w = np.asarray(w, dtype=np.int8).reshape(w.shape[0], -1)
     widths = dot_widths(w)
     assert widths is not None
     left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
+    sat = [saturation(int(m), int(k), *clamp) if clamp else (-INT32, INT32 - 1) for m, k in zip(mult, shift)]
     parts = [_le(folded_bias(bias, w, input_offset), "i32"), _le(mult, "i32"), _le(2**right - 1, "i32"),
+             _le([b for b, _ in sat], "i32"), _le([a for _, a in sat], "i32"),
              _le(left, "u8"), _le(right, "u8"), _le(widths, "u8"), w]
     return np.concatenate(parts, axis=1).reshape(-1).astype(np.int64)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._avr import channel_requant, dot_widths, dr_stream, fits_int16_indexing, requant_ok
-from .._common import NO_REQUANT, activation, nhwc, window_struct
+from .._common import NO_REQUANT, act_range, activation, nhwc, window_struct
 from ..conv2d import bias_of, conv_window
 
 
@@ -37,8 +37,9 @@ class AvrConv2D(VariantKernel):
             ("requant", NO_REQUANT), ("activation", activation(op, out)),
         ])
         bias_t = bias_of(g, op)
+        clamp = (out.zero_point, *act_range(op, out))  # the saturation bounds in the headers
         stream = dr_stream(w.data.reshape(w.shape[0], -1), None if bias_t is None else bias_t.data,
-                           -inp.zero_point, *channel_requant(g, op, w.shape[0]))
+                           -inp.zero_point, *channel_requant(g, op, w.shape[0]), clamp)
         stream = e.const_array(stream, "int8_t", "weights_avr", flash=True)
         if e.in_place:
             e.call("td_avr_conv_1x1_s8_inplace", p, e.ptr(op.outputs[0]), stream,

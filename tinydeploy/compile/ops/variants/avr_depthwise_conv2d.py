@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._avr import channel_requant, dot_widths, dr_stream, fits_int16_indexing, requant_ok
-from .._common import NO_REQUANT, activation, nhwc, window_struct
+from .._common import NO_REQUANT, act_range, activation, nhwc, window_struct
 from ..conv2d import bias_of, conv_window
 
 
@@ -30,9 +30,13 @@ class AvrDepthwiseConv2D(VariantKernel):
         return w.shape[1] * w.shape[2]
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
-        """One saved input plane beyond the taps, where the reference has an in-place kernel."""
-        inp = g.tensors[op.inputs[0]]
-        return None if lowering_for(op.kind).inplace_temp_bytes(op, g) is None else inp.shape[1] * inp.shape[2]
+        """The channel plane padded to the windows' extent (beyond the taps of scratch_bytes), where the
+        reference has an in-place kernel (td_avr_depthwise_conv_s8_inplace_scratch_size)."""
+        if lowering_for(op.kind).inplace_temp_bytes(op, g) is None:
+            return None
+        win = conv_window(op, g)
+        return (((win.out_h - 1) * win.stride_h + (win.filter_h - 1) * win.dil_h + 1)
+                * ((win.out_w - 1) * win.stride_w + (win.filter_w - 1) * win.dil_w + 1))
 
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
@@ -45,7 +49,7 @@ class AvrDepthwiseConv2D(VariantKernel):
         ])
         bias_t = bias_of(g, op)
         stream = dr_stream(_channel_rows(w), None if bias_t is None else bias_t.data, -inp.zero_point,
-                           *channel_requant(g, op, channels))
+                           *channel_requant(g, op, channels), (out.zero_point, *act_range(op, out)))
         stream = e.const_array(stream, "int8_t", "weights_avr", flash=True)
         if e.in_place:
             e.call("td_avr_depthwise_conv_s8_inplace", p, e.ptr(op.outputs[0]), stream,
