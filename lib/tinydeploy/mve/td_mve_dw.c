@@ -123,6 +123,27 @@ static inline __attribute__((always_inline)) int32x4_t td_mve_dw_any_vec(const t
   return acc;
 }
 
+/* Two vectors (eight outputs) of any window: the second gathered with offsets xoff1 = xoff + 4 * sa, so
+ * both use one base address and one weight load per tap. */
+static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mve_dw_geo *g, int32x4_t *a0,
+                                                                     int32x4_t *a1, const int8_t *r, uint32x4_t xoff,
+                                                                     uint32x4_t xoff1,
+                                                                     const TD_WEIGHTS_MEM int8_t *w) {
+  const int32_t lstep = g->dl * g->ap;
+  int32x4_t x0 = *a0, x1 = *a1;
+  int32_t fl, fa;
+  for (fl = 0; fl < g->fl; ++fl, r += lstep) {
+    const int8_t *ra = r;
+    for (fa = 0; fa < g->fa; ++fa, ++w, ra += g->da) {
+      const int32_t wt = *w;
+      x0 = vmlaq_n_s32(x0, vldrbq_gather_offset_s32(ra, xoff), wt);
+      x1 = vmlaq_n_s32(x1, vldrbq_gather_offset_s32(ra, xoff1), wt);
+    }
+  }
+  *a0 = x0;
+  *a1 = x1;
+}
+
 /* Two vectors (eight outputs along a line) of a 3x3 window, rows R0, R1, R2, weights W[9] (int32): each
  * weight loaded once for both, every plane load at a constant offset (widening loads take r0-r7: "l"). (GCC spills and recomputes addresses
  * when this is written with intrinsics.) */
@@ -221,6 +242,7 @@ static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_d
   const int32x4_t bias = vdupq_n_s32(q[0]);
   const uint32x4_t ooff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)g->out_a);
   const uint32x4_t xoff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)g->sa);
+  const uint32x4_t xoff1 = vaddq_n_u32(xoff, (uint32_t)(4 * g->sa));
   const int32_t lstep = g->dl * g->ap, ostep = 4 * g->out_a, full = g->ao >> 2, rest = g->ao & 3;
   const int two = g->sl == 1 && g->dl == 1; /* neighbouring lines share plane rows */
   int32_t wk[9], ol, i;
@@ -252,6 +274,12 @@ static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_d
     if (k3) {
       td_mve_dw_rest(g, r, wk, bias, m, shift, right, oo, lo, hi, ooff, o, full - i, rest);
       continue;
+    }
+    for (; i + 2 <= full; i += 2, o += 2 * ostep, r += 8 * g->sa) {
+      int32x4_t a0 = bias, a1 = bias;
+      td_mve_dw_any_pair(g, &a0, &a1, r, xoff, xoff1, w);
+      vstrbq_scatter_offset_s32(o, ooff, td_mve_dw_requant(a0, m, shift, right, oo, lo, hi));
+      vstrbq_scatter_offset_s32(o + ostep, ooff, td_mve_dw_requant(a1, m, shift, right, oo, lo, hi));
     }
     for (; i <= full; ++i, o += ostep, r += 4 * g->sa) {
       int32x4_t acc;
