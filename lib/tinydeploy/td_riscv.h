@@ -16,8 +16,8 @@ extern "C" {
 #endif
 
 /**
- * @brief int8 convolution (one group), bit-exact with td_conv_s8: two output pixels x four output
- * channels per register tile over an im2col field of the two pixels, interleaved byte by byte.
+ * @brief int8 convolution (one group), bit-exact with td_conv_s8: three output pixels x four output
+ * channels per register tile over an im2col field of the three pixels, interleaved byte by byte.
  *
  * "riscv conv layout" (K = filter_h * filter_w * filter_c in OHWI order, Kp = K rounded up to a
  * multiple of 4, the extra weights 0): output channels in blocks of four, each block k by k (the four
@@ -34,12 +34,12 @@ extern "C" {
 void td_conv_s8_riscv(const td_conv_params *p, const int8_t *input, const TD_WEIGHTS_MEM int8_t *weights,
                       const TD_WEIGHTS_MEM int32_t *bias, int8_t *output, void *scratch);
 
-/** @brief Scratch bytes of td_conv_s8_riscv: two pixels' field (2 * Kp). */
+/** @brief Scratch bytes of td_conv_s8_riscv: three pixels' field (3 * Kp). */
 int32_t td_conv_s8_riscv_scratch_size(const td_conv_params *p);
 
 /**
  * @brief td_conv_s8_riscv for a 1x1 stride-1 convolution written over its input (as
- * td_conv_1x1_s8_inplace: forwards when output.c <= input.c, else backwards, two pixels at a time).
+ * td_conv_1x1_s8_inplace: forwards when output.c <= input.c, else backwards, three pixels at a time).
  * @param[in]     p        layer parameters
  * @param[in,out] buf      input [P, Cin] on entry, output [P, Cout] on return
  * @param[in]     weights  int8 in the riscv conv layout

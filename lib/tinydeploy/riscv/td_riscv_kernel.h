@@ -44,21 +44,21 @@ static inline int32_t td_rv_requant_down(int32_t acc, int32_t m, int32_t right, 
   return td_rv_out(td_rounding_divide_by_pot(td_rv_high_mul(acc, m), right), zero_point, lo, hi);
 }
 
-/* n bytes of src to every second byte of dst (one pixel's slot of a two-pixel field); returns the end. */
-static inline int8_t *td_rv_copy2(int8_t *dst, const int8_t *src, int32_t n) {
-  for (; n >= 4; n -= 4, src += 4, dst += 8) {
+/* n bytes of src to every third byte of dst (one pixel's slot of a three-pixel field); returns the end. */
+static inline int8_t *td_rv_copy3(int8_t *dst, const int8_t *src, int32_t n) {
+  for (; n >= 4; n -= 4, src += 4, dst += 12) {
     dst[0] = src[0];
-    dst[2] = src[1];
-    dst[4] = src[2];
-    dst[6] = src[3];
+    dst[3] = src[1];
+    dst[6] = src[2];
+    dst[9] = src[3];
   }
-  for (; n > 0; --n, dst += 2) *dst = *src++;
+  for (; n > 0; --n, dst += 3) *dst = *src++;
   return dst;
 }
 
-/* n copies of v to every second byte of dst; returns the end. */
-static inline int8_t *td_rv_fill2(int8_t *dst, int8_t v, int32_t n) {
-  for (; n > 0; --n, dst += 2) *dst = v;
+/* n copies of v to every third byte of dst; returns the end. */
+static inline int8_t *td_rv_fill3(int8_t *dst, int8_t v, int32_t n) {
+  for (; n > 0; --n, dst += 3) *dst = v;
   return dst;
 }
 

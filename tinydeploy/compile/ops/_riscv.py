@@ -27,8 +27,8 @@ def conv_weights_riscv(w: np.ndarray) -> np.ndarray:
 
 
 def conv_riscv_scratch_bytes(k: int) -> int:
-    """td_conv_s8_riscv_scratch_size: two pixels' field."""
-    return 2 * padded_k(k)
+    """td_conv_s8_riscv_scratch_size: three pixels' field."""
+    return 3 * padded_k(k)
 
 
 def dw_weights_riscv(w: np.ndarray) -> np.ndarray:

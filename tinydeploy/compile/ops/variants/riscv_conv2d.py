@@ -1,5 +1,5 @@
 """CONV_2D for RV32IMC (kernels="riscv"): td_conv_s8_riscv and its in-place 1x1 twin (td_riscv.h), int8,
-one group; 2 pixels x 4 channels register tiles over an interleaved im2col field."""
+one group; 3 pixels x 4 channels register tiles over an interleaved im2col field."""
 from __future__ import annotations
 
 from ...ir import Graph, Op
