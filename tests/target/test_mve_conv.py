@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from boards_helpers import pio_build_cache  # noqa: F401
 
+from tinydeploy.compile import out_size
 from tinydeploy.compile.ops._common import requant_arrays
 from tinydeploy.compile.ops._mve import mve_weights
 from tinydeploy.paths import RUNTIME_DIR
-from tinydeploy.testing.random_ops import conv_model, fc_model
+from tinydeploy.testing.builder import ModelBuilder, options
+from tinydeploy.testing.random_ops import conv_layer, conv_model, fc_model
 from tinydeploy.testing.target_cases import failures_on_target, variant_cases
 
 SOURCES = [RUNTIME_DIR / "mve" / n for n in ("td_mve_conv.c", "td_mve_conv_tile.c", "td_mve_fc.c")]
@@ -29,11 +31,31 @@ def _shifts(m) -> list[int]:
     return out
 
 
+def batched_conv(rng: np.random.Generator) -> tuple[bytes, str]:
+    """A CONV_2D over two batches with channel counts of the model zoo (16 to 64, 3x3 or 1x1)."""
+    n, h, w, cin, cout = 2, int(rng.integers(2, 7)), int(rng.integers(2, 7)), int(rng.choice([3, 16, 32])), \
+        int(rng.choice([16, 18, 64]))
+    k, stride, padding = int(rng.choice([1, 3])), int(rng.integers(1, 3)), int(rng.integers(0, 2))
+    oh, ow = out_size(padding, h, k, stride), out_size(padding, w, k, stride)
+    if min(oh, ow) < 1:
+        oh, ow, padding = out_size(0, h, k, stride), out_size(0, w, k, stride), 0
+    scale, zp = float(rng.uniform(0.005, 0.1)), int(rng.integers(-128, 128))
+    b = ModelBuilder()
+    x = b.tensor([n, h, w, cin], "int8", scale, zp)
+    ins, out_scale, act = conv_layer(b, rng, x, cin, scale, cout, k, k, (stride, stride), (1, 1), padding)
+    y = b.tensor([n, oh, ow, cout], "int8", out_scale, int(rng.integers(-128, 128)))
+    b.op("CONV_2D", ins, [y], options("Conv2DOptions", padding=padding, strideH=stride, strideW=stride,
+                                      fusedActivationFunction=act))
+    return b.build([x], [y]), f"conv {n}x{h}x{w}x{cin}->{cout} k{k} s{stride} pad{padding} act{act} zp{zp}"
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("pio_build_cache")
 def test_mve_conv_and_fc_bit_exact_on_qemu_m55(tmp_path):
-    cases = variant_cases(lambda rng, i: conv_model(rng), 31, 140, kernels="arm-mve")
-    cases += variant_cases(lambda rng, i: fc_model(rng, big=i % 10 == 0), 32, 60, kernels="arm-mve")
+    def make(rng: np.random.Generator, i: int) -> tuple[bytes, str]:  # one list: one prefix per case
+        return conv_model(rng) if i < 140 else batched_conv(rng) if i < 160 else fc_model(rng, big=i % 10 == 0)
+
+    cases = variant_cases(make, 31, 220, kernels="arm-mve")
     sources = "".join(m.source for _, _, m, _ in cases)
     for kernel in ("td_conv_s8_mve(", "td_conv_1x1_s8_mve_inplace(", "td_fully_connected_s8_mve("):
         assert kernel in sources, kernel
