@@ -70,7 +70,7 @@ def test_mve_weight_layout_pairs_rows_by_chunk_after_their_biases():
     w = np.arange(3 * 20).reshape(3, 20).astype(np.int8)  # 3 rows, K = 20 -> 32
     got = mve_weights(w, np.array([1, -2, 300])).tolist()
     pad = [0] * 12
-    assert got == [1, 0, 0, 0, -2, -1, -1, -1, *range(0, 16), *range(20, 36), 16, 17, 18, 19, *pad,
+    assert got == [1, 0, 0, 0, -2, -1, -1, -1, *range(16), *range(20, 36), 16, 17, 18, 19, *pad,
                    36, 37, 38, 39, *pad, 44, 1, 0, 0, *range(40, 56), 56, 57, 58, 59, *pad]
     for rows in range(1, 6):
         for k in (1, 15, 16, 17, 40):
