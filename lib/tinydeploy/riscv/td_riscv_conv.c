@@ -49,6 +49,27 @@ static void td_rv_conv_gather(const td_conv_params *p, const int8_t *in_b, int32
 #define TD_RV_OUT(acc, oc) \
   ((int8_t)td_rv_requant(acc, mult[(oc) & pc], shift[(oc) & pc], zp, lo, hi))
 
+/* The sums of a block of four channels for three pixels: acc[4 * s + j] = pixel s, channel j. A function
+ * of its own: inlined, the caller's values would push accumulators to the stack (GCC -Os). */
+static TD_RV_NOINLINE const TD_WEIGHTS_MEM int8_t *td_rv_conv_dots(const int8_t *f, const int8_t *end,
+                                                                   const TD_WEIGHTS_MEM int8_t *w,
+                                                                   const TD_WEIGHTS_MEM int32_t *bias, int32_t *acc) {
+  int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+  int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3, d0 = a0, d1 = a1, d2 = a2, d3 = a3;
+  do { /* one k a step: 7 loads for 12 products (more k a step would spill at -O2) */
+    const int32_t x = f[0], y = f[1], z = f[2], w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+    a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3;
+    b0 += y * w0; b1 += y * w1; b2 += y * w2; b3 += y * w3;
+    d0 += z * w0; d1 += z * w1; d2 += z * w2; d3 += z * w3;
+    f += 3;
+    w += 4;
+  } while (f != end);
+  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+  acc[4] = b0; acc[5] = b1; acc[6] = b2; acc[7] = b3;
+  acc[8] = d0; acc[9] = d1; acc[10] = d2; acc[11] = d3;
+  return w;
+}
+
 /* Three pixels' outputs (out1, out2 NULL: a repeated pixel, not stored) from the field (3 * kp bytes). */
 static void td_rv_conv_tile(const td_conv_params *p, const int8_t *field, int32_t kp,
                             const TD_WEIGHTS_MEM int8_t *w, const TD_WEIGHTS_MEM int32_t *bias,
@@ -58,34 +79,24 @@ static void td_rv_conv_tile(const td_conv_params *p, const int8_t *field, int32_
   const TD_WEIGHTS_MEM int32_t *mult = p->requant.multiplier, *shift = p->requant.shift;
   const int32_t zp = p->output_offset, lo = p->activation.min, hi = p->activation.max;
   const int8_t *end = field + 3 * kp;
-  int32_t oc;
+  int32_t acc[12], oc;
   for (oc = 0; oc < c4; oc += 4) {
-    int32_t a0 = bias[oc], a1 = bias[oc + 1], a2 = bias[oc + 2], a3 = bias[oc + 3];
-    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3, d0 = a0, d1 = a1, d2 = a2, d3 = a3;
-    const int8_t *f = field;
-    do { /* one k a step: 7 loads for 12 products (more k a step would spill at -O2) */
-      const int32_t x = f[0], y = f[1], z = f[2], w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-      a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3;
-      b0 += y * w0; b1 += y * w1; b2 += y * w2; b3 += y * w3;
-      d0 += z * w0; d1 += z * w1; d2 += z * w2; d3 += z * w3;
-      f += 3;
-      w += 4;
-    } while (f != end);
-    out0[oc] = TD_RV_OUT(a0, oc);
-    out0[oc + 1] = TD_RV_OUT(a1, oc + 1);
-    out0[oc + 2] = TD_RV_OUT(a2, oc + 2);
-    out0[oc + 3] = TD_RV_OUT(a3, oc + 3);
+    w = td_rv_conv_dots(field, end, w, bias + oc, acc);
+    out0[oc] = TD_RV_OUT(acc[0], oc);
+    out0[oc + 1] = TD_RV_OUT(acc[1], oc + 1);
+    out0[oc + 2] = TD_RV_OUT(acc[2], oc + 2);
+    out0[oc + 3] = TD_RV_OUT(acc[3], oc + 3);
     if (out1) {
-      out1[oc] = TD_RV_OUT(b0, oc);
-      out1[oc + 1] = TD_RV_OUT(b1, oc + 1);
-      out1[oc + 2] = TD_RV_OUT(b2, oc + 2);
-      out1[oc + 3] = TD_RV_OUT(b3, oc + 3);
+      out1[oc] = TD_RV_OUT(acc[4], oc);
+      out1[oc + 1] = TD_RV_OUT(acc[5], oc + 1);
+      out1[oc + 2] = TD_RV_OUT(acc[6], oc + 2);
+      out1[oc + 3] = TD_RV_OUT(acc[7], oc + 3);
     }
     if (out2) {
-      out2[oc] = TD_RV_OUT(d0, oc);
-      out2[oc + 1] = TD_RV_OUT(d1, oc + 1);
-      out2[oc + 2] = TD_RV_OUT(d2, oc + 2);
-      out2[oc + 3] = TD_RV_OUT(d3, oc + 3);
+      out2[oc] = TD_RV_OUT(acc[8], oc);
+      out2[oc + 1] = TD_RV_OUT(acc[9], oc + 1);
+      out2[oc + 2] = TD_RV_OUT(acc[10], oc + 2);
+      out2[oc + 3] = TD_RV_OUT(acc[11], oc + 3);
     }
   }
   for (; oc < c; ++oc) { /* leftover channels: plain rows */
