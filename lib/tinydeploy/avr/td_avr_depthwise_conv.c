@@ -22,6 +22,7 @@ typedef struct {
   int16_t h, w, out_w, row, stride_h, stride_w, pad_h, pad_w, dh, dw, y_span, x_span, step_y, step_x;
   uint8_t fh, fw;
   int8_t pad;
+  uint8_t rows; /* 1: a padded plane whose window rows are contiguous (no gather: td_avr_output_rows) */
 } td_avr_plane;
 
 /* One channel's requantization, output range and weights. */
@@ -53,6 +54,7 @@ static void td_avr_plane_init(td_avr_plane *g, const td_dw_conv_params *p, int16
   g->step_y = g->dh * g->row;
   g->step_x = g->dw * in_step;
   g->pad = (int8_t)(-p->input_offset);
+  g->rows = 0;
 }
 
 /* The taps of the window at (y0, x0) into t; outside the input they read the input zero point. */
@@ -94,8 +96,13 @@ static void td_avr_dw_channel(const td_dw_conv_params *p, const td_avr_plane *g,
   c.range.hi = (int16_t)p->activation.max;
   for (y0 = oy * g->stride_h - g->pad_h; oy < oy_end; ++oy, y0 += g->stride_h) {
     for (ox = 0, x0 = -g->pad_w; ox < g->out_w; ++ox, x0 += g->stride_w, out += g->out_step) {
-      td_avr_dw_gather(g, y0, x0, taps);
-      *out = td_avr_dw_out(&c, taps);
+      if (g->rows) {
+        td_avr_flash f = c.weights;
+        *out = td_avr_output_rows(&f, g->in + y0 * g->row + x0, g->fh, g->fw, g->step_y - g->fw, &c.h, &c.range);
+      } else {
+        td_avr_dw_gather(g, y0, x0, taps);
+        *out = td_avr_dw_out(&c, taps);
+      }
     }
   }
   f->z = c.weights.z; /* after the weights */
@@ -157,6 +164,7 @@ void td_avr_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf, c
   g.row = wp;
   g.step_y = g.dh * wp;
   g.pad_h = g.pad_w = 0;
+  g.rows = g.dw == 1;
   for (ch = 0; ch < c; ++ch) {
     int8_t *dst = scratch;
     for (y = -(int16_t)win->pad_h; y < hp - (int16_t)win->pad_h; ++y) {

@@ -124,6 +124,37 @@ static inline int32_t td_avr_dot24(td_avr_flash *f, const int8_t *x, uint16_t n)
   return acc;
 }
 
+/* td_avr_dot24 over rows taps of cols contiguous bytes each, `skip` bytes between the rows (a window of
+ * a padded plane). */
+static inline int32_t td_avr_dot_rows(td_avr_flash *f, const int8_t *x, uint8_t rows, uint8_t cols, int16_t skip) {
+  __int24 acc = 0;
+  uint8_t w, v, zero, n;
+  __asm__ volatile(TD_AVR_ZIN
+                   "clr %[zero]\n"
+                   "2:\n\t"
+                   "mov %[n], %[cols]\n"
+                   "1:\n\t" TD_AVR_RD("%[w]")
+                   "ld %[v], X+\n\t"
+                   "muls %[w], %[v]\n\t"
+                   "add %A[acc], r0\n\t"
+                   "adc %B[acc], r1\n\t"
+                   "adc %C[acc], %[zero]\n\t"
+                   "sbrc r1, 7\n\t"
+                   "dec %C[acc]\n\t"
+                   "dec %[n]\n\t"
+                   "brne 1b\n\t"
+                   "add r26, %A[skip]\n\t"
+                   "adc r27, %B[skip]\n\t"
+                   "dec %[rows]\n\t"
+                   "brne 2b\n\t"
+                   "clr __zero_reg__\n\t" TD_AVR_ZOUT
+                   : [acc] "+r"(acc), [w] "=&d"(w), [v] "=&d"(v), [zero] "=&r"(zero), [n] "=&r"(n),
+                     [rows] "+r"(rows), [x] "+x"(x), [z] "+z"(f->z), [hi] "+r"(f->hi)
+                   : [cols] "r"(cols), [skip] "r"(skip), TD_AVR_RZ
+                   : "memory");
+  return acc;
+}
+
 static inline int32_t td_avr_dot(td_avr_flash *f, const int8_t *x, uint16_t n, uint8_t wide) {
   return wide ? td_avr_dot24(f, x, n) : td_avr_dot16(f, x, n);
 }
@@ -247,12 +278,22 @@ typedef struct {
  * unless the header's saturation bounds say the clamp decides. Out of line: the kernels' loops keep their
  * registers (the fixed X and Z registers of the asm would leave them no pointer register).
  */
-static __attribute__((noinline, unused)) int8_t td_avr_output(td_avr_flash *f, const int8_t *x, uint16_t n,
-                                                              const td_avr_dr *h, const td_avr_range *o) {
-  const int32_t acc = h->bias + td_avr_dot(f, x, n, h->wide);
+static inline int8_t td_avr_finish(int32_t acc, const td_avr_dr *h, const td_avr_range *o) {
   if (acc < h->below) return (int8_t)o->lo; /* saturated: no requantization */
   if (acc > h->above) return (int8_t)o->hi;
   return td_avr_requant_dr(acc, h, o->offset, o->lo, o->hi);
+}
+
+static __attribute__((noinline, unused)) int8_t td_avr_output(td_avr_flash *f, const int8_t *x, uint16_t n,
+                                                              const td_avr_dr *h, const td_avr_range *o) {
+  return td_avr_finish(h->bias + td_avr_dot(f, x, n, h->wide), h, o);
+}
+
+/* The same for a window of rows x cols taps in a plane, `skip` bytes from a row's end to the next row. */
+static __attribute__((noinline, unused)) int8_t td_avr_output_rows(td_avr_flash *f, const int8_t *x, uint8_t rows,
+                                                                   uint8_t cols, int16_t skip, const td_avr_dr *h,
+                                                                   const td_avr_range *o) {
+  return td_avr_finish(h->bias + td_avr_dot_rows(f, x, rows, cols, skip), h, o);
 }
 
 #endif /* TD_AVR_STREAM_H */

@@ -110,6 +110,14 @@ def sr_stream(w: np.ndarray, bias: np.ndarray | None, input_offset: int, mult: n
     return np.concatenate(parts, axis=1).reshape(-1).astype(np.int64)
 
 
+BLOCK_BYTES = 64  # TD_AVR_BLOCK_BYTES (td_avr_conv.c): the windows of one block of output pixels
+
+
+def block_bytes(window_bytes: int, limit: int) -> int:
+    """Scratch of one block of windows, as td_avr_block(): as many as fit BLOCK_BYTES, 1 to min(limit, 255)."""
+    return max(1, min(BLOCK_BYTES // window_bytes, limit, 255)) * window_bytes
+
+
 def fits_int16_indexing(g: Graph, op: Op) -> bool:
     """The kernels index activations with 16-bit arithmetic: every activation under 32 KB (AVR SRAM is 8 KB)."""
     return all(g.tensors[i].nbytes < INT16 for i in (op.inputs[0], op.outputs[0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
-from .._avr import channel_requant, dot_widths, dr_stream, fits_int16_indexing, requant_ok
+from .._avr import block_bytes, channel_requant, dot_widths, dr_stream, fits_int16_indexing, requant_ok
 from .._common import NO_REQUANT, act_range, activation, nhwc, window_struct
 from ..conv2d import bias_of, conv_window
 
@@ -20,13 +20,18 @@ class AvrConv2D(VariantKernel):
         return dot_widths(w.data.reshape(w.shape[0], -1)) is not None and requant_ok(*channel_requant(g, op, w.shape[0]))
 
     def scratch_bytes(self, op: Op, g: Graph) -> int:
-        """td_avr_conv_s8_scratch_size(): one gathered window (none for a 1x1 filter)."""
-        w = g.tensors[op.inputs[1]]
-        return 0 if w.shape[1] * w.shape[2] == 1 else w.shape[1] * w.shape[2] * w.shape[3]
+        """td_avr_conv_s8_scratch_size(): one block of gathered windows (none for a 1x1 filter)."""
+        w, out = g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+        k = w.shape[1] * w.shape[2] * w.shape[3]
+        return 0 if k == w.shape[3] else block_bytes(k, out.shape[2])
 
     def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
-        """td_avr_conv_1x1_s8_inplace_scratch_size(): one input pixel, where the reference has the twin."""
-        return None if lowering_for(op.kind).inplace_temp_bytes(op, g) is None else g.tensors[op.inputs[0]].shape[3]
+        """td_avr_conv_1x1_s8_inplace_scratch_size(): one block of input pixels, where the reference has the
+        twin (the out-of-place scratch of a 1x1 filter is 0)."""
+        if lowering_for(op.kind).inplace_temp_bytes(op, g) is None:
+            return None
+        inp = g.tensors[op.inputs[0]]
+        return block_bytes(inp.shape[3], inp.shape[0] * inp.shape[1] * inp.shape[2])
 
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
