@@ -114,11 +114,11 @@ static uint16_t handle(const td_device *dev, uint8_t type, const uint8_t *in, ui
       return 0;
     }
     if (type == TD_MSG_SET_INPUT) {
-      memcpy(dev->arena + t->offset + offset, in + 5, n);
+      memcpy(td_tensor_data(t, dev->arena) + offset, in + 5, n);
       out[4] = TD_OK;
       return 5;
     }
-    memcpy(out + 4, dev->arena + t->offset + offset, n);
+    memcpy(out + 4, td_tensor_data(t, dev->arena) + offset, n);
     return (uint16_t)(4 + n);
   }
   if (type == TD_MSG_INVOKE) {

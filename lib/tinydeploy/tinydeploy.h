@@ -138,7 +138,13 @@ typedef struct {
   int32_t zero_point;
   uint32_t offset;    /* byte offset in the arena */
   uint32_t bytes;
+  void *data;         /* not NULL: outside the arena, here (a float edge's buffer); NULL: in the arena */
 } td_tensor_info;
+
+/** Where a model input's or output's bytes are: its own buffer (float edges), else in the arena. */
+static inline uint8_t *td_tensor_data(const td_tensor_info *t, uint8_t *arena) {
+  return t->data ? (uint8_t *)t->data : arena + t->offset;
+}
 
 /** Quantize floats: q = clamp(round(x / scale) + zero_point), as TFLite's QUANTIZE. */
 void td_quantize_floats(const float *src, void *dst, td_dtype dtype, int32_t n, float scale,

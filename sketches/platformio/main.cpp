@@ -69,7 +69,7 @@ static int td_run_samples(void) {
     uint32_t at = 0;
     for (int i = 0; i < TD_NUM_INPUTS; ++i) {
       const td_tensor_info *t = &TD_M(inputs)[i];
-      for (uint32_t k = 0; k < t->bytes; ++k) arena[t->offset + k] = TD_READ_BYTE(&td_sample_inputs[s][at + k]);
+      for (uint32_t k = 0; k < t->bytes; ++k) td_tensor_data(t, arena)[k] = TD_READ_BYTE(&td_sample_inputs[s][at + k]);
       at += t->bytes;
     }
     uint32_t t0 = td_cycles();
@@ -84,11 +84,11 @@ static int td_run_samples(void) {
       td_puts(" ");
       td_put_u32((uint32_t)o);
       td_puts(" ");
-      td_put_hex(arena + t->offset, t->bytes);
+      td_put_hex(td_tensor_data(t, arena), t->bytes);
       td_puts("\n");
 #if TD_HAVE_EXPECTED
       for (uint32_t k = 0; k < t->bytes; ++k)
-        if (arena[t->offset + k] != TD_READ_BYTE(&td_expected_outputs[s][at + k])) ok = 0;
+        if (td_tensor_data(t, arena)[k] != TD_READ_BYTE(&td_expected_outputs[s][at + k])) ok = 0;
 #endif
       at += t->bytes;
     }

@@ -37,6 +37,7 @@ def plan(model: Path = typer.Argument(..., help="The .tflite model."),
         "model": model.name, "sha256": g.sha256, "plan_options": p.options.describe(),
         "arena_bytes": p.arena_bytes, "io_bytes": p.io_bytes, "lower_bound_bytes": p.lower_bound_bytes,
         "scratch_bytes": p.scratch_bytes, "stack_bytes": invoke_stack_bytes(m),
+        "float_io_outside_arena_bytes": m.io_buffer_bytes,
         "tflm_arena_head_bytes": base["arena_head_bytes"], "tflm_arena_total_bytes": base["arena_total_bytes"],
         "tflm_error": tflm_error,
         "optimal": p.optimal, "inplace_ops": p.inplace_ops,
@@ -60,6 +61,9 @@ def plan(model: Path = typer.Argument(..., help="The .tflite model."),
     console.print(f"arena [bold]{p.arena_bytes:,}[/] B (lower bound {p.lower_bound_bytes:,} B, "
                   f"{'optimal' if p.optimal else 'best found'}; in/out {p.io_bytes:,} B; scratch {p.scratch_bytes:,} B"
                   f" included; stack {summary['stack_bytes']} B)")
+    if m.io_buffer_bytes:
+        console.print(f"float inputs/outputs outside the arena: {m.io_buffer_bytes:,} B (the caller's buffers with "
+                      f"{m.prefix}_invoke_f32; the arena holds only the integer tensors)", highlight=False)
     if peak:
         console.print(f"peak at op {peak.index} ({peak.kind}): {peak.live_bytes:,} B live")
     if tflm_error:

@@ -11,6 +11,7 @@ from .codegen.model_c import header_text, source_text
 from .ir import Graph
 from .model import CompiledModel, PlanOptions
 from .ops import emit_op
+from .passes.float_edges import edge_ops, float_edges_outside
 from .passes.fold_pad import fold_pads
 from .passes.patch import patch_graph
 from .passes.reorder import reorder
@@ -29,6 +30,8 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
         g = fold_pads(g)
     if options.reorder:
         g = reorder(g)
+    if options.float_io_outside:
+        g = float_edges_outside(g)
     patch = None
     if options.patch != "off":  # after reordering: the tiles are independent branches
         g, patch = patch_graph(g, options)
@@ -46,12 +49,16 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
     e = Emitter(g, m.prefix, m.tensor_offsets, m.scratch_offsets, set(m.plan.inplace_ops), scratch_sizes,
                 kernels=options.kernels)
     headers: list[str] = []
+    edges = edge_ops(g)
     for op in g.ops:
+        start = len(e.body)
         with e.op_scope(op):
             ins = ", ".join(_shape(g, t) for t in op.inputs if t >= 0 and not g.tensors[t].is_const)
             outs = ", ".join(_shape(g, t) for t in op.outputs)
             e.comment(f"op {op.index}: {op.kind} {ins} -> {outs}")
             header = emit_op(op, g, e)
+        if op.index in edges:  # skipped by <name>_invoke_int()
+            e.body[start:] = ["  if (edges) {", *("  " + line for line in e.body[start:]), "  }"]
         if header not in headers:
             headers.append(header)
     m.header = header_text(m)

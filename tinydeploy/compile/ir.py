@@ -99,6 +99,8 @@ class Graph:
     #: storage the planner may share beyond views/in-place ops: (src, dst, shift) puts dst `shift`
     #: bytes before src in one buffer (passes/patch.py: the stage output over consumed input rows)
     shared: list[tuple[int, int, int]] = field(default_factory=list)
+    #: float model inputs/outputs kept outside the arena (passes/float_edges.py): the caller's buffers
+    external: tuple[int, ...] = ()
 
     def tensor(self, index: int) -> Tensor | None:
         return None if index < 0 else self.tensors[index]
@@ -107,7 +109,7 @@ class Graph:
         """Tensors that live in the arena: graph inputs and every non-constant op output."""
         seen: list[int] = []
         for t in self.inputs + [o for op in self.ops for o in op.outputs + op.intermediates]:
-            if t >= 0 and t not in seen and not self.tensors[t].is_const:
+            if t >= 0 and t not in seen and not self.tensors[t].is_const and t not in self.external:
                 seen.append(t)
         for op in self.ops:
             for t in op.inputs:

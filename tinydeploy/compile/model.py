@@ -41,6 +41,7 @@ class PlanOptions:
     patch_budget: float = 0.25  # --patch auto: the most extra MACs allowed (0.25 = +25%)
     kernels: str = "reference"  # KERNEL_VARIANTS: which kernel variant the generated C calls
     fold_pad: bool = True  # PADs before conv/depthwise become their explicit padding (passes/fold_pad.py)
+    float_io_outside: bool = True  # float model I/O in the caller's buffers, not the arena (passes/float_edges.py)
 
     def __post_init__(self) -> None:
         if self.kernels not in KERNEL_VARIANTS:
@@ -54,6 +55,8 @@ class PlanOptions:
             text += f" patch={self.patch}" + (f" budget={self.patch_budget:g}" if self.patch == "auto" else "")
         if not self.fold_pad:
             text += " fold_pad=off"
+        if not self.float_io_outside:
+            text += " float_io=arena"
         if self.kernels != "reference":  # absent by default: existing models' C stays byte-identical
             text += f" kernels={self.kernels}"
         return text
@@ -74,6 +77,12 @@ class CompiledModel:
     patch: PatchInfo | None = None  # patch-based inference of the first stage (options.patch)
     header: str = ""
     source: str = ""
+
+    @property
+    def io_buffer_bytes(self) -> int:
+        """Bytes of the float input/output buffers kept outside the arena (Graph.external): the
+        generated default buffers, or the caller's own with <NAME>_NO_IO_BUFFERS."""
+        return sum(self.graph.tensors[t].nbytes for t in self.graph.external)
 
     @property
     def weights_bytes(self) -> int:

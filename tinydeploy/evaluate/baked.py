@@ -57,7 +57,7 @@ def main_source(models: list[CompiledModel], inputs: list[list[np.ndarray]], rep
              f"    for (r = 0; r < {int(repeat)}u; ++r) {{ /* inputs again: the arena may reuse their bytes */",
              "      const uint8_t *at = data;",
              "      uint32_t t0;",
-             "      for (i = 0; i < n_in; ++i) { memcpy(arena + ins[i].offset, at, ins[i].bytes); at += ins[i].bytes; }",
+             "      for (i = 0; i < n_in; ++i) { memcpy(td_tensor_data(&ins[i], arena), at, ins[i].bytes); at += ins[i].bytes; }",
              "      t0 = td_board_cycles();",
              "      invoke();",
              "      dt += td_board_cycles() - t0;",
@@ -65,7 +65,7 @@ def main_source(models: list[CompiledModel], inputs: list[list[np.ndarray]], rep
              "    }",
              "    for (i = 0; i < n_out; ++i) {",
              "      put(\"OUT \"); put_u32(next_id); put(\" \"); put_u32((uint32_t)i); put(\" \");",
-             "      put_hex(arena + outs[i].offset, outs[i].bytes); put(\"\\n\");",
+             "      put_hex(td_tensor_data(&outs[i], arena), outs[i].bytes); put(\"\\n\");",
              "    }",
              "    put(\"CYCLES \"); put_u32(next_id); put(\" \"); put_u32(dt); put(\"\\n\");",
              "  }", "}", ""]

@@ -122,6 +122,8 @@ def check_fit(m: CompiledModel, board: str | BoardProfile) -> FitReport:
     r = FitReport(b, m.source_name, compiled=m)
     r.flash_items = [("weights", consts), ("code~", code), ("framework", b.reserved_flash)]
     r.ram_items = [("arena", m.arena_bytes), ("stack", b.stack_bytes), ("runtime/framework", b.reserved_ram)]
+    if m.io_buffer_bytes:
+        r.ram_items.insert(1, ("float I/O buffers (outside the arena)", m.io_buffer_bytes))
     if b.const_in_ram:
         r.ram_items.append(("weights copied to SRAM (AVR static const outside TD_WEIGHTS_MEM)", ram_const_bytes(m)))
     # Biggest tensors: constants (flash) and activations (arena).

@@ -53,14 +53,14 @@ int main(int argc, char **argv) {
   for (long s = 0; s < n; ++s) {
     c->reset();
     for (int i = 0; i < c->n_in; ++i)
-      if (fread(arena + c->in[i].offset, 1, c->in[i].bytes, fi) != c->in[i].bytes) return 5;
+      if (fread(td_tensor_data(&c->in[i], arena), 1, c->in[i].bytes, fi) != c->in[i].bytes) return 5;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (long r = 0; r < repeat; ++r) c->invoke();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     total_ns += (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
     for (int i = 0; i < c->n_out; ++i)
-      if (fwrite(arena + c->out[i].offset, 1, c->out[i].bytes, fo) != c->out[i].bytes) return 6;
+      if (fwrite(td_tensor_data(&c->out[i], arena), 1, c->out[i].bytes, fo) != c->out[i].bytes) return 6;
   }
   if (argc == 6) printf("ns_per_invoke=%%.1f\n", total_ns / (double)(n * repeat));
   free(arena);

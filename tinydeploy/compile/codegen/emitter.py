@@ -56,6 +56,7 @@ class Emitter:
                  kernels: str = "reference") -> None:
         self.graph = graph
         self.kernels = kernels  # PlanOptions.kernels: lowerings with an optimized variant pick it from this
+        self.external = {t: k for k, t in enumerate(graph.external)}  # float edges: <prefix>_io[k]
         self.inplace_ops = inplace_ops or set()  # ops whose output the planner put over input 0
         self.prefix = prefix
         self.offsets = offsets  # tensor index -> arena byte offset
@@ -134,6 +135,8 @@ class Emitter:
             mem = "TD_WEIGHTS_MEM " if flash else ""
             return sym if ctype == t.ctype else f"(const {mem}{ctype} *){sym}"
         qual = "const " if const else ""
+        if tensor in self.external:
+            return f"({qual}{ctype} *){self.prefix}_io[{self.external[tensor]}]"
         return f"({qual}{ctype} *)(arena + {self.offsets[tensor]})"
 
     @property

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from ... import __version__
 from ..ir import Tensor
 from ..model import KERNEL_GUARDS
+from . import float_io
 
 if TYPE_CHECKING:
     from ..model import CompiledModel
@@ -15,11 +16,11 @@ _TD_DTYPE = {"int8": "TD_INT8", "int16": "TD_INT16", "int32": "TD_INT32", "float
 _ELEMENT_BYTES = ("(t->dtype == TD_INT16 ? 2u : (t->dtype == TD_INT8 || t->dtype == TD_UINT8) ? 1u : 4u)")
 
 
-def _info_entry(t: Tensor, offset: int) -> str:
+def _info_entry(t: Tensor, offset: int, data: str = "0") -> str:
     dims = [int(d) for d in t.shape][:6] + [0] * (6 - min(len(t.shape), 6))
     scale = repr(float(t.scale)) + "f" if t.quant else "0.0f"
     return (f'  {{"{t.name[:60]}", {_TD_DTYPE[t.dtype]}, {len(t.shape)}, {{{", ".join(map(str, dims))}}}, '
-            f"{scale}, {t.zero_point}, {offset}UL, {t.nbytes}UL}},")
+            f"{scale}, {t.zero_point}, {offset}UL, {t.nbytes}UL, {data}}},")
 
 
 def _reset_line(p: str, t: Tensor, offset: int) -> str:
@@ -50,8 +51,7 @@ def header_text(m: "CompiledModel") -> str:
         f"void {p}_set_arena(void *arena);",
         f"/** Zero the model's state tensors (recurrent models); call once after {p}_set_arena(). */",
         f"void {p}_reset(void);",
-        "/** Run the model on the inputs in the arena; returns 0. */",
-        f"int {p}_invoke(void);",
+        *float_io.header_lines(m),
         f"extern const td_tensor_info {p}_inputs[{max(len(g.inputs), 1)}];",
         f"extern const td_tensor_info {p}_outputs[{max(len(g.outputs), 1)}];",
         "/** Quantize float data into input `index` (copies when the input is float). */",
@@ -65,11 +65,15 @@ def header_text(m: "CompiledModel") -> str:
             shape = "x".join(str(d) for d in t.shape) or "scalar"
             lines += [
                 f"/* {kind} {i} \"{t.name}\": {t.dtype} [{shape}], scale {t.scale!r}, zero point {t.zero_point} */",
-                f"#define {P}_{kind.upper()}{i}_OFFSET {m.tensor_offsets[tid]}UL",
                 f"#define {P}_{kind.upper()}{i}_SIZE {t.size}UL",
-                f"static inline {t.ctype} *{p}_{kind}{i}(void) {{ return ({t.ctype} *)({p}_arena + "
-                f"{P}_{kind.upper()}{i}_OFFSET); }}",
             ]
+            if tid in g.external:  # outside the arena: where the td_tensor_info table says
+                lines.append(f"static inline {t.ctype} *{p}_{kind}{i}(void) {{ return ({t.ctype} *){p}_{kind}s[{i}]"
+                             ".data; }")
+            else:
+                lines += [f"#define {P}_{kind.upper()}{i}_OFFSET {m.tensor_offsets[tid]}UL",
+                          f"static inline {t.ctype} *{p}_{kind}{i}(void) {{ return ({t.ctype} *)({p}_arena + "
+                          f"{P}_{kind.upper()}{i}_OFFSET); }}"]
     lines += ["", '#ifdef __cplusplus', '}', '#endif', "", f"#endif /* {P}_H */", ""]
     return "\n".join(lines)
 
@@ -86,8 +90,9 @@ def _kernel_guard(m: "CompiledModel") -> list[str]:
 
 def source_text(m: "CompiledModel", decls: list[str], body: list[str], headers: list[str]) -> str:
     g, p, P = m.graph, m.prefix, m.prefix.upper()
-    ins = "\n".join(_info_entry(g.tensors[t], m.tensor_offsets[t]) for t in g.inputs)
-    outs = "\n".join(_info_entry(g.tensors[t], m.tensor_offsets[t]) for t in g.outputs)
+    ins = "\n".join(_info_entry(g.tensors[t], m.tensor_offsets.get(t, 0), float_io.data_field(m, t)) for t in g.inputs)
+    outs = "\n".join(_info_entry(g.tensors[t], m.tensor_offsets.get(t, 0), float_io.data_field(m, t))
+                     for t in g.outputs)
     state = [t for t in m.tensor_offsets if g.tensors[t].is_variable]
     reset_lines = [_reset_line(p, g.tensors[t], m.tensor_offsets[t]) for t in state]
     parts = [
@@ -100,19 +105,19 @@ def source_text(m: "CompiledModel", decls: list[str], body: list[str], headers: 
         f"#ifndef {P}_NO_STATIC_ARENA",
         f"static uint8_t {p}_arena_storage[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] TD_ALIGN(16);",
         f"uint8_t *{p}_arena = {p}_arena_storage;", "#else", f"uint8_t *{p}_arena;", "#endif", "",
+        *float_io.buffer_lines(m),
         f"const td_tensor_info {p}_inputs[{max(len(g.inputs), 1)}] = {{\n{ins}\n}};",
         f"const td_tensor_info {p}_outputs[{max(len(g.outputs), 1)}] = {{\n{outs}\n}};", "",
         f"void {p}_set_arena(void *arena) {{ {p}_arena = (uint8_t *)arena; }}", "",
         f"void {p}_reset(void) {{", *(reset_lines or ["  /* no state tensors */"]), "}", "",
         f"void {p}_quantize_input(int index, const float *data) {{",
         f"  const td_tensor_info *t = &{p}_inputs[index];",
-        f"  td_quantize_floats(data, {p}_arena + t->offset, t->dtype, (int32_t)(t->bytes / {_ELEMENT_BYTES}),",
+        f"  td_quantize_floats(data, td_tensor_data(t, {p}_arena), t->dtype, (int32_t)(t->bytes / {_ELEMENT_BYTES}),",
         "                     t->scale, t->zero_point);", "}", "",
         f"void {p}_dequantize_output(int index, float *data) {{",
         f"  const td_tensor_info *t = &{p}_outputs[index];",
-        f"  td_dequantize_floats({p}_arena + t->offset, data, t->dtype, (int32_t)(t->bytes / {_ELEMENT_BYTES}),",
+        f"  td_dequantize_floats(td_tensor_data(t, {p}_arena), data, t->dtype, (int32_t)(t->bytes / {_ELEMENT_BYTES}),",
         "                       t->scale, t->zero_point);", "}", "",
-        f"int {p}_invoke(void) {{", f"  uint8_t *const arena = {p}_arena;", *body, "  (void)arena;",
-        "  return 0;", "}", "",
+        *float_io.invoke_lines(m, body),
     ]
     return "\n".join(parts)

@@ -36,7 +36,7 @@ class ArenaPlan:
     arena_bytes: int
     lower_bound_bytes: int
     scratch_bytes: int  # the largest scratch buffer of any op
-    io_bytes: int  # graph input + output bytes
+    io_bytes: int  # graph input + output bytes in the arena (float edges outside it not counted)
     inplace_ops: dict[int, int]  # op index -> temp bytes of its in-place kernel (0: elementwise)
     optimal: bool = False
 
@@ -143,6 +143,6 @@ def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
         b.offset = off
     tensor_offsets = {t: b.offset + rel[t] for b in bufs for t in b.tensors}
     scratch_offsets = {b.scratch_of: b.offset for b in bufs if b.scratch_of is not None}
-    io = sum(g.tensors[t].nbytes for t in set(g.inputs) | set(g.outputs))
+    io = sum(g.tensors[t].nbytes for t in (set(g.inputs) | set(g.outputs)) - set(g.external))
     return ArenaPlan(options, bufs, tensor_offsets, scratch_offsets, planner.arena_bytes, planner.lower_bound(),
                      scratch_max, io, inplace_ops, optimal=bool(getattr(planner, "optimal", False)))

@@ -19,7 +19,8 @@ def tensor_lifetimes(g: Graph) -> dict[int, tuple[int, int]]:
                 spans[t][0] = min(spans[t][0], op.index)
                 spans[t][1] = max(spans[t][1], op.index)
     for t in g.inputs:
-        spans[t][0] = 0
+        if t in spans:  # not an external float input
+            spans[t][0] = 0
     for t in g.outputs:
         if t in spans:
             spans[t][1] = end
