@@ -2,10 +2,12 @@
  * DEPTHWISE_CONV_2D int8, depth multiplier 1, for Cortex-M55/M85 with Helium (MVE): the arm-mve variant
  * of td_depthwise_conv_s8, bit-exact with it. Layouts in td_mve_dw.h (prepared by ops/_mve_dw.py).
  *
- * Channel by channel: the channel is gathered into a plane of the scratch whose border holds the input
- * zero point (x + input_offset = 0 there, so a padded tap adds nothing, as TFLite skips it; the offset
- * itself is folded into the bias), then four neighbouring output pixels of a line are one vector: per tap
- * one widening load of four plane bytes (a gather for strides > 1) and one VMLA by the tap's weight.
+ * Channel by channel: eight channels at a time are scattered into planes of the scratch whose border holds
+ * the input zero point (x + input_offset = 0 there, so a padded tap adds nothing, as TFLite skips it; the
+ * offset itself is folded into the bias), then four neighbouring output pixels of a line are one vector:
+ * per tap one widening load of four plane bytes (a gather for strides > 1) and one VMLA by the tap's
+ * weight. 3x3 windows along stride-1 lines run in inline assembly (GCC spills otherwise): two vectors of
+ * two neighbouring lines at once, each load serving both lines and each weight load four VMLAs.
  * Requantization on the four lanes: VQRDMULH is TFLite's saturating rounding doubling high multiply, and
  * the rounding right shift (ties away from zero) is VRSHL after subtracting one from negative values
  * (saturating, so INT32_MIN stays). The result is scattered to the NHWC output, C bytes apart.
@@ -209,6 +211,24 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
             : "memory");                                                                                     \
   } while (0)
 
+/* One vector of each of two neighbouring lines (as TD_MVE_DW_K3_QUAD, one vector). */
+#define TD_MVE_DW_X(R, K) "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\t"
+#define TD_MVE_DW_M(A, T) "vmla.s32 %q[" #A "], %q[x], %[" #T "]\n\t"
+#define TD_MVE_DW_COL1(K, W0, W1, W2)                                                                         \
+  TD_MVE_DW_LD(t, W0) TD_MVE_DW_X(r0, K) TD_MVE_DW_M(a0, t)                                                   \
+  TD_MVE_DW_LD(u, W1) TD_MVE_DW_X(r1, K) TD_MVE_DW_M(a0, u) TD_MVE_DW_M(a1, t)                                \
+  TD_MVE_DW_LD(t, W2) TD_MVE_DW_X(r2, K) TD_MVE_DW_M(a0, t) TD_MVE_DW_M(a1, u)                                \
+  TD_MVE_DW_X(r3, K) TD_MVE_DW_M(a1, t)
+#define TD_MVE_DW_K3_TWO(A0, A1, R0, R1, R2, R3, W)                                                           \
+  do {                                                                                                       \
+    int32x4_t x_;                                                                                            \
+    int32_t t_, u_;                                                                                          \
+    __asm__(TD_MVE_DW_COL1(0, 0, 12, 24) TD_MVE_DW_COL1(1, 4, 16, 28) TD_MVE_DW_COL1(2, 8, 20, 32)             \
+            : [a0] "+w"(A0), [a1] "+w"(A1), [x] "=&w"(x_), [t] "=&r"(t_), [u] "=&r"(u_)                          \
+            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W)                                \
+            : "memory");                                                                                     \
+  } while (0)
+
 /* The last vectors of a 3x3 line from plane row r: `full` whole ones, then `rest` (< 4) outputs. */
 static inline __attribute__((always_inline)) void td_mve_dw_rest(const td_mve_dw_geo *g, const int8_t *r,
                                                                  const int32_t *wk, int32x4_t bias, int32_t m,
@@ -261,8 +281,21 @@ static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_d
         vstrbq_scatter_offset_s32(o + g->out_l, ooff, td_mve_dw_requant(a10, m, shift, right, oo, lo, hi));
         vstrbq_scatter_offset_s32(o + g->out_l + ostep, ooff, td_mve_dw_requant(a11, m, shift, right, oo, lo, hi));
       }
-      td_mve_dw_rest(g, r + lstep, wk, bias, m, shift, right, oo, lo, hi, ooff, o + g->out_l, full - i, rest);
+      for (; i < full || (i == full && rest); ++i, r += 4, o += ostep) { /* the last vectors of both lines */
+        int32x4_t a0 = bias, a1 = bias;
+        TD_MVE_DW_K3_TWO(a0, a1, r, r + lstep, r + 2 * lstep, r + 3 * lstep, wk);
+        a0 = td_mve_dw_requant(a0, m, shift, right, oo, lo, hi);
+        a1 = td_mve_dw_requant(a1, m, shift, right, oo, lo, hi);
+        if (i < full) {
+          vstrbq_scatter_offset_s32(o, ooff, a0);
+          vstrbq_scatter_offset_s32(o + g->out_l, ooff, a1);
+        } else {
+          vstrbq_scatter_offset_p_s32(o, ooff, a0, vctp32q((uint32_t)rest));
+          vstrbq_scatter_offset_p_s32(o + g->out_l, ooff, a1, vctp32q((uint32_t)rest));
+        }
+      }
       ++ol;
+      continue;
     } else if (k3) { /* two vectors at a time: each weight read once for both */
       for (; i + 2 <= full; i += 2, r += 8, o += 2 * ostep) {
         int32x4_t a0 = bias, a1 = bias;
