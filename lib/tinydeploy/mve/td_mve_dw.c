@@ -187,33 +187,31 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
 /* Two lines x two vectors of a 3x3 window with line stride and dilation 1: plane rows R0..R3 (line 0 reads
  * R0..R2, line 1 R1..R3, so each load serves both lines), weights W[9]; each weight loaded once. Column K
  * of row J: x at +K (vector 0) and +K+4 (vector 1); line 0 takes weight (J, K), line 1 weight (J - 1, K). */
-#define TD_MVE_DW_ROW4(R, K, K4, FIRST, LAST, WN, TN, TP)                                                     \
-  FIRST LAST "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\t"                                                     \
-  "vldrb.s32 %q[y], [%[" #R "], #" #K4 "]\n\t"
-#define TD_MVE_DW_L0(T) "vmla.s32 %q[a00], %q[x], %[" #T "]\n\tvmla.s32 %q[a01], %q[y], %[" #T "]\n\t"
-#define TD_MVE_DW_L1(T) "vmla.s32 %q[a10], %q[x], %[" #T "]\n\tvmla.s32 %q[a11], %q[y], %[" #T "]\n\t"
 #define TD_MVE_DW_LD(T, W) "ldr %[" #T "], [%[w], #" #W "]\n\t"
-#define TD_MVE_DW_XY(R, K, K4) "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\tvldrb.s32 %q[y], [%[" #R "], #" #K4 "]\n\t"
+#define TD_MVE_DW_X(R, K) "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\t"
+#define TD_MVE_DW_M(A, T) "vmla.s32 %q[" #A "], %q[x], %[" #T "]\n\t"
+/* row R at K, K4 into line 0 with weight T0 and / or line 1 with T1 (one temporary: 8 Q registers in all) */
+#define TD_MVE_DW_R0(R, K, K4, T0) TD_MVE_DW_X(R, K) TD_MVE_DW_M(a00, T0) TD_MVE_DW_X(R, K4) TD_MVE_DW_M(a01, T0)
+#define TD_MVE_DW_R1(R, K, K4, T1) TD_MVE_DW_X(R, K) TD_MVE_DW_M(a10, T1) TD_MVE_DW_X(R, K4) TD_MVE_DW_M(a11, T1)
+#define TD_MVE_DW_R2(R, K, K4, T0, T1)                                                                        \
+  TD_MVE_DW_X(R, K) TD_MVE_DW_M(a00, T0) TD_MVE_DW_M(a10, T1) TD_MVE_DW_X(R, K4) TD_MVE_DW_M(a01, T0)          \
+  TD_MVE_DW_M(a11, T1)
 /* column K (byte offsets K, K4 = K + 4; weight byte offsets W0, W1, W2 of rows 0..2 of the column) */
 #define TD_MVE_DW_COL(K, K4, W0, W1, W2)                                                                      \
-  TD_MVE_DW_LD(t, W0) TD_MVE_DW_XY(r0, K, K4) TD_MVE_DW_L0(t)                                                 \
-  TD_MVE_DW_LD(u, W1) TD_MVE_DW_XY(r1, K, K4) TD_MVE_DW_L0(u) TD_MVE_DW_L1(t)                                 \
-  TD_MVE_DW_LD(t, W2) TD_MVE_DW_XY(r2, K, K4) TD_MVE_DW_L0(t) TD_MVE_DW_L1(u)                                 \
-  TD_MVE_DW_XY(r3, K, K4) TD_MVE_DW_L1(t)
+  TD_MVE_DW_LD(t, W0) TD_MVE_DW_R0(r0, K, K4, t) TD_MVE_DW_LD(u, W1) TD_MVE_DW_R2(r1, K, K4, u, t)             \
+  TD_MVE_DW_LD(t, W2) TD_MVE_DW_R2(r2, K, K4, t, u) TD_MVE_DW_R1(r3, K, K4, t)
 #define TD_MVE_DW_K3_QUAD(A00, A01, A10, A11, R0, R1, R2, R3, W)                                              \
   do {                                                                                                       \
-    int32x4_t x_, y_;                                                                                        \
+    int32x4_t x_;                                                                                            \
     int32_t t_, u_;                                                                                          \
     __asm__(TD_MVE_DW_COL(0, 4, 0, 12, 24) TD_MVE_DW_COL(1, 5, 4, 16, 28) TD_MVE_DW_COL(2, 6, 8, 20, 32)      \
-            : [a00] "+w"(A00), [a01] "+w"(A01), [a10] "+w"(A10), [a11] "+w"(A11), [x] "=&w"(x_), [y] "=&w"(y_), \
+            : [a00] "+w"(A00), [a01] "+w"(A01), [a10] "+w"(A10), [a11] "+w"(A11), [x] "=&w"(x_),                 \
               [t] "=&r"(t_), [u] "=&r"(u_)                                                                    \
             : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W)                                \
             : "memory");                                                                                     \
   } while (0)
 
 /* One vector of each of two neighbouring lines (as TD_MVE_DW_K3_QUAD, one vector). */
-#define TD_MVE_DW_X(R, K) "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\t"
-#define TD_MVE_DW_M(A, T) "vmla.s32 %q[" #A "], %q[x], %[" #T "]\n\t"
 #define TD_MVE_DW_COL1(K, W0, W1, W2)                                                                         \
   TD_MVE_DW_LD(t, W0) TD_MVE_DW_X(r0, K) TD_MVE_DW_M(a0, t)                                                   \
   TD_MVE_DW_LD(u, W1) TD_MVE_DW_X(r1, K) TD_MVE_DW_M(a0, u) TD_MVE_DW_M(a1, t)                                \
