@@ -1,13 +1,13 @@
 """The avr kernels (td_avr.h: conv and its in-place 1x1 twin, depthwise and its in-place twin, fully connected,
-max and average pooling) ON THE TARGET: small random single-op models (the ATmega2560 has 8 KB of SRAM) in a
-few simavr-mega firmwares, every output byte compared with LiteRT BUILTIN_REF; and the convert-time range proofs
-and stream layout."""
+max and average pooling) ON THE TARGET: small random single-op models and kws-like chains (the ATmega2560 has
+8 KB of SRAM) in a few simavr-mega firmwares, every output byte compared with LiteRT BUILTIN_REF; and the
+convert-time range proofs and stream layout."""
 import numpy as np
 import pytest
 from boards_helpers import pio_build_cache  # noqa: F401
 
 from tinydeploy.compile.ops._avr import DR_BYTES, SR_BYTES, dot_widths, dr_output, dr_stream, saturation, sr_stream
-from tinydeploy.testing.random_ops import conv_model, dw_model, fc_model, pool_model
+from tinydeploy.testing.random_ops import conv_model, dw_model, fc_model, kws_like_model, pool_model
 from tinydeploy.testing.target_cases import differences, run_in_batches, variant_cases
 
 ARENA, INPUT = 800, 640  # most bytes of one case's arena and input (inputs sit in SRAM too: plain const on AVR)
@@ -27,7 +27,8 @@ def test_avr_kernels_bit_exact_on_simavr_mega(tmp_path):
     groups = [small_cases(lambda rng, i: conv_model(rng), 21, 120, 24),
               small_cases(lambda rng, i: dw_model(rng), 22, 80, 20),
               small_cases(lambda rng, i: fc_model(rng), 23, 60, 14),
-              small_cases(lambda rng, i: pool_model(rng, ("MAX_POOL_2D", "AVERAGE_POOL_2D")[i % 2]), 24, 60, 12)]
+              small_cases(lambda rng, i: pool_model(rng, ("MAX_POOL_2D", "AVERAGE_POOL_2D")[i % 2]), 24, 60, 12),
+              small_cases(lambda rng, i: kws_like_model(rng), 25, 10, 10)]  # the ops of kws in one chain
     sources = "".join(m.source for cases in groups for _, _, m, _ in cases)
     for kernel in ("td_avr_conv_s8(", "td_avr_conv_1x1_s8_inplace(", "td_avr_depthwise_conv_s8(",
                    "td_avr_depthwise_conv_s8_inplace(", "td_avr_fully_connected_s8(", "td_avr_max_pool_s8(",

@@ -238,3 +238,39 @@ def pad_conv_model(rng: np.random.Generator) -> tuple[bytes, str]:
         outs.append(y)
         label += f" {reader} k{k} s{stride} {'VALID' if padding else 'SAME'}"
     return b.build([x], outs), label
+
+
+def kws_like_model(rng: np.random.Generator) -> tuple[bytes, str]:
+    """A small random chain shaped like the keyword-spotting CNNs (kws_ref_model): a tall CONV_2D with stride
+    2 on a one-channel spectrogram, a 3x3 DEPTHWISE_CONV_2D and a 1x1 CONV_2D (in place when the planner
+    likes), a global AVERAGE_POOL_2D and a FULLY_CONNECTED; ReLU or not, per-channel scales, zero points near
+    the ends. Sized for 8 KB of SRAM."""
+    h, w, c, c2, units = (int(rng.integers(8, 15)), int(rng.integers(4, 9)), int(rng.integers(3, 13)),
+                          int(rng.integers(3, 17)), int(rng.integers(2, 13)))
+    kh, kw = int(rng.choice([4, 6, 8])), int(rng.choice([2, 3, 4]))
+    scale, b = log_uniform(rng, 0.01, 0.1), ModelBuilder()
+    x = b.tensor([1, h, w, 1], "int8", scale, zero_point(rng))
+    ins, s1, act = conv_layer(b, rng, x, 1, scale, c, kh, kw, (2, 2), (1, 1), 0)
+    oh, ow = -(-h // 2), -(-w // 2)
+    y1 = b.tensor([1, oh, ow, c], "int8", s1, zero_point(rng))
+    b.op("CONV_2D", ins, [y1], options("Conv2DOptions", padding=0, strideH=2, strideW=2, fusedActivationFunction=act))
+    w_scale = 10 ** rng.uniform(-3, -1, c)
+    wt = b.tensor([1, 3, 3, c], "int8", w_scale, 0, data=rng.integers(-127, 128, (1, 3, 3, c)), axis=3)
+    bias = b.tensor([c], "int32", s1 * w_scale, 0, data=rng.integers(-20000, 20000, c))
+    s2 = float(s1 * np.median(w_scale) * 3 * 10 ** rng.uniform(-0.3, 1.5))
+    y2 = b.tensor([1, oh, ow, c], "int8", s2, zero_point(rng))
+    b.op("DEPTHWISE_CONV_2D", [y1, wt, bias], [y2], options("DepthwiseConv2DOptions", padding=0, strideH=1,
+                                                                 strideW=1, depthMultiplier=1,
+                                                                 fusedActivationFunction=int(rng.choice([0, 1]))))
+    ins, s3, act3 = conv_layer(b, rng, y2, c, s2, c2, 1, 1, (1, 1), (1, 1), 0)
+    y3 = b.tensor([1, oh, ow, c2], "int8", s3, zero_point(rng))
+    b.op("CONV_2D", ins, [y3], options("Conv2DOptions", padding=0, strideH=1, strideW=1, fusedActivationFunction=act3))
+    y4 = b.tensor([1, 1, 1, c2], "int8", s3, b.tensors[y3].quantization.zeroPoint[0])
+    b.op("AVERAGE_POOL_2D", [y3], [y4], options("Pool2DOptions", padding=1, strideH=1, strideW=1, filterHeight=oh,
+                                                 filterWidth=ow))
+    fw_scale = 10 ** rng.uniform(-3, -1, units)
+    fw = b.tensor([units, c2], "int8", fw_scale, 0, data=rng.integers(-127, 128, (units, c2)), axis=0)
+    fb = b.tensor([units], "int32", s3 * fw_scale, 0, data=rng.integers(-20000, 20000, units))
+    y5 = b.tensor([1, units], "int8", float(s3 * np.median(fw_scale) * 10 ** rng.uniform(0, 1.5)), zero_point(rng))
+    b.op("FULLY_CONNECTED", [y4, fw, fb], [y5], options("FullyConnectedOptions"))
+    return b.build([x], [y5]), f"kws-like {h}x{w} conv{kh}x{kw}->{c} dw3x3 pw->{c2} avgpool fc->{units}"
