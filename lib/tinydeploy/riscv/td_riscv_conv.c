@@ -32,10 +32,13 @@ static void td_rv_conv_gather(const td_conv_params *p, const int8_t *in_b, int32
   int32_t fy, fx;
   for (fy = 0; fy < win->filter_h; ++fy) {
     const int32_t y = y0 + fy * win->dilation_h;
-    const int8_t *src = in_b + y * row;
+    const int8_t *src;
     if (y < 0 || y >= p->input.h) {
       dst = td_rv_fill3(dst, pad, span);
-    } else if (whole_row) {
+      continue;
+    }
+    src = in_b + y * row;
+    if (whole_row) {
       dst = td_rv_copy3(dst, src + x0 * cin, span);
     } else {
       for (fx = 0; fx < win->filter_w; ++fx) {

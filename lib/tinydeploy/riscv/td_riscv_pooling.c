@@ -9,8 +9,9 @@
 
 #include "td_riscv_kernel.h"
 
-/* sum > 0: (sum + count / 2) / count, else (sum - count / 2) / count, as the reference. */
+/* sum > 0: (sum + count / 2) / count, else (sum - count / 2) / count; 0 for an empty window, as the reference. */
 static inline int32_t td_rv_mean(int32_t sum, int32_t count) {
+  if (count <= 0) return 0;
   return (sum > 0 ? sum + count / 2 : sum - count / 2) / count;
 }
 
