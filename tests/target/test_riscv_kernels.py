@@ -14,7 +14,7 @@ from tinydeploy.compile import PlanOptions, compile_graph, parse_model
 from tinydeploy.compile.ops._riscv import add_tables_riscv, conv_weights_riscv, dw_weights_riscv
 from tinydeploy.paths import RUNTIME_DIR
 from tinydeploy.testing.random_ops import binary_model, conv_model, dw_model, fc_model, pool_model
-from tinydeploy.testing.target_cases import failures_on_target, variant_cases
+from tinydeploy.testing.target_cases import differences, failures_on_target, run_on_board, variant_cases
 
 RISCV_CALLS = ("td_conv_s8_riscv(", "td_conv_1x1_s8_riscv_inplace(", "td_depthwise_conv_s8_riscv(",
                "td_depthwise_conv_s8_riscv_inplace(", "td_add_s8_riscv(", "td_fully_connected_s8_riscv(",
@@ -57,6 +57,29 @@ def test_riscv_kernels_bit_exact_on_qemu_rv32(tmp_path):
     assert len(re.findall(r"td_(add|sub)_s8\(", sources)) < len(cases) // 10
     bad = [line for k, group in enumerate(groups) for line in failures_on_target(group, "qemu-rv32", tmp_path / f"g{k}")]
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pio_build_cache")
+def test_riscv_whole_models_bit_exact_on_qemu_rv32(tmp_path):
+    """kws, resnet8 and digits as the boards build them (default planner, in-place ops, riscv kernels)."""
+    root = RUNTIME_DIR.parents[1]
+    paths = [root / "tests/data/models/kws_ref_model.tflite", root / "tests/data/models/resnet8_int8.tflite",
+             root / "models/digits_cnn_int8.tflite"]
+    rng = np.random.default_rng(27)
+    cases, models = [], []
+    for k, path in enumerate(paths):
+        data = path.read_bytes()
+        m = compile_graph(parse_model(data, name=f"w{k}"), prefix=f"w{k}", options=PlanOptions(kernels="riscv"))
+        t = m.graph.tensors[m.graph.inputs[0]]
+        cases.append((path.stem, data, [rng.integers(-128, 128, (2, *t.shape)).astype(np.int8)]))
+        models.append(m)
+    sources = "".join(m.source for m in models)
+    for call in ("td_conv_s8_riscv(", "td_conv_1x1_s8_riscv_inplace(", "td_depthwise_conv_s8_riscv_inplace(",
+                 "td_add_s8_riscv(", "td_fully_connected_s8_riscv(", "td_avg_pool_s8_riscv("):
+        assert call in sources, call
+    bad = differences(cases, run_on_board(models, [xs for *_, xs in cases], "qemu-rv32", tmp_path / "fw"))
+    assert not bad, "\n".join(bad)
 
 
 def test_conv_weight_layout_blocks_four_channels_k_by_k():
