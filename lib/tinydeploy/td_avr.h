@@ -1,8 +1,8 @@
 /*
- * AVR kernel variant (PlanOptions.kernels = "avr"; lib/tinydeploy/avr/, compiled only where __AVR__ is
- * defined): int8 CONV_2D (one group), DEPTHWISE_CONV_2D and FULLY_CONNECTED, bit-exact with the
- * reference kernels, on a flash "stream" that the compiler lays out for them (ops/_avr.py); int8
- * MAX_POOL_2D and AVERAGE_POOL_2D on the reference parameters.
+ * AVR kernel variant (PlanOptions.kernels = "avr"; lib/tinydeploy/avr/, compiled only for AVR cores with
+ * MUL, i.e. every ATmega): int8 CONV_2D (one group), DEPTHWISE_CONV_2D and FULLY_CONNECTED, bit-exact
+ * with the reference kernels, on a flash "stream" that the compiler lays out for them (ops/_avr.py);
+ * int8 MAX_POOL_2D and AVERAGE_POOL_2D on the reference parameters.
  *
  * Stream: per output channel, in the order the kernel reads it, a header and then the channel's
  * weights. The input offset is folded into the header's bias (the kernels pad with the input zero point,

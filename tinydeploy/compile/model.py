@@ -18,14 +18,14 @@ if TYPE_CHECKING:
 #:   arm-dsp  lib/tinydeploy/arm/   Cortex-M4/M7/M33/M55 (DSP extension SIMD)
 #:   arm-mve  lib/tinydeploy/mve/   Cortex-M55/M85 (Helium), arm-dsp where no Helium kernel takes an op
 #:   riscv    lib/tinydeploy/riscv/ RV32IMC (register-blocked C)
-#:   avr      lib/tinydeploy/avr/   8-bit AVR (16-bit sums where provably safe, pgm_read weights)
+#:   avr      lib/tinydeploy/avr/   8-bit AVR with MUL (MULS sums in 16/24 bits where proven, ELPM weight streams)
 KERNEL_VARIANTS = ("reference", "arm-dsp", "arm-mve", "riscv", "avr")
 #: variant -> (the C condition under which its kernels cannot build, the target it names in the #error)
 KERNEL_GUARDS = {
     "arm-dsp": ("!defined(__ARM_FEATURE_DSP)", "an Arm core with the DSP extension"),
     "arm-mve": ("!defined(__ARM_FEATURE_MVE) || !(__ARM_FEATURE_MVE & 1)", "an Arm core with Helium (MVE)"),
     "riscv": ("!defined(__riscv)", "a RISC-V core"),
-    "avr": ("!defined(__AVR__)", "an AVR"),
+    "avr": ("!defined(__AVR__) || !defined(__AVR_HAVE_MUL__)", "an AVR with MUL (ATmega)"),
 }
 
 

@@ -8,7 +8,7 @@
  */
 #include "td_avr.h"
 
-#if defined(__AVR__)
+#if defined(__AVR__) && defined(__AVR_HAVE_MUL__) /* MULS / MUL: every ATmega */
 
 #include "td_avr_stream.h"
 
@@ -136,4 +136,4 @@ void td_avr_conv_1x1_s8_inplace(const td_conv_params *p, int8_t *buf, const TD_W
   }
 }
 
-#endif /* __AVR__ */
+#endif /* __AVR__ && __AVR_HAVE_MUL__ */

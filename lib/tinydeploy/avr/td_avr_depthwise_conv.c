@@ -9,7 +9,7 @@
  */
 #include "td_avr.h"
 
-#if defined(__AVR__)
+#if defined(__AVR__) && defined(__AVR_HAVE_MUL__) /* MULS / MUL: every ATmega */
 
 #include "td_avr_stream.h"
 
@@ -179,4 +179,4 @@ void td_avr_depthwise_conv_s8_inplace(const td_dw_conv_params *p, int8_t *buf, c
   }
 }
 
-#endif /* __AVR__ */
+#endif /* __AVR__ && __AVR_HAVE_MUL__ */

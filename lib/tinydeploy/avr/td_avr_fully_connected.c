@@ -5,7 +5,7 @@
  */
 #include "td_avr.h"
 
-#if defined(__AVR__)
+#if defined(__AVR__) && defined(__AVR_HAVE_MUL__) /* MULS / MUL: every ATmega */
 
 #include "td_avr_stream.h"
 
@@ -56,4 +56,4 @@ void td_avr_fully_connected_s8(const td_fc_params *p, const int8_t *input, const
   }
 }
 
-#endif /* __AVR__ */
+#endif /* __AVR__ && __AVR_HAVE_MUL__ */

@@ -7,7 +7,7 @@
  */
 #include "td_avr.h"
 
-#if defined(__AVR__)
+#if defined(__AVR__) && defined(__AVR_HAVE_MUL__) /* MULS / MUL: every ATmega */
 
 /* The window of output pixel (oy, ox) clipped to the input: rows [y0, y1), columns [x0, x1). */
 typedef struct {
@@ -79,4 +79,4 @@ void td_avr_avg_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *ou
   }
 }
 
-#endif /* __AVR__ */
+#endif /* __AVR__ && __AVR_HAVE_MUL__ */
