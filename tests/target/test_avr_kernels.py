@@ -76,8 +76,6 @@ def test_saturation_bounds_are_exact():
         m, shift, zp = int(rng.integers(2**30, 2**31)), int(rng.integers(-20, 1)), int(rng.integers(-128, 128))
         lo, hi = (zp, 127) if rng.random() < 0.5 else (-128, 127)
         below, above = saturation(m, shift, zp, lo, hi)
-
-        def out(acc):
-            return min(hi, max(lo, dr_output(acc, m, shift) + zp))
-        assert out(below - 1) == lo and out(below) > lo and out(above + 1) == hi and out(above) < hi
+        out = [min(hi, max(lo, dr_output(acc, m, shift) + zp)) for acc in (below - 1, below, above, above + 1)]
+        assert out[0] == lo and out[1] > lo and out[2] < hi and out[3] == hi
     assert saturation(2**30, 3, 0, -128, 127) == (-2**31, 2**31 - 1)

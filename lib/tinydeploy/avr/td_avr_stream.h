@@ -258,9 +258,11 @@ static inline int32_t td_avr_asr(int32_t y, uint8_t e) {
 
 /*
  * td_mul_by_quantized_mult_dr(acc, m, left - right): the rounding doubling high multiply is
- * td_avr_high; the rounding right shift (ties away from zero) uses the header's mask. Then the output offset and the clamp.
+ * td_avr_high; the rounding right shift (ties away from zero) uses the header's mask. Then the output
+ * offset and the clamp.
  */
-static __attribute__((noinline, unused)) int8_t td_avr_requant_dr(int32_t acc, const td_avr_dr *h, int16_t offset, int16_t lo, int16_t hi) {
+static __attribute__((noinline, unused)) int8_t td_avr_requant_dr(int32_t acc, const td_avr_dr *h, int16_t offset,
+                                                                  int16_t lo, int16_t hi) {
   const int32_t y = td_avr_high((int32_t)((uint32_t)acc << h->left), h->mult);
   int32_t r = td_avr_asr(y, h->right);
   r += (y & h->mask) > (h->mask >> 1) + (y < 0);

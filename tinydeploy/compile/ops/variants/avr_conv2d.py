@@ -17,7 +17,8 @@ class AvrConv2D(VariantKernel):
         inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
         if inp.dtype != "int8" or w.shape[3] != inp.shape[3] or not fits_int16_indexing(g, op):
             return False
-        return dot_widths(w.data.reshape(w.shape[0], -1)) is not None and requant_ok(*channel_requant(g, op, w.shape[0]))
+        rows = w.data.reshape(w.shape[0], -1)
+        return dot_widths(rows) is not None and requant_ok(*channel_requant(g, op, w.shape[0]))
 
     def scratch_bytes(self, op: Op, g: Graph) -> int:
         """td_avr_conv_s8_scratch_size(): one block of gathered windows (none for a 1x1 filter)."""

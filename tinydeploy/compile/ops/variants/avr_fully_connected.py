@@ -18,7 +18,8 @@ class AvrFullyConnected(VariantKernel):
             return False
         if w.quant is not None and w.quant.zero_point.any():
             return False
-        return dot_widths(w.data.reshape(w.shape[0], -1)) is not None and requant_ok(*channel_requant(g, op, w.shape[0]))
+        rows = w.data.reshape(w.shape[0], -1)
+        return dot_widths(rows) is not None and requant_ok(*channel_requant(g, op, w.shape[0]))
 
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
