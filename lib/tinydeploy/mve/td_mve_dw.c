@@ -147,8 +147,8 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
 }
 
 /* Two vectors (eight outputs along a line) of a 3x3 window, rows R0, R1, R2, weights W[9] (int32): each
- * weight loaded once for both, every plane load at a constant offset (widening loads take r0-r7: "l"). (GCC spills and recomputes addresses
- * when this is written with intrinsics.) */
+ * weight loaded once for both, every plane load at a constant offset (widening loads take r0-r7: "l").
+ * (GCC spills and recomputes addresses when this is written with intrinsics.) */
 #define TD_MVE_DW_TAP(R, K, K4, W)                                                                            \
   "ldr %[t], [%[w], #" #W "]\n\t"                                                                             \
   "vldrb.s32 %q[x], [%[" #R "], #" #K "]\n\t"                                                                 \
@@ -163,8 +163,8 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
             TD_MVE_DW_TAP(r1, 0, 4, 12) TD_MVE_DW_TAP(r1, 1, 5, 16) TD_MVE_DW_TAP(r1, 2, 6, 20)                 \
             TD_MVE_DW_TAP(r2, 0, 4, 24) TD_MVE_DW_TAP(r2, 1, 5, 28) TD_MVE_DW_TAP(r2, 2, 6, 32)                 \
             : [a0] "+w"(A0), [a1] "+w"(A1), [x] "=&w"(x_), [t] "=&r"(t_)                                        \
-            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [w] "r"(W)                                              \
-            : "memory");                                                                                     \
+            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [w] "r"(W),                                          \
+              "m"(*(const int32_t(*)[9])(W))); /* reads the plane (filled by a call before) and W */         \
   } while (0)
 
 /* One vector (four outputs) of a 3x3 window, as TD_MVE_DW_K3_PAIR. */
@@ -180,8 +180,8 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
             TD_MVE_DW_TAP1(r1, 0, 12) TD_MVE_DW_TAP1(r1, 1, 16) TD_MVE_DW_TAP1(r1, 2, 20)                       \
             TD_MVE_DW_TAP1(r2, 0, 24) TD_MVE_DW_TAP1(r2, 1, 28) TD_MVE_DW_TAP1(r2, 2, 32)                       \
             : [a0] "+w"(A0), [x] "=&w"(x_), [t] "=&r"(t_)                                                       \
-            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [w] "r"(W)                                              \
-            : "memory");                                                                                     \
+            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [w] "r"(W),                                          \
+              "m"(*(const int32_t(*)[9])(W))); /* reads the plane (filled by a call before) and W */         \
   } while (0)
 
 /* Two lines x two vectors of a 3x3 window with line stride and dilation 1: plane rows R0..R3 (line 0 reads
@@ -207,8 +207,8 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
     __asm__(TD_MVE_DW_COL(0, 4, 0, 12, 24) TD_MVE_DW_COL(1, 5, 4, 16, 28) TD_MVE_DW_COL(2, 6, 8, 20, 32)      \
             : [a00] "+w"(A00), [a01] "+w"(A01), [a10] "+w"(A10), [a11] "+w"(A11), [x] "=&w"(x_),                 \
               [t] "=&r"(t_), [u] "=&r"(u_)                                                                    \
-            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W)                                \
-            : "memory");                                                                                     \
+            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W),                            \
+              "m"(*(const int32_t(*)[9])(W))); /* reads the plane (filled by a call before) and W */         \
   } while (0)
 
 /* One vector of each of two neighbouring lines (as TD_MVE_DW_K3_QUAD, one vector). */
@@ -223,8 +223,8 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
     int32_t t_, u_;                                                                                          \
     __asm__(TD_MVE_DW_COL1(0, 0, 12, 24) TD_MVE_DW_COL1(1, 4, 16, 28) TD_MVE_DW_COL1(2, 8, 20, 32)             \
             : [a0] "+w"(A0), [a1] "+w"(A1), [x] "=&w"(x_), [t] "=&r"(t_), [u] "=&r"(u_)                          \
-            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W)                                \
-            : "memory");                                                                                     \
+            : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W),                            \
+              "m"(*(const int32_t(*)[9])(W))); /* reads the plane (filled by a call before) and W */         \
   } while (0)
 
 /* The last vectors of a 3x3 line from plane row r: `full` whole ones, then `rest` (< 4) outputs. */
@@ -250,11 +250,12 @@ static inline __attribute__((always_inline)) void td_mve_dw_rest(const td_mve_dw
 /* One channel's output lines from its plane: w = its taps, q = its table words, out = its first byte.
  * k3: 3x3 taps, stride and dilation 1 along the line (contiguous loads at constant offsets). The weights
  * are copied to locals: the compiler cannot keep them across the scatter stores otherwise. */
-static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_dw_geo *g, const td_dw_conv_params *p,
+static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_dw_geo *gp, const td_dw_conv_params *p,
                                                                   const int8_t *plane,
                                                                   const TD_WEIGHTS_MEM int8_t *w,
                                                                   const TD_WEIGHTS_MEM int32_t *q, int8_t *out,
                                                                   int right, int k3) {
+  const td_mve_dw_geo gv = *gp, *g = &gv; /* a local copy: the scatter stores could alias *gp */
   const int32_t m = q[1], shift = q[2], oo = p->output_offset;
   const int32_t lo = p->activation.min, hi = p->activation.max;
   const int32x4_t bias = vdupq_n_s32(q[0]);
