@@ -164,7 +164,7 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
             TD_MVE_DW_TAP(r2, 0, 4, 24) TD_MVE_DW_TAP(r2, 1, 5, 28) TD_MVE_DW_TAP(r2, 2, 6, 32)                 \
             : [a0] "+w"(A0), [a1] "+w"(A1), [x] "=&w"(x_), [t] "=&r"(t_)                                        \
             : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [w] "r"(W),                                          \
-              "m"(*(const int32_t(*)[9])(W))); /* reads the plane (filled by a call before) and W */         \
+              "m"(*(const int32_t(*)[9])(W)), "m"(*(const int8_t(*)[])(R0))); /* reads W and the plane */         \
   } while (0)
 
 /* One vector (four outputs) of a 3x3 window, as TD_MVE_DW_K3_PAIR. */
@@ -181,7 +181,7 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
             TD_MVE_DW_TAP1(r2, 0, 24) TD_MVE_DW_TAP1(r2, 1, 28) TD_MVE_DW_TAP1(r2, 2, 32)                       \
             : [a0] "+w"(A0), [x] "=&w"(x_), [t] "=&r"(t_)                                                       \
             : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [w] "r"(W),                                          \
-              "m"(*(const int32_t(*)[9])(W))); /* reads the plane (filled by a call before) and W */         \
+              "m"(*(const int32_t(*)[9])(W)), "m"(*(const int8_t(*)[])(R0))); /* reads W and the plane */         \
   } while (0)
 
 /* Two lines x two vectors of a 3x3 window with line stride and dilation 1: plane rows R0..R3 (line 0 reads
@@ -208,7 +208,7 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
             : [a00] "+w"(A00), [a01] "+w"(A01), [a10] "+w"(A10), [a11] "+w"(A11), [x] "=&w"(x_),                 \
               [t] "=&r"(t_), [u] "=&r"(u_)                                                                    \
             : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W),                            \
-              "m"(*(const int32_t(*)[9])(W))); /* reads the plane (filled by a call before) and W */         \
+              "m"(*(const int32_t(*)[9])(W)), "m"(*(const int8_t(*)[])(R0))); /* reads W and the plane */         \
   } while (0)
 
 /* One vector of each of two neighbouring lines (as TD_MVE_DW_K3_QUAD, one vector). */
@@ -224,7 +224,7 @@ static inline __attribute__((always_inline)) void td_mve_dw_any_pair(const td_mv
     __asm__(TD_MVE_DW_COL1(0, 0, 12, 24) TD_MVE_DW_COL1(1, 4, 16, 28) TD_MVE_DW_COL1(2, 8, 20, 32)             \
             : [a0] "+w"(A0), [a1] "+w"(A1), [x] "=&w"(x_), [t] "=&r"(t_), [u] "=&r"(u_)                          \
             : [r0] "l"(R0), [r1] "l"(R1), [r2] "l"(R2), [r3] "l"(R3), [w] "r"(W),                            \
-              "m"(*(const int32_t(*)[9])(W))); /* reads the plane (filled by a call before) and W */         \
+              "m"(*(const int32_t(*)[9])(W)), "m"(*(const int8_t(*)[])(R0))); /* reads W and the plane */         \
   } while (0)
 
 /* The last vectors of a 3x3 line from plane row r: `full` whole ones, then `rest` (< 4) outputs. */
@@ -326,8 +326,9 @@ static inline __attribute__((always_inline)) void td_mve_dw_lines(const td_mve_d
 }
 
 #define TD_MVE_DW_LINES_FN(NAME, RIGHT, K3)                                                                  \
-  static void NAME(const td_mve_dw_geo *g, const td_dw_conv_params *p, const int8_t *plane,                   \
-                   const TD_WEIGHTS_MEM int8_t *w, const TD_WEIGHTS_MEM int32_t *q, int8_t *out) {            \
+  static __attribute__((noinline)) void NAME(const td_mve_dw_geo *g, const td_dw_conv_params *p,             \
+                                             const int8_t *plane, const TD_WEIGHTS_MEM int8_t *w,              \
+                                             const TD_WEIGHTS_MEM int32_t *q, int8_t *out) {                  \
     td_mve_dw_lines(g, p, plane, w, q, out, RIGHT, K3);                                                      \
   }
 TD_MVE_DW_LINES_FN(td_mve_dw_k3_right, 1, 1)
