@@ -1,5 +1,5 @@
 /*
- * Building blocks of the AVR kernels (td_avr.h; included only inside their `#if defined(__AVR__)`):
+ * Building blocks of the AVR kernels (td_avr.h; included only inside their `#if` for AVR cores with MUL):
  * a flash stream read in sequence, the MULS dot products, the headers and the requantization.
  */
 #ifndef TD_AVR_STREAM_H
