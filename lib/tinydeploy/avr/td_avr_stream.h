@@ -80,20 +80,20 @@ static inline uint32_t td_avr_u32(td_avr_flash *f) {
 /*
  * sum x[i] * w[i] over n > 0 taps, the w read from the stream. 16-bit sum: exact when the compiler proved
  * the channel's total fits int16 (wrapping partial sums do not matter); 24-bit otherwise (proved too).
- * MULS leaves the product in r1:r0, so the zero register is cleared again at the end.
+ * MULS leaves the product in r1:r0, so the zero register is cleared again at the end. An odd tap first,
+ * then two taps per loop.
  */
+#define TD_AVR_MAC16 TD_AVR_RD("%[w]") "ld %[v], X+\n\tmuls %[w], %[v]\n\tadd %A[acc], r0\n\tadc %B[acc], r1\n\t"
+#define TD_AVR_MAC24 TD_AVR_MAC16 "adc %C[acc], %[zero]\n\tsbrc r1, 7\n\tdec %C[acc]\n\t"
+#define TD_AVR_PAIRS(MAC)                                                                                  \
+  "sbrs %A[n], 0\n\trjmp 2f\n\t" MAC "2:\n\tlsr %B[n]\n\tror %A[n]\n\tsbiw %[n], 0\n\tbreq 3f\n"          \
+  "1:\n\t" MAC MAC "sbiw %[n], 1\n\tbrne 1b\n"                                                            \
+  "3:\n\tclr __zero_reg__\n\t"
+
 static inline int32_t td_avr_dot16(td_avr_flash *f, const int8_t *x, uint16_t n) {
   int16_t acc = 0;
   uint8_t w, v;
-  __asm__ volatile(TD_AVR_ZIN
-                   "1:\n\t" TD_AVR_RD("%[w]")
-                   "ld %[v], X+\n\t"
-                   "muls %[w], %[v]\n\t"
-                   "add %A[acc], r0\n\t"
-                   "adc %B[acc], r1\n\t"
-                   "sbiw %[n], 1\n\t"
-                   "brne 1b\n\t"
-                   "clr __zero_reg__\n\t" TD_AVR_ZOUT
+  __asm__ volatile(TD_AVR_ZIN TD_AVR_PAIRS(TD_AVR_MAC16) TD_AVR_ZOUT
                    : [acc] "+r"(acc), [w] "=&d"(w), [v] "=&d"(v), [n] "+w"(n), [x] "+x"(x), [z] "+z"(f->z),
                      [hi] "+r"(f->hi)
                    : TD_AVR_RZ
@@ -104,19 +104,7 @@ static inline int32_t td_avr_dot16(td_avr_flash *f, const int8_t *x, uint16_t n)
 static inline int32_t td_avr_dot24(td_avr_flash *f, const int8_t *x, uint16_t n) {
   __int24 acc = 0;
   uint8_t w, v, zero;
-  __asm__ volatile(TD_AVR_ZIN
-                   "clr %[zero]\n"
-                   "1:\n\t" TD_AVR_RD("%[w]")
-                   "ld %[v], X+\n\t"
-                   "muls %[w], %[v]\n\t"
-                   "add %A[acc], r0\n\t"
-                   "adc %B[acc], r1\n\t"
-                   "adc %C[acc], %[zero]\n\t"
-                   "sbrc r1, 7\n\t"
-                   "dec %C[acc]\n\t"
-                   "sbiw %[n], 1\n\t"
-                   "brne 1b\n\t"
-                   "clr __zero_reg__\n\t" TD_AVR_ZOUT
+  __asm__ volatile(TD_AVR_ZIN "clr %[zero]\n\t" TD_AVR_PAIRS(TD_AVR_MAC24) TD_AVR_ZOUT
                    : [acc] "+r"(acc), [w] "=&d"(w), [v] "=&d"(v), [zero] "=&r"(zero), [n] "+w"(n), [x] "+x"(x),
                      [z] "+z"(f->z), [hi] "+r"(f->hi)
                    : TD_AVR_RZ
