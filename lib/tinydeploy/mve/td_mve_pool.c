@@ -2,7 +2,7 @@
  * int8 AVERAGE_POOL_2D and MAX_POOL_2D for Cortex-M55/M85 with Helium (MVE): the arm-mve variants of
  * td_avg_pool_s8 / td_max_pool_s8 (td_pooling.c), bit-exact with them, on the same parameters.
  * Max: sixteen channels per vector, one load and one VMAX per window tap. Average: eight channels per
- * vector summed in halfword lanes (|sum| <= 128 * 256 fits for windows of up to 256 taps; larger windows
+ * vector (four vectors per pass where 32 channels remain) summed in halfword lanes (|sum| <= 128 * 256 fits for windows of up to 256 taps; larger windows
  * sum four channels in word lanes), then the mean rounded half away from zero over the taps inside the
  * input, lane by lane with a hardware division. Output pixels are written in the reference's order, a
  * block of channels after the windows it reads, so row streaming over the input stays safe.
@@ -59,6 +59,27 @@ static void td_mve_avg8(const td_mve_win *v, int32_t c, int32_t n, int8_t *out, 
   for (i = 0; i < n; ++i) out[c + i] = td_mve_mean(sums[i], v->count, lo, hi);
 }
 
+/* 32 channels of one pixel's average: four halfword sums per tap pass (count <= 256). */
+static void td_mve_avg32(const td_mve_win *v, int32_t c, int8_t *out, int32_t lo, int32_t hi) {
+  int16x8_t a0 = vdupq_n_s16(0), a1 = a0, a2 = a0, a3 = a0;
+  int16_t sums[32];
+  int32_t y, x, i;
+  for (y = 0; y < v->rows; ++y) {
+    const int8_t *q = v->at + y * v->row + c;
+    for (x = 0; x < v->cols; ++x, q += v->depth) {
+      a0 = vaddq_s16(a0, vldrbq_s16(q));
+      a1 = vaddq_s16(a1, vldrbq_s16(q + 8));
+      a2 = vaddq_s16(a2, vldrbq_s16(q + 16));
+      a3 = vaddq_s16(a3, vldrbq_s16(q + 24));
+    }
+  }
+  vst1q_s16(sums, a0);
+  vst1q_s16(sums + 8, a1);
+  vst1q_s16(sums + 16, a2);
+  vst1q_s16(sums + 24, a3);
+  for (i = 0; i < 32; ++i) out[c + i] = td_mve_mean(sums[i], v->count, lo, hi);
+}
+
 /* n (<= 4) channels of one pixel's average: word sums (any count). */
 static void td_mve_avg4(const td_mve_win *v, int32_t c, int32_t n, int8_t *out, int32_t lo, int32_t hi) {
   const mve_pred16_t pr = vctp32q((uint32_t)n);
@@ -103,8 +124,10 @@ static void td_mve_pool(const td_pool_params *p, const int8_t *input, int8_t *ou
         const td_mve_win v = td_mve_window(p, in_b, oy, ox);
         if (max)
           for (c = 0; c < depth; c += 16) td_mve_max16(&v, c, td_min32(16, depth - c), output, lo16, hi16);
-        else if (v.count <= 256)
-          for (c = 0; c < depth; c += 8) td_mve_avg8(&v, c, td_min32(8, depth - c), output, lo, hi);
+        else if (v.count <= 256) {
+          for (c = 0; c + 32 <= depth; c += 32) td_mve_avg32(&v, c, output, lo, hi);
+          for (; c < depth; c += 8) td_mve_avg8(&v, c, td_min32(8, depth - c), output, lo, hi);
+        }
         else
           for (c = 0; c < depth; c += 4) td_mve_avg4(&v, c, td_min32(4, depth - c), output, lo, hi);
       }
