@@ -33,16 +33,18 @@ static int8_t td_avr_pool_clamp(const td_pool_params *p, int16_t v) {
 
 void td_avr_max_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *output) {
   const uint16_t c = (uint16_t)p->input.c;
-  const int16_t w = (int16_t)p->input.w, image = (int16_t)(p->input.h * w * (int16_t)c);
+  const int16_t w = (int16_t)p->input.w, image = (int16_t)(p->input.h * w * (int16_t)c), step = w * (int16_t)c;
+  const int8_t lo = (int8_t)p->activation.min, hi = (int8_t)p->activation.max; /* inside int8 */
   int16_t b, oy, ox, y, x;
   uint16_t k;
   for (b = 0; b < (int16_t)p->input.n; ++b, input += image) {
     for (oy = 0; oy < (int16_t)p->output.h; ++oy) {
       for (ox = 0; ox < (int16_t)p->output.w; ++ox, output += c) {
         const td_avr_clip q = td_avr_pool_clip(p, oy, ox);
-        for (k = 0; k < c; ++k) output[k] = -128;
-        for (y = q.y0; y < q.y1; ++y) {
-          const int8_t *src = input + (y * w + q.x0) * (int16_t)c;
+        const int8_t *row = input + (q.y0 * w + q.x0) * (int16_t)c;
+        for (k = 0; k < c; ++k) output[k] = lo; /* the clamp's low end: max(-128, ...) then clamp */
+        for (y = q.y0; y < q.y1; ++y, row += step) {
+          const int8_t *src = row;
           for (x = q.x0; x < q.x1; ++x) {
             int8_t *dst = output;
             for (k = c; k; --k, ++src, ++dst) {
@@ -50,7 +52,9 @@ void td_avr_max_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *ou
             }
           }
         }
-        for (k = 0; k < c; ++k) output[k] = td_avr_pool_clamp(p, output[k]);
+        for (k = 0; k < c; ++k) {
+          if (output[k] > hi) output[k] = hi;
+        }
       }
     }
   }
