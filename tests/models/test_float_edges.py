@@ -83,7 +83,9 @@ def test_float_edges_leave_the_arena_and_every_entry_point_is_bit_exact(model, t
     t_in, t_out = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
     assert m.graph.external == (g.inputs[0], g.outputs[0])
     assert m.io_buffer_bytes == t_in.nbytes + t_out.nbytes
-    assert m.arena_bytes < inside.arena_bytes and "float_io=arena" in inside.options.describe()
+    assert m.arena_bytes <= inside.arena_bytes and "float_io=arena" in inside.options.describe()
+    if "mcunet" in model.name:  # its float input (76,800 B) set the peak
+        assert m.arena_bytes < inside.arena_bytes - 20_000
     assert f"int {m.prefix}_invoke_f32(const float *input0, float *output0);" in m.header
     assert f"#define {m.prefix.upper()}_IO_BYTES {m.io_buffer_bytes}UL" in m.header
     rng = np.random.default_rng(3)

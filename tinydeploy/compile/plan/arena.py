@@ -13,6 +13,7 @@ from ..ir import Graph
 from ..model import PlanOptions
 from ..ops import kernel_inplace_temp_bytes, kernel_scratch_bytes, lowering_for
 from . import make_planner
+from .parts import group_parts
 from .lifetimes import tensor_lifetimes
 
 
@@ -41,12 +42,15 @@ class ArenaPlan:
     optimal: bool = False
 
 
-def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
-                  overlap: bool = True, kernels: str = "reference") -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
-    """Tensor -> group root; tensor -> byte offset inside its group; op -> temp bytes of in-place ops.
+def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool, overlap: bool = True,
+                  kernels: str = "reference") -> tuple[dict[int, int], dict[int, int], dict[int, int], list]:
+    """Tensor -> group root; tensor -> byte offset inside its group; op -> temp bytes of in-place ops;
+    the links [(src, dst, op)].
 
     Views and in-place ops put the output at the input's offset; row-streaming ops (overlap_bytes)
-    put it D bytes before the input, shifting the whole group when that would go below 0.
+    put it D bytes before the input, shifting the whole group when that would go below 0. In-place
+    and row-streaming joins are links: dst is written at op while src is consumed, so the two are
+    separate parts of the group's buffer in time (base.Part); views and patch sharing are one part.
     """
     parent = {t: t for t in spans}
     rel = {t: 0 for t in spans}
@@ -58,6 +62,7 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
 
     members: dict[int, list[int]] = {t: [t] for t in spans}
     inplace_ops: dict[int, int] = {}
+    links: list[tuple[int, int, int]] = []
 
     def join(src: int, dst: int, shift: int) -> None:
         """Put dst (a group of its own) into src's group, `shift` bytes below src; the whole group
@@ -102,7 +107,9 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool,
             else:
                 continue
             join(src, dst, shift)  # dst is `other`: a group of its own
-    return {t: find(t) for t in spans}, rel, inplace_ops
+            if not low.view:
+                links.append((src, dst, op.index))
+    return {t: find(t) for t in spans}, rel, inplace_ops, links
 
 
 def plan_arena(g: Graph, options: PlanOptions | None = None) -> ArenaPlan:
@@ -118,7 +125,7 @@ def plan_arena(g: Graph, options: PlanOptions | None = None) -> ArenaPlan:
 
 def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
     spans = tensor_lifetimes(g)
-    group_of, rel, inplace_ops = _alias_groups(g, spans, options.inplace, overlap, options.kernels)
+    group_of, rel, inplace_ops, links = _alias_groups(g, spans, options.inplace, overlap, options.kernels)
     groups: dict[int, list[int]] = {}
     for t, root in group_of.items():
         groups.setdefault(root, []).append(t)
@@ -128,7 +135,7 @@ def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
         first = min(spans[t][0] for t in ts)
         last = max(spans[t][1] for t in ts)
         size = max(rel[t] + g.tensors[t].nbytes for t in ts)
-        planner.add_buffer(size, first, last)
+        planner.add_buffer(size, first, last, group_parts(g, ts, spans, rel, links, planner.align))
         bufs.append(PlannedBuffer("+".join(f"t{t}" for t in sorted(ts)), size, first, last, -1, sorted(ts)))
     scratch_max = 0
     for op in g.ops:

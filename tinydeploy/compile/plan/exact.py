@@ -19,7 +19,7 @@ class ExactPlanner(Planner):
 
     def plan(self) -> list[int]:
         greedy = GreedyBySizePlanner(self.alignment)
-        greedy.buffers = [type(b)(b.size, b.first_use, b.last_use) for b in self.buffers]
+        greedy.buffers = [type(b)(b.size, b.first_use, b.last_use, parts=list(b.parts)) for b in self.buffers]
         hint = greedy.plan()
         upper = greedy.arena_bytes
         live = [i for i, b in enumerate(self.buffers) if b.size]
@@ -33,16 +33,18 @@ class ExactPlanner(Planner):
         unit = self.alignment
         model = cp_model.CpModel()
         cap = upper // unit
-        arena = model.NewIntVar(self.lower_bound() // unit, cap, "arena")
+        arena = model.NewIntVar(-(-self.lower_bound() // unit), cap, "arena")
         xs, boxes_x, boxes_t = {}, [], []
         for i in live:
             b = self.buffers[i]
-            size = self.align(b.size) // unit
-            x = model.NewIntVar(0, cap - size, f"x{i}")
+            reach = max(p.rel + self.extent(p) for p in b.shape() if p.size)  # bytes from the offset
+            x = model.NewIntVar(0, max(0, (upper - reach) // unit), f"x{i}")  # offset / unit
             xs[i] = x
-            boxes_x.append(model.NewIntervalVar(x, size, x + size, f"ix{i}"))
-            boxes_t.append(model.NewIntervalVar(b.first_use, b.last_use - b.first_use + 1, b.last_use + 1, f"it{i}"))
-            model.Add(x + size <= arena)
+            for k, p in enumerate(q for q in b.shape() if q.size):
+                lo = unit * x + p.rel
+                boxes_x.append(model.NewIntervalVar(lo, self.extent(p), lo + self.extent(p), f"ix{i}_{k}"))
+                boxes_t.append(model.NewIntervalVar(p.start, p.end - p.start + 1, p.end + 1, f"it{i}_{k}"))
+            model.Add(unit * x + reach <= unit * arena)
             model.AddHint(x, hint[i] // unit)
         model.AddNoOverlap2D(boxes_x, boxes_t)
         model.Minimize(arena)

@@ -15,13 +15,13 @@ class GreedyBySizePlanner(Planner):
             if buf.size == 0:
                 buf.offset = 0
                 continue
-            busy = sorted((self.buffers[j].offset, self.buffers[j].offset + self.align(self.buffers[j].size))
-                          for j in placed if self.buffers[j].overlaps_in_time(buf))
-            offset = 0
-            for start, end in busy:
-                if offset + buf.size <= start:
-                    break
-                offset = max(offset, end)
+            busy = sorted(iv for j in placed for iv in self.forbidden(buf, self.buffers[j]))
+            offset, moved = 0, True
+            while moved:  # the lowest aligned offset in no forbidden range
+                moved = False
+                for lo, hi in busy:
+                    if lo <= offset < hi:
+                        offset, moved = self.align(hi), True
             buf.offset = offset
             placed.append(i)
         return [b.offset for b in self.buffers]
