@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Graph, Op
 from .window import Window
 
 
@@ -44,12 +43,6 @@ def dw_riscv_scratch_bytes(win: Window) -> int:
     cols = (win.out_w - 1) * win.stride_w + (win.filter_w - 1) * win.dil_w + 1
     chunk = min(win.out_h, 1 if win.out_w >= 32 else 32 // win.out_w)
     return 4 * chunk * win.out_w + 3 + rows * cols
-
-
-def int8_symmetric(op: Op, g: Graph) -> bool:
-    """int8 input with symmetric weights (zero point 0), what every riscv kernel wants."""
-    inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
-    return inp.dtype == "int8" and (w.quant is None or not np.asarray(w.quant.zero_point).any())
 
 
 def mul_by_quantized_mult_dr(x, multiplier: int, shift: int) -> np.ndarray:

@@ -11,18 +11,15 @@ from __future__ import annotations
 from ..ir import Graph, Op, Tensor
 from ..tflite import schema as S
 from . import OpLowering, register
-from ._arm import uses_arm_dsp, conv_arm_dsp_scratch_bytes, conv_weights_arm_dsp, folded_bias
+from ._arm import conv_arm_dsp_scratch_bytes, conv_weights_arm_dsp, folded_bias, uses_arm_dsp
 from ._common import (
-    activation,
     check_fused_activation,
     explicit_padding_reason,
-    nhwc,
     optional_ptr,
-    requant,
     requant_arrays,
     row_streaming_overlap,
-    window_struct,
 )
+from ._params import conv_params
 from .window import Window, window
 
 SAME, VALID = S.Padding.SAME, S.Padding.VALID
@@ -211,13 +208,8 @@ class Conv2D(ConvLike):
         return out.shape[-1] * out.itemsize
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        p = e.params("td_conv_params", [
-            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("filter_c", w.shape[3]),
-            ("window", window_struct(conv_window(op, g))),
-            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
-        ])
+        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        p = conv_params(e, g, op, conv_window(op, g))
         kernel = kernel_suffix(op, inp)
         if self.arm_dsp(op, g, e.kernels):
             self.emit_arm_dsp(op, g, e, p)

@@ -11,7 +11,8 @@ from ..ir import Graph, Op
 from . import register
 from ._arm import uses_arm_dsp
 from ._arm_depthwise import dw_arm_dsp_scratch_bytes, dw_table_arm_dsp, dw_weights_arm_dsp
-from ._common import NO_REQUANT, activation, nhwc, optional_ptr, requant, requant_arrays, tensors, window_struct
+from ._common import optional_ptr, requant_arrays, tensors
+from ._params import dw_params
 from .conv2d import ConvLike, bias_of, check_bias_and_shifts, check_conv_quant, check_output, check_window, conv_window
 
 
@@ -79,16 +80,9 @@ class DepthwiseConv2D(ConvLike):
         return (inp.shape[1] * inp.shape[2] + win.out_h * win.out_w) * out.itemsize + win.filter_h * win.filter_w
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        channels, arm = w.shape[3], self.arm_dsp(op, g, e.kernels)
-        p = e.params("td_dw_conv_params", [
-            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)),
-            ("depth_multiplier", channels // inp.shape[3]), ("window", window_struct(conv_window(op, g))),
-            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            # the arm-dsp kernel reads its requantization from its table: no second copy in flash
-            ("requant", NO_REQUANT if arm else requant(e, g, op, inp, w, out, channels)),
-            ("activation", activation(op, out)),
-        ])
+        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        arm = self.arm_dsp(op, g, e.kernels)
+        p = dw_params(e, g, op, conv_window(op, g), with_requant=not arm)
         kernel = "s8" if inp.dtype == "int8" else "s16"
         if arm:
             self.emit_arm_dsp(op, g, e, p)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from ..ir import Graph, Op
 from . import OpLowering, register
-from ._arm import uses_arm_dsp, fc_weights_arm_dsp, folded_bias
-from ._common import activation, check_fused_activation, optional_ptr, requant, tensors
+from ._arm import fc_weights_arm_dsp, folded_bias, uses_arm_dsp
+from ._common import check_fused_activation, optional_ptr, tensors
+from ._params import fc_params
 
 
 @register("FULLY_CONNECTED")
@@ -39,11 +40,7 @@ class FullyConnected(OpLowering):
     def emit(self, op: Op, g: Graph, e) -> None:
         (inp, w, *_), (out,) = tensors(g, op)
         depth, units = w.shape[-1], w.shape[0]
-        p = e.params("td_fc_params", [
-            ("batches", inp.size // depth), ("accum_depth", depth), ("output_depth", units),
-            ("input_offset", -inp.zero_point), ("filter_offset", -w.zero_point), ("output_offset", out.zero_point),
-            ("requant", requant(e, g, op, inp, w, out, units)), ("activation", activation(op, out)),
-        ])
+        p = fc_params(e, g, op)
         if self.arm_dsp(op, g, e.kernels):
             # arm-dsp: the weights re-laid-out for the SIMD loop, the input offset folded into the bias
             data = w.data.reshape(units, depth)

@@ -8,15 +8,8 @@ from __future__ import annotations
 from ..ir import Graph, Op
 from . import OpLowering, register
 from ._arm import uses_arm_dsp
-from ._common import (
-    activation,
-    check_fused_activation,
-    explicit_padding_reason,
-    nhwc,
-    row_streaming_overlap,
-    tensors,
-    window_struct,
-)
+from ._common import check_fused_activation, explicit_padding_reason, row_streaming_overlap, tensors
+from ._params import pool_params
 from .window import Window, window
 
 MAX_INT16_AVG_WINDOW = 65535
@@ -71,9 +64,7 @@ class Pool2D(OpLowering):
 
     def emit(self, op: Op, g: Graph, e) -> None:
         (inp,), (out,) = tensors(g, op)
-        p = e.params("td_pool_params", [("input", nhwc(inp.shape)), ("output", nhwc(out.shape)),
-                                        ("window", window_struct(self.window(op, g))),
-                                        ("activation", activation(op, out))])
+        p = pool_params(e, g, op, self.window(op, g))
         kind = "avg" if op.kind == "AVERAGE_POOL_2D" else "max"
         suffix = "s16" if inp.dtype == "int16" else "s8"
         if uses_arm_dsp(e.kernels) and suffix == "s8":

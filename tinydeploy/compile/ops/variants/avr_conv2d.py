@@ -5,7 +5,8 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._avr import block_bytes, channel_requant, dot_widths, dr_stream, fits_int16_indexing, requant_ok
-from .._common import NO_REQUANT, act_range, activation, nhwc, window_struct
+from .._common import act_range
+from .._params import conv_params
 from ..conv2d import bias_of, conv_window
 
 
@@ -36,12 +37,7 @@ class AvrConv2D(VariantKernel):
 
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        p = e.params("td_conv_params", [
-            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("filter_c", w.shape[3]),
-            ("window", window_struct(conv_window(op, g))),
-            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("requant", NO_REQUANT), ("activation", activation(op, out)),
-        ])
+        p = conv_params(e, g, op, conv_window(op, g), with_requant=False)
         bias_t = bias_of(g, op)
         clamp = (out.zero_point, *act_range(op, out))  # the saturation bounds in the headers
         stream = dr_stream(w.data.reshape(w.shape[0], -1), None if bias_t is None else bias_t.data,

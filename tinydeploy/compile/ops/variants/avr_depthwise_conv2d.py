@@ -5,7 +5,8 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._avr import channel_requant, dot_widths, dr_stream, fits_int16_indexing, requant_ok
-from .._common import NO_REQUANT, act_range, activation, nhwc, window_struct
+from .._common import act_range
+from .._params import dw_params
 from ..conv2d import bias_of, conv_window
 
 
@@ -41,12 +42,7 @@ class AvrDepthwiseConv2D(VariantKernel):
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
         channels = w.shape[3]
-        p = e.params("td_dw_conv_params", [
-            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)),
-            ("depth_multiplier", channels // inp.shape[3]), ("window", window_struct(conv_window(op, g))),
-            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("requant", NO_REQUANT), ("activation", activation(op, out)),
-        ])
+        p = dw_params(e, g, op, conv_window(op, g), with_requant=False)
         bias_t = bias_of(g, op)
         stream = dr_stream(_channel_rows(w), None if bias_t is None else bias_t.data, -inp.zero_point,
                            *channel_requant(g, op, channels), (out.zero_point, *act_range(op, out)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, variant_kernel
 from .._avr import channel_requant, dot_widths, requant_ok, sr_stream
-from .._common import NO_REQUANT, activation
+from .._params import fc_params
 
 
 @variant_kernel("FULLY_CONNECTED", "avr")
@@ -22,13 +22,9 @@ class AvrFullyConnected(VariantKernel):
         return dot_widths(rows) is not None and requant_ok(*channel_requant(g, op, w.shape[0]))
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
         depth, units = w.shape[-1], w.shape[0]
-        p = e.params("td_fc_params", [
-            ("batches", inp.size // depth), ("accum_depth", depth), ("output_depth", units),
-            ("input_offset", -inp.zero_point), ("filter_offset", 0), ("output_offset", out.zero_point),
-            ("requant", NO_REQUANT), ("activation", activation(op, out)),
-        ])
+        p = fc_params(e, g, op, with_requant=False)
         bias_t = g.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
         stream = sr_stream(w.data.reshape(units, depth), None if bias_t is None else bias_t.data, -inp.zero_point,
                            *channel_requant(g, op, units))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._avr import fits_int16_indexing
-from .._common import activation, nhwc, tensors, window_struct
+from .._common import tensors
+from .._params import pool_params
 
 
 @variant_kernel("AVERAGE_POOL_2D", "avr")
@@ -20,8 +21,6 @@ class AvrPool2D(VariantKernel):
 
     def emit(self, op: Op, g: Graph, e) -> None:
         (inp,), (out,) = tensors(g, op)
-        p = e.params("td_pool_params", [("input", nhwc(inp.shape)), ("output", nhwc(out.shape)),
-                                        ("window", window_struct(lowering_for(op.kind).window(op, g))),
-                                        ("activation", activation(op, out))])
+        p = pool_params(e, g, op, lowering_for(op.kind).window(op, g))
         kind = "avg" if op.kind == "AVERAGE_POOL_2D" else "max"
         e.call(f"td_avr_{kind}_pool_s8", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))

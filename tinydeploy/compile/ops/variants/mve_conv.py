@@ -6,8 +6,8 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._arm import folded_bias
-from .._common import activation, nhwc, requant, window_struct
 from .._mve import conv_1x1_mve_inplace_scratch_bytes, conv_mve_scratch_bytes, mve_weights
+from .._params import conv_params, int8_symmetric
 from ..conv2d import bias_of, conv_window
 
 
@@ -22,9 +22,8 @@ class MveConv2D(VariantKernel):
     header = "td_mve_conv.h"
 
     def accepts(self, op: Op, g: Graph) -> bool:
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        symmetric = w.quant is None or not w.quant.zero_point.any()
-        return inp.dtype == "int8" and out.dtype == "int8" and w.shape[3] == inp.shape[3] and symmetric
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        return int8_symmetric(op, g, out_too=True) and w.shape[3] == inp.shape[3]
 
     def scratch_bytes(self, op: Op, g: Graph) -> int:
         w = g.tensors[op.inputs[1]]
@@ -39,13 +38,8 @@ class MveConv2D(VariantKernel):
         return conv_1x1_mve_inplace_scratch_bytes(inp.shape[3], w.shape[0]) - self.scratch_bytes(op, g)
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        p = e.params("td_conv_params", [
-            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("filter_c", w.shape[3]),
-            ("window", window_struct(conv_window(op, g))),
-            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
-        ])
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        p = conv_params(e, g, op, conv_window(op, g))
         bias_t = bias_of(g, op)
         bias = folded_bias(None if bias_t is None else bias_t.data, w.data, -inp.zero_point)
         weights = e.const_array(mve_weights(w.data, bias), "int8_t", "weights_mve", flash=True)

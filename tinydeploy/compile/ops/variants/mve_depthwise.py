@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ...ir import Graph, Op
 from .. import VariantKernel, variant_kernel
-from .._common import NO_REQUANT, activation, nhwc, requant_arrays, window_struct
+from .._common import requant_arrays
 from .._mve_dw import dw_mve_scratch_bytes, dw_mve_transposed, dw_table_mve, dw_weights_mve
+from .._params import dw_params, int8_symmetric
 from ..conv2d import bias_of, conv_window
 
 
@@ -16,8 +17,7 @@ class MveDepthwise(VariantKernel):
 
     def accepts(self, op: Op, g: Graph) -> bool:
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        symmetric = w.quant is None or not w.quant.zero_point.any()
-        if inp.dtype != "int8" or out.dtype != "int8" or w.shape[3] != inp.shape[3] or not symmetric:
+        if not int8_symmetric(op, g, out_too=True) or w.shape[3] != inp.shape[3]:
             return False
         # channel by channel, not row by row: never an output shifted over its input (row streaming);
         # in place only where channel c of the output overwrites nothing but channel c of the input
@@ -36,11 +36,7 @@ class MveDepthwise(VariantKernel):
         inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
         win = conv_window(op, g)
         transposed = dw_mve_transposed(win)
-        p = e.params("td_dw_conv_params", [
-            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("depth_multiplier", 1),
-            ("window", window_struct(win)), ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("requant", NO_REQUANT), ("activation", activation(op, out)),
-        ])
+        p = dw_params(e, g, op, win, with_requant=False)
         _, mult, shift = requant_arrays(g, op, inp, w, out, w.shape[3])
         bias_t = bias_of(g, op)
         table = dw_table_mve(None if bias_t is None else bias_t.data, w.data, -inp.zero_point, mult, shift, transposed)

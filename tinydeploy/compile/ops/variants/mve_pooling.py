@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
-from .._common import activation, nhwc, window_struct
+from .._params import pool_params
 
 
 @variant_kernel("AVERAGE_POOL_2D", "arm-mve")
@@ -16,9 +16,7 @@ class MvePool(VariantKernel):
         return g.tensors[op.inputs[0]].dtype == "int8"
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         win = lowering_for(op.kind).window(op, g)
-        p = e.params("td_pool_params", [("input", nhwc(inp.shape)), ("output", nhwc(out.shape)),
-                                        ("window", window_struct(win)), ("activation", activation(op, out))])
+        p = pool_params(e, g, op, win)
         kind = "avg" if op.kind == "AVERAGE_POOL_2D" else "max"
         e.call(f"td_{kind}_pool_s8_mve", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._arm import folded_bias
-from .._common import activation, nhwc, requant, window_struct
-from .._riscv import conv_riscv_scratch_bytes, conv_weights_riscv, int8_symmetric
+from .._params import conv_params, int8_symmetric
+from .._riscv import conv_riscv_scratch_bytes, conv_weights_riscv
 from ..conv2d import bias_of, conv_window
 
 
@@ -28,13 +28,8 @@ class RiscvConv2D(VariantKernel):
         return None if lowering_for(op.kind).inplace_temp_bytes(op, g) is None else 0
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-        p = e.params("td_conv_params", [
-            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("filter_c", w.shape[3]),
-            ("window", window_struct(conv_window(op, g))),
-            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("requant", requant(e, g, op, inp, w, out, w.shape[0])), ("activation", activation(op, out)),
-        ])
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        p = conv_params(e, g, op, conv_window(op, g))
         bias_t = bias_of(g, op)
         weights = e.const_array(conv_weights_riscv(w.data), "int8_t", "weights_rv", flash=True)
         bias = e.const_array(folded_bias(None if bias_t is None else bias_t.data, w.data, -inp.zero_point),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._arm import folded_bias
-from .._common import activation, nhwc, requant, window_struct
-from .._riscv import dw_riscv_scratch_bytes, dw_weights_riscv, int8_symmetric
+from .._params import dw_params, int8_symmetric
+from .._riscv import dw_riscv_scratch_bytes, dw_weights_riscv
 from ..conv2d import bias_of, conv_window
 
 
@@ -27,14 +27,9 @@ class RiscvDepthwiseConv2D(VariantKernel):
         return None if lowering_for(op.kind).inplace_temp_bytes(op, g) is None else 0
 
     def emit(self, op: Op, g: Graph, e) -> None:
-        inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
         channels = w.shape[3]
-        p = e.params("td_dw_conv_params", [
-            ("input", nhwc(inp.shape)), ("output", nhwc(out.shape)), ("depth_multiplier", 1),
-            ("window", window_struct(conv_window(op, g))),
-            ("input_offset", -inp.zero_point), ("output_offset", out.zero_point),
-            ("requant", requant(e, g, op, inp, w, out, channels)), ("activation", activation(op, out)),
-        ])
+        p = dw_params(e, g, op, conv_window(op, g))
         bias_t = bias_of(g, op)
         taps = w.data.reshape(-1, channels).T  # [C, H * W]
         weights = e.const_array(dw_weights_riscv(w.data), "int8_t", "weights_rv", flash=True)

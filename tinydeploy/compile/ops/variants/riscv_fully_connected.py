@@ -5,8 +5,9 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, variant_kernel
 from .._arm import folded_bias
-from .._common import activation, requant, tensors
-from .._riscv import conv_weights_riscv, int8_symmetric
+from .._common import tensors
+from .._params import fc_params, int8_symmetric
+from .._riscv import conv_weights_riscv
 
 
 @variant_kernel("FULLY_CONNECTED", "riscv")
@@ -19,11 +20,7 @@ class RiscvFullyConnected(VariantKernel):
     def emit(self, op: Op, g: Graph, e) -> None:
         (inp, w, *_), (out,) = tensors(g, op)
         depth, units = w.shape[-1], w.shape[0]
-        p = e.params("td_fc_params", [
-            ("batches", inp.size // depth), ("accum_depth", depth), ("output_depth", units),
-            ("input_offset", -inp.zero_point), ("filter_offset", 0), ("output_offset", out.zero_point),
-            ("requant", requant(e, g, op, inp, w, out, units)), ("activation", activation(op, out)),
-        ])
+        p = fc_params(e, g, op)
         data = w.data.reshape(units, depth)
         bias_t = g.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
         bias = folded_bias(None if bias_t is None else bias_t.data, data, -inp.zero_point)
