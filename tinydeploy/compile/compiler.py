@@ -11,7 +11,7 @@ from .codegen.model_c import header_text, source_text
 from .ir import Graph
 from .model import CompiledModel, PlanOptions
 from .ops import emit_op
-from .passes.float_edges import edge_ops, float_edges_outside
+from .passes.float_edges import edge_ops, float_edges_outside, inputs_outside
 from .passes.fold_pad import fold_pads
 from .passes.patch import patch_graph
 from .passes.reorder import reorder
@@ -32,6 +32,8 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
         g = reorder(g)
     if options.float_io_outside:
         g = float_edges_outside(g)
+    if options.input_outside_arena:
+        g = inputs_outside(g)
     patch = None
     if options.patch != "off":  # after reordering: the tiles are independent branches
         g, patch = patch_graph(g, options)

@@ -42,6 +42,9 @@ class PlanOptions:
     kernels: str = "reference"  # KERNEL_VARIANTS: which kernel variant the generated C calls
     fold_pad: bool = True  # PADs before conv/depthwise become their explicit padding (passes/fold_pad.py)
     float_io_outside: bool = True  # float model I/O in the caller's buffers, not the arena (passes/float_edges.py)
+    #: integer model inputs stay in the caller's buffer too, and a patch stage may start at the input (at a float
+    #: input's edge QUANTIZE): its tiles read their boxes straight from the input (passes/patch.py)
+    input_outside_arena: bool = False
 
     def __post_init__(self) -> None:
         if self.kernels not in KERNEL_VARIANTS:
@@ -57,6 +60,8 @@ class PlanOptions:
             text += " fold_pad=off"
         if not self.float_io_outside:
             text += " float_io=arena"
+        if self.input_outside_arena:
+            text += " input=outside"
         if self.kernels != "reference":  # absent by default: existing models' C stays byte-identical
             text += f" kernels={self.kernels}"
         return text
@@ -80,8 +85,9 @@ class CompiledModel:
 
     @property
     def io_buffer_bytes(self) -> int:
-        """Bytes of the float input/output buffers kept outside the arena (Graph.external): the
-        generated default buffers, or the caller's own with <NAME>_NO_IO_BUFFERS."""
+        """Bytes of the input/output buffers kept outside the arena (Graph.external: float edges, and
+        integer inputs with input_outside_arena): the generated default buffers, or the caller's own
+        with <NAME>_NO_IO_BUFFERS."""
         return sum(self.graph.tensors[t].nbytes for t in self.graph.external)
 
     @property

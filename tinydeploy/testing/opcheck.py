@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compile import compile_graph, parse_model
+from ..compile import PlanOptions, compile_graph, parse_model
 from ..evaluate import (
     random_inputs,  # noqa: F401  (re-exported for the op tests)
     reference_outputs,
@@ -25,12 +25,13 @@ class Case:
 
 
 def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], seed: int = 0,
-                 sanitize: bool = False) -> dict[str, list[str]]:
+                 sanitize: bool = False, options: PlanOptions | None = None) -> dict[str, list[str]]:
     """Compile every case of every group into ONE host binary (the runtime is compiled once), run
     each on its given input batches (None: seeded random ones) and compare with LiteRT; floats bit
-    for bit. Returns the mismatch messages per group."""
+    for bit. Returns the mismatch messages per group. options: how every case is compiled (default
+    PlanOptions())."""
     flat = [(name, c, xs) for name, items in groups.items() for c, xs in items]
-    models = [compile_graph(parse_model(c.model, name=f"case{i}"), prefix=f"case{i}")
+    models = [compile_graph(parse_model(c.model, name=f"case{i}"), prefix=f"case{i}", options=options)
               for i, (_, c, _) in enumerate(flat)]
     exe = build_host(models, sanitize=sanitize)
     rng = np.random.default_rng(seed)
@@ -52,6 +53,7 @@ def check_groups(groups: dict[str, list[tuple[Case, list[np.ndarray] | None]]], 
     return failures
 
 
-def check_cases(cases: list[Case], seed: int = 0, sanitize: bool = False) -> list[str]:
+def check_cases(cases: list[Case], seed: int = 0, sanitize: bool = False,
+                options: PlanOptions | None = None) -> list[str]:
     """Compile all cases into one binary, run each on random inputs; return mismatch messages."""
-    return check_groups({"": [(c, None) for c in cases]}, seed=seed, sanitize=sanitize)[""]
+    return check_groups({"": [(c, None) for c in cases]}, seed=seed, sanitize=sanitize, options=options)[""]

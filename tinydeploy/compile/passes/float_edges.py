@@ -9,6 +9,7 @@ in the arena, for callers who quantize themselves) and `<name>_invoke()` on defa
 outside the arena (dropped with <NAME>_NO_IO_BUFFERS) that the model's td_tensor_info tables point at.
 
     g = float_edges_outside(g)      # g.external: the float input/output tensors, in model order
+    g = inputs_outside(g)           # --input-outside-arena: the integer model inputs too
 """
 from __future__ import annotations
 
@@ -55,3 +56,14 @@ def float_edges_outside(g: Graph) -> Graph:
     last = [op for op in g.ops if op.index in edges and op.kind == "DEQUANTIZE"]
     middle = [op for op in g.ops if op.index not in edges]
     return replace(g, ops=[replace(op, index=i) for i, op in enumerate(first + middle + last)])
+
+
+def inputs_outside(g: Graph) -> Graph:
+    """A copy of g whose int8/int16 model inputs are external too (PlanOptions.input_outside_arena): the
+    ops read them from the caller's buffer, never write them (the planner puts nothing over them)."""
+    ext = [t for t in g.inputs if t not in g.external and g.tensors[t].dtype in INT_EDGE and t not in g.outputs
+           and not g.tensors[t].is_variable and g.inputs.count(t) == 1]
+    if not ext:
+        return g
+    order = [t for t in g.inputs + g.outputs if t in g.external or t in ext]
+    return replace(g, external=tuple(dict.fromkeys(order)))

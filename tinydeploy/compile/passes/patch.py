@@ -21,6 +21,12 @@ largest feature maps. With sharing on, T is also put over the rows of S that no 
 (Graph.shared), and boxes that are contiguous (full-width bands) are stored in place in S / T
 (views: no copy).
 
+From the input (PlanOptions.input_outside_arena, `from_input`): S may be a model input that stays in the
+caller's buffer (Graph.external), so the whole input never sits in the arena: an int8/int16 input is
+cropped from there tile by tile, and a float32 input's edge QUANTIZE (elementwise: its box is its
+output's) joins the stage as a quantizing TD_CROP, which reads just the tile's box of the caller's
+floats into the tile's integer patch.
+
 `--patch auto` tries every valid split and grid (1..8 x 1..8 tiles), keeps those within the MAC
 budget, estimates each one's peak, plans the most promising ones and picks the smallest arena
 (fewest extra MACs on ties); patching is left off unless it saves at least 3% of the arena.
@@ -62,7 +68,12 @@ class PatchInfo:
     arena_bytes: int | None = None  # arena of the plan with patching (filled by compile_graph)
     unpatched_arena_bytes: int | None = None  # same planner, no patching (auto only)
     reason: str = ""  # why patching is off, or how it was chosen
+    from_input: bool = False  # the tiles read their boxes straight from a model input outside the arena
     candidates: list[dict] = field(default_factory=list)  # auto: the planned candidates
+
+    @property
+    def extra_macs(self) -> int:
+        return self.patched_macs - self.macs
 
     @property
     def macs_overhead(self) -> float:
@@ -73,8 +84,8 @@ class PatchInfo:
                 "split_shape": list(self.split_shape) if self.split_shape else None,
                 "grid": list(self.grid) if self.grid else None, "stage_ops": self.stage_ops,
                 "arena_bytes": self.arena_bytes, "unpatched_arena_bytes": self.unpatched_arena_bytes,
-                "macs": self.macs, "patched_macs": self.patched_macs,
-                "macs_overhead": round(self.macs_overhead, 4), "reason": self.reason,
+                "macs": self.macs, "patched_macs": self.patched_macs, "extra_macs": self.extra_macs,
+                "macs_overhead": round(self.macs_overhead, 4), "from_input": self.from_input, "reason": self.reason,
                 "candidates": self.candidates}
 
 
@@ -96,13 +107,26 @@ def _acts(op: Op, g: Graph) -> list[int]:
     return out
 
 
-def _op_reason(op: Op, g: Graph) -> str | None:
-    """Why op cannot be part of a patched stage."""
+def _edge_quantize(op: Op, g: Graph) -> bool:
+    """A QUANTIZE from a float32 model input outside the arena (an edge, passes/float_edges.py) into an
+    int8/int16 batch-1 NHWC tensor whose quantization a quantizing TD_CROP takes."""
+    if op.kind != "QUANTIZE" or len(op.inputs) != 1 or op.inputs[0] not in g.external or len(op.outputs) != 1:
+        return False
+    src, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    q = out.quant
+    return (src.dtype == "float32" and _is_nhwc1(out) and src.shape == out.shape and q is not None
+            and (q.scale.size == 1 or (q.axis == 3 and q.scale.size == out.shape[3])))
+
+
+def _op_reason(op: Op, g: Graph, from_input: bool = False) -> str | None:
+    """Why op cannot be part of a patched stage (from_input: an edge QUANTIZE may)."""
+    if from_input and _edge_quantize(op, g):
+        return None
     low = lowering_for(op.kind)
     if low is None or low.check(op, g):
         return f"op {op.index} ({op.kind}) cannot be compiled"
-    if op.explicit_padding is not None or op.intermediates or len(op.outputs) != 1:
-        return f"op {op.index} ({op.kind}) is not a plain single-output op"
+    if op.intermediates or len(op.outputs) != 1 or (op.explicit_padding is not None and op.kind not in SPATIAL):
+        return f"op {op.index} ({op.kind}) is not a plain single-output op"  # (a folded PAD's padding is fine)
     out = g.tensors[op.outputs[0]]
     acts = _acts(op, g)
     if not acts or not _is_nhwc1(out) or not all(_is_nhwc1(g.tensors[t]) for t in acts):
@@ -130,8 +154,9 @@ class Stage:
     wins: dict[int, Window | None]  # op index -> window (None: elementwise)
 
 
-def stage_of(g: Graph, split: int) -> Stage:
-    """The largest stage that ends with op `split`'s output; raises PatchError."""
+def stage_of(g: Graph, split: int, from_input: bool = False) -> Stage:
+    """The largest stage that ends with op `split`'s output; raises PatchError. from_input: it may start
+    at a float model input's edge QUANTIZE (see the module doc)."""
     if not 0 <= split < len(g.ops):
         raise PatchError(f"patch split op {split} does not exist (the graph has {len(g.ops)} ops)")
     why = _op_reason(g.ops[split], g)
@@ -151,7 +176,7 @@ def stage_of(g: Graph, split: int) -> Stage:
                 p = producer.get(t)
                 if p is None or p.index in members or t in g.outputs or not readers.get(t, set()) <= members:
                     continue
-                if _op_reason(p, g) is None:
+                if _op_reason(p, g, from_input) is None:
                     members.add(p.index)
                     grew = True
     ops = [g.ops[i] for i in sorted(members)]
@@ -245,15 +270,18 @@ def model_macs(g: Graph) -> int:
 
 
 # -- the rewrite -------------------------------------------------------------------------------
-def apply_patch(g: Graph, split: int, grid: tuple[int, int], share: bool = True) -> tuple[Graph, PatchInfo]:
+def apply_patch(g: Graph, split: int, grid: tuple[int, int], share: bool = True,
+                from_input: bool = False) -> tuple[Graph, PatchInfo]:
     """A copy of g whose stage up to op `split` runs as a grid of tiles. Raises PatchError."""
-    st = stage_of(g, split)
+    st = stage_of(g, split, from_input)
     T = g.tensors[st.output]
     tiles = _tiles(g, st, grid)
     tensors = list(g.tensors)
     in_stage = {op.index for op in st.ops}
     tile_ops: list[Op] = []
     views: list[tuple[int, int, int]] = []
+    # edge QUANTIZEs of the stage: each tile quantizes its box of the caller's floats (a quantizing TD_CROP)
+    fused = {op.inputs[0]: op for op in st.ops if _edge_quantize(op, g)}
 
     def new_tensor(like: Tensor, box: Box, tag: str) -> int:
         shape = (1, box[1] - box[0], box[3] - box[2], like.shape[3])
@@ -266,11 +294,14 @@ def apply_patch(g: Graph, split: int, grid: tuple[int, int], share: bool = True)
         for s_id in st.inputs:
             S = g.tensors[s_id]
             begin, size = _nhwc_box(tile.boxes[s_id], S.shape[3])
-            patch[s_id] = new_tensor(S, tile.boxes[s_id], tag)
-            tile_ops.append(Op(-1, "TD_CROP", [s_id], [patch[s_id]], RegionOptions(begin, size)))
-            if is_contiguous_box(S.shape, begin, size):
+            made = fused[s_id].outputs[0] if s_id in fused else s_id  # the QUANTIZE's box is its input's
+            patch[made] = new_tensor(g.tensors[made], tile.boxes[s_id], tag)
+            tile_ops.append(Op(-1, "TD_CROP", [s_id], [patch[made]], RegionOptions(begin, size)))
+            if s_id not in g.external and is_contiguous_box(S.shape, begin, size):
                 views.append((s_id, patch[s_id], -region_offset(S.shape, begin) * S.itemsize))
         for op in st.ops:
+            if op.inputs[0] in fused:
+                continue
             out_t = op.outputs[0]
             out_box = tile.boxes[out_t]
             win = st.wins[op.index]
@@ -317,7 +348,8 @@ def apply_patch(g: Graph, split: int, grid: tuple[int, int], share: bool = True)
         shared.extend(views)
     out = replace(g, tensors=tensors, ops=ops, shared=list(g.shared) + shared)
     info = PatchInfo(enabled=True, split_op=split, split_tensor=T.name, split_shape=tuple(T.shape), grid=grid,
-                     stage_ops=len(st.ops), macs=model_macs(g), patched_macs=model_macs(out))
+                     stage_ops=len(st.ops), macs=model_macs(g), patched_macs=model_macs(out),
+                     from_input=any(s in g.external for s in st.inputs))
     return out, info
 
 
@@ -326,7 +358,7 @@ def _stage_overlap(g: Graph, st: Stage, tiles: list[_Tile]) -> int | None:
     in one buffer: what tile k writes into T ends before the first byte of S that a later tile
     reads, for every k (tiles run in order). When an op of the stage reads S and writes T, it may
     do so while reading a view of S: then tile k's own reads count too. None: no sharing."""
-    if len(st.inputs) != 1 or st.inputs[0] in g.outputs:
+    if len(st.inputs) != 1 or st.inputs[0] in g.outputs or st.inputs[0] in g.external:
         return None
     s_id = st.inputs[0]
     stage_idx = {op.index for op in st.ops}
@@ -363,11 +395,11 @@ def parse_patch(spec: str) -> str | tuple[int, tuple[int, int]]:
     return int(m.group(1)), (int(m.group(2)), int(m.group(3)))
 
 
-def valid_splits(g: Graph) -> list[int]:
+def valid_splits(g: Graph, from_input: bool = False) -> list[int]:
     out = []
     for op in g.ops:
         try:
-            stage_of(g, op.index)
+            stage_of(g, op.index, from_input)
         except PatchError:
             continue
         out.append(op.index)
@@ -378,7 +410,8 @@ def _estimate(g: Graph, st: Stage, tiles: list[_Tile], post_arena: int, shift: i
     """Cheap peak estimate: S and T (or S plus the shift when T goes over consumed rows of S) plus
     the largest sum of patches live at once in any tile, or the arena before/after the stage."""
     T = g.tensors[st.output]
-    base = sum(g.tensors[s].nbytes for s in st.inputs) + (shift if shift is not None else T.nbytes)
+    base = sum(g.tensors[s].nbytes for s in st.inputs if s not in g.external) + \
+        (shift if shift is not None else T.nbytes)
     made_at = {t: -1 for t in st.inputs}
     last_read: dict[int, int] = {}
     for j, op in enumerate(st.ops):
@@ -389,6 +422,9 @@ def _estimate(g: Graph, st: Stage, tiles: list[_Tile], post_arena: int, shift: i
     live = [[t for t, m in made_at.items() if m <= j and (m == j or last_read.get(t, -1) >= j)]
             for j in range(len(st.ops))]
     unit = {t: g.tensors[t].shape[3] * g.tensors[t].itemsize for tile in tiles[:1] for t in tile.boxes}
+    for t in st.inputs:  # a float input's patch is never made: the quantizing crop writes the integer one
+        if t in g.external and g.tensors[t].dtype == "float32":
+            unit[t] = 0
     work = 0
     for tile in tiles:
         for ts in live:
@@ -432,10 +468,14 @@ def patch_graph(g: Graph, options) -> tuple[Graph, PatchInfo]:
         return g, PatchInfo(reason="off")
     if spec != "auto":
         split, grid = spec
-        g2, info = apply_patch(g, split, grid, options.inplace)
+        g2, info = apply_patch(g, split, grid, options.inplace, _from_input(options))
         info.reason = "forced"
         return g2, info
     return _auto(g, options)
+
+
+def _from_input(options) -> bool:
+    return bool(getattr(options, "input_outside_arena", False))
 
 
 def _auto(g: Graph, options) -> tuple[Graph, PatchInfo]:
@@ -447,12 +487,13 @@ def _auto(g: Graph, options) -> tuple[Graph, PatchInfo]:
     info = PatchInfo(macs=macs, patched_macs=macs, unpatched_arena_bytes=base_arena)
     op_macs = {op.index: lowering_for(op.kind).macs(op, g) for op in g.ops}
     ranked = []
-    splits = valid_splits(g)
+    from_input = _from_input(options)
+    splits = valid_splits(g, from_input)
     if not splits:
         info.reason = "no patchable stage (conv/depthwise/pooling/elementwise ops on batch-1 NHWC tensors)"
         return g, info
     for split in splits:
-        st = stage_of(g, split)
+        st = stage_of(g, split, from_input)
         T = g.tensors[st.output]
         post = max(_post_stage_arena(g, split, greedy), _pre_stage_arena(g, st.ops[0].index, greedy))
         for ph in range(1, min(MAX_GRID, T.shape[1]) + 1):
@@ -475,7 +516,7 @@ def _auto(g: Graph, options) -> tuple[Graph, PatchInfo]:
     ranked.sort()
     best: tuple[int, int, Graph, PatchInfo] | None = None
     for est, extra, _, split, grid in ranked[:PLANNED_CANDIDATES]:
-        g2, cand = apply_patch(g, split, grid, options.inplace)
+        g2, cand = apply_patch(g, split, grid, options.inplace, from_input)
         arena = plan_arena(g2, greedy).arena_bytes
         info.candidates.append({"split_op": split, "grid": list(grid), "estimate_bytes": est,
                                 "arena_bytes": arena, "macs_overhead": round(cand.macs_overhead, 4)})
