@@ -4,15 +4,14 @@ host compiler (ASan/UBSan) calls the three entry points on the same samples, eve
 LiteRT BUILTIN_REF bit for bit: <p>_invoke_f32 on its own buffers, <p>_invoke on the default buffers
 that <p>_inputs[0].data points at, <p>_invoke_int on the integer edge tensors (<p>_input0_q()) that it
 quantized itself; and again built with <P>_NO_IO_BUFFERS (no default buffers, no <p>_invoke)."""
-import subprocess
 
 import numpy as np
 import pytest
+from c_program import run_c_program
 from conftest import ROOT, TEST_MODELS
 
-from tinydeploy.compile import PlanOptions, compile_graph, load_model, write_library
+from tinydeploy.compile import PlanOptions, compile_graph, load_model
 from tinydeploy.evaluate import reference_outputs
-from tinydeploy.target.host import WARN_FLAGS, host_compiler
 
 FLOAT_IO = [ROOT / "models" / "digits_cnn_float_io.tflite", ROOT / "models" / "mcunet_like_80_float_io.tflite"]
 
@@ -56,23 +55,12 @@ def edge_params(m) -> dict[str, str]:
 
 
 def run_program(m, xs: np.ndarray, work, defines=()) -> np.ndarray:
-    p = m.prefix
-    write_library(m, work / "lib")
     text = PROGRAM
     for k, v in edge_params(m).items():
         text = text.replace(k, v)
-    (work / "check.c").write_text(text.replace("@p@", p).replace("@P@", p.upper()))
-    runtime = sorted((work / "lib" / "tinydeploy").glob("*.c"))
-    san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
-    cmd = [host_compiler(), *WARN_FLAGS, *san, "-O1", *defines, f"-I{work / 'lib'}", f"-I{work / 'lib' / 'tinydeploy'}",
-           str(work / "check.c"), str(work / "lib" / f"{p}.c"), *map(str, runtime), "-o", str(work / "check"), "-lm"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    xs.astype(np.float32).tofile(work / "in.bin")
-    r = subprocess.run([str(work / "check"), str(work / "in.bin"), str(work / "out.bin")], capture_output=True,
-                       timeout=300)
-    assert r.returncode == 0, r.stderr
-    return np.fromfile(work / "out.bin", np.float32).reshape(len(xs), 3, -1)
+    san = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g", "-O1")
+    out = run_c_program(m, text, xs, work, flags=(*san, *defines))
+    return np.frombuffer(out, np.float32).reshape(len(xs), 3, -1)
 
 
 @pytest.mark.parametrize("model", FLOAT_IO, ids=lambda p: p.stem)

@@ -6,17 +6,16 @@ round half away from zero, zero point, clamp), the int8 output equals LiteRT's, 
 equal (out - zero_point) * scale in numpy float32, bit for bit. Float-I/O model (digits_cnn_float_io: QUANTIZE
 and DEQUANTIZE inside the graph): the float outputs equal LiteRT's bit for bit.
 """
-import subprocess
 from pathlib import Path
 
 import numpy as np
+from c_program import run_c_program
 from conftest import ROOT, TEST_MODELS
 
-from tinydeploy.compile.compiler import compile_graph, write_library
+from tinydeploy.compile.compiler import compile_graph
 from tinydeploy.compile.ir import DTYPES
 from tinydeploy.compile.tflite.reader import load_model
 from tinydeploy.evaluate.reference import reference_outputs
-from tinydeploy.target.host import WARN_FLAGS, host_compiler
 
 PROGRAM = r"""
 /* float API check: ./check IN OUT. Per sample of floats in IN: quantize_input, invoke, dequantize_output;
@@ -43,18 +42,8 @@ int main(int argc, char **argv) {
 def run_c_api(model: Path, xs: np.ndarray, work: Path):
     """Build PROGRAM against the converted model; returns (quantized inputs, raw outputs, dequantized floats)."""
     m = compile_graph(load_model(model))
-    g, p = m.graph, m.prefix
-    write_library(m, work / "lib")
-    (work / "check.c").write_text(PROGRAM.replace("@p@", p).replace("@P@", p.upper()))
-    runtime = sorted((work / "lib" / "tinydeploy").glob("*.c"))
-    cmd = [host_compiler(), *WARN_FLAGS, "-O2", f"-I{work / 'lib'}", f"-I{work / 'lib' / 'tinydeploy'}",
-           str(work / "check.c"), str(work / "lib" / f"{p}.c"), *map(str, runtime), "-o", str(work / "check"), "-lm"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    xs.astype(np.float32).tofile(work / "in.bin")
-    r = subprocess.run([str(work / "check"), str(work / "in.bin"), str(work / "out.bin")], capture_output=True,
-                       timeout=120)
-    assert r.returncode == 0, r.stderr
+    g = m.graph
+    run_c_program(m, PROGRAM, xs, work, timeout=120)
     tin, tout = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
     rec = np.dtype([("q", DTYPES[tin.dtype][0], (tin.size,)), ("out", DTYPES[tout.dtype][0], (tout.size,)),
                     ("deq", np.float32, (tout.size,))])

@@ -16,6 +16,15 @@ def int8_symmetric(op: Op, g: Graph, out_too: bool = False) -> bool:
     return inp.dtype == "int8" and symmetric and (not out_too or out.dtype == "int8")
 
 
+def plain_conv(op: Op, g: Graph) -> bool:
+    """int8, symmetric weights, one group (the filter depth is the input's), padding never negative
+    (what the riscv conv and depthwise kernels take; SAME/VALID padding is never negative, a
+    patch's explicit one may be)."""
+    inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+    pads = op.explicit_padding or (0, 0)
+    return int8_symmetric(op, g) and w.shape[3] == inp.shape[3] and min(pads) >= 0
+
+
 def conv_params(e, g: Graph, op: Op, win: Window, with_requant: bool = True) -> str:
     """&td_conv_params of a CONV_2D (NO_REQUANT when the kernel reads its requantization elsewhere)."""
     inp, w, out = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...ir import Graph, Op
 from .. import VariantKernel, lowering_for, variant_kernel
 from .._arm import folded_bias
-from .._params import conv_params, int8_symmetric
+from .._params import conv_params, plain_conv
 from .._riscv import conv_riscv_scratch_bytes, conv_weights_riscv
 from ..conv2d import bias_of, conv_window
 
@@ -15,9 +15,7 @@ class RiscvConv2D(VariantKernel):
     header = "td_riscv.h"
 
     def accepts(self, op: Op, g: Graph) -> bool:
-        inp, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
-        win = conv_window(op, g)
-        return int8_symmetric(op, g) and w.shape[3] == inp.shape[3] and min(win.pad_h, win.pad_w) >= 0
+        return plain_conv(op, g)
 
     def scratch_bytes(self, op: Op, g: Graph) -> int:
         w = g.tensors[op.inputs[1]]
