@@ -7,7 +7,7 @@ import typer
 
 from ..errors import TinyDeployError
 from . import app, console
-from ._options import KERNELS, PATCH, PATCH_BUDGET, plan_options
+from ._options import INPUT_OUTSIDE, KERNELS, PATCH, PATCH_BUDGET, plan_options
 
 
 def _say(msg: str) -> None:
@@ -29,7 +29,8 @@ def build(model: Path = typer.Argument(..., help="The .tflite model."),
           fit_check: bool = typer.Option(True, "--fit-check/--no-fit-check", help="Stop before building when "
                                          "the model does not fit the board."),
           timeout: int = typer.Option(120, "--timeout", help="Seconds allowed for the emulator run."),
-          kernels: str = KERNELS, patch: str = PATCH, patch_budget: float = PATCH_BUDGET) -> None:
+          kernels: str = KERNELS, patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+          input_outside: bool = INPUT_OUTSIDE) -> None:
     """Generate platformio.ini + src/main.cpp + lib/ (runtime and model libraries) and build it.
 
     Emulated boards (qemu-*, simavr-mega): real `pio run`, then the firmware runs in QEMU/simavr and its
@@ -39,7 +40,7 @@ def build(model: Path = typer.Argument(..., help="The .tflite model."),
     from ..target import board_options, generate_project, load_board, pio_build, run_project
 
     b = load_board(board)
-    options = board_options(b, plan_options("exact", True, patch, patch_budget), kernels)
+    options = board_options(b, plan_options("exact", True, patch, patch_budget, input_outside), kernels)
     if not model.is_file():
         raise TinyDeployError(f"model not found: {model}")
     proj = generate_project(model, b, out, samples=samples, n_samples=n_samples, name=name,

@@ -8,7 +8,7 @@ import typer
 from ..compile import compile_graph, load_model, write_library
 from ..errors import TinyDeployError
 from . import app, console
-from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
+from ._options import INPLACE, INPUT_OUTSIDE, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
 
 
 @app.command()
@@ -17,6 +17,7 @@ def convert(model: Path = typer.Argument(..., help="The .tflite model."),
             name: str = typer.Option(None, "--name", help="C prefix for public symbols (default: file name)."),
             planner: str = PLANNER, inplace: bool = INPLACE,
             patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+            input_outside: bool = INPUT_OUTSIDE,
             kernels: str = typer.Option("reference", "--kernels", help="Kernel variant: reference (portable C, "
                                         "the default without a board) or arm-dsp, arm-mve, riscv, avr (the "
                                         "C then stops with #error on other targets)."),
@@ -26,8 +27,8 @@ def convert(model: Path = typer.Argument(..., help="The .tflite model."),
     if fmt not in ("c", "platformio"):
         raise TinyDeployError(f"unknown --format {fmt!r}", "use c or platformio")
     g = load_model(model)
-    m = compile_graph(g, prefix=name, options=board_plan_options(None, planner, inplace, kernels, patch, patch_budget),
-                      source_name=model.name)
+    options = board_plan_options(None, planner, inplace, kernels, patch, patch_budget, input_outside)
+    m = compile_graph(g, prefix=name, options=options, source_name=model.name)
     if fmt == "platformio":
         from ..target import write_library_folder
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from . import app, console, err_console
-from ._options import INPLACE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, REFERENCE, board_plan_options
+from ._options import INPLACE, INPUT_OUTSIDE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, REFERENCE, board_plan_options
 
 
 def summary_lines(rep: dict) -> list[str]:
@@ -68,7 +68,8 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
              resume: Path = typer.Option(None, "--resume", help="Continue the partial report of an eval that lost "
                                          "its board (same model and inputs); written back there unless --json."),
              planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS,
-             patch: str = PATCH, patch_budget: float = PATCH_BUDGET) -> None:
+             patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+             input_outside: bool = INPUT_OUTSIDE) -> None:
     """Stream every sample to the board: outputs, per-invoke counts, accuracy, agreement with the reference."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -102,7 +103,7 @@ def eval_cmd(model: Path = typer.Argument(..., help="The .tflite model (the boar
     oracle = choose_reference(model, "none" if no_reference else reference)  # before anything is built
     if oracle.note:
         err_console.print(f"[yellow]reference: {oracle.note}[/]", highlight=False)
-    opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget)
+    opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget, input_outside)
     with open_session(model, board, port, opts, project_dir, graph=g,
                       log=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False)) as s:
         with Progress(TextColumn("[bold]eval[/] {task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from . import app, console
-from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, plan_options
+from ._options import INPLACE, INPUT_OUTSIDE, PATCH, PATCH_BUDGET, PLANNER, plan_options
 
 
 @app.command("export-platformio")
@@ -19,13 +19,15 @@ def export_platformio(model: Path = typer.Argument(..., help="The .tflite model.
                       pack: bool = typer.Option(False, "--pack", help="Also write .tar.gz packages "
                                                 "(`pio pkg pack`) into OUT/packages/."),
                       planner: str = PLANNER, inplace: bool = INPLACE, patch: str = PATCH,
-                      patch_budget: float = PATCH_BUDGET) -> None:
+                      patch_budget: float = PATCH_BUDGET,
+                      input_outside: bool = INPUT_OUTSIDE) -> None:
     """Write OUT/<name>/ (library.json, src/<name>.c/.h; depends on `tinydeploy`) and OUT/tinydeploy/
     (the shared runtime), ready for a PlatformIO project's lib/ folder or `pio pkg pack`."""
     from ..compile import compile_graph, load_model
     from ..target import pack_library, write_library_folder
 
-    m = compile_graph(load_model(model), prefix=name, options=plan_options(planner, inplace, patch, patch_budget),
+    options = plan_options(planner, inplace, patch, patch_budget, input_outside)
+    m = compile_graph(load_model(model), prefix=name, options=options,
                       source_name=model.name)
     write_library_folder(m, out)
     console.print(f"wrote {out}/{m.prefix}/ (library.json, depends on tinydeploy) and {out}/tinydeploy/ "

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from . import app, console
-from ._options import INPLACE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
+from ._options import INPLACE, INPUT_OUTSIDE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
 
 
 def _say(msg: str) -> None:
@@ -28,6 +28,7 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
                                             "name is its CamelCase."),
                    planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS,
                    patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+                   input_outside: bool = INPUT_OUTSIDE,
                    fit_check: bool = typer.Option(True, "--fit-check/--no-fit-check", help="Refuse a model "
                                                   "that does not fit the board."),
                    shared_arena: bool = typer.Option(False, "--shared-arena", help="One arena (the largest) for "
@@ -39,7 +40,7 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
     from ..target import RUNTIME_LIB, runtime_id, runtime_version
     from ..target import export_arduino as export
 
-    opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget)
+    opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget, input_outside)
     lib = export(model, out, samples=sample, board=board, count=count, seed=seed, name=name,
                  options=opts, fit_check=fit_check,
                  shared_arena=shared_arena)

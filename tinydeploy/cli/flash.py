@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from . import app, console, err_console
-from ._options import INPLACE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
+from ._options import INPLACE, INPUT_OUTSIDE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
 
 
 @app.command()
@@ -19,7 +19,8 @@ def flash(model: Path = typer.Argument(None, help="The .tflite model (left out i
                                            help="Firmware project folder (default build/device/<model>-<board>)."),
           stop: bool = typer.Option(False, "--stop", help="Stop the emulator a previous flash left running."),
           planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS,
-          patch: str = PATCH, patch_budget: float = PATCH_BUDGET) -> None:
+          patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+          input_outside: bool = INPUT_OUTSIDE) -> None:
     """Build the device protocol firmware (reused when unchanged) and upload it (emulated: start it)."""
     from ..link import flash as do_flash
     from ..link import resolve_model, stop_emulator
@@ -37,7 +38,7 @@ def flash(model: Path = typer.Argument(None, help="The .tflite model (left out i
         return
     if board is None and not stop:  # inside a flashed project: its manifest names the board
         board = resolve_model(model, project_dir)[2]
-    opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget)
+    opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget, input_outside)
     res = do_flash(model, board, port, dry_run, project_dir, opts,
                    log=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False))
     if dry_run:

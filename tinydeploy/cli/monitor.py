@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from . import app, console, err_console
-from ._options import INPLACE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, REFERENCE, board_plan_options
+from ._options import INPLACE, INPUT_OUTSIDE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, REFERENCE, board_plan_options
 
 
 @app.command()
@@ -24,7 +24,8 @@ def monitor(board: str = typer.Option(None, "--board", "-b", help="Board id; emu
             reference: str = REFERENCE,
             project_dir: Path = typer.Option(None, "--project-dir", help="Firmware project folder."),
             planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS,
-            patch: str = PATCH, patch_budget: float = PATCH_BUDGET) -> None:
+            patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+            input_outside: bool = INPUT_OUTSIDE) -> None:
     """Stream samples to the board and watch speed, memory, accuracy and agreement with the reference."""
     import numpy as np
 
@@ -38,7 +39,7 @@ def monitor(board: str = typer.Option(None, "--board", "-b", help="Board id; emu
     ref_mode = "none" if no_reference else reference
     # decided before anything is built; with --port and no --model, once the board names its model
     oracle = choose_reference(model, ref_mode) if model is not None else None
-    opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget)
+    opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget, input_outside)
     with open_session(model, board, port, opts, project_dir,
                       log=(lambda m: None) if quiet else (lambda m: err_console.print(f"[dim]{m}[/]",
                                                                                       highlight=False))) as s:

@@ -12,19 +12,21 @@ from ..errors import TinyDeployError
 from ..evaluate import tflm_measure
 from ..target import invoke_stack_bytes
 from . import app, console
-from ._options import INPLACE, PATCH, PATCH_BUDGET, PLANNER, plan_options
+from ._options import INPLACE, INPUT_OUTSIDE, PATCH, PATCH_BUDGET, PLANNER, plan_options
 
 
 @app.command()
 def plan(model: Path = typer.Argument(..., help="The .tflite model."),
          planner: str = PLANNER, inplace: bool = INPLACE,
          patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+         input_outside: bool = INPUT_OUTSIDE,
          as_json: bool = typer.Option(False, "--json", help="Print a JSON summary only."),
          plot: Path = typer.Option(None, "--plot", help="Write a PNG of buffers over time x address."),
          tflm: bool = typer.Option(True, "--tflm/--no-tflm", help="Measure TFLM's arena for comparison.")) -> None:
     """Show the arena plan: live bytes per op, peak, lower bound, stack, and TFLM's arena."""
     g = load_model(model)
-    m = compile_graph(g, options=plan_options(planner, inplace, patch, patch_budget), source_name=model.name)
+    options = plan_options(planner, inplace, patch, patch_budget, input_outside)
+    m = compile_graph(g, options=options, source_name=model.name)
     p = m.plan
     g = m.graph  # after the passes (reordered, patched): the schedule that runs
     base, tflm_error = {"arena_head_bytes": None, "arena_total_bytes": None}, None
@@ -37,7 +39,11 @@ def plan(model: Path = typer.Argument(..., help="The .tflite model."),
         "model": model.name, "sha256": g.sha256, "plan_options": p.options.describe(),
         "arena_bytes": p.arena_bytes, "io_bytes": p.io_bytes, "lower_bound_bytes": p.lower_bound_bytes,
         "scratch_bytes": p.scratch_bytes, "stack_bytes": invoke_stack_bytes(m),
-        "float_io_outside_arena_bytes": m.io_buffer_bytes,
+        "float_io_outside_arena_bytes": sum(g.tensors[t].nbytes for t in g.external
+                                            if g.tensors[t].dtype == "float32"),
+        # the caller's buffers beside the arena (float edges; integer inputs with --input-outside-arena)
+        "io_outside_arena_bytes": m.io_buffer_bytes,
+        "input_outside_arena_bytes": sum(g.tensors[t].nbytes for t in g.inputs if t in g.external),
         "tflm_arena_head_bytes": base["arena_head_bytes"], "tflm_arena_total_bytes": base["arena_total_bytes"],
         "tflm_error": tflm_error,
         "optimal": p.optimal, "inplace_ops": p.inplace_ops,
@@ -62,8 +68,11 @@ def plan(model: Path = typer.Argument(..., help="The .tflite model."),
                   f"{'optimal' if p.optimal else 'best found'}; in/out {p.io_bytes:,} B; scratch {p.scratch_bytes:,} B"
                   f" included; stack {summary['stack_bytes']} B)")
     if m.io_buffer_bytes:
-        console.print(f"float inputs/outputs outside the arena: {m.io_buffer_bytes:,} B (the caller's buffers with "
-                      f"{m.prefix}_invoke_f32; the arena holds only the integer tensors)", highlight=False)
+        all_float = summary["float_io_outside_arena_bytes"] == m.io_buffer_bytes
+        entry = f"{m.prefix}_invoke_{'f32' if all_float else 'io'}"
+        console.print(f"{'float ' if all_float else ''}inputs/outputs outside the arena: {m.io_buffer_bytes:,} B "
+                      f"(input {summary['input_outside_arena_bytes']:,} B; the caller's buffers with {entry}; the "
+                      "arena holds only the integer tensors)", highlight=False)
     if peak:
         console.print(f"peak at op {peak.index} ({peak.kind}): {peak.live_bytes:,} B live")
     if tflm_error:
@@ -77,7 +86,8 @@ def plan(model: Path = typer.Argument(..., help="The .tflite model."),
         before = f", {pi.unpatched_arena_bytes:,} B without" if pi.unpatched_arena_bytes else ""
         console.print(f"patch: stage of {pi.stage_ops} ops up to op {pi.split_op} (output {shape}) in a "
                       f"{pi.grid[0]}x{pi.grid[1]} grid: arena {pi.arena_bytes:,} B{before}; MACs "
-                      f"{pi.macs:,} -> {pi.patched_macs:,} (+{pi.macs_overhead:.1%}); {pi.reason}")
+                      f"{pi.macs:,} -> {pi.patched_macs:,} (+{pi.extra_macs:,}, +{pi.macs_overhead:.1%}); "
+                      + ("tiles read the input from the caller's buffer; " if pi.from_input else "") + pi.reason)
     elif pi is not None:
         console.print(f"patch: off ({pi.reason})")
     if plot:

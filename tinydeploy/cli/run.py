@@ -10,7 +10,7 @@ from ..errors import TinyDeployError
 from ..evaluate import batch_outputs, load_inputs, save_outputs
 from ..target import build_host
 from . import app, console
-from ._options import INPLACE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
+from ._options import INPLACE, INPUT_OUTSIDE, KERNELS, PATCH, PATCH_BUDGET, PLANNER, board_plan_options
 
 
 @app.command()
@@ -22,12 +22,14 @@ def run(model: Path = typer.Argument(..., help="The .tflite model."),
         sanitize: bool = typer.Option(False, "--sanitize", help="Build with ASan+UBSan; arena heap-allocated "
                                                                  "with exactly the planned size."),
         planner: str = PLANNER, inplace: bool = INPLACE,
-        patch: str = PATCH, patch_budget: float = PATCH_BUDGET, kernels: str = KERNELS) -> None:
+        patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
+        input_outside: bool = INPUT_OUTSIDE, kernels: str = KERNELS) -> None:
     """Convert, compile with the host C compiler, run every sample, write the outputs."""
     if board != "host":
         raise TinyDeployError(f"`run` executes on the host only (got --board {board})",
                               "use --board host, or `tinydeploy eval` for boards")
-    options = board_plan_options("host", planner, inplace, kernels, patch, patch_budget)  # arm-dsp: refused
+    # arm-dsp: refused
+    options = board_plan_options("host", planner, inplace, kernels, patch, patch_budget, input_outside)
     g = load_model(model)
     xs = load_inputs(input, len(g.inputs))
     m = compile_graph(g, options=options, source_name=model.name)

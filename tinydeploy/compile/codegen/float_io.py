@@ -72,8 +72,8 @@ def header_lines(m: "CompiledModel") -> list[str]:
         f"{_signature(m)};",
     ]
     if _has_int_api(m):
-        lines += [f"/** Run on the integer edge tensors in the arena ({p}_input<i>_q(), {p}_output<i>_q()); returns 0. */",
-                  f"int {p}_invoke_int(void);"]
+        run_int = f"/** Run on the integer edge tensors in the arena ({p}_input<i>_q(), {p}_output<i>_q()); returns 0. */"
+        lines += [run_int, f"int {p}_invoke_int(void);"]
     lines += [
         f"#ifndef {P}_NO_IO_BUFFERS",
         f"/** {entry_name(m)} on the default buffers that {p}_inputs[i].data / {p}_outputs[i].data point at. */",
