@@ -11,6 +11,7 @@ from .codegen.model_c import header_text, source_text
 from .ir import Graph
 from .model import CompiledModel, PlanOptions
 from .ops import emit_op
+from .passes.fit_scratch import fit_scratch
 from .passes.float_edges import edge_ops, float_edges_outside, inputs_outside
 from .passes.fold_pad import fold_pads
 from .passes.patch import patch_graph
@@ -41,6 +42,9 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
             verify(g)
     m = CompiledModel(graph=g, prefix=prefix or g.name, options=options, source_name=source_name, patch=patch)
     m.plan = plan_arena(g, options)
+    if options.arena_limit and m.plan.arena_bytes > options.arena_limit and options.kernels != "reference":
+        m.options, m.kernel_fallbacks = fit_scratch(g, options)
+        m.plan = plan_arena(g, m.options)
     if patch is not None and patch.enabled:
         patch.arena_bytes = m.plan.arena_bytes
     m.tensor_offsets, m.scratch_offsets = m.plan.tensor_offsets, m.plan.scratch_offsets
@@ -54,6 +58,7 @@ def compile_graph(g: Graph, prefix: str | None = None, options: PlanOptions | No
     edges = edge_ops(g)
     for op in g.ops:
         start = len(e.body)
+        e.kernels = m.options.kernels_for(op.index)
         with e.op_scope(op):
             ins = ", ".join(_shape(g, t) for t in op.inputs if t >= 0 and not g.tensors[t].is_const)
             outs = ", ".join(_shape(g, t) for t in op.outputs)

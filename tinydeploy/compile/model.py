@@ -41,6 +41,10 @@ class PlanOptions:
     patch_budget: float = 0.25  # --patch auto: the most extra MACs allowed (0.25 = +25%)
     kernels: str = "reference"  # KERNEL_VARIANTS: which kernel variant the generated C calls
     fold_pad: bool = True  # PADs before conv/depthwise become their explicit padding (passes/fold_pad.py)
+    #: ops (schedule indices after the passes) that keep the reference kernel: passes/fit_scratch.py
+    #: picks them when the variant kernels' scratch would break arena_limit
+    reference_ops: tuple[int, ...] = ()
+    arena_limit: int = 0  # bytes the arena should not exceed (0: no limit); only variant scratch is traded
     float_io_outside: bool = True  # float model I/O in the caller's buffers, not the arena (passes/float_edges.py)
     #: integer model inputs stay in the caller's buffer too, and a patch stage may start at the input (at a float
     #: input's edge QUANTIZE): its tiles read their boxes straight from the input (passes/patch.py)
@@ -50,6 +54,10 @@ class PlanOptions:
         if self.kernels not in KERNEL_VARIANTS:
             raise TinyDeployError(f"unknown kernel variant {self.kernels!r}",
                                   f"use one of: {', '.join(KERNEL_VARIANTS)}")
+
+    def kernels_for(self, op_index: int) -> str:
+        """The kernel variant that op `op_index` compiles with."""
+        return "reference" if op_index in self.reference_ops else self.kernels
 
     def describe(self) -> str:
         text = (f"planner={self.planner} align={self.alignment} inplace={'on' if self.inplace else 'off'} "
@@ -62,6 +70,8 @@ class PlanOptions:
             text += " float_io=arena"
         if self.input_outside_arena:
             text += " input=outside"
+        if self.reference_ops:
+            text += f" reference_ops={','.join(map(str, self.reference_ops))}"
         if self.kernels != "reference":  # absent by default: existing models' C stays byte-identical
             text += f" kernels={self.kernels}"
         return text
@@ -80,6 +90,8 @@ class CompiledModel:
     scratch_offsets: dict[int, int] = field(default_factory=dict)
     plan: ArenaPlan | None = None
     patch: PatchInfo | None = None  # patch-based inference of the first stage (options.patch)
+    #: ops put back on reference kernels to meet options.arena_limit: (op index, kind, scratch bytes saved)
+    kernel_fallbacks: list[tuple[int, str, int]] = field(default_factory=list)
     header: str = ""
     source: str = ""
 

@@ -39,6 +39,7 @@ class FitReport:
     biggest: list[tuple[str, int, str]] = field(default_factory=list)   # (tensor, bytes, "flash"/"RAM")
     compiled: CompiledModel | None = field(default=None, repr=False)
     graph: Graph | None = field(default=None, repr=False)    # set by check_fit_graph (lower bounds)
+    notes: list[str] = field(default_factory=list)           # trade-offs made to fit (kernel scratch)
 
     @property
     def flash_needed(self) -> int:
@@ -67,7 +68,7 @@ class FitReport:
         return [f"flash: {self.flash_needed:,} of {b.flash_budget:,} B ({part(self.flash_items)})"
                 + ("" if self.fits_flash else "  TOO BIG"),
                 f"RAM:   {self.ram_needed:,} of {b.ram_budget:,} B ({part(self.ram_items)})"
-                + ("" if self.fits_ram else "  TOO BIG")]
+                + ("" if self.fits_ram else "  TOO BIG"), *self.notes]
 
     def raise_if_too_big(self) -> None:
         if self.fits:
@@ -122,6 +123,11 @@ def check_fit(m: CompiledModel, board: str | BoardProfile) -> FitReport:
     r = FitReport(b, m.source_name, compiled=m)
     r.flash_items = [("weights", consts), ("code~", code), ("framework", b.reserved_flash)]
     r.ram_items = [("arena", m.arena_bytes), ("stack", b.stack_bytes), ("runtime/framework", b.reserved_ram)]
+    if m.kernel_fallbacks:
+        saved = sum(n for _, _, n in m.kernel_fallbacks)
+        r.notes.append(f"{len(m.kernel_fallbacks)} ops keep the reference kernels so that the arena fits "
+                       f"({saved:,} B of {m.options.kernels} scratch given back): ops "
+                       + ", ".join(str(k) for k, _, _ in m.kernel_fallbacks))
     if m.io_buffer_bytes:
         r.ram_items.insert(1, ("input/output buffers (outside the arena)", m.io_buffer_bytes))
     if b.const_in_ram:

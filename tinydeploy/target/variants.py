@@ -50,4 +50,6 @@ def board_options(board: str | BoardProfile | None, options: PlanOptions | None 
     elif k != "reference" and k not in VARIANT_CHAIN.get(own, ()):  # arm-mve boards may run arm-dsp
         raise TinyDeployError(f"{b.id} ({b.core}, kernel variant {b.kernel_variant}) cannot run the {k} kernels",
                               "use --kernels auto or --kernels reference")
-    return replace(options, kernels=k)
+    # the fast kernels' scratch may not push the arena past what the board has (passes/fit_scratch.py)
+    limit = max(0, b.ram_budget - b.stack_bytes - b.reserved_ram) if k != "reference" and b.ram_budget else 0
+    return replace(options, kernels=k, arena_limit=options.arena_limit or limit)

@@ -43,7 +43,8 @@ class ArenaPlan:
 
 
 def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool, overlap: bool = True,
-                  kernels: str = "reference") -> tuple[dict[int, int], dict[int, int], dict[int, int], list]:
+                  kernels: str | PlanOptions = "reference"
+                  ) -> tuple[dict[int, int], dict[int, int], dict[int, int], list]:
     """Tensor -> group root; tensor -> byte offset inside its group; op -> temp bytes of in-place ops;
     the links [(src, dst, op)].
 
@@ -100,8 +101,8 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool, ov
                 pass  # a view never writes, so sharing is always safe
             elif last_reader and low.inplace and same_layout:
                 inplace_ops[op.index] = 0
-            elif last_reader and kernel_inplace_temp_bytes(op, g, kernels) is not None:
-                inplace_ops[op.index] = kernel_inplace_temp_bytes(op, g, kernels)
+            elif last_reader and kernel_inplace_temp_bytes(op, g, _kernels(kernels, op.index)) is not None:
+                inplace_ops[op.index] = kernel_inplace_temp_bytes(op, g, _kernels(kernels, op.index))
             elif overlap and last_reader and low.overlap_bytes(op, g) is not None:
                 shift = low.overlap_bytes(op, g)
             else:
@@ -110,6 +111,10 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool, ov
             if not low.view:
                 links.append((src, dst, op.index))
     return {t: find(t) for t in spans}, rel, inplace_ops, links
+
+
+def _kernels(kernels: str | PlanOptions, op_index: int) -> str:
+    return kernels if isinstance(kernels, str) else kernels.kernels_for(op_index)
 
 
 def plan_arena(g: Graph, options: PlanOptions | None = None) -> ArenaPlan:
@@ -125,7 +130,7 @@ def plan_arena(g: Graph, options: PlanOptions | None = None) -> ArenaPlan:
 
 def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
     spans = tensor_lifetimes(g)
-    group_of, rel, inplace_ops, links = _alias_groups(g, spans, options.inplace, overlap, options.kernels)
+    group_of, rel, inplace_ops, links = _alias_groups(g, spans, options.inplace, overlap, options)
     groups: dict[int, list[int]] = {}
     for t, root in group_of.items():
         groups.setdefault(root, []).append(t)
@@ -139,7 +144,7 @@ def _plan(g: Graph, options: PlanOptions, overlap: bool = True) -> ArenaPlan:
         bufs.append(PlannedBuffer("+".join(f"t{t}" for t in sorted(ts)), size, first, last, -1, sorted(ts)))
     scratch_max = 0
     for op in g.ops:
-        n = kernel_scratch_bytes(op, g, options.kernels) + inplace_ops.get(op.index, 0)
+        n = kernel_scratch_bytes(op, g, options.kernels_for(op.index)) + inplace_ops.get(op.index, 0)
         if n:
             planner.add_buffer(n, op.index, op.index)
             bufs.append(PlannedBuffer(f"scratch op {op.index}", n, op.index, op.index, -1, scratch_of=op.index))
