@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up: install what is missing (Debian packages, the project venv), nothing else.
-# Usage: bash scripts/setup.sh   (TD_SKIP_APT=1 skips the apt step; TD_EXTRAS=test,boards leaves out TensorFlow)
+# Usage: bash scripts/setup.sh   (TD_SKIP_APT=1 skips the apt step; TD_EXTRAS=test,boards leaves out TensorFlow and
+# the quantizer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,10 +31,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.tinydeploy-setup
-want="$(sha256sum pyproject.toml | cut -c1-16) ${TD_EXTRAS:-test,boards,train}"
+want="$(sha256sum pyproject.toml | cut -c1-16) ${TD_EXTRAS:-test,boards,train,quantize}"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check -e ".[${TD_EXTRAS:-test,boards,train}]"
+  .venv/bin/pip install -q --disable-pip-version-check -e ".[${TD_EXTRAS:-test,boards,train,quantize}]"
   echo "$want" > "$stamp"
 fi
 # PlatformIO works offline only with a private core dir whose tool-scons is seeded from pip's scons

@@ -8,7 +8,7 @@ from conftest import ROOT
 
 PKG = ROOT / "tinydeploy"
 FLAT_ALLOWED = 6
-LAYERS = ["compile", "target", "link", "evaluate", "hil", "cli", "doctor", "testing"]
+LAYERS = ["compile", "target", "link", "evaluate", "quantize", "hil", "cli", "doctor", "testing"]
 
 
 def imports():

@@ -1,0 +1,225 @@
+"""`tinydeploy quantize`: float Keras / SavedModel / float .tflite models in, integer .tflite out, bit-exact on
+the host, with the per-layer error and float vs quantized accuracy; clean failures naming the problem.
+
+TensorFlow is imported once (module fixtures); the CLI runs in-process (tinydeploy.cli.main), except one
+subprocess run that checks the real entry point."""
+import contextlib
+import io
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+DIGITS_TEST = ROOT / "models" / "digits_test.npz"
+
+
+def cli(*args) -> tuple[int, str]:
+    """(exit code, stdout + stderr) of `tinydeploy ARGS` run in this process."""
+    from tinydeploy import cli as td
+
+    out, err, argv, width = io.StringIO(), io.StringIO(), sys.argv, td.console.width
+    sys.argv = ["tinydeploy", *map(str, args)]
+    td.console.width = td.err_console.width = 300  # whole tensor names in the table
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            td.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    finally:
+        sys.argv, td.console.width, td.err_console.width = argv, width, width
+    return code, out.getvalue() + err.getvalue()
+
+
+def no_leftovers(folder) -> bool:
+    return not [p for p in folder.iterdir() if p.name.startswith(".td-")]
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """A digits CNN (the demo's) trained briefly, saved as .keras and as a float .tflite, calibration samples,
+    and a model with outlier weights in one layer."""
+    import keras
+    import tensorflow as tf
+
+    sys.path.insert(0, str(ROOT / "models"))
+    from train_digits import cnn, load_data
+
+    d = tmp_path_factory.mktemp("quantize")
+    keras.utils.set_random_seed(0)
+    x_tr, _, y_tr, _ = load_data()
+    model = cnn()
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+    model.fit(x_tr, y_tr, batch_size=64, epochs=12, verbose=0)
+    model.save(d / "digits.keras")
+    static = cnn(batch_size=1)
+    static.set_weights(model.get_weights())
+    from tinydeploy.quantize.tfconvert import quiet
+
+    with quiet():
+        (d / "digits_float.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(static).convert())
+    np.save(d / "calib.npy", x_tr[:200].astype(np.float32))
+
+    # outliers: in every output channel of "mid", the weight of a feature that is always 0 ("first"'s unit 0
+    # never fires) is 100x the others: it sets each channel's int8 step, the weights that matter round to
+    # a few levels
+    rng = np.random.default_rng(0)
+    inp = keras.Input(shape=(16,), name="x")
+    h = keras.layers.Dense(16, activation="relu", name="first")(inp)
+    h = keras.layers.Dense(16, activation="relu", name="mid")(h)
+    out = keras.layers.Dense(4, name="last")(h)
+    odd = keras.Model(inp, out)
+    w, b = odd.get_layer("first").get_weights()
+    w[:, 0], b[0] = -np.abs(w[:, 0]) - 0.1, -1.0
+    odd.get_layer("first").set_weights([w, b])
+    w, b = odd.get_layer("mid").get_weights()
+    w[0, :] = 100 * np.abs(w).max()
+    odd.get_layer("mid").set_weights([w, b])
+    odd.save(d / "outlier.keras")
+    x = rng.normal(0, 1, (300, 16)).astype(np.float32)
+    x = np.abs(x)  # non-negative inputs: "first"'s unit 0 stays below 0
+    np.save(d / "outlier_calib.npy", x[:200])
+    np.savez(d / "outlier_eval.npz", x=x[200:], y=odd.predict(x[200:], verbose=0).argmax(axis=1))
+    return d
+
+
+@pytest.fixture(scope="module")
+def quantized(work):
+    """The digits model quantized four ways: {name: (exit code, output text, path)}."""
+    ev = f"{DIGITS_TEST}:x_float"
+    runs = {
+        "keras_int8": ("digits.keras", []),
+        "keras_16x8": ("digits.keras", ["--scheme", "16x8"]),
+        "tflite_int8_float_io": ("digits_float.tflite", ["--float-io"]),
+        "tflite_16x8": ("digits_float.tflite", ["--scheme", "16x8"]),
+    }
+    result = {}
+    for name, (src, extra) in runs.items():
+        out = work / f"{name}.tflite"
+        code, text = cli("quantize", work / src, "--calib", work / "calib.npy", "--eval", ev, "-o", out, *extra)
+        result[name] = (code, text, out)
+    return result
+
+
+def accuracies(text: str) -> tuple[float, float]:
+    m = re.search(r"accuracy on 360 labelled samples: float ([\d.]+)%, \S+ ([\d.]+)%", text)
+    assert m, text
+    return float(m.group(1)), float(m.group(2))
+
+
+@pytest.mark.parametrize("name", ["keras_int8", "keras_16x8", "tflite_int8_float_io", "tflite_16x8"])
+def test_quantize_reports_layers_and_accuracy(quantized, name):
+    code, text, out = quantized[name]
+    assert code == 0, text
+    assert out.is_file() and no_leftovers(out.parent)
+    for kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED", "SOFTMAX"):
+        assert re.search(rf"\b{kind}\b.*\d+\.\d", text), (kind, text)
+    f, q = accuracies(text)
+    assert f > 90 and abs(f - q) <= 1.0, text
+    assert ("ai-edge-quantizer" if name.startswith("tflite") else "TensorFlow's converter") in text
+
+
+def test_quantized_io_types(quantized):
+    from tinydeploy.compile import load_model
+
+    want = {"keras_int8": "int8", "keras_16x8": "int16", "tflite_int8_float_io": "float32", "tflite_16x8": "int16"}
+    for name, dtype in want.items():
+        g = load_model(quantized[name][2])
+        assert [g.tensors[t].dtype for t in g.inputs + g.outputs] == [dtype, dtype], name
+
+
+def test_quantized_models_run_bit_exact_on_the_host(quantized):
+    from tinydeploy.compile import PlanOptions, parse_model
+    from tinydeploy.evaluate import prepare_inputs
+    from tinydeploy.testing.opcheck import Case, check_groups
+
+    x = np.load(DIGITS_TEST)["x_float"][:24]
+    groups = {}
+    for name, (code, text, path) in quantized.items():
+        assert code == 0, text
+        content = path.read_bytes()
+        groups[name] = [(Case(content, name), prepare_inputs(parse_model(content), [x]))]
+    # greedy planner: OR-Tools' CP-SAT crashes in a process that has loaded TensorFlow (the CLI never holds
+    # both); the plan does not change the arithmetic
+    failures = check_groups(groups, options=PlanOptions(planner="greedy"))
+    assert not any(failures.values()), failures
+
+
+def test_outlier_layer_is_named(work):
+    out = work / "outlier_int8.tflite"
+    code, text = cli("quantize", work / "outlier.keras", "--calib", work / "outlier_calib.npy",
+                     "--eval", work / "outlier_eval.npz", "-o", out)
+    assert code == 0, text
+    lossy = re.search(r"most noise added: op \d+ FULLY_CONNECTED \(([^)]*)\), ([\d.]+) dB", text)
+    assert lossy and "mid" in lossy.group(1), text
+    f, q = (float(v) for v in re.search(r"float ([\d.]+)%, int8 ([\d.]+)%", text).groups())
+    assert f == 100.0 and q < 90.0, text
+    rows = {m.group(1): float(m.group(2)) for m in
+            re.finditer(r"FULLY_CONNECTED[\s│]+\S*?(first|mid|last)\S*[\s│]+(-?[\d.]+)", text)}
+    assert rows["mid"] < rows["first"] - 10, rows
+
+
+def test_an_op_without_integer_kernel_is_named(work):
+    import tensorflow as tf
+
+    class Cos(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 8], tf.float32, name="x")])
+        def __call__(self, x):
+            return tf.math.cos(x * 2.0 + 0.5)
+
+    class Erf(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 8], tf.float32, name="x")])
+        def __call__(self, x):
+            return tf.math.erf(x * 2.0)
+
+    np.save(work / "x8.npy", np.random.default_rng(1).random((20, 8)).astype(np.float32))
+    for module, word in ((Cos(), "COS"), (Erf(), "Erf")):
+        folder = work / f"sm_{word}"
+        tf.saved_model.save(module, str(folder), signatures=module.__call__)
+        out = work / f"{word}.tflite"
+        code, text = cli("quantize", folder, "--calib", work / "x8.npy", "-o", out)
+        assert code == 1 and word in text and "Traceback" not in text, text
+        assert not out.exists() and no_leftovers(work)
+
+
+def test_bad_calibration_shape(work):
+    np.save(work / "wrong.npy", np.zeros((10, 7, 7, 1), np.float32))
+    for src in ("digits_float.tflite", "digits.keras"):
+        out = work / "never.tflite"
+        code, text = cli("quantize", work / src, "--calib", work / "wrong.npy", "-o", out)
+        assert code == 1 and "[N, 1, 8, 8, 1]" in text and "Traceback" not in text, text
+        assert not out.exists()
+
+
+def test_corrupt_or_wrong_models(work):
+    (work / "corrupt.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    float_bytes = (work / "digits_float.tflite").read_bytes()
+    (work / "truncated.tflite").write_bytes(float_bytes[: len(float_bytes) // 3])
+    (work / "model.onnx").write_bytes(b"\x08\x07")
+    cases = {"corrupt.keras": "cannot load the Keras model", "truncated.tflite": "corrupt or truncated",
+             "model.onnx": "unknown model format", "missing.keras": "not found",
+             ROOT / "models" / "digits_cnn_int8.tflite": "already quantized"}
+    for src, words in cases.items():
+        code, text = cli("quantize", work / src, "--calib", work / "calib.npy", "-o", work / "never.tflite")
+        assert code == 1 and words in text and "Traceback" not in text, (src, text)
+    assert not (work / "never.tflite").exists() and no_leftovers(work)
+
+
+def test_entry_point_fails_cleanly(work):
+    r = subprocess.run([sys.executable, "-m", "tinydeploy", "quantize", work / "digits_float.tflite", "--calib",
+                        work / "nothing.npy", "-o", work / "never.tflite"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 1 and "not found" in r.stderr and "Traceback" not in r.stderr + r.stdout, r.stderr
+    assert not (work / "never.tflite").exists()
+
+
+def test_convert_of_a_float_model_names_the_quantize_command(work):
+    model = work / "digits_float.tflite"
+    code, text = cli("convert", model, "-o", work / "lib")
+    flat = " ".join(text.split())
+    assert code == 1 and f"tinydeploy quantize {model} --calib" in flat, text
+    assert "tinydeploy[quantize]" in flat, text
+    assert not (work / "lib").exists()

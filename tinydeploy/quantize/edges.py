@@ -1,0 +1,62 @@
+"""Float32 edges around an integer graph: a QUANTIZE op in front of every integer input and a DEQUANTIZE
+op after every integer output (the layout TensorFlow's converter writes for float I/O), by editing the
+flatbuffer with the generated object API. ai-edge-quantizer quantizes a model's inputs and outputs too, so
+`--float-io` on a float .tflite takes this step."""
+from __future__ import annotations
+
+import flatbuffers
+
+from ..compile import schema as S
+
+
+def _opcode(model, kind: int) -> int:
+    for i, oc in enumerate(model.operatorCodes):
+        if max(oc.builtinCode, oc.deprecatedBuiltinCode) == kind:
+            return i
+    oc = S.OperatorCodeT()
+    oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = kind, min(kind, 127), 1
+    model.operatorCodes.append(oc)
+    return len(model.operatorCodes) - 1
+
+
+def _float_twin(sg, index: int, suffix: str) -> int:
+    """A float32 tensor shaped as tensor `index`, without quantization or data; returns its index."""
+    src = sg.tensors[index]
+    t = S.TensorT()
+    t.shape, t.shapeSignature = list(src.shape), src.shapeSignature
+    name = src.name or b"t"
+    t.name = name + suffix.encode() if isinstance(name, bytes) else f"{name}{suffix}"
+    t.type, t.buffer = S.TensorType.FLOAT32, 0
+    sg.tensors.append(t)
+    return len(sg.tensors) - 1
+
+
+def add_float_edges(content: bytes) -> bytes:
+    """The model with float32 inputs and outputs (integer ones wrapped in QUANTIZE / DEQUANTIZE)."""
+    model = S.ModelT.InitFromPackedBuf(bytearray(content), 0)
+    sg = model.subgraphs[0]
+    integer = (S.TensorType.INT8, S.TensorType.INT16)
+    renamed: dict[int, int] = {}
+    q, dq = _opcode(model, S.BuiltinOperator.QUANTIZE), _opcode(model, S.BuiltinOperator.DEQUANTIZE)
+    front, back = [], []
+    for k, tid in enumerate(sg.inputs):
+        if sg.tensors[tid].type in integer:
+            f = renamed[tid] = _float_twin(sg, tid, "_float")
+            op = S.OperatorT()
+            op.opcodeIndex, op.inputs, op.outputs = q, [f], [tid]
+            front.append(op)
+            sg.inputs[k] = f
+    for k, tid in enumerate(sg.outputs):
+        if sg.tensors[tid].type in integer:
+            f = renamed[tid] = _float_twin(sg, tid, "_float")
+            op = S.OperatorT()
+            op.opcodeIndex, op.inputs, op.outputs = dq, [tid], [f]
+            back.append(op)
+            sg.outputs[k] = f
+    sg.operators = front + list(sg.operators or []) + back
+    for sig in model.signatureDefs or []:
+        for tm in list(sig.inputs or []) + list(sig.outputs or []):
+            tm.tensorIndex = renamed.get(tm.tensorIndex, tm.tensorIndex)
+    fb = flatbuffers.Builder(len(content) + 1024)
+    fb.Finish(model.Pack(fb), file_identifier=b"TFL3")
+    return bytes(fb.Output())
