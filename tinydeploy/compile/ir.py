@@ -96,6 +96,7 @@ class Graph:
     outputs: list[int]
     sha256: str = ""
     name: str = "model"
+    path: str = ""  #: the file load_model read it from (for messages that name the command to run)
     #: storage the planner may share beyond views/in-place ops: (src, dst, shift) puts dst `shift`
     #: bytes before src in one buffer (passes/patch.py: the stage output over consumed input rows)
     shared: list[tuple[int, int, int]] = field(default_factory=list)

@@ -6,9 +6,15 @@ from .ir import DTYPES, Graph
 from .ops import lowering_for
 
 FLOAT_BOUNDARY_OPS = {"QUANTIZE", "DEQUANTIZE"}
-QUANTIZE_HINT = ("quantize it to int8 with the TFLite converter: converter.optimizations = "
-                 "[tf.lite.Optimize.DEFAULT], a representative_dataset, and "
-                 "converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]")
+
+
+def quantize_hint(g: Graph) -> str:
+    """The command that quantizes the float model `g` was read from (tinydeploy quantize)."""
+    src = g.path or "MODEL.tflite"
+    out = (src[: -len(".tflite")] if src.endswith(".tflite") else src) + "_int8.tflite"
+    return (f"quantize it first: tinydeploy quantize {src} --calib SAMPLES.npy -o {out} (SAMPLES: a few "
+            "hundred typical float inputs, .npy/.npz or a folder; the Keras/SavedModel original works too; "
+            "needs pip install 'tinydeploy[quantize]')")
 
 
 def problems(g: Graph) -> list[str]:
@@ -43,7 +49,7 @@ def verify(g: Graph) -> None:
     """Raise UnsupportedModelError naming the first problems, or return when all is compilable."""
     if computes_in_float(g):
         raise UnsupportedModelError("the model computes in float32; tinydeploy compiles int8/int16 models",
-                                    QUANTIZE_HINT)
+                                    quantize_hint(g))
     found = problems(g)
     if found:
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""

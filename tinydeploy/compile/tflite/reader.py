@@ -28,7 +28,9 @@ def load_model(path: str | Path) -> Graph:
     path = Path(path)
     if not path.is_file():
         raise TinyDeployError(f"model file not found: {path}", "check the path")
-    return parse_model(path.read_bytes(), name=_c_identifier(path.stem))
+    g = parse_model(path.read_bytes(), name=_c_identifier(path.stem))
+    g.path = str(path)
+    return g
 
 
 def parse_model(buf: bytes, name: str = "model") -> Graph:
