@@ -223,3 +223,25 @@ def test_convert_of_a_float_model_names_the_quantize_command(work):
     assert code == 1 and f"tinydeploy quantize {model} --calib" in flat, text
     assert "tinydeploy[quantize]" in flat, text
     assert not (work / "lib").exists()
+
+
+def test_h5_model_with_a_folder_of_calibration_files(work):
+    """A tf_keras .h5 model, calibrated from a folder of .npy files (as `eval` reads folders)."""
+    import tf_keras
+
+    from tinydeploy.compile import PlanOptions
+    from tinydeploy.testing.opcheck import Case, check_cases
+
+    inp = tf_keras.Input(shape=(6, 6, 2), name="img")
+    h = tf_keras.layers.Conv2D(3, 3, activation="relu", name="conv")(inp)
+    out = tf_keras.layers.Dense(5, name="dense")(tf_keras.layers.Flatten()(h))
+    tf_keras.Model(inp, out).save(work / "small.h5")
+    folder = work / "calib_folder"
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(12):
+        np.save(folder / f"s{i:02d}.npy", rng.random((6, 6, 2)).astype(np.float32))
+    out = work / "small_int8.tflite"
+    code, text = cli("quantize", work / "small.h5", "--calib", folder, "-o", out)
+    assert code == 0 and "12 calibration samples" in text and "CONV_2D" in text, text
+    assert not check_cases([Case(out.read_bytes(), "small.h5", samples=4)], options=PlanOptions(planner="greedy"))

@@ -3,6 +3,8 @@ with min/max calibration over all samples. It runs offline: the recipes ship in 
 model is calibrated with LiteRT on this machine."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import TinyDeployError
@@ -41,7 +43,8 @@ def quantize_tflite(content: bytes, samples: list[np.ndarray], scheme: str, floa
     data = {key: [{n: x[s] for n, x in zip(names, samples)} for s in range(samples[0].shape[0])]}
     rec = recipe.static_wi8_ai16() if scheme == "16x8" else recipe.static_wi8_ai8()
     try:
-        with quiet():
+        with quiet(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # LiteRT: preserving all tensors is for debugging (it is, here)
             # ranges over all samples (min/max), as TensorFlow's converter takes them; the quantizer's
             # default, a moving average of per-sample ranges, clips the extremes
             manager = recipe_manager.RecipeManager()
