@@ -176,6 +176,8 @@ def test_an_op_without_integer_kernel_is_named(work):
             return tf.math.erf(x * 2.0)
 
     np.save(work / "x8.npy", np.random.default_rng(1).random((20, 8)).astype(np.float32))
+    from tinydeploy.quantize.tfconvert import quiet
+
     for module, word in ((Cos(), "COS"), (Erf(), "Erf")):
         folder = work / f"sm_{word}"
         tf.saved_model.save(module, str(folder), signatures=module.__call__)
@@ -183,6 +185,13 @@ def test_an_op_without_integer_kernel_is_named(work):
         code, text = cli("quantize", folder, "--calib", work / "x8.npy", "-o", out)
         assert code == 1 and word in text and "Traceback" not in text, text
         assert not out.exists() and no_leftovers(work)
+    # a float .tflite with COS: ai-edge-quantizer leaves it in float, which is named too
+    with quiet():
+        conv = tf.lite.TFLiteConverter.from_concrete_functions([Cos().__call__.get_concrete_function()])
+        (work / "cos_float.tflite").write_bytes(conv.convert())
+    code, text = cli("quantize", work / "cos_float.tflite", "--calib", work / "x8.npy", "-o", work / "COS.tflite")
+    assert code == 1 and re.search(r"cannot quantize op \d+ COS", text), text
+    assert not (work / "COS.tflite").exists()
 
 
 def test_bad_calibration_shape(work):

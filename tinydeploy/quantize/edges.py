@@ -1,7 +1,8 @@
 """Float32 edges around an integer graph: a QUANTIZE op in front of every integer input and a DEQUANTIZE
 op after every integer output (the layout TensorFlow's converter writes for float I/O), by editing the
 flatbuffer with the generated object API. ai-edge-quantizer quantizes a model's inputs and outputs too, so
-`--float-io` on a float .tflite takes this step."""
+`--float-io` on a float .tflite takes this step. And a signature for models written without one (the
+quantizer calibrates through a signature runner)."""
 from __future__ import annotations
 
 import flatbuffers
@@ -31,6 +32,31 @@ def _float_twin(sg, index: int, suffix: str) -> int:
     return len(sg.tensors) - 1
 
 
+def _pack(model, size: int) -> bytes:
+    fb = flatbuffers.Builder(size + 1024)
+    fb.Finish(model.Pack(fb), file_identifier=b"TFL3")
+    return bytes(fb.Output())
+
+
+def ensure_signature(content: bytes) -> bytes:
+    """The model as is when it has a signature; else with 'serving_default' over subgraph 0's inputs
+    (input_0, ...) and outputs (output_0, ...)."""
+    model = S.ModelT.InitFromPackedBuf(bytearray(content), 0)
+    if model.signatureDefs:
+        return content
+    sg = model.subgraphs[0]
+    sig = S.SignatureDefT()
+    sig.signatureKey, sig.subgraphIndex = "serving_default", 0
+    sig.inputs, sig.outputs = [], []
+    for kind, tensors, maps in (("input", sg.inputs, sig.inputs), ("output", sg.outputs, sig.outputs)):
+        for k, t in enumerate(tensors):
+            tm = S.TensorMapT()
+            tm.name, tm.tensorIndex = f"{kind}_{k}", int(t)
+            maps.append(tm)
+    model.signatureDefs = [sig]
+    return _pack(model, len(content))
+
+
 def add_float_edges(content: bytes) -> bytes:
     """The model with float32 inputs and outputs (integer ones wrapped in QUANTIZE / DEQUANTIZE)."""
     model = S.ModelT.InitFromPackedBuf(bytearray(content), 0)
@@ -57,6 +83,4 @@ def add_float_edges(content: bytes) -> bytes:
     for sig in model.signatureDefs or []:
         for tm in list(sig.inputs or []) + list(sig.outputs or []):
             tm.tensorIndex = renamed.get(tm.tensorIndex, tm.tensorIndex)
-    fb = flatbuffers.Builder(len(content) + 1024)
-    fb.Finish(model.Pack(fb), file_identifier=b"TFL3")
-    return bytes(fb.Output())
+    return _pack(model, len(content))

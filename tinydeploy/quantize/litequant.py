@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from ..errors import TinyDeployError
-from .edges import add_float_edges
+from .edges import add_float_edges, ensure_signature
 from .tfconvert import INSTALL_HINT, quiet
 
 
@@ -18,9 +18,6 @@ def _signature(content: bytes) -> tuple[str, list[str]]:
 
     it = Interpreter(model_content=content)
     sigs = it.get_signature_list()
-    if not sigs:
-        raise TinyDeployError("the float .tflite has no signature, which ai-edge-quantizer needs",
-                              "convert it with a signature (TFLiteConverter.from_saved_model or from_keras_model)")
     key = next(iter(sigs))
     runner = it.get_signature_runner(key)
     by_index = {d["index"]: name for name, d in runner.get_input_details().items()}
@@ -39,6 +36,7 @@ def quantize_tflite(content: bytes, samples: list[np.ndarray], scheme: str, floa
     except ImportError:
         raise TinyDeployError("quantizing a float .tflite needs ai-edge-quantizer, which is not installed",
                               INSTALL_HINT) from None
+    content = ensure_signature(content)
     key, names = _signature(content)
     data = {key: [{n: x[s] for n, x in zip(names, samples)} for s in range(samples[0].shape[0])]}
     rec = recipe.static_wi8_ai16() if scheme == "16x8" else recipe.static_wi8_ai8()
