@@ -5,6 +5,7 @@ TensorFlow is imported once (module fixtures); the CLI runs in-process (tinydepl
 subprocess run that checks the real entry point."""
 import contextlib
 import io
+import json
 import re
 import subprocess
 import sys
@@ -151,8 +152,11 @@ def test_quantized_models_run_bit_exact_on_the_host(quantized):
 def test_outlier_layer_is_named(work):
     out = work / "outlier_int8.tflite"
     code, text = cli("quantize", work / "outlier.keras", "--calib", work / "outlier_calib.npy",
-                     "--eval", work / "outlier_eval.npz", "-o", out)
+                     "--eval", work / "outlier_eval.npz", "-o", out, "--json", work / "outlier.json")
     assert code == 0, text
+    report = json.loads((work / "outlier.json").read_text())
+    assert "mid" in max(report["layers"], key=lambda e: e["lost_db"] or 0)["tensor"], report
+    assert report["accuracy"]["float"] == 1.0 and report["accuracy"]["quantized"] < 0.9, report
     lossy = re.search(r"most noise added: op \d+ FULLY_CONNECTED \(([^)]*)\), ([\d.]+) dB", text)
     assert lossy and "mid" in lossy.group(1), text
     f, q = (float(v) for v in re.search(r"float ([\d.]+)%, int8 ([\d.]+)%", text).groups())
@@ -220,7 +224,7 @@ def test_corrupt_or_wrong_models(work):
 def test_entry_point_fails_cleanly(work):
     r = subprocess.run([sys.executable, "-m", "tinydeploy", "quantize", work / "digits_float.tflite", "--calib",
                         work / "nothing.npy", "-o", work / "never.tflite"], capture_output=True, text=True,
-                       timeout=300)
+                       timeout=300, check=False)
     assert r.returncode == 1 and "not found" in r.stderr and "Traceback" not in r.stderr + r.stdout, r.stderr
     assert not (work / "never.tflite").exists()
 

@@ -2,6 +2,7 @@
 per-layer quantization error and, with --eval, float vs quantized accuracy."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -31,7 +32,9 @@ def quantize(model: Path = typer.Argument(..., help="A .keras/.h5 file, a SavedM
              eval_data: str = typer.Option(None, "--eval", help="Labelled samples: a folder with one sub-folder "
                                            "per class, or an .npz with x (or FILE.npz:KEY) and y."),
              report_samples: int = typer.Option(64, "--report-samples", min=1,
-                                                help="Calibration samples compared per layer.")) -> None:
+                                                help="Calibration samples compared per layer."),
+             json_out: Path = typer.Option(None, "--json", help="Also write the report (per-layer error, "
+                                           "accuracy) as JSON.")) -> None:
     """Quantize a float model with calibration data; print the per-layer error (and accuracy with --eval)."""
     r = quantize_model(model, calib, scheme, float_io, eval_data, report_samples)
     table = Table(title=f"quantization error per layer (float vs {scheme}, "
@@ -58,5 +61,7 @@ def quantize(model: Path = typer.Argument(..., help="A .keras/.h5 file, a SavedM
     for problem in r.not_compiled:
         console.print(f"[yellow]warning:[/] tinydeploy cannot compile {escape(problem)}", highlight=False)
     write_model(r.content, output)
+    if json_out:
+        write_model(json.dumps(r.as_dict(), indent=2).encode(), json_out)
     console.print(f"quantized {model.name} with {r.converter} ({scheme}, {'float' if float_io else 'integer'} "
                   f"I/O, {r.calib_samples} calibration samples) -> {output} ({len(r.content):,} B)", highlight=False)

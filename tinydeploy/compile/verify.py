@@ -11,7 +11,7 @@ FLOAT_BOUNDARY_OPS = {"QUANTIZE", "DEQUANTIZE"}
 def quantize_hint(g: Graph) -> str:
     """The command that quantizes the float model `g` was read from (tinydeploy quantize)."""
     src = g.path or "MODEL.tflite"
-    out = (src[: -len(".tflite")] if src.endswith(".tflite") else src) + "_int8.tflite"
+    out = src.removesuffix(".tflite") + "_int8.tflite"
     return (f"quantize it first: tinydeploy quantize {src} --calib SAMPLES.npy -o {out} (SAMPLES: a few "
             "hundred typical float inputs, .npy/.npz or a folder; the Keras/SavedModel original works too; "
             "needs pip install 'tinydeploy[quantize]')")

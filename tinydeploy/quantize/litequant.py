@@ -51,7 +51,7 @@ def quantize_tflite(content: bytes, samples: list[np.ndarray], scheme: str, floa
             cal.calibrate(data, manager)
             q = quantizer.Quantizer(bytearray(content), rec)
             result = q.quantize(cal.get_model_qsvs(), enable_progress_report=False)
-    except Exception as exc:  # the quantizer raises ValueError/RuntimeError/KeyError with its reason
+    except Exception as exc:  # noqa: BLE001 - the quantizer raises ValueError/RuntimeError/KeyError ...
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise TinyDeployError(f"ai-edge-quantizer failed: {text}",
                               "an op it cannot quantize is the usual cause; `tinydeploy inspect` the float model") \

@@ -2,6 +2,7 @@
 integer .tflite out, with what the quantization cost per layer and, given labelled data, in accuracy."""
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -26,6 +27,18 @@ class QuantizeResult:
     layers: list[LayerError] = field(default_factory=list)
     accuracy: tuple[float, float, int] | None = None   # (float, quantized, samples)
     not_compiled: list[str] = field(default_factory=list)  # ops tinydeploy cannot compile (yet)
+
+    def as_dict(self) -> dict:
+        """The report as JSON-ready data (infinite SNR, an exact layer, as null)."""
+        def num(x):
+            return None if x is None or math.isinf(x) else round(float(x), 4)
+
+        acc = None if self.accuracy is None else dict(zip(("float", "quantized", "samples"), self.accuracy))
+        return {"converter": self.converter, "bytes": len(self.content), "calib_samples": self.calib_samples,
+                "layers": [{"op": e.op, "kind": e.kind, "tensor": e.tensor, "snr_db": num(e.snr_db),
+                            "lost_db": num(e.lost_db), "max_abs_error": e.max_abs, "max_abs_float": e.peak}
+                           for e in self.layers],
+                "accuracy": acc, "not_compiled": self.not_compiled}
 
 
 def model_kind(path: Path) -> str:
@@ -141,9 +154,9 @@ def write_model(content: bytes, out: Path) -> None:
     """Write `out` atomically (a temp file beside it, then a rename)."""
     out = Path(out)
     if out.is_dir():
-        raise TinyDeployError(f"{out} is a folder", "-o names the .tflite file to write")
+        raise TinyDeployError(f"{out} is a folder", "name the file to write")
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".td-", suffix=".tflite", dir=out.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".td-", suffix=out.suffix, dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(content)

@@ -11,8 +11,8 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def _keras_model(path: Path):
             return keras.models.load_model(str(path), compile=False)
     except ImportError as exc:
         raise TinyDeployError(f"cannot load {path.name}: {exc}", INSTALL_HINT) from None
-    except Exception as exc:  # Keras raises ValueError, OSError, TypeError, zipfile errors ... on bad files
+    except Exception as exc:  # noqa: BLE001 - Keras raises ValueError, OSError, zipfile errors ... on bad files
         raise TinyDeployError(f"cannot load the Keras model {path.name}: {_short(exc)}",
                               "save it with model.save('m.keras') (or tf_keras for .h5)") from None
 
@@ -91,7 +91,7 @@ def _export(model_path: Path, folder: Path) -> None:
                 tf.saved_model.save(model, str(folder))
             else:
                 model.export(str(folder), format="tf_saved_model")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - tracing user code raises anything
         raise TinyDeployError(f"cannot trace the Keras model {model_path.name}: {_short(exc)}",
                               "a model whose layers all run in TensorFlow traces; custom Python code may not") \
             from None
@@ -103,7 +103,7 @@ def concrete_function(model_path: Path):
     try:
         with quiet():
             loaded = tf.saved_model.load(str(model_path))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - TensorFlow raises many types on a bad folder
         raise TinyDeployError(f"cannot load the SavedModel {model_path}: {_short(exc)}",
                               "pass a folder written by tf.saved_model.save or model.export") from None
     sig = loaded.signatures.get("serving_default")
@@ -128,7 +128,7 @@ def _convert(tf, fn, keep, setup: Callable | None) -> bytes:
     try:
         with quiet() as log:
             return conv.convert()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - ConverterError, RuntimeError from calibration, ...
         raise TinyDeployError(*_converter_failure(str(exc) + "\n" + "".join(log))) from None
 
 
