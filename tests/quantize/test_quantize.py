@@ -229,12 +229,13 @@ def test_entry_point_fails_cleanly(work):
     assert not (work / "never.tflite").exists()
 
 
-def test_convert_of_a_float_model_names_the_quantize_command(work):
+def test_a_float_model_s_error_names_the_quantize_command(work):
     model = work / "digits_float.tflite"
-    code, text = cli("convert", model, "-o", work / "lib")
-    flat = " ".join(text.split())
-    assert code == 1 and f"tinydeploy quantize {model} --calib" in flat, text
-    assert "tinydeploy[quantize]" in flat, text
+    for args in (["convert", model, "-o", work / "lib"], ["inspect", model]):
+        code, text = cli(*args)
+        flat = " ".join(text.split())
+        assert code == 1 and f"tinydeploy quantize {model} --calib" in flat, text
+        assert "tinydeploy[quantize]" in flat, text
     assert not (work / "lib").exists()
 
 

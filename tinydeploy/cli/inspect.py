@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..compile import load_model, op_rows
+from ..compile import float_model_error, load_model, op_rows
 from ..errors import UnsupportedModelError
 from . import app, console
 
@@ -28,6 +28,9 @@ def inspect(model: Path = typer.Argument(..., help="The .tflite model.")) -> Non
     console.print(f"{len(rows)} ops, {sum(r.macs for r in rows):,} MACs, "
                   f"{sum(r.weight_bytes for r in rows):,} bytes of weights")
     if bad:
+        float_error = float_model_error(g)
+        if float_error is not None:
+            raise float_error
         kinds = sorted({r.kind for r in bad})
         raise UnsupportedModelError(f"{len(bad)} op(s) cannot be compiled: {', '.join(kinds)}",
                                     "see the status column above")

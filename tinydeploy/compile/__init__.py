@@ -23,6 +23,7 @@ __getattr__, __all__ = public_face(__name__, {
     "VARIANT_CHAIN": ".ops",
     "out_size": ".ops.window",
     "compile_graph": ".compiler",
+    "float_model_error": ".verify",
     "input_arrays": ".samples",
     "load_model": ".tflite.reader",
     "op_rows": ".summary",

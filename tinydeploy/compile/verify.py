@@ -45,11 +45,19 @@ def computes_in_float(g: Graph) -> bool:
     return False
 
 
+def float_model_error(g: Graph) -> UnsupportedModelError | None:
+    """The error for a model that computes in float (it names the quantize command), else None."""
+    if not computes_in_float(g):
+        return None
+    return UnsupportedModelError("the model computes in float32; tinydeploy compiles int8/int16 models",
+                                 quantize_hint(g))
+
+
 def verify(g: Graph) -> None:
     """Raise UnsupportedModelError naming the first problems, or return when all is compilable."""
-    if computes_in_float(g):
-        raise UnsupportedModelError("the model computes in float32; tinydeploy compiles int8/int16 models",
-                                    quantize_hint(g))
+    err = float_model_error(g)
+    if err is not None:
+        raise err
     found = problems(g)
     if found:
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
