@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,3 +260,23 @@ def test_h5_model_with_a_folder_of_calibration_files(work):
     code, text = cli("quantize", work / "small.h5", "--calib", folder, "-o", out)
     assert code == 0 and "12 calibration samples" in text and "CONV_2D" in text, text
     assert not check_cases([Case(out.read_bytes(), "small.h5", samples=4)], options=PlanOptions(planner="greedy"))
+
+
+@pytest.mark.parametrize("scheme", ["int8", "16x8"])
+def test_public_float_tflite(work, scheme):
+    """sine_float.tflite, the float model that the tflite-micro package ships (its hello_world), from outside."""
+    import tflite_micro
+
+    from tinydeploy.compile import PlanOptions
+    from tinydeploy.testing.opcheck import Case, check_groups
+
+    model = next(Path(tflite_micro.__file__).parent.rglob("sine_float.tflite"))
+    x = np.linspace(0, 2 * np.pi, 300, dtype=np.float32)[:, None]
+    np.save(work / "sine_calib.npy", x)
+    out = work / f"sine_{scheme}.tflite"
+    code, text = cli("quantize", model, "--calib", work / "sine_calib.npy", "--scheme", scheme, "--float-io",
+                     "-o", out)
+    assert code == 0 and text.count("FULLY_CONNECTED") >= 3, text
+    failures = check_groups({scheme: [(Case(out.read_bytes(), scheme), [x[::7]])]},
+                            options=PlanOptions(planner="greedy"))
+    assert not failures[scheme], failures

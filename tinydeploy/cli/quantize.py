@@ -39,13 +39,15 @@ def quantize(model: Path = typer.Argument(..., help="A .keras/.h5 file, a SavedM
     r = quantize_model(model, calib, scheme, float_io, eval_data, report_samples)
     table = Table(title=f"quantization error per layer (float vs {scheme}, "
                         f"{min(report_samples, r.calib_samples)} calibration samples)")
-    for col in ("#", "op", "output tensor", "SNR dB", "lost dB", "max |err|", "max |float|"):
-        table.add_column(col, justify="left" if col in ("op", "output tensor") else "right")
+    for col in ("#", "op", "tensor", "SNR dB", "lost dB", "max err / range"):
+        table.add_column(col, justify="left" if col in ("op", "tensor") else "right", overflow="fold",
+                         no_wrap=col != "tensor")
     bad, lossy = worst(r.layers), most_lost(r.layers)
     for e in r.layers:
         style = "red" if e.snr_db < LOW_SNR_DB else ""
-        table.add_row(str(e.op), e.kind, escape(e.tensor[-48:]), _db(e.snr_db),
-                      "-" if e.lost_db is None else f"{e.lost_db:.1f}", f"{e.max_abs:.4g}", f"{e.peak:.4g}",
+        name = e.tensor.split(";")[0]  # a fused op's tensor lists every name: the first says enough here
+        table.add_row(str(e.op), e.kind, escape(name), _db(e.snr_db),
+                      "-" if e.lost_db is None else f"{e.lost_db:.1f}", f"{e.max_abs:.3g} / {e.peak:.3g}",
                       style=style)
     console.print(table)
     if bad is not None:
