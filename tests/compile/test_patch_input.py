@@ -212,3 +212,19 @@ def test_plan_json_reports_the_input_buffer_and_the_extra_macs():
     text = " ".join(r.output.split())  # rich wraps lines
     assert r.exit_code == 0 and "inputs/outputs outside the arena: 64 B (input 64 B" in text
     assert "(+2,592, +12.3%); tiles read the input from the caller's buffer" in text
+
+
+@pytest.mark.slow
+def test_eval_on_qemu_m4_reads_the_input_from_its_buffer(tmp_path):
+    """eval --patch auto --input-outside-arena: the device protocol fills the int8 input's default buffer
+    outside the arena (td_tensor_info.data), the tiles crop it, every output bit-exact with LiteRT."""
+    from device_helpers import DIGITS, DIGITS_DATA, cli
+
+    np.savez(tmp_path / "x.npz", x=np.load(DIGITS_DATA)["x_int8"][:60])
+    r = cli("eval", DIGITS, "--board", "qemu-m4", "--inputs", f"{tmp_path / 'x.npz'}:x", "--patch", "auto",
+            "--input-outside-arena", "--json", tmp_path / "r.json", "--project-dir", tmp_path / "fw")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["complete"] and rep["samples"] == 60 and rep["bit_exact"]["checked"] and rep["bit_exact"]["all"]
+    c = next((tmp_path / "fw").rglob("digits_cnn_int8.c")).read_text()
+    assert "input=outside" in c and "_invoke_io(const int8_t *input0)" in c
