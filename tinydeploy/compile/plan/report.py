@@ -18,11 +18,25 @@ class StepRow:
 
 
 def step_rows(g: Graph, plan: ArenaPlan) -> list[StepRow]:
+    """Per op: the buffers live while it runs and their bytes (of a group of linked tensors, only the
+    span of the members live at that op: an in-place chain holds its large tensor only while it lives)."""
+    from .lifetimes import tensor_lifetimes
+
+    spans = tensor_lifetimes(g)
     rows = []
     for op in g.ops:
-        live = [b for b in plan.buffers if b.size and b.first_use <= op.index <= b.last_use]
+        live, total = 0, 0
+        for b in plan.buffers:
+            if not b.size or not b.first_use <= op.index <= b.last_use:
+                continue
+            members = [t for t in b.tensors if t in spans and spans[t][0] <= op.index <= spans[t][1]]
+            if b.tensors and not members:
+                continue
+            live += 1
+            total += (max(plan.tensor_offsets[t] + g.tensors[t].nbytes for t in members)
+                      - min(plan.tensor_offsets[t] for t in members)) if members else b.size
         outs = ", ".join(f"t{t}@{plan.tensor_offsets[t]}" for t in op.outputs if t in plan.tensor_offsets)
-        rows.append(StepRow(op.index, op.kind, len(live), sum(b.size for b in live), outs))
+        rows.append(StepRow(op.index, op.kind, live, total, outs))
     return rows
 
 
