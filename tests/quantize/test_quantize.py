@@ -57,10 +57,12 @@ def work(tmp_path_factory):
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
     model.fit(x_tr, y_tr, batch_size=64, epochs=12, verbose=0)
     model.save(d / "digits.keras")
-    static = cnn(batch_size=1)
-    static.set_weights(model.get_weights())
     from tinydeploy.quantize.tfconvert import quiet
 
+    with quiet():
+        model.export(str(d / "digits_savedmodel"))
+    static = cnn(batch_size=1)
+    static.set_weights(model.get_weights())
     with quiet():
         (d / "digits_float.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(static).convert())
     np.save(d / "calib.npy", x_tr[:200].astype(np.float32))
@@ -90,13 +92,14 @@ def work(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def quantized(work):
-    """The digits model quantized four ways: {name: (exit code, output text, path)}."""
+    """The digits model quantized five ways: {name: (exit code, output text, path)}."""
     ev = f"{DIGITS_TEST}:x_float"
     runs = {
         "keras_int8": ("digits.keras", []),
         "keras_16x8": ("digits.keras", ["--scheme", "16x8"]),
         "tflite_int8_float_io": ("digits_float.tflite", ["--float-io"]),
         "tflite_16x8": ("digits_float.tflite", ["--scheme", "16x8"]),
+        "savedmodel_16x8_float_io": ("digits_savedmodel", ["--scheme", "16x8", "--float-io"]),
     }
     result = {}
     for name, (src, extra) in runs.items():
@@ -112,7 +115,8 @@ def accuracies(text: str) -> tuple[float, float]:
     return float(m.group(1)), float(m.group(2))
 
 
-@pytest.mark.parametrize("name", ["keras_int8", "keras_16x8", "tflite_int8_float_io", "tflite_16x8"])
+@pytest.mark.parametrize("name", ["keras_int8", "keras_16x8", "tflite_int8_float_io", "tflite_16x8",
+                                  "savedmodel_16x8_float_io"])
 def test_quantize_reports_layers_and_accuracy(quantized, name):
     code, text, out = quantized[name]
     assert code == 0, text
@@ -127,7 +131,8 @@ def test_quantize_reports_layers_and_accuracy(quantized, name):
 def test_quantized_io_types(quantized):
     from tinydeploy.compile import load_model
 
-    want = {"keras_int8": "int8", "keras_16x8": "int16", "tflite_int8_float_io": "float32", "tflite_16x8": "int16"}
+    want = {"keras_int8": "int8", "keras_16x8": "int16", "tflite_int8_float_io": "float32", "tflite_16x8": "int16",
+            "savedmodel_16x8_float_io": "float32"}
     for name, dtype in want.items():
         g = load_model(quantized[name][2])
         assert [g.tensors[t].dtype for t in g.inputs + g.outputs] == [dtype, dtype], name

@@ -57,12 +57,20 @@ def layer_errors(float_model: bytes, quant_model: bytes, quant_graph: Graph, sam
     ops = qi._get_ops_details()
     # every integer activation with a float twin: graph inputs and op outputs
     seen = [d["index"] for d in qi.get_input_details()] + [t for op in ops for t in op["outputs"]]
+    # at float edges the float tensor's name sits on the other side of the QUANTIZE / DEQUANTIZE
+    alias = {}
+    for op in ops:
+        if op["op_name"] == "DEQUANTIZE":
+            alias[op["inputs"][0]] = qdetails[op["outputs"][0]]["name"]
+        elif op["op_name"] == "QUANTIZE" and qdetails[op["inputs"][0]]["dtype"] == np.float32:
+            alias[op["outputs"][0]] = qdetails[op["inputs"][0]]["name"]
     measured = {}  # quantized tensor index -> float tensor index
     for t in dict.fromkeys(seen):
         d = qdetails[t]
-        if d["name"] in float_index and np.issubdtype(d["dtype"], np.integer) and \
+        name = d["name"] if d["name"] in float_index else alias.get(t)
+        if name in float_index and np.issubdtype(d["dtype"], np.integer) and \
                 len(d["quantization_parameters"]["scales"]) == 1:
-            measured[t] = float_index[d["name"]]
+            measured[t] = float_index[name]
     n = min(limit, samples[0].shape[0])
     qsamples = prepare_inputs(quant_graph, [x[:n] for x in samples])
     sums = {t: np.zeros(4) for t in measured}  # signal, noise, max abs error, peak
