@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,12 +28,16 @@ def quiet() -> Iterator[list[str]]:
     yielded list, for error messages."""
     out: list[str] = []
     with tempfile.TemporaryFile(mode="w+b") as log:
+        sys.stdout.flush()
+        sys.stderr.flush()
         saved = [os.dup(1), os.dup(2)]
         try:
             for fd in (1, 2):
                 os.dup2(log.fileno(), fd)
             yield out
         finally:
+            sys.stdout.flush()  # what Python buffered meanwhile belongs to the log
+            sys.stderr.flush()
             for fd, keep in zip((1, 2), saved):
                 os.dup2(keep, fd)
                 os.close(keep)
