@@ -102,3 +102,19 @@ def test_in_place_chains_plan_below_their_bounding_boxes():
 
     m = compile_graph(load_model(ROOT / "models" / "mcunet_like_80_float_io.tflite"))
     assert m.arena_bytes == m.lower_bound_bytes < 54_000 and m.plan.inplace_ops
+
+
+def test_exact_planner_in_a_process_with_tensorflow_loaded():
+    """OR-Tools segfaults after TensorFlow's native libraries are loaded (tinydeploy quantize, notebooks):
+    the exact planner then solves in a fresh interpreter, with the same plan."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import tensorflow\nfrom tinydeploy.compile import compile_graph, load_model\n"
+            f"m = compile_graph(load_model({str(ROOT / 'models' / 'vww96_int8.tflite')!r}))\n"
+            "print('ARENA', m.arena_bytes, m.plan.optimal)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "ARENA 39760 True" in r.stdout

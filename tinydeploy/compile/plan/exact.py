@@ -2,11 +2,29 @@
 
 Starts from the greedy plan (a hint and an upper bound), so it is never worse than greedy;
 with a deterministic budget it returns the best plan found, proven optimal when the solver says so.
+OR-Tools crashes in a process that has TensorFlow loaded (their bundled native libraries clash): there
+the solve runs in a fresh interpreter (multiprocessing "spawn"), with the same deterministic result.
 """
 from __future__ import annotations
 
-from .base import Planner
+import sys
+
+from .base import Buffer, Planner
 from .greedy import GreedyBySizePlanner
+
+
+def _solve_elsewhere(alignment: int, time_limit_s: float, buffers: list[Buffer]) -> tuple[list[int], bool]:
+    """ExactPlanner.plan in a child process: (offsets, optimal)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_solve_here, (alignment, time_limit_s, buffers))
+
+
+def _solve_here(alignment: int, time_limit_s: float, buffers: list[Buffer]) -> tuple[list[int], bool]:
+    planner = ExactPlanner(alignment, time_limit_s)
+    planner.buffers = buffers
+    return planner.plan(), planner.optimal
 
 
 class ExactPlanner(Planner):
@@ -26,6 +44,9 @@ class ExactPlanner(Planner):
         if len(live) <= 1 or upper <= self.lower_bound():
             self.optimal = True
             return self._take(hint)
+        if "tensorflow" in sys.modules and "ortools" not in sys.modules:
+            offsets, self.optimal = _solve_elsewhere(self.alignment, self.time_limit_s, self.buffers)
+            return self._take(offsets)
         try:
             from ortools.sat.python import cp_model
         except ImportError:  # solver missing: greedy is still a correct plan
