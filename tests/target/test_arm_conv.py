@@ -13,7 +13,7 @@ from tinydeploy.testing.target_cases import failures_on_target, variant_cases
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("pio_build_cache")
-@pytest.mark.parametrize("board,n", [("qemu-m4", 160), ("qemu-m7", 100)])
+@pytest.mark.parametrize("board,n", [("qemu-m4", 160), ("qemu-m7", 60)])
 def test_arm_dsp_conv_bit_exact_on_target(board, n, tmp_path):
     cases = variant_cases(lambda rng, i: conv_model(rng), {"qemu-m4": 11, "qemu-m7": 12}[board], n)
     sources = "".join(m.source for _, _, m, _ in cases)

@@ -24,11 +24,11 @@ def small_cases(make, seed: int, n: int, want: int) -> list:
 @pytest.mark.slow
 @pytest.mark.usefixtures("pio_build_cache")
 def test_avr_kernels_bit_exact_on_simavr_mega(tmp_path):
-    groups = [small_cases(lambda rng, i: conv_model(rng), 21, 120, 24),
-              small_cases(lambda rng, i: dw_model(rng), 22, 80, 20),
-              small_cases(lambda rng, i: fc_model(rng), 23, 60, 14),
-              small_cases(lambda rng, i: pool_model(rng, ("MAX_POOL_2D", "AVERAGE_POOL_2D")[i % 2]), 24, 60, 12),
-              small_cases(lambda rng, i: kws_like_model(rng), 25, 10, 10)]  # the ops of kws in one chain
+    groups = [small_cases(lambda rng, i: conv_model(rng), 21, 80, 14),
+              small_cases(lambda rng, i: dw_model(rng), 22, 60, 12),
+              small_cases(lambda rng, i: fc_model(rng), 23, 40, 8),
+              small_cases(lambda rng, i: pool_model(rng, ("MAX_POOL_2D", "AVERAGE_POOL_2D")[i % 2]), 24, 40, 8),
+              small_cases(lambda rng, i: kws_like_model(rng), 25, 5, 5)]  # the ops of kws in one chain
     sources = "".join(m.source for cases in groups for _, _, m, _ in cases)
     for kernel in ("td_avr_conv_s8(", "td_avr_conv_1x1_s8_inplace(", "td_avr_depthwise_conv_s8(",
                    "td_avr_depthwise_conv_s8_inplace(", "td_avr_fully_connected_s8(", "td_avr_max_pool_s8(",

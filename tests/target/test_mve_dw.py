@@ -67,7 +67,7 @@ def test_mve_depthwise_bit_exact_on_target(tmp_path):
     def make(rng, i):
         return dw_fixed(rng, *FIXED_DW[i // 2]) if i < 2 * len(FIXED_DW) else dw_model(rng)
 
-    cases = variant_cases(make, 31, 150, kernels="arm-mve")
+    cases = variant_cases(make, 31, 90, kernels="arm-mve")
     cases = cases[::2] + out_of_place(cases[1::2])  # each fixed geometry both ways
     check(cases, ["td_depthwise_conv_s8_mve", "td_depthwise_conv_s8_mve_inplace"], tmp_path)
 
@@ -93,7 +93,7 @@ def binary_cases(seed: int, n: int):
 @pytest.mark.slow
 @pytest.mark.usefixtures("pio_build_cache")
 def test_mve_add_sub_mul_bit_exact_on_target(tmp_path):
-    check(binary_cases(32, 120), ["td_add_s8_mve", "td_sub_s8_mve", "td_mul_s8_mve"], tmp_path)
+    check(binary_cases(32, 72), ["td_add_s8_mve", "td_sub_s8_mve", "td_mul_s8_mve"], tmp_path)
 
 
 #: pools that must be in every run: the repo models' global pools, windows of more than 256 taps (word sums),
@@ -111,7 +111,7 @@ def test_mve_pooling_bit_exact_on_target(tmp_path):
     def make(rng, i):
         return pool_model(rng, *fixed[i][::-1]) if i < len(fixed) else pool_model(rng, ("AVERAGE_POOL_2D", "MAX_POOL_2D")[i % 2])
 
-    check(variant_cases(make, 33, 120, kernels="arm-mve"), ["td_avg_pool_s8_mve", "td_max_pool_s8_mve"], tmp_path)
+    check(variant_cases(make, 33, 72, kernels="arm-mve"), ["td_avg_pool_s8_mve", "td_max_pool_s8_mve"], tmp_path)
 
 
 def test_mve_depthwise_layout():

@@ -42,12 +42,12 @@ def more_cases(make, seed: int, n: int, prefix: str, **plan) -> list:
 @pytest.mark.usefixtures("pio_build_cache")
 def test_riscv_kernels_bit_exact_on_qemu_rv32(tmp_path):
     # two firmwares: variant_cases names every group's models c0, c1, ...
-    groups = [variant_cases(lambda rng, i: conv_model(rng), 21, 90, kernels="riscv")
-              + more_cases(lambda rng, i: dw_model(rng), 23, 30, "o", inplace=False)
-              + more_cases(lambda rng, i: binary_model(rng, ("ADD", "SUB")[i % 2], broadcast=i % 7 == 6), 24, 60, "e"),
-              variant_cases(lambda rng, i: dw_model(rng), 22, 90, kernels="riscv")
-              + more_cases(lambda rng, i: fc_model(rng, big=i % 4 == 3), 25, 60, "f")
-              + more_cases(lambda rng, i: pool_model(rng, ("AVERAGE_POOL_2D", "MAX_POOL_2D")[i % 2]), 26, 60, "p")]
+    groups = [variant_cases(lambda rng, i: conv_model(rng), 21, 55, kernels="riscv")
+              + more_cases(lambda rng, i: dw_model(rng), 23, 20, "o", inplace=False)
+              + more_cases(lambda rng, i: binary_model(rng, ("ADD", "SUB")[i % 2], broadcast=i % 7 == 6), 24, 36, "e"),
+              variant_cases(lambda rng, i: dw_model(rng), 22, 55, kernels="riscv")
+              + more_cases(lambda rng, i: fc_model(rng, big=i % 4 == 3), 25, 36, "f")
+              + more_cases(lambda rng, i: pool_model(rng, ("AVERAGE_POOL_2D", "MAX_POOL_2D")[i % 2]), 26, 36, "p")]
     cases = [c for group in groups for c in group]
     sources = "".join(m.source for _, _, m, _ in cases)
     for call in RISCV_CALLS:  # the variant really runs (not the reference fallback)
