@@ -118,6 +118,12 @@ def _inputs(m: CompiledModel, n: int) -> list[np.ndarray]:
     return random_inputs(m.graph, n, np.random.default_rng(0))
 
 
+def _marker(syms: dict[str, tuple[int, int]], m: CompiledModel) -> tuple[int, int]:
+    """[start, end) of the per-layer marker function in the firmware."""
+    addr, size = syms[mark_symbol(m)]
+    return addr, addr + max(size, 1)
+
+
 def _run(model_path: Path, b: BoardProfile, m: CompiledModel, pdir: Path, xs: list[np.ndarray],
          plugin: bool, mark: bool, log: Callable[[str], None]) -> tuple[list[int], list[int], list[int],
                                                                        list[list[bytes]], int]:
@@ -133,10 +139,7 @@ def _run(model_path: Path, b: BoardProfile, m: CompiledModel, pdir: Path, xs: li
     counts_file = pdir / "bench-counts.txt"
     counts_file.unlink(missing_ok=True)
     syms = elf_symbols(proj.elf, b)
-    marker = None
-    if mark:
-        addr, size = syms[mark_symbol(m)]
-        marker = (addr, addr + max(size, 1))
+    marker = _marker(syms, m) if mark else None
     extra: list[str] = []
     runner = nullcontext(None)
     if plugin:
@@ -171,17 +174,15 @@ def _run_baked(model_path: Path, b: BoardProfile, m: CompiledModel, pdir: Path, 
     elf = build_firmware([m], [xs], b.id, pdir)
     log(f"firmware built: {elf}")
     syms = elf_symbols(elf, b)
-    marker = None
-    if mark:
-        addr, size = syms[mark_symbol(m)]
-        marker = (addr, addr + max(size, 1))
+    marker = _marker(syms, m) if mark else None
     counts_file = pdir / "bench-counts.txt"
     (run,) = run_firmware(elf, [m], [xs], b.id, emulator_args=plugin_args(counts_file, syms[f"{m.prefix}_invoke"][0],
                                                                           marker))
     invokes, marks = read_counts(counts_file)
     n = xs[0].shape[0]
     if len(invokes) != n:
-        raise TinyDeployError(f"the QEMU counting plugin saw {len(invokes)} invokes for {n} samples", f"see {counts_file}")
+        raise TinyDeployError(f"the QEMU counting plugin saw {len(invokes)} invokes for {n} samples",
+                              f"see {counts_file}")
     rows = [[o[i].tobytes() for o in run.outputs] for i in range(n)]
     return invokes, [c * 25 for c in run.counts], marks, rows, None
 

@@ -13,8 +13,8 @@ from ..ir import Graph
 from ..model import PlanOptions
 from ..ops import kernel_inplace_temp_bytes, kernel_scratch_bytes, lowering_for
 from . import make_planner
-from .parts import group_parts
 from .lifetimes import tensor_lifetimes
+from .parts import group_parts
 
 
 @dataclass
@@ -97,12 +97,15 @@ def _alias_groups(g: Graph, spans: dict[int, tuple[int, int]], enabled: bool, ov
             same_layout = g.tensors[src].shape == g.tensors[dst].shape and g.tensors[src].dtype == g.tensors[dst].dtype
             last_reader = max(spans[t][1] for t in members[root]) == op.index and src not in op.inputs[1:]
             shift = 0
+            temp = None  # bytes of the in-place kernel's temp, when it has one
+            if last_reader and not low.view:
+                temp = kernel_inplace_temp_bytes(op, g, _kernels(kernels, op.index))
             if low.view:
                 pass  # a view never writes, so sharing is always safe
             elif last_reader and low.inplace and same_layout:
                 inplace_ops[op.index] = 0
-            elif last_reader and kernel_inplace_temp_bytes(op, g, _kernels(kernels, op.index)) is not None:
-                inplace_ops[op.index] = kernel_inplace_temp_bytes(op, g, _kernels(kernels, op.index))
+            elif temp is not None:
+                inplace_ops[op.index] = temp
             elif overlap and last_reader and low.overlap_bytes(op, g) is not None:
                 shift = low.overlap_bytes(op, g)
             else:

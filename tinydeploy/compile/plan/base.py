@@ -29,11 +29,9 @@ class Buffer:
     def shape(self) -> list[Part]:
         return self.parts or [Part(0, self.size, 2 * self.first_use, 2 * self.last_use + 1)]
 
-    def overlaps_in_time(self, other: "Buffer") -> bool:
-        return self.first_use <= other.last_use and other.first_use <= self.last_use
 
-
-def _meet(a: Part, b: Part) -> bool:
+def meet(a: Part, b: Part) -> bool:
+    """The two parts live at a common half-step."""
     return a.start <= b.end and b.start <= a.end
 
 
@@ -65,7 +63,7 @@ class Planner:
         out = []
         for p in b.shape():
             for q in placed.shape():
-                if p.size and q.size and _meet(p, q):
+                if p.size and q.size and meet(p, q):
                     q_lo = placed.offset + q.rel
                     out.append((q_lo - p.rel - self.extent(p) + 1, q_lo + self.extent(q) - p.rel))
         return out
@@ -91,6 +89,6 @@ class Planner:
             for b in bs[i + 1:]:
                 for p in a.shape():
                     for q in b.shape():
-                        if p.size and q.size and _meet(p, q):
+                        if p.size and q.size and meet(p, q):
                             lo_a, lo_b = a.offset + p.rel, b.offset + q.rel
                             assert lo_a + p.size <= lo_b or lo_b + q.size <= lo_a, (a, b)

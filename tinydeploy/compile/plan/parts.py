@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..ir import Graph
-from .base import Part
+from .base import Part, meet
 
 
 def group_parts(g: Graph, tensors: list[int], spans: dict[int, tuple[int, int]], rel: dict[int, int],
@@ -52,7 +52,7 @@ def group_parts(g: Graph, tensors: list[int], spans: dict[int, tuple[int, int]],
         parts.append(Part(lo, hi - lo, start, end))
     for i, a in enumerate(parts):  # parts of one group must never collide
         for b in parts[i + 1:]:
-            if a.start <= b.end and b.start <= a.end and a.rel < b.rel + align(b.size) and b.rel < a.rel + align(a.size):
+            if meet(a, b) and a.rel < b.rel + align(b.size) and b.rel < a.rel + align(a.size):
                 return None
     return parts
 
