@@ -184,7 +184,8 @@ def _run_baked(model_path: Path, b: BoardProfile, m: CompiledModel, pdir: Path, 
         raise TinyDeployError(f"the QEMU counting plugin saw {len(invokes)} invokes for {n} samples",
                               f"see {counts_file}")
     rows = [[o[i].tobytes() for o in run.outputs] for i in range(n)]
-    return invokes, [c * 25 for c in run.counts], marks, rows, None
+    scale = b.emulator.count_scale if b.emulator else 1
+    return invokes, [c * scale for c in run.counts], marks, rows, None
 
 
 def _plugin_works(b: BoardProfile) -> bool:

@@ -56,6 +56,7 @@ class Emulator:
     apt: str = ""                  # Debian package that provides `binary`
     args: tuple[str, ...] = ()     # extra arguments before the firmware
     cycle_unit: str = ""           # what the CYCLES line counts
+    count_scale: int = 1           # instructions per count of the firmware's baked-run counter (Xtensa CCOUNT: 25)
     defines: tuple[str, ...] = ()  # -D for the startup code (e.g. the UART address)
 
 
