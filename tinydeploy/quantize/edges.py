@@ -65,20 +65,15 @@ def add_float_edges(content: bytes) -> bytes:
     renamed: dict[int, int] = {}
     q, dq = _opcode(model, S.BuiltinOperator.QUANTIZE), _opcode(model, S.BuiltinOperator.DEQUANTIZE)
     front, back = [], []
-    for k, tid in enumerate(sg.inputs):
-        if sg.tensors[tid].type in integer:
-            f = renamed[tid] = _float_twin(sg, tid, "_float")
-            op = S.OperatorT()
-            op.opcodeIndex, op.inputs, op.outputs = q, [f], [tid]
-            front.append(op)
-            sg.inputs[k] = f
-    for k, tid in enumerate(sg.outputs):
-        if sg.tensors[tid].type in integer:
-            f = renamed[tid] = _float_twin(sg, tid, "_float")
-            op = S.OperatorT()
-            op.opcodeIndex, op.inputs, op.outputs = dq, [tid], [f]
-            back.append(op)
-            sg.outputs[k] = f
+    for edges, opcode, ops, is_input in ((sg.inputs, q, front, True), (sg.outputs, dq, back, False)):
+        for k, tid in enumerate(edges):
+            if sg.tensors[tid].type in integer:
+                f = renamed[tid] = _float_twin(sg, tid, "_float")
+                op = S.OperatorT()
+                op.opcodeIndex = opcode
+                op.inputs, op.outputs = ([f], [tid]) if is_input else ([tid], [f])
+                ops.append(op)
+                edges[k] = f
     sg.operators = front + list(sg.operators or []) + back
     for sig in model.signatureDefs or []:
         for tm in list(sig.inputs or []) + list(sig.outputs or []):
