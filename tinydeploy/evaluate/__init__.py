@@ -13,6 +13,7 @@ __getattr__, __all__ = public_face(__name__, {
     "choose_reference": ".reference",
     "count_us": ".timing",
     "evaluate": ".evaluation",
+    "export_mlperf_data": ".mlperf_data",
     "EvalIncomplete": ".resume",
     "layer_table": ".bench_report",
     "load_arrays": ".data",
