@@ -1,6 +1,7 @@
 /*
  * Board main for real boards with the Arduino framework (ESP32, STM32duino, AVR, nRF52, RP2040): the
- * tinydeploy device protocol (td_device.h) over Serial. The counter is micros() (TD_UNIT_MICROSECONDS;
+ * tinydeploy device protocol (td_device.h) over Serial (-DTD_PROTOCOL_MLPERF: MLPerf Tiny's, td_mlperf.h).
+ * The counter is micros() (TD_UNIT_MICROSECONDS;
  * 4 µs steps on 16 MHz AVR). Stack painting on AVR (free SRAM between the heap and the stack); other
  * cores put their stacks elsewhere, so there the reported stack peak is 0 = unknown.
  */
@@ -40,9 +41,13 @@ void setup() {
   Serial.begin(TD_BAUD);
   paint_stack();
   dev = td_model_setup();
+#ifdef TD_PROTOCOL_MLPERF
+  td_mlperf_start(dev);
+#else
   Serial.print("\r\ntinydeploy device (arduino), protocol v1\r\n");
+#endif
 }
 
 void loop() {
-  while (Serial.available() > 0) td_device_feed(dev, (uint8_t)Serial.read());
+  while (Serial.available() > 0) TD_PROTOCOL_FEED(dev, (uint8_t)Serial.read());
 }

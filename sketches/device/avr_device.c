@@ -1,6 +1,7 @@
 /*
  * Board main for AVR (simavr ATmega2560 through the tinydeploy-emu platform) speaking the tinydeploy
- * device protocol (td_device.h) over USART0, polled. The platform's support/avr/board.c sets up the UART
+ * device protocol (td_device.h) over USART0, polled (-DTD_PROTOCOL_MLPERF: MLPerf Tiny's, td_mlperf.h).
+ * The platform's support/avr/board.c sets up the UART
  * (TX) and Timer1 (clk/1 with an overflow interrupt) and provides td_board_write() and td_board_cycles();
  * this file turns the receiver on and adds main(), the counter and the stack bounds.
  *
@@ -56,7 +57,12 @@ int main(void) {
   UCSR0B |= _BV(RXEN0);
   paint_stack();
   dev = td_model_setup();
-  td_board_write((const uint8_t *)banner, sizeof banner - 1);
   td_board_counter();
-  for (;;) td_device_feed(dev, uart_getc());
+#ifdef TD_PROTOCOL_MLPERF
+  td_mlperf_start(dev);
+  (void)banner;
+#else
+  td_board_write((const uint8_t *)banner, sizeof banner - 1);
+#endif
+  for (;;) TD_PROTOCOL_FEED(dev, uart_getc());
 }

@@ -1,5 +1,6 @@
 /*
- * The "host" board: the device protocol served on a TCP port (pyserial: socket://127.0.0.1:PORT).
+ * The "host" board: the device protocol (-DTD_PROTOCOL_MLPERF: MLPerf Tiny's) served on a TCP port
+ * (pyserial: socket://127.0.0.1:PORT).
  * Usage: host_device PORT. Serves one client at a time and accepts a new one after a disconnect,
  * like a board whose USB serial is reopened. Counter: CLOCK_MONOTONIC microseconds.
  */
@@ -60,9 +61,13 @@ int main(int argc, char **argv) {
     client = accept(server, 0, 0);
     if (client < 0) continue;
     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef TD_PROTOCOL_MLPERF
+    td_mlperf_start(dev);
+#else
     td_board_write((const uint8_t *)"tinydeploy device (host)\r\n", 26);
+#endif
     while (client >= 0 && (n = recv(client, buf, sizeof buf, 0)) > 0)
-      for (i = 0; i < n; ++i) td_device_feed(dev, buf[i]);
+      for (i = 0; i < n; ++i) TD_PROTOCOL_FEED(dev, buf[i]);
     if (client >= 0) close(client);
     client = -1;
   }

@@ -1,6 +1,6 @@
 /*
  * Board main for the QEMU Cortex-M boards (mps2-an386 / mps2-an500 / mps3-an547) speaking the tinydeploy
- * device protocol (td_device.h) over CMSDK UART0.
+ * device protocol (td_device.h) over CMSDK UART0; with -DTD_PROTOCOL_MLPERF, MLPerf Tiny's (td_mlperf.h).
  *
  * Built with the tinydeploy-emu PlatformIO platform, whose startup code (support/arm/startup.c) does the
  * reset, the UART set-up and SysTick (24-bit, 25 MHz, wrap interrupt) and provides td_board_write() for
@@ -80,8 +80,13 @@ int main(void) {
   const td_device *dev;
   paint_stack();
   dev = td_model_setup();
-  td_board_write((const uint8_t *)banner, sizeof banner - 1);
   UART0[2] = 3u | 8u; /* TX, RX and the RX interrupt (which only wakes WFI) */
   td_board_counter();
-  for (;;) td_device_feed(dev, uart_getc());
+#ifdef TD_PROTOCOL_MLPERF
+  td_mlperf_start(dev);
+  (void)banner;
+#else
+  td_board_write((const uint8_t *)banner, sizeof banner - 1);
+#endif
+  for (;;) TD_PROTOCOL_FEED(dev, uart_getc());
 }

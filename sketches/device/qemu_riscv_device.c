@@ -1,6 +1,7 @@
 /*
  * Board main for the QEMU RISC-V virt board speaking the tinydeploy device protocol (td_device.h) over
- * the ns16550 UART. Built with the tinydeploy-emu PlatformIO platform: picolibc's crt0 starts
+ * the ns16550 UART (-DTD_PROTOCOL_MLPERF: MLPerf Tiny's, td_mlperf.h). Built with the tinydeploy-emu PlatformIO
+ * platform: picolibc's crt0 starts
  * it, the platform's support/riscv/board.c provides td_board_write() (UART transmit) and
  * td_board_cycles() (rdinstret). With `-icount shift=0` instret counts exactly the instructions run,
  * the same on every run.
@@ -64,7 +65,12 @@ int main(void) {
   const td_device *dev;
   paint_stack();
   dev = td_model_setup();
-  td_board_write((const uint8_t *)banner, sizeof banner - 1);
   uart_rx_wakeup_init();
-  for (;;) td_device_feed(dev, uart_getc());
+#ifdef TD_PROTOCOL_MLPERF
+  td_mlperf_start(dev);
+  (void)banner;
+#else
+  td_board_write((const uint8_t *)banner, sizeof banner - 1);
+#endif
+  for (;;) TD_PROTOCOL_FEED(dev, uart_getc());
 }

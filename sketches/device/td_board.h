@@ -11,6 +11,15 @@
 #define TD_BOARD_CLOCK_HZ 0UL
 #endif
 
+/* The protocol the board main serves, picked at compile time: the tinydeploy device protocol
+ * (td_device.h), or with -DTD_PROTOCOL_MLPERF the MLPerf Tiny "th_" protocol (td_mlperf.h). */
+#ifdef TD_PROTOCOL_MLPERF
+#include "td_mlperf.h"
+#define TD_PROTOCOL_FEED td_mlperf_feed
+#else
+#define TD_PROTOCOL_FEED td_device_feed
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

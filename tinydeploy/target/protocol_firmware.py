@@ -13,6 +13,13 @@ this writes one that speaks the device protocol (lib/tinydeploy/td_device.h) ove
 
     proj = device_project("m.tflite", "qemu-m4", "build/m-qemu-m4")   # generate, or reuse when unchanged
     elf = build_device_firmware(proj)                                  # pio run (skipped when up to date)
+
+protocol="mlperf" builds the same board main with -DTD_PROTOCOL_MLPERF: the MLPerf Tiny "th_" protocol
+(lib/tinydeploy/td_mlperf.h) that mlcommons/tiny's runner speaks, with mlperf_model (kws01, vww01, ad01,
+ic01) as its profile's model. The model's integer input is then kept outside the arena
+(PlanOptions.input_outside_arena): `infer N W` runs N + W inferences on one loaded input.
+
+    proj = device_project("kws.tflite", "qemu-m4", protocol="mlperf", mlperf_model="kws01")
 """
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import __version__
@@ -32,6 +39,8 @@ from ..paths import swap_in
 from .boards import BoardProfile, load_board
 
 MANIFEST = ".tinydeploy-flash.json"
+PROTOCOLS = ("device", "mlperf")
+MLPERF_MODELS = ("kws01", "vww01", "ad01", "ic01")  # MLPerf Tiny's benchmarks, as the runner names them
 # Per architecture: board main, counter unit (TD_UNIT_*), what the count means.
 FAMILIES = {
     "arm": ("qemu_arm_device.c", 1, "instructions (SysTick, -icount shift=0)"),
@@ -49,6 +58,8 @@ class DeviceProject:
     model_path: Path
     manifest: dict = field(default_factory=dict)
     reused: bool = False
+    protocol: str = "device"  # PROTOCOLS
+    mlperf_model: str | None = None
 
     @property
     def elf(self) -> Path:
@@ -122,23 +133,47 @@ def write_json_atomic(path: Path, data: dict) -> None:
 SYSTICK_HZ = {"mps3-an547": 32_000_000}
 
 
-def _build_flags(m: CompiledModel, b: BoardProfile, fam: str) -> str:
+def mlperf_flags(mlperf_model: str | None) -> str:
+    """The build flags that make a board main speak the MLPerf Tiny protocol ("" for our own)."""
+    return f"-DTD_PROTOCOL_MLPERF -DTD_MLPERF_MODEL={mlperf_model}" if mlperf_model else ""
+
+
+def check_protocol(protocol: str, mlperf_model: str | None) -> str | None:
+    """The MLPerf model the firmware names (None for the device protocol); errors for a bad pair."""
+    if protocol not in PROTOCOLS:
+        raise TinyDeployError(f"unknown protocol {protocol!r}", f"use one of: {', '.join(PROTOCOLS)}")
+    if protocol == "device":
+        if mlperf_model:
+            raise TinyDeployError("--mlperf-model needs --protocol mlperf",
+                                  "add --protocol mlperf, or drop --mlperf-model")
+        return None
+    if mlperf_model not in MLPERF_MODELS:
+        got = f"got {mlperf_model!r}" if mlperf_model else "none given"
+        raise TinyDeployError(f"--protocol mlperf needs the MLPerf Tiny benchmark the model runs ({got})",
+                              f"add --mlperf-model with one of: {', '.join(MLPERF_MODELS)}")
+    return mlperf_model
+
+
+def _build_flags(m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None) -> str:
     unit = FAMILIES[fam][1]
     flags = (f"-DTD_BAUD={b.baud} -D{m.prefix.upper()}_NO_STATIC_ARENA -DTD_BOARD_COUNTER_UNIT={unit} "
              f"-DTD_BOARD_CLOCK_HZ={b.clock_hz}UL")
     if fam == "arm" and b.emulator:
         flags += f" -DTD_SYSTICK_HZ={SYSTICK_HZ.get(b.emulator.machine, 25_000_000)}u"
+    if mlperf_model:
+        flags += " " + mlperf_flags(mlperf_model)
     return flags
 
 
-def platformio_ini_text(m: CompiledModel, b: BoardProfile, fam: str) -> str:
+def platformio_ini_text(m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None) -> str:
     """The project generator's platformio.ini, with the protocol firmware's build flags."""
     from .platformio import platformio_ini
 
+    what = f"MLPerf Tiny ({mlperf_model}) protocol firmware" if mlperf_model else "device protocol firmware"
     lines = []
-    for line in platformio_ini([b], f"Model {m.source_name} for {b.name}, device protocol firmware.").splitlines():
+    for line in platformio_ini([b], f"Model {m.source_name} for {b.name}, {what}.").splitlines():
         if line.startswith("build_flags ="):
-            line = f"build_flags = {_build_flags(m, b, fam)}"
+            line = f"build_flags = {_build_flags(m, b, fam, mlperf_model)}"
         elif line.startswith(("test_framework", "test_build_src")):
             continue  # no `pio test` for the protocol firmware: eval drives it
         lines.append(line)
@@ -148,7 +183,7 @@ def platformio_ini_text(m: CompiledModel, b: BoardProfile, fam: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_device_tree(tmp: Path, m: CompiledModel, b: BoardProfile, fam: str) -> None:
+def write_device_tree(tmp: Path, m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None) -> None:
     """Everything of a protocol firmware project into the (temporary) folder tmp."""
     from .platformio import MARKER, write_model_library, write_runtime_library
 
@@ -159,9 +194,10 @@ def write_device_tree(tmp: Path, m: CompiledModel, b: BoardProfile, fam: str) ->
     shutil.copy2(SKETCH_DIR / FAMILIES[fam][0], src / FAMILIES[fam][0])
     write_runtime_library(tmp / "lib" / "tinydeploy")
     write_model_library(m, tmp / "lib" / m.prefix)
-    (tmp / "platformio.ini").write_text(platformio_ini_text(m, b, fam))
+    (tmp / "platformio.ini").write_text(platformio_ini_text(m, b, fam, mlperf_model))
     (tmp / MARKER).write_text(json.dumps({"board": b.id, "model": m.source_name, "prefix": m.prefix,
-                                          "tinydeploy": __version__, "firmware": "protocol"}) + "\n")
+                                          "tinydeploy": __version__,
+                                          "firmware": "mlperf" if mlperf_model else "protocol"}) + "\n")
 
 
 def _update_in_place(tmp: Path, out: Path) -> None:
@@ -172,27 +208,37 @@ def _update_in_place(tmp: Path, out: Path) -> None:
         swap_in(item, target)
 
 
-def default_project_dir(model_path: Path, b: BoardProfile) -> Path:
-    """build/device/<model>-<board> next to the current directory."""
-    return Path("build") / "device" / f"{model_path.stem}-{b.id}"
+def default_project_dir(model_path: Path, b: BoardProfile, protocol: str = "device") -> Path:
+    """build/device/<model>-<board> (MLPerf: <model>-<board>-mlperf) next to the current directory."""
+    return Path("build") / "device" / (f"{model_path.stem}-{b.id}" + ("-mlperf" if protocol == "mlperf" else ""))
+
+
+def protocol_options(options: PlanOptions, mlperf_model: str | None) -> PlanOptions:
+    """MLPerf firmware keeps the integer input outside the arena: `infer N W` reuses one loaded input."""
+    return replace(options, input_outside_arena=True) if mlperf_model else options
 
 
 def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: str | Path | None = None,
                    options: PlanOptions | None = None, name: str | None = None, fit_check: bool = True,
-                   dry_run: bool = False, compiled: CompiledModel | None = None) -> DeviceProject:
+                   dry_run: bool = False, compiled: CompiledModel | None = None, protocol: str = "device",
+                   mlperf_model: str | None = None) -> DeviceProject:
     """Generate the protocol firmware project, or reuse the existing one when its manifest matches.
-    `options` None: the board's defaults (its kernel variant); `compiled` brings its own options."""
+    `options` None: the board's defaults (its kernel variant); `compiled` brings its own options.
+    protocol "mlperf" with mlperf_model (MLPERF_MODELS): the MLPerf Tiny firmware (see the module doc)."""
     from ..compile import load_model
     from .fit import check_fit
     from .platformio import check_output_dir
     from .variants import board_options
 
     b = load_board(board)
+    mlperf_model = check_protocol(protocol, mlperf_model)
     model_path = Path(model_path)
     if not model_path.is_file():
         raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
-    out = Path(out_dir) if out_dir else default_project_dir(model_path, b)
-    options = compiled.options if compiled else options or board_options(b)
+    out = Path(out_dir) if out_dir else default_project_dir(model_path, b, protocol)
+    options = protocol_options(compiled.options if compiled else options or board_options(b), mlperf_model)
+    if compiled and compiled.options != options:
+        compiled = None  # compiled with the input in the arena: compile again with it outside
     fam = family_of(b)
     g = compiled.graph if compiled else load_model(model_path)
     m = compiled or compile_graph(g, prefix=name, options=options, source_name=model_path.name)
@@ -204,13 +250,15 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
         out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=None if dry_run else out.parent))
     try:
-        write_device_tree(tmp, m, b, fam)
+        write_device_tree(tmp, m, b, fam, mlperf_model)
         key = firmware_key(tmp, b, g.sha256, m.options.kernels)
+        if mlperf_model:
+            key["protocol"] = f"mlperf {mlperf_model}"
         old = read_manifest(out)
         if old.get("key") == key:
-            return DeviceProject(out, b, m, model_path, old, reused=True)
+            return DeviceProject(out, b, m, model_path, old, reused=True, protocol=protocol, mlperf_model=mlperf_model)
         if dry_run:
-            return DeviceProject(out, b, m, model_path, {"key": key})
+            return DeviceProject(out, b, m, model_path, {"key": key}, protocol=protocol, mlperf_model=mlperf_model)
         manifest = {"key": key, "model_path": str(model_path.resolve()), "sha256": g.sha256,
                     "plan": options.describe(), "arena_bytes": m.arena_bytes, "unit": FAMILIES[fam][2],
                     "elf_sha256": None}
@@ -223,7 +271,7 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
         write_json_atomic(out / MANIFEST, manifest)  # last: a project without it is regenerated
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return DeviceProject(out, b, m, model_path, manifest)
+    return DeviceProject(out, b, m, model_path, manifest, protocol=protocol, mlperf_model=mlperf_model)
 
 
 def elf_sha256(p: Path) -> str | None:
@@ -252,15 +300,17 @@ def build_device_firmware(proj: DeviceProject, timeout: int = 300) -> Path:
 
 
 def ensure_firmware(model_path: str | Path, board: str | BoardProfile, out_dir: str | Path | None = None,
-                    options: PlanOptions | None = None, compiled: CompiledModel | None = None) -> DeviceProject:
+                    options: PlanOptions | None = None, compiled: CompiledModel | None = None,
+                    protocol: str = "device", mlperf_model: str | None = None) -> DeviceProject:
     """device_project + build_device_firmware under a lock on the project folder (parallel evals/tests)."""
     import fcntl
 
     b = load_board(board)
-    out = (Path(out_dir) if out_dir else default_project_dir(Path(model_path), b)).resolve()
+    out = (Path(out_dir) if out_dir else default_project_dir(Path(model_path), b, protocol)).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out.with_name(f".{out.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        proj = device_project(model_path, b, out, options=options, compiled=compiled)
+        proj = device_project(model_path, b, out, options=options, compiled=compiled, protocol=protocol,
+                              mlperf_model=mlperf_model)
         build_device_firmware(proj)
     return proj
