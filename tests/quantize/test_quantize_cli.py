@@ -155,6 +155,27 @@ def test_quantized_models_run_bit_exact_on_the_host(quantized):
     assert not any(failures.values()), failures
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["keras_int8", "tflite_int8_float_io"])
+def test_quantized_digits_bit_exact_on_qemu_m4(quantized, name, tmp_path):
+    """Issue 16: the quantized demo model (Keras in, and a float .tflite with float I/O) deployed to the emulated
+    Cortex-M4: every output equals LiteRT's and the device accuracy is within 1 point of the float model's."""
+    from tinydeploy.compile import parse_model
+    from tinydeploy.evaluate import prepare_inputs
+    from tinydeploy.evaluate.evaluation import evaluate, report_dict
+    from tinydeploy.link.session import open_session
+
+    code, text, path = quantized[name]
+    assert code == 0, text
+    data = np.load(DIGITS_TEST)
+    xs = prepare_inputs(parse_model(path.read_bytes()), [data["x_float"]])
+    with open_session(path, "qemu-m4", project_dir=tmp_path / "fw", timeout=5.0) as s:
+        rep = report_dict(evaluate(s, xs, data["y"]))
+    assert rep["bit_exact"]["all"] and rep["samples"] == 360, rep["bit_exact"]
+    float_acc, _ = accuracies(text)
+    assert abs(100 * rep["accuracy"]["device"] - float_acc) <= 1.0, (rep["accuracy"], float_acc)
+
+
 def test_outlier_layer_is_named(work):
     out = work / "outlier_int8.tflite"
     code, text = cli("quantize", work / "outlier.keras", "--calib", work / "outlier_calib.npy",
