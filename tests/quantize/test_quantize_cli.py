@@ -306,3 +306,19 @@ def test_public_float_tflite(work, scheme):
     failures = check_groups({scheme: [(Case(out.read_bytes(), scheme), [x[::7]])]},
                             options=PlanOptions(planner="greedy"))
     assert not failures[scheme], failures
+
+
+@pytest.mark.parametrize("blocked,model", [("tensorflow", "m.keras"), ("ai_edge_quantizer", "float.tflite")])
+def test_missing_quantize_extra_is_named(work, tmp_path, blocked, model):
+    """Without TensorFlow (Keras models) or ai-edge-quantizer (float .tflite): one message naming the missing
+    package and the extra that installs it, exit 1, no traceback. The CLI runs in a fresh interpreter where
+    importing the package fails (sys.modules[name] = None, Python's way to make an import raise ImportError)."""
+    src = work / ("digits.keras" if model.endswith(".keras") else "digits_float.tflite")
+    code = (f"import sys; sys.modules[{blocked!r}] = None; sys.argv = ['tinydeploy', 'quantize', {str(src)!r}, "
+            f"'--calib', {str(work / 'calib.npy')!r}, '-o', {str(tmp_path / 'out.tflite')!r}]; "
+            "from tinydeploy.cli import main; main()")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    text = r.stdout + r.stderr
+    assert r.returncode == 1, text
+    assert "Traceback" not in text and blocked.replace("_", "-") in text.lower() and "tinydeploy[quantize]" in text, text
+    assert not (tmp_path / "out.tflite").exists()
