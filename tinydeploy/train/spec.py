@@ -1,0 +1,77 @@
+"""The update spec: which parameter tensors a training step changes.
+
+    bias:all,fc:last,conv:last2
+
+Comma-separated `KIND:WHICH` items. KIND is `fc` (FULLY_CONNECTED weights and bias), `conv` (CONV_2D and
+DEPTHWISE_CONV_2D weights and bias), `dw` (DEPTHWISE_CONV_2D only) or `bias` (biases only, of every
+conv/depthwise/fc layer selected). WHICH is `all`, `none`, `last`, `lastN`, `first`, `firstN`, counted
+over that kind's layers in schedule order.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..compile import Graph
+from ..errors import TinyDeployError
+
+KINDS = {"fc": ("FULLY_CONNECTED",), "conv": ("CONV_2D", "DEPTHWISE_CONV_2D"),
+         "dw": ("DEPTHWISE_CONV_2D",), "bias": ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")}
+_WHICH = re.compile(r"^(all|none|(last|first)(\d*))$")
+_FIX = "write e.g. --update bias:all,fc:last,conv:last2 (kinds fc, conv, dw, bias; all, none, lastN, firstN)"
+
+
+@dataclass(frozen=True)
+class Update:
+    """Per op index: whether its weights and/or its bias are updated."""
+
+    weights: tuple[int, ...]  # op indices whose weight tensor (input 1) is updated
+    biases: tuple[int, ...]  # op indices whose bias tensor (input 2) is updated
+
+    @property
+    def ops(self) -> tuple[int, ...]:
+        return tuple(sorted(set(self.weights) | set(self.biases)))
+
+    def tensors(self, g: Graph) -> list[int]:
+        """The updated parameter tensors (weights, then biases, in schedule order)."""
+        out = [g.ops[i].inputs[1] for i in self.weights]
+        return out + [g.ops[i].inputs[2] for i in self.biases]
+
+
+def _pick(ops: list[int], which: str, item: str) -> list[int]:
+    m = _WHICH.match(which)
+    if not m:
+        raise TinyDeployError(f"update spec {item!r}: {which!r} is not all, none, lastN or firstN", _FIX)
+    if which in ("all", "none"):
+        return list(ops) if which == "all" else []
+    n = int(m.group(3) or 1)
+    if n < 1 or n > len(ops):
+        raise TinyDeployError(f"update spec {item!r}: the model has {len(ops)} such layer(s), not {n}",
+                              f"use a count from 1 to {len(ops)}" if ops else _FIX)
+    return list(ops[-n:] if m.group(2) == "last" else ops[:n])
+
+
+def parse_update(spec: str, g: Graph) -> Update:
+    """The parameters `spec` selects in g; TinyDeployError naming the bad item."""
+    items = [s.strip() for s in (spec or "").split(",") if s.strip()]
+    if not items:
+        raise TinyDeployError("empty update spec", _FIX)
+    weights: set[int] = set()
+    biases: set[int] = set()
+    seen: set[str] = set()
+    for item in items:
+        kind, sep, which = item.partition(":")
+        kind, which = kind.strip().lower(), which.strip().lower()
+        if not sep or kind not in KINDS:
+            raise TinyDeployError(f"update spec item {item!r}: unknown kind {kind!r}", _FIX)
+        if kind in seen:
+            raise TinyDeployError(f"update spec names {kind!r} twice", "give each kind once")
+        seen.add(kind)
+        ops = [op.index for op in g.ops if op.kind in KINDS[kind]]
+        chosen = _pick(ops, which, item)
+        if kind != "bias":
+            weights.update(chosen)
+        biases.update(i for i in chosen if len(g.ops[i].inputs) > 2 and g.ops[i].inputs[2] >= 0)
+    if not weights and not biases:
+        raise TinyDeployError(f"update spec {spec!r} selects no parameter of this model", _FIX)
+    return Update(weights=tuple(sorted(weights)), biases=tuple(sorted(biases)))
