@@ -76,6 +76,53 @@ void td_fill(void *dst, int32_t value, int32_t count, int32_t elem_bytes) {
   }
 }
 
+void td_pad(const td_pad_params *p, const void *input, void *output) {
+  const int32_t last = p->rank - 1;
+  const int32_t eb = p->elem_bytes;
+  const int32_t in_row = p->in_dims[last];
+  const int32_t lo = p->before[last];
+  const int32_t out_row = lo + in_row + p->after[last];
+  const size_t row_bytes = (size_t)out_row * (size_t)eb;
+  const uint8_t *in = (const uint8_t *)input;
+  int32_t idx[TD_COPY_MAX_DIMS];
+  int32_t out_dims[TD_COPY_MAX_DIMS];
+  int32_t rows = 1;
+  int32_t r, k;
+  uint8_t *out;
+  for (k = 0; k < last; ++k) {
+    out_dims[k] = p->before[k] + p->in_dims[k] + p->after[k];
+    idx[k] = out_dims[k] - 1;
+    rows *= out_dims[k];
+  }
+  if (rows <= 0 || out_row <= 0) return;
+  out = (uint8_t *)output + (size_t)rows * row_bytes;
+  for (r = rows - 1; r >= 0; --r) {
+    int32_t in_index = 0;
+    int32_t inside = in_row > 0;
+    out -= row_bytes;
+    for (k = 0; k < last && inside; ++k) {  /* the input row this output row holds, if any */
+      const int32_t i = idx[k] - p->before[k];
+      inside = i >= 0 && i < p->in_dims[k];
+      in_index = in_index * p->in_dims[k] + i;
+    }
+    if (inside) {  /* move first: the source may lie under this row's borders */
+      memmove(out + (size_t)lo * (size_t)eb, in + (size_t)in_index * (size_t)in_row * (size_t)eb,
+              (size_t)in_row * (size_t)eb);
+      td_fill(out, p->value, lo, eb);
+      td_fill(out + (size_t)(lo + in_row) * (size_t)eb, p->value, p->after[last], eb);
+    } else {
+      td_fill(out, p->value, out_row, eb);
+    }
+    for (k = last - 1; k >= 0; --k) {  /* odometer, counting down */
+      if (idx[k] > 0) {
+        --idx[k];
+        break;
+      }
+      idx[k] = out_dims[k] - 1;
+    }
+  }
+}
+
 void td_resize_nearest(const td_resize_nearest_params *p, const void *input, void *output) {
   const int32_t row_bytes = p->input.c * p->elem_bytes;
   const uint8_t *in = (const uint8_t *)input;

@@ -1,7 +1,7 @@
 /*
  * Data-movement kernels: one strided N-D copy shared by SLICE, STRIDED_SLICE, TRANSPOSE, SPLIT,
- * SPLIT_V, CONCATENATION and PAD (dims and strides are computed at conversion time), a fill for
- * PAD's border, RESIZE_NEAREST_NEIGHBOR with precomputed index maps, and GATHER.
+ * SPLIT_V and CONCATENATION (dims and strides are computed at conversion time), PAD (in place or not),
+ * RESIZE_NEAREST_NEIGHBOR with precomputed index maps, and GATHER.
  * None of them does arithmetic on the values: they move elements of elem_bytes bytes.
  */
 #ifndef TD_SHAPE_OPS_H
@@ -34,6 +34,24 @@ void td_copy_nd(const td_copy_nd_params *p, const void *src, void *dst);
 
 /** @brief Set count elements of elem_bytes bytes (1, 2, 4) to value (PAD's border). */
 void td_fill(void *dst, int32_t value, int32_t count, int32_t elem_bytes);
+
+/** PAD/PADV2: the input (in_dims, row-major) inside an output of in_dims + before + after per dim. */
+typedef struct {
+  int32_t rank;                      /* 1..TD_COPY_MAX_DIMS (unpadded inner dims merged at conversion) */
+  int32_t in_dims[TD_COPY_MAX_DIMS];
+  int32_t before[TD_COPY_MAX_DIMS];  /* pad elements before the input, per dim */
+  int32_t after[TD_COPY_MAX_DIMS];
+  int32_t elem_bytes;                /* 1, 2 or 4 */
+  int32_t value;                     /* the pad value */
+} td_pad_params;
+
+/**
+ * @brief Pad: one pass over the output rows, last row first; an interior row moves its input row in
+ * (memmove), then fills its borders. Every element lands at or after the byte it came from, so the
+ * output may be written over the input when output == input, or starts up to the padded offset of
+ * the input's first element before it: the planner puts PAD in place when its input dies there.
+ */
+void td_pad(const td_pad_params *p, const void *input, void *output);
 
 /** RESIZE_NEAREST_NEIGHBOR on NHWC: output pixel (y, x) copies input pixel (y_map[y], x_map[x]). */
 typedef struct {

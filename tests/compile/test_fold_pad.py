@@ -67,8 +67,11 @@ def test_what_folds_and_what_does_not():
 def test_the_padded_copy_leaves_the_arena():
     m = parse_model(pad_model())
     on, off = compile_graph(m), compile_graph(m, options=PlanOptions(fold_pad=False))
-    # without folding the input (12,800 B) and its padded copy (13,448 B) are live together
-    assert on.arena_bytes <= 12_800 + 3_200 + 16 < off.arena_bytes
+    copy = compile_graph(m, options=PlanOptions(fold_pad=False, inplace=False))
+    # without folding or sharing the input (12,800 B) and its padded copy (13,448 B) are live together;
+    # unfolded, the PAD runs in place (td_pad writes the copy over the input), folded there is no copy
+    assert on.arena_bytes <= 12_800 + 3_200 + 16
+    assert on.arena_bytes < off.arena_bytes < 12_800 + 13_448 <= copy.arena_bytes
     assert "fold_pad=off" in off.options.describe() and "fold_pad" not in on.options.describe()
 
 

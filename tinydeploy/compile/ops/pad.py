@@ -1,14 +1,18 @@
-"""PAD and PADV2: fill the output with the pad value, then copy the input into its interior.
+"""PAD and PADV2: one pass over the output rows, last first (td_pad): move the input row in, fill the border.
 
 PAD pads with the output zero point, PADV2 with its (constant) constant_values tensor; no
-rescaling happens between input and output, as in LiteRT.
+rescaling happens between input and output, as in LiteRT. Every element moves to a byte at or after
+its own, so the kernel runs in place (inplace_temp_bytes 0): when the input dies at the PAD (PADs that
+fold_pad cannot fold: before pools, ADD, with another value), the planner writes the padded output over it.
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from ..ir import Graph, Op
 from . import OpLowering, register
 from ._common import tensors
-from ._shape_ops import const_ints, contiguous_strides, emit_copy_nd, same_dtype, too_many_dims
+from ._shape_ops import c_array, const_ints, same_dtype
 
 MAX_DIMS = 6
 FILL_TYPES = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "int32": 4}
@@ -51,7 +55,10 @@ class Pad(OpLowering):
                 return "the constant_values tensor must be constant"
             if cv.dtype != out.dtype or cv.size != 1:
                 return "constant_values must be one value of the output type"
-        return too_many_dims(inp.shape, contiguous_strides(inp.shape), contiguous_strides(out.shape))
+        return None
+
+    def inplace_temp_bytes(self, op: Op, g: Graph) -> int | None:
+        return 0  # td_pad writes each element at or after its source: no temp
 
     def emit(self, op: Op, g: Graph, e) -> None:
         inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
@@ -61,9 +68,22 @@ class Pad(OpLowering):
         value = out.zero_point
         if len(op.inputs) > 2 and op.inputs[2] >= 0:
             value = int(g.tensors[op.inputs[2]].data.reshape(-1)[0])
-        if out.size != inp.size:
-            e.call("td_fill", e.ptr(op.outputs[0]), str(value), f"{out.size}L", str(FILL_TYPES[out.dtype]))
-        out_strides = contiguous_strides(out.shape)
-        offset = sum(a * s for (a, _), s in zip(pads, out_strides))
-        emit_copy_nd(e, inp.shape, contiguous_strides(inp.shape), out_strides, 0, offset, inp.itemsize,
-                     e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+        dims, before, after = merge_pads(inp.shape, pads)
+        p = e.params("td_pad_params", [
+            ("rank", len(dims)), ("in_dims", c_array(dims)), ("before", c_array(before)), ("after", c_array(after)),
+            ("elem_bytes", FILL_TYPES[out.dtype]), ("value", value)], "pad")
+        e.call("td_pad", p, e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0]))
+
+
+def merge_pads(shape: Sequence[int], pads: Sequence[Sequence[int]]) -> tuple[list[int], list[int], list[int]]:
+    """(in_dims, before, after) with size-1 unpadded dims dropped and every unpadded dim merged into the one
+    outside it (which then pads whole blocks of it): the fewest dims, the longest rows."""
+    out: list[list[int]] = []
+    for d, (a, b) in zip(shape, pads):
+        d, a, b = int(d), int(a), int(b)
+        if a == 0 and b == 0 and out:
+            out[-1] = [out[-1][0] * d, out[-1][1] * d, out[-1][2] * d]
+        elif not (a == 0 and b == 0 and d == 1):
+            out.append([d, a, b])
+    out = out or [[1, 0, 0]]
+    return [o[0] for o in out], [o[1] for o in out], [o[2] for o in out]
