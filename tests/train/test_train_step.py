@@ -1,0 +1,98 @@
+"""The generated training step (<p>_train_step, host gcc) against the Python reference on whole models,
+bit for bit; SGD lowers the loss; the tuned parameters written into a .tflite run in LiteRT and in our
+inference C bit-exactly."""
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from tinydeploy.compile import compile_graph, parse_model
+from tinydeploy.evaluate import reference_outputs
+from tinydeploy.target import build_host
+from tinydeploy.train import HostTrainer, ReferenceTrainer, build_train_graph, generate_train_c, replace_params
+from train_cases import mobile_like
+
+DIGITS = ROOT / "models" / "digits_cnn_int8.tflite"
+SPEC = "bias:all,fc:last,conv:last2"
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = np.load(ROOT / "models" / "digits_test.npz")
+    return DIGITS.read_bytes(), data["x_int8"], (data["y"] + 1) % 10  # shifted labels: a new task
+
+
+@pytest.fixture(scope="module")
+def digits_c(digits):
+    return generate_train_c(build_train_graph(parse_model(digits[0], "dg"), SPEC), "dg", momentum=0.9)
+
+
+def assert_same_state(c: HostTrainer, ref: ReferenceTrainer, label: str) -> None:
+    for t, v in c.values().items():
+        np.testing.assert_array_equal(v, ref.values[t], err_msg=f"{label}: parameter {t}")
+    for t, m in c.masters().items():
+        np.testing.assert_array_equal(m.view(np.int32), ref.master[t].view(np.int32), err_msg=f"{label}: master {t}")
+    for t in ref.last_grads:
+        got, e = c.grad(t)
+        assert e == ref.last_grads[t][1], f"{label}: exponent of tensor {t}'s gradient"
+        np.testing.assert_array_equal(got, ref.last_grads[t][0].ravel(), err_msg=f"{label}: gradient of {t}")
+
+
+def run_both(model: bytes, tc, spec: str, xs, ys, lr: float, momentum: float) -> list[int]:
+    c, ref = HostTrainer(tc), ReferenceTrainer(model, spec, momentum=momentum)
+    moved = []
+    try:
+        for i, (x, y) in enumerate(zip(xs, ys)):
+            lc, lref = c.step(x, int(y), lr), ref.step(x, int(y), lr)
+            assert abs(lc - lref) <= 1e-4 * max(1.0, lref), (i, lc, lref)
+            assert_same_state(c, ref, f"step {i}")
+            moved.append(sum(int(np.any(m != 0)) for m, _ in ref.last_grads.values()))
+    finally:
+        c.close()
+    return moved
+
+
+def test_digits_step_matches_reference(digits, digits_c):
+    """Through FC, RESHAPE, MAX_POOL, CONV_2D and DEPTHWISE_CONV_2D (weights) and the first conv (bias only)."""
+    model, x, y = digits
+    tg = digits_c.train
+    assert [b.op for b in tg.backward] == [5, 4, 3, 2, 1, 0]
+    assert tg.backward[-1].grad_inputs == [] and not tg.backward[-1].weights  # stops at the earliest layer
+    moved = run_both(model, digits_c, SPEC, x[:8], y[:8], 0.002, 0.9)
+    assert max(moved) == len(tg.grads)  # gradients reached every tensor on the path
+
+
+def test_mobile_like_step_matches_reference():
+    """ADD (a gradient summed from two consumers), MEAN, AVERAGE_POOL_2D, RESHAPE, RELU6, depthwise x2."""
+    model = mobile_like(0)
+    spec = "bias:all,fc:last,conv:last3"
+    tg = build_train_graph(parse_model(model, "mb"), spec)
+    kinds = [b.kind for b in tg.backward]
+    assert kinds == ["FULLY_CONNECTED", "RESHAPE", "MEAN", "AVERAGE_POOL_2D", "ADD", "CONV_2D", "CONV_2D",
+                     "DEPTHWISE_CONV_2D", "CONV_2D"]
+    tc = generate_train_c(tg, "mb", momentum=0.5)
+    rng = np.random.default_rng(5)
+    xs = rng.integers(-128, 128, (6, 1, 8, 8, 3)).astype(np.int8)
+    moved = run_both(model, tc, spec, xs, np.arange(6) % 5, 0.01, 0.5)
+    assert max(moved) >= len(tg.grads) - 1
+
+
+def test_sgd_lowers_the_loss_and_the_tuned_model_deploys(digits, digits_c):
+    model, x, y = digits
+    xs, ys = x[:20], y[:20]
+    c = HostTrainer(digits_c)
+    try:
+        losses = [np.mean([c.step(xs[i], int(ys[i]), 0.002) for i in range(len(xs))]) for _ in range(4)]
+        values = c.values()
+    finally:
+        c.close()
+    assert losses[-1] < 0.25 * losses[0], losses
+    tuned = replace_params(model, values)
+    g0, g1 = parse_model(model), parse_model(tuned)
+    for t in digits_c.train.params:  # scales fixed, values changed
+        np.testing.assert_array_equal(g0.tensors[t].quant.scale, g1.tensors[t].quant.scale)
+    assert any(not np.array_equal(g0.tensors[t].data, g1.tensors[t].data) for t in digits_c.train.params)
+    before = reference_outputs(model, [xs])[0].reshape(len(xs), -1).argmax(1)
+    after = reference_outputs(tuned, [xs])[0]
+    assert (after.reshape(len(xs), -1).argmax(1) == ys).mean() > (before == ys).mean() + 0.3
+    ours = build_host([compile_graph(g1, "tuned")]).run(0, [x[:60]])[0]
+    np.testing.assert_array_equal(ours, reference_outputs(tuned, [x[:60]])[0])
