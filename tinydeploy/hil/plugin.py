@@ -46,6 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "reference, arm-dsp, arm-mve, riscv or avr")
     g.addoption("--tinydeploy-patch", dest="td_patch", default="off", metavar="SPEC",
                 help="patch-based inference of the first stage for the deployed models: off, auto or SPLIT:PHxPW")
+    g.addoption("--tinydeploy-input-outside-arena", dest="td_input_outside", action="store_true",
+                help="keep the deployed models' int8/int16 input in the caller's buffer, outside the arena (and let "
+                     "--tinydeploy-patch tiles read it in place), as --input-outside-arena does")
     g.addoption("--reference", dest="td_reference", choices=("auto", "litert", "tflm", "none"), default="auto",
                 help="what deployed models are checked against: auto (LiteRT BUILTIN_REF; TFLM's interpreter when "
                      "LiteRT refuses the model), litert, tflm or none")
@@ -111,6 +114,7 @@ def _make_target(config: pytest.Config, spec: str):
     target = _new_target(config, spec)
     target.kernels = config.getoption("td_kernels")
     target.patch = config.getoption("td_patch")
+    target.input_outside_arena = config.getoption("td_input_outside")
     target.reference = config.getoption("td_reference")
     return target
 

@@ -36,6 +36,7 @@ class Target:
     profile: BoardProfile
     kernels: str = "auto"  # --kernels of the plugin: the kernels a deploy without options compiles with
     patch: str = "off"     # --tinydeploy-patch: patch-based inference of the first stage (PlanOptions.patch)
+    input_outside_arena: bool = False  # --tinydeploy-input-outside-arena (PlanOptions.input_outside_arena)
     reference: str = "auto"  # --reference of the plugin: what deployments are checked against (auto|litert|tflm|none)
     current: Deployment | None = None
     needs_reset: bool = False
@@ -62,9 +63,9 @@ class Target:
         from ..target import board_options
 
         # None: the board's defaults, its kernel variant included (target.board_options)
-        m = compile_graph(load_model(model), options=options or board_options(self.profile, PlanOptions(patch=self.patch),
-                                                                         kernels=self.kernels),
-                          source_name=model.name)
+        default = PlanOptions(patch=self.patch, input_outside_arena=self.input_outside_arena)
+        chosen = options or board_options(self.profile, default, kernels=self.kernels)
+        m = compile_graph(load_model(model), options=chosen, source_name=model.name)
         self.check_fit(model, m)
         oracle = choose_reference(model, self.reference)  # before the firmware is built
         self.current = Deployment(self._open(model, m), self, options, oracle)
