@@ -6,10 +6,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from train_cases import Param, Sgd, geom_struct, ptr, random_geometry, random_grad, td_train_lib
 
 from tinydeploy.train import kernels as K
 from tinydeploy.train.numerics import exp_table, weight_scales
-from train_cases import Param, Sgd, geom_struct, ptr, random_geometry, random_grad, td_train_lib
 
 CASES = 25
 

@@ -2,8 +2,8 @@
 one-line errors for bad specs and for ops without a training backward."""
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from tinydeploy.compile import load_model, parse_model
 from tinydeploy.errors import TinyDeployError
 from tinydeploy.testing.builder import ModelBuilder, options

@@ -3,13 +3,13 @@ bit for bit; SGD lowers the loss; the tuned parameters written into a .tflite ru
 inference C bit-exactly."""
 import numpy as np
 import pytest
-
 from conftest import ROOT
+from train_cases import mobile_like
+
 from tinydeploy.compile import compile_graph, parse_model
 from tinydeploy.evaluate import reference_outputs
 from tinydeploy.target import build_host
 from tinydeploy.train import HostTrainer, ReferenceTrainer, build_train_graph, generate_train_c, replace_params
-from train_cases import mobile_like
 
 DIGITS = ROOT / "models" / "digits_cnn_int8.tflite"
 SPEC = "bias:all,fc:last,conv:last2"
@@ -23,6 +23,14 @@ def digits():
 
 @pytest.fixture(scope="module")
 def digits_c(digits):
+    """Every gradient kept to the end of the step (no buffer reuse), so that the tests can read them all."""
+    return generate_train_c(build_train_graph(parse_model(digits[0], "dg"), SPEC), "dg", momentum=0.9,
+                            keep_grads=True)
+
+
+@pytest.fixture(scope="module")
+def digits_planned(digits):
+    """The planned buffer: gradients share bytes with each other and with dead forward activations."""
     return generate_train_c(build_train_graph(parse_model(digits[0], "dg"), SPEC), "dg", momentum=0.9)
 
 
@@ -69,22 +77,31 @@ def test_mobile_like_step_matches_reference():
     kinds = [b.kind for b in tg.backward]
     assert kinds == ["FULLY_CONNECTED", "RESHAPE", "MEAN", "AVERAGE_POOL_2D", "ADD", "CONV_2D", "CONV_2D",
                      "DEPTHWISE_CONV_2D", "CONV_2D"]
-    tc = generate_train_c(tg, "mb", momentum=0.5)
+    tc = generate_train_c(tg, "mb", momentum=0.5, keep_grads=True)
     rng = np.random.default_rng(5)
     xs = rng.integers(-128, 128, (6, 1, 8, 8, 3)).astype(np.int8)
     moved = run_both(model, tc, spec, xs, np.arange(6) % 5, 0.01, 0.5)
     assert max(moved) >= len(tg.grads) - 1
 
 
-def test_sgd_lowers_the_loss_and_the_tuned_model_deploys(digits, digits_c):
+def test_sgd_lowers_the_loss_and_the_tuned_model_deploys(digits, digits_c, digits_planned):
+    """Four epochs on 20 samples in the planned buffer (the same numbers as without buffer reuse)."""
     model, x, y = digits
     xs, ys = x[:20], y[:20]
-    c = HostTrainer(digits_c)
+    plan = digits_planned.plan
+    assert digits_planned.buffer_bytes < digits_c.buffer_bytes and plan.lower_bound_bytes <= plan.buffer_bytes
+    c, kept = HostTrainer(digits_planned), HostTrainer(digits_c)
     try:
-        losses = [np.mean([c.step(xs[i], int(ys[i]), 0.002) for i in range(len(xs))]) for _ in range(4)]
+        losses = []
+        for _ in range(4):
+            losses.append(np.mean([c.step(xs[i], int(ys[i]), 0.002) for i in range(len(xs))]))
+            [kept.step(xs[i], int(ys[i]), 0.002) for i in range(len(xs))]
         values = c.values()
+        for t, v in kept.values().items():
+            np.testing.assert_array_equal(values[t], v)
     finally:
         c.close()
+        kept.close()
     assert losses[-1] < 0.25 * losses[0], losses
     tuned = replace_params(model, values)
     g0, g1 = parse_model(model), parse_model(tuned)

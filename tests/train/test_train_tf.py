@@ -12,10 +12,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from train_cases import random_geometry, random_grad
 
 from tinydeploy.train import kernels as K
 from tinydeploy.train.numerics import exp_table, weight_scales
-from train_cases import random_geometry, random_grad
 
 CASES = 10
 TOL_INPUT, TOL_PARAM, TOL_LOSS = 2.0 ** -12, 1e-6, 2.0 ** -13
@@ -101,13 +101,13 @@ def test_conv_against_tf(tf, kind):
         if kind == "conv":
             wf = (s_w[:, None, None, None] * w.astype(np.float64))
 
-            def fn(a, b):
+            def fn(a, b, gm=gm):
                 return tf.nn.conv2d(_tf_window(tf, gm, a, kind), tf.transpose(b, (1, 2, 3, 0)),
                                     [1, gm.sh, gm.sw, 1], "VALID", dilations=[1, gm.dh, gm.dw, 1])
         else:
             wf = s_w[None, None, None, :] * w.astype(np.float64)
 
-            def fn(a, b):
+            def fn(a, b, gm=gm):
                 return tf.nn.depthwise_conv2d(_tf_window(tf, gm, a, kind), tf.reshape(b, (gm.kh, gm.kw, gm.ic, gm.mult)),
                                               [1, gm.sh, gm.sw, 1], "VALID", dilations=[gm.dh, gm.dw])
         dx_tf, dw_tf = grads(tf, fn, [xf, wf], dy)
@@ -132,15 +132,13 @@ def test_pool_against_tf(tf, kind):
         x = x.reshape(gm.ih, gm.iw, gm.ic).astype(np.int8)
         valid = gm.ph == gm.pw == 0 and gm.oh == (gm.ih - gm.kh) // gm.sh + 1 and gm.ow == (gm.iw - gm.kw) // gm.sw + 1
         pad = "VALID" if valid else "SAME"
-        if kind == "mean":
-            fn = lambda a: tf.reduce_mean(a[None], axis=[1, 2], keepdims=True)  # noqa: E731
-            ours = K.avg_pool_dx(m, e, gm)
-        elif kind == "avg":
-            fn = lambda a: tf.nn.avg_pool2d(a[None], [gm.kh, gm.kw], [gm.sh, gm.sw], pad)  # noqa: E731
-            ours = K.avg_pool_dx(m, e, gm)
-        else:
-            fn = lambda a: tf.nn.max_pool2d(a[None], [gm.kh, gm.kw], [gm.sh, gm.sw], pad)  # noqa: E731
-            ours = K.max_pool_dx(m, e, x, gm)
+        pool = {"mean": None, "avg": tf.nn.avg_pool2d, "max": tf.nn.max_pool2d}[kind]
+
+        def fn(a, gm=gm, pad=pad, pool=pool):
+            if pool is None:
+                return tf.reduce_mean(a[None], axis=[1, 2], keepdims=True)
+            return pool(a[None], [gm.kh, gm.kw], [gm.sh, gm.sw], pad)
+        ours = K.max_pool_dx(m, e, x, gm) if kind == "max" else K.avg_pool_dx(m, e, gm)
         (dx_tf,) = grads(tf, fn, [0.05 * x.astype(np.float64)], dy)
         close(ours[0] * 2.0 ** ours[1], dx_tf, TOL_INPUT, f"{kind} {gm} {pad}")
 

@@ -1,8 +1,9 @@
 """The training step as C: the inference C of the model (saved activations kept as extra outputs, updated
 parameters made writable) with `<p>_train_step(input, label, lr)` appended in the same file.
 
-State in this stage is static: float32 masters (and momentum) of the updated parameters, and one int32
-gradient buffer per tensor on the gradient path; TrainC.static_bytes counts them.
+All activations and gradients live in one planned buffer (memory.py): the inference arena, the
+gradients in its free bytes and after it. The state between steps is static: float32 masters (and
+momentum) of the updated parameters, their quantized copies in RAM, the gradient exponents.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from ..compile import CompiledModel, Graph, PlanOptions, compile_graph
 from ..errors import TinyDeployError
 from .graph import MASKED, TrainGraph
+from .memory import TrainPlan, plan_training
 from .numerics import act_range, exp_table, geometry, param_factors, param_layout, weight_scales
 
 
@@ -25,8 +27,12 @@ class TrainC:
     train: TrainGraph
     header: str
     source: str
-    static_bytes: int  # masters + momentum + gradient buffers
-    grad_offsets: dict[int, int]  # grad tensor -> int32 offset in the gradient buffer
+    plan: TrainPlan  # the one buffer (forward arena + gradients)
+    state_bytes: int  # masters, momentum, the updated parameters' RAM copies
+
+    @property
+    def buffer_bytes(self) -> int:
+        return self.plan.buffer_bytes
 
 
 def _floats(values) -> str:
@@ -51,25 +57,26 @@ def _writable(source: str, p: str, t: int) -> str:
     return pat.sub(rf"\1 {p}_t{t}[\2] =", source)
 
 
-def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float = 0.0) -> TrainC:
-    """The training step of tg as C (reference kernels, host or board)."""
+def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float = 0.0,
+                     keep_grads: bool = False) -> TrainC:
+    """The training step of tg as C (reference kernels, host or board). keep_grads: no gradient buffer is
+    reused, so that all gradients can be read after a step (tests)."""
     g0 = tg.graph
     p = prefix or g0.name
     g = copy.copy(g0)
     g.outputs = list(g0.outputs) + [t for t in tg.saved if t not in g0.outputs and t not in g0.inputs]
     m = compile_graph(g, p, PlanOptions(fold_pad=False))
-    src = m.source
+    P = p.upper()
+    src = f"#define {P}_NO_STATIC_ARENA /* the training buffer holds the arena */\n" + m.source
     for t in tg.params:
         src = _writable(src, p, t)
-    d, body, sizes = [], [], 0
-    offsets: dict[int, int] = {}
-    for t in tg.grads:
-        offsets[t] = sizes
-        sizes += g0.tensors[t].size
-    scratch = sizes
-    sizes += max(g0.tensors[t].size for t in tg.grads)
-    static = 4 * sizes
-    d.append(f"static int32_t {p}_grad[{sizes}];  /* gradients of {len(tg.grads)} tensors + one scratch */")
+    plan = plan_training(tg, m.arena_bytes, m.lower_bound_bytes, m.tensor_offsets, keep_grads)
+    offsets = plan.grad_offsets
+    d, body = [], []
+    static = 4 * (len(tg.grads) + 1)
+    d.append(f"#ifndef {P}_TRAIN_NO_STATIC_BUFFER")
+    d.append(f"static uint8_t {p}_train_buffer[{P}_TRAIN_BUFFER_BYTES] TD_ALIGN(16);")
+    d.append("#endif")
     d.append(f"static int32_t {p}_grad_e[{len(tg.grads) + 1}];")
     d.append(f"static const int32_t {p}_exp[256] = {{{_ints(exp_table(g0.tensors[tg.logits].scale, tg.beta))}}};")
     index = {t: i for i, t in enumerate(tg.grads)}
@@ -80,7 +87,7 @@ def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float 
         return f"(const int8_t *)(arena + {m.tensor_offsets[t]}UL)"
 
     def gp(t: int) -> str:
-        return f"{p}_grad + {offsets[t]}"
+        return f"(int32_t *)(arena + {offsets[t]}UL)"
 
     def ge(t: int) -> str:
         return f"&{p}_grad_e[{index[t]}]"
@@ -98,12 +105,12 @@ def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float 
         d.append(f"static const float {p}_f{t}[{ch}] = {{{_floats(param_factors(g0, op, bias))}}};")
         q8, q32 = (f"{p}_t{t}", "NULL") if g0.tensors[t].dtype == "int8" else ("NULL", f"{p}_t{t}")
         d.append(f"static const td_train_param {p}_p{t} = {{{p}_m{t}, {vel}, {p}_f{t}, {ch}, {inner}, {q8}, {q32}}};")
-        static += 4 * n * (2 if momentum else 1)
+        static += 4 * n * (2 if momentum else 1) + g0.tensors[t].nbytes
         params.append((t, n))
     seen: set[int] = {tg.logits}
     body.append(f"  float loss = td_train_ce_grad({act(tg.logits)}, {g0.tensors[tg.logits].size}, label, {p}_exp, "
                 f"{gp(tg.logits)}, {ge(tg.logits)});")
-    for b in tg.backward:
+    for step, b in enumerate(tg.backward, start=1):
         op = g0.ops[b.op]
         n_out = g0.tensors[b.out].size
         g_, e_ = gp(b.out), f"{p}_grad_e[{index[b.out]}]"
@@ -120,7 +127,8 @@ def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float 
             d.append(f"static const int32_t {p}_r{b.op}[{ch}] = {{{_ints(np.resize(r, ch))}}};")
         for t in b.grad_inputs:
             first = t not in seen
-            dst, dst_e = (gp(t), ge(t)) if first else (f"{p}_grad + {scratch}", f"&{p}_grad_e[{len(tg.grads)}]")
+            dst, dst_e = (gp(t), ge(t)) if first else \
+                (f"(int32_t *)(arena + {plan.scratch_offsets[(step, t)]}UL)", f"&{p}_grad_e[{len(tg.grads)}]")
             if b.kind in ("RESHAPE", "SQUEEZE", "ADD"):
                 body.append(f"  memcpy({dst}, {g_}, {4 * n_out}u); *{dst_e} = {e_};")
             elif b.kind == "FULLY_CONNECTED":
@@ -151,37 +159,40 @@ def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float 
         if b.bias:
             ch = g0.tensors[op.inputs[2]].size
             body.append(f"  td_train_bias_update({g_}, {e_}, {n_out // ch}, {ch}, &{p}_p{op.inputs[2]}, &opt);")
-    P = p.upper()
     inp = g0.tensors[g0.inputs[0]]
     init = "\n".join(f"  for (i = 0; i < {n}; i++) {p}_m{t}[i] = (float){p}_t{t}[i];" +
                      (f"\n  for (i = 0; i < {n}; i++) {p}_v{t}[i] = 0.0f;" if momentum else "") for t, n in params)
     table = ", ".join(f"{{{p}_t{t}, {p}_m{t}, {f'{p}_v{t}' if momentum else 'NULL'}}}" for t, _ in params)
     src += "\n".join([
-        "", "/* ---- training step (tinydeploy/train) ---- */", '#include "td_train.h"', *d, "",
+        "", "/* ---- training step (tinydeploy/train) ---- */", '#include "td_train.h"', f'#include "{p}_train.h"', *d, "",
         f"static struct {{ void *value; float *master; float *velocity; }} const {p}_params[{len(params)}] = {{{table}}};",
         f"static int {p}_trained;", "",
-        f"void {p}_train_init(void) {{", "  int32_t i;", init, f"  {p}_trained = 1;", "}", "",
+        f"void {p}_train_init(void) {{", "  int32_t i;", init, f"  {p}_trained = 1;",
+        f"#ifndef {P}_TRAIN_NO_STATIC_BUFFER", f"  if (!{p}_arena) {p}_arena = {p}_train_buffer;", "#endif", "}", "",
         f"void *{p}_train_value(int i) {{ return {p}_params[i].value; }}",
         f"float *{p}_train_master(int i) {{ return {p}_params[i].master; }}",
         f"float *{p}_train_velocity(int i) {{ return {p}_params[i].velocity; }}",
-        f"int32_t *{p}_train_grad(int i, int32_t *e) {{ *e = {p}_grad_e[i]; return {p}_grad + "
-        f"(int32_t[]){{{_ints([offsets[t] for t in tg.grads])}}}[i]; }}", "",
+        (f"int32_t *{p}_train_grad(int i, int32_t *e) {{ *e = {p}_grad_e[i]; return (int32_t *)({p}_arena + "
+         f"(uint32_t[]){{{_ints([offsets[t] for t in tg.grads])}}}[i]); }}"), "",
         f"float {p}_train_step(const int8_t *input, int label, float lr) {{",
-        f"  uint8_t *const arena = {p}_arena;",
         f"  td_train_sgd opt = {{lr, {float(np.float32(momentum)).hex()}f}};",
         f"  if (!{p}_trained) {p}_train_init();",
+        f"  uint8_t *const arena = {p}_arena;",
         f"  memcpy(arena + {m.tensor_offsets[g0.inputs[0]]}UL, input, {inp.size}u);",
         f"  {p}_invoke();", *body, "  return loss;", "}", ""])
     header = "\n".join([
         f"/* {p}_train.h: the training step of {p} (generated by tinydeploy). */",
         f"#ifndef {P}_TRAIN_H", f"#define {P}_TRAIN_H", f'#include "{p}.h"',
-        f"#define {P}_TRAIN_STATIC_BYTES {static}UL  /* masters, momentum, gradients (the arena apart) */",
+        f"/* One buffer for the forward arena and the gradients (lower bound {plan.lower_bound_bytes} bytes); define",
+        f" * {P}_TRAIN_NO_STATIC_BUFFER and call {p}_set_arena(buf) with this many bytes to supply it. */",
+        f"#define {P}_TRAIN_BUFFER_BYTES {plan.buffer_bytes}UL",
+        f"#define {P}_TRAIN_STATE_BYTES {static}UL  /* masters, momentum, RAM copies of the updated parameters */",
         '#ifdef __cplusplus', 'extern "C" {', '#endif',
-        f"/** One SGD step on one labelled int8 sample; returns its loss (before the step). */",
+        "/** One SGD step on one labelled int8 sample; returns its loss (before the step). */",
         f"float {p}_train_step(const int8_t *input, int label, float lr);",
-        f"/** Masters (and momentum) from the current parameters; the first step calls it. */",
+        "/** Masters (and momentum) from the current parameters; the first step calls it. */",
         f"void {p}_train_init(void);",
         f"void *{p}_train_value(int i);", f"float *{p}_train_master(int i);", f"float *{p}_train_velocity(int i);",
         f"int32_t *{p}_train_grad(int i, int32_t *e);",
-        '#ifdef __cplusplus', '}', '#endif', f"#endif", ""])
-    return TrainC(prefix=p, model=m, train=tg, header=header, source=src, static_bytes=static, grad_offsets=offsets)
+        '#ifdef __cplusplus', '}', '#endif', "#endif", ""])
+    return TrainC(prefix=p, model=m, train=tg, header=header, source=src, plan=plan, state_bytes=static)

@@ -88,9 +88,9 @@ def _check_op(g: Graph, op) -> None:
         axes = g.tensors[op.inputs[1]].data
         if len(g.tensors[op.inputs[0]].shape) != 4 or axes is None or sorted(int(a) for a in axes.ravel()) != [1, 2]:
             raise _fail(f"op {op.index} (MEAN) is not a spatial mean", "training supports MEAN over axes 1,2")
-    if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"):
-        if len(g.tensors[op.inputs[0]].shape) != 4 or g.tensors[op.inputs[0]].shape[0] != 1:
-            raise _fail(f"op {op.index} ({op.kind}): training needs batch 1 NHWC", "use batch 1")
+    if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D") and \
+            (len(g.tensors[op.inputs[0]].shape) != 4 or g.tensors[op.inputs[0]].shape[0] != 1):
+        raise _fail(f"op {op.index} ({op.kind}): training needs batch 1 NHWC", "use batch 1")
 
 
 def build_train_graph(g: Graph, update: Update | str) -> TrainGraph:
