@@ -43,6 +43,13 @@ def test_bad_specs_name_the_problem(digits, spec, words):
     assert words in exc.value.message and exc.value.hint
 
 
+def test_a_kind_the_model_lacks_is_named():
+    g = load_model(ROOT / "models" / "vww96_int8.tflite")  # its classifier is a 1x1 CONV_2D
+    with pytest.raises(TinyDeployError) as exc:
+        parse_update("bias:all,fc:last", g)
+    assert "has no FULLY_CONNECTED layer" in exc.value.message and "conv:last" in exc.value.hint
+
+
 def test_the_backward_stops_at_the_earliest_updated_layer(digits):
     tg = build_train_graph(digits, "fc:last")
     fc = digits.ops[5]

@@ -113,3 +113,16 @@ def test_sgd_lowers_the_loss_and_the_tuned_model_deploys(digits, digits_c, digit
     assert (after.reshape(len(xs), -1).argmax(1) == ys).mean() > (before == ys).mean() + 0.3
     ours = build_host([compile_graph(g1, "tuned")]).run(0, [x[:60]])[0]
     np.testing.assert_array_equal(ours, reference_outputs(tuned, [x[:60]])[0])
+
+
+def test_vww96_step_matches_reference():
+    """The MobileNet-class VWW-96 (1x1 CONV_2D classifier after MEAN): biases of all 29 layers and the last
+    two convolutions, one step through the whole network, bit for bit."""
+    model = (ROOT / "models" / "vww96_int8.tflite").read_bytes()
+    spec = "bias:all,conv:last2"
+    tg = build_train_graph(parse_model(model, "vww"), spec)
+    assert len(tg.backward) == 30 and {"MEAN", "DEPTHWISE_CONV_2D"} <= {b.kind for b in tg.backward}
+    tc = generate_train_c(tg, "vww", momentum=0.9, keep_grads=True)
+    x = np.random.default_rng(7).integers(-128, 128, (1, 96, 96, 3)).astype(np.int8)
+    moved = run_both(model, tc, spec, x, [1], 0.01, 0.9)
+    assert moved[0] > len(tg.grads) // 2

@@ -38,12 +38,15 @@ class Update:
         return out + [g.ops[i].inputs[2] for i in self.biases]
 
 
-def _pick(ops: list[int], which: str, item: str) -> list[int]:
+def _pick(ops: list[int], which: str, item: str, kind: str) -> list[int]:
     m = _WHICH.match(which)
     if not m:
         raise TinyDeployError(f"update spec {item!r}: {which!r} is not all, none, lastN or firstN", _FIX)
     if which in ("all", "none"):
         return list(ops) if which == "all" else []
+    if not ops:
+        raise TinyDeployError(f"update spec {item!r}: the model has no {' or '.join(KINDS[kind])} layer",
+                              "drop the item (a 1x1 CONV_2D classifier is conv:last)")
     n = int(m.group(3) or 1)
     if n < 1 or n > len(ops):
         raise TinyDeployError(f"update spec {item!r}: the model has {len(ops)} such layer(s), not {n}",
@@ -68,7 +71,7 @@ def parse_update(spec: str, g: Graph) -> Update:
             raise TinyDeployError(f"update spec names {kind!r} twice", "give each kind once")
         seen.add(kind)
         ops = [op.index for op in g.ops if op.kind in KINDS[kind]]
-        chosen = _pick(ops, which, item)
+        chosen = _pick(ops, which, item, kind)
         if kind != "bias":
             weights.update(chosen)
         biases.update(i for i in chosen if len(g.ops[i].inputs) > 2 and g.ops[i].inputs[2] >= 0)
