@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 #:   riscv    lib/tinydeploy/riscv/ RV32IMC (register-blocked C)
 #:   avr      lib/tinydeploy/avr/   8-bit AVR with MUL (MULS sums in 16/24 bits where proven, ELPM weight streams)
 KERNEL_VARIANTS = ("reference", "arm-dsp", "arm-mve", "riscv", "avr")
+#: PlanOptions.arena_region: the internal SRAM (default) or external PSRAM (codegen/model_c.py)
+ARENA_REGIONS = ("internal", "psram")
 #: variant -> (the C condition under which its kernels cannot build, the target it names in the #error)
 KERNEL_GUARDS = {
     "arm-dsp": ("!defined(__ARM_FEATURE_DSP)", "an Arm core with the DSP extension"),
@@ -49,11 +51,17 @@ class PlanOptions:
     #: integer model inputs stay in the caller's buffer too, and a patch stage may start at the input (at a float
     #: input's edge QUANTIZE): its tiles read their boxes straight from the input (passes/patch.py)
     input_outside_arena: bool = False
+    #: ARENA_REGIONS: where the static arena goes; "psram" puts it in external PSRAM with the platform's
+    #: placement attribute (ESP32: EXT_RAM_BSS_ATTR from esp_attr.h; empty elsewhere)
+    arena_region: str = "internal"
 
     def __post_init__(self) -> None:
         if self.kernels not in KERNEL_VARIANTS:
             raise TinyDeployError(f"unknown kernel variant {self.kernels!r}",
                                   f"use one of: {', '.join(KERNEL_VARIANTS)}")
+        if self.arena_region not in ARENA_REGIONS:
+            raise TinyDeployError(f"unknown arena region {self.arena_region!r}",
+                                  f"use one of: {', '.join(ARENA_REGIONS)}")
 
     def kernels_for(self, op_index: int) -> str:
         """The kernel variant that op `op_index` compiles with."""
@@ -74,6 +82,8 @@ class PlanOptions:
             text += f" reference_ops={','.join(map(str, self.reference_ops))}"
         if self.kernels != "reference":  # absent by default: existing models' C stays byte-identical
             text += f" kernels={self.kernels}"
+        if self.arena_region != "internal":
+            text += f" arena={self.arena_region}"
         return text
 
 

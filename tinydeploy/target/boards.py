@@ -21,6 +21,7 @@ from ..errors import TinyDeployError
 from ..paths import PROFILES_DIR
 
 KINDS = ("real", "emulated", "host")
+REGION_KINDS = ("flash", "ram", "psram")   # [[memory]] kind: psram = external RAM (ESP32-WROVER, S3 N8R8)
 KERNEL_VARIANTS = ("generic", "arm-dsp", "arm-mve", "avr", "xtensa", "riscv")
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMG]?)i?B?\s*$", re.I)
 
@@ -41,7 +42,7 @@ def parse_size(v: Any) -> int:
 @dataclass(frozen=True)
 class MemoryRegion:
     name: str           # e.g. "DTCM", "AXI SRAM", "app partition"
-    kind: str           # "flash" or "ram"
+    kind: str           # REGION_KINDS: "flash", "ram" or "psram" (external, slower RAM)
     size: int
     origin: int | None = None
     note: str = ""
@@ -158,6 +159,10 @@ def _profile_from_toml(data: dict[str, Any], path: Path) -> BoardProfile:
         raise TinyDeployError(f"board profile {path.name}: {exc}", "fix the TOML file") from exc
     if prof.kind not in KINDS:
         raise TinyDeployError(f"board profile {path.name}: kind must be one of {', '.join(KINDS)}")
+    bad = [r.kind for r in prof.memory if r.kind not in REGION_KINDS]
+    if bad:
+        raise TinyDeployError(f"board profile {path.name}: memory kind {bad[0]!r} must be one of "
+                              f"{', '.join(REGION_KINDS)}")
     if prof.kernel_variant not in KERNEL_VARIANTS:
         raise TinyDeployError(f"board profile {path.name}: kernel_variant must be one of "
                               f"{', '.join(KERNEL_VARIANTS)}")

@@ -88,6 +88,20 @@ def _kernel_guard(m: "CompiledModel") -> list[str]:
              'regenerate it with kernels=reference"'), "#endif", ""]
 
 
+def _arena_region_lines(m: "CompiledModel") -> list[str]:
+    """The placement attribute of a static arena in external PSRAM (arena_region="psram"): ESP-IDF's
+    EXT_RAM_BSS_ATTR (esp_attr.h; EXT_RAM_ATTR before IDF 5), empty where the platform has none."""
+    if m.options.arena_region == "internal":
+        return []
+    return ["/* arena_region=psram: the arena goes to .ext_ram.bss (ESP-IDF, with",
+            " * CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY; else the attribute is empty and it stays in",
+            " * internal RAM). -DTD_ARENA_ATTR=... overrides it. */",
+            "#if defined(ESP_PLATFORM) && !defined(TD_ARENA_ATTR)", '#include "esp_attr.h"', "#endif",
+            "#ifndef TD_ARENA_ATTR", "#if defined(EXT_RAM_BSS_ATTR)", "#define TD_ARENA_ATTR EXT_RAM_BSS_ATTR",
+            "#elif defined(EXT_RAM_ATTR)", "#define TD_ARENA_ATTR EXT_RAM_ATTR", "#else", "#define TD_ARENA_ATTR",
+            "#endif", "#endif"]
+
+
 def source_text(m: "CompiledModel", decls: list[str], body: list[str], headers: list[str]) -> str:
     g, p, P = m.graph, m.prefix, m.prefix.upper()
     ins = "\n".join(_info_entry(g.tensors[t], m.tensor_offsets.get(t, 0), float_io.data_field(m, t)) for t in g.inputs)
@@ -102,8 +116,9 @@ def source_text(m: "CompiledModel", decls: list[str], body: list[str], headers: 
         *[f'#include "{h}"' for h in headers], "", *_kernel_guard(m),
         "/* ---- constants (weights, biases, requantization parameters) ---- */",
         *decls, "",
-        f"#ifndef {P}_NO_STATIC_ARENA",
-        f"static uint8_t {p}_arena_storage[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] TD_ALIGN(16);",
+        f"#ifndef {P}_NO_STATIC_ARENA", *_arena_region_lines(m),
+        f"static uint8_t {p}_arena_storage[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] TD_ALIGN(16)"
+        + (" TD_ARENA_ATTR;" if m.options.arena_region != "internal" else ";"),
         f"uint8_t *{p}_arena = {p}_arena_storage;", "#else", f"uint8_t *{p}_arena;", "#endif", "",
         *float_io.buffer_lines(m),
         f"const td_tensor_info {p}_inputs[{max(len(g.inputs), 1)}] = {{\n{ins}\n}};",
