@@ -51,7 +51,7 @@ static int32_t floor_int(float v) {
   return (float)r > v ? r - 1 : r;
 }
 
-float td_train_ce_grad(const int8_t *logits, int32_t n, int32_t label, const int32_t *table, int32_t *g,
+float td_train_ce_grad(const int8_t *logits, int32_t n, int32_t label, const int32_t *table, td_grad_t *g,
                        int32_t *e) {
   int32_t top = -128;
   for (int32_t i = 0; i < n; i++) top = logits[i] > top ? logits[i] : top;
@@ -59,19 +59,19 @@ float td_train_ce_grad(const int8_t *logits, int32_t n, int32_t label, const int
   for (int32_t i = 0; i < n; i++) total += (uint64_t)table[top - logits[i]];
   for (int32_t i = 0; i < n; i++) {
     uint64_t p = (2u * ((uint64_t)table[top - logits[i]] << TD_TRAIN_GBITS) + total) / (2u * total);
-    g[i] = (int32_t)p - (i == label ? (1 << TD_TRAIN_GBITS) : 0);
+    g[i] = (td_grad_t)((int32_t)p - (i == label ? (1 << TD_TRAIN_GBITS) : 0));
   }
   *e = -TD_TRAIN_GBITS;
   int32_t own = table[top - logits[label]];
   return ln((float)total) - ln((float)(own > 0 ? own : 1));
 }
 
-void td_train_mask(int32_t *g, const int8_t *y, int32_t n, int32_t lo, int32_t hi) {
+void td_train_mask(td_grad_t *g, const int8_t *y, int32_t n, int32_t lo, int32_t hi) {
   for (int32_t i = 0; i < n; i++)
     if (y[i] <= lo || y[i] >= hi) g[i] = 0;
 }
 
-void td_train_grad_add(int32_t *dst, int32_t *dst_e, const int32_t *src, int32_t src_e, int32_t n) {
+void td_train_grad_add(td_grad_t *dst, int32_t *dst_e, const td_grad_t *src, int32_t src_e, int32_t n) {
   int32_t top = *dst_e > src_e ? *dst_e : src_e;
   int32_t rd = top - *dst_e > 31 ? 31 : top - *dst_e, rs = top - src_e > 31 ? 31 : top - src_e;
   uint64_t peak = 0;
@@ -80,7 +80,7 @@ void td_train_grad_add(int32_t *dst, int32_t *dst_e, const int32_t *src, int32_t
     peak = a > peak ? a : peak;
   }
   int32_t r = shift_for(peak);
-  for (int32_t i = 0; i < n; i++) dst[i] = (int32_t)rshift(rshift(dst[i], rd) + rshift(src[i], rs), r);
+  for (int32_t i = 0; i < n; i++) dst[i] = (td_grad_t)rshift(rshift(dst[i], rd) + rshift(src[i], rs), r);
   *dst_e = top + r;
 }
 
@@ -96,7 +96,7 @@ void td_train_grad_add(int32_t *dst, int32_t *dst_e, const int32_t *src, int32_t
           uint64_t a_ = mag(acc_);                                    \
           peak_ = a_ > peak_ ? a_ : peak_;                            \
         } else {                                                      \
-          (out)[i] = (int32_t)rshift(acc_, r_);                       \
+          (out)[i] = (td_grad_t)rshift(acc_, r_);                       \
         }                                                             \
       }                                                               \
       r_ = shift_for(peak_);                                          \
@@ -104,7 +104,8 @@ void td_train_grad_add(int32_t *dst, int32_t *dst_e, const int32_t *src, int32_t
     *(out_e) = (e0) + r_;                                             \
   } while (0)
 
-static const int32_t *s_g, *s_r;
+static const td_grad_t *s_g;
+static const int32_t *s_r;
 static const int8_t *s_w;
 static int32_t s_out, s_in;
 static const td_train_geom *s_p;
@@ -115,8 +116,8 @@ static int64_t fc_acc(int32_t i) {
   return acc;
 }
 
-void td_train_fc_dx(const int32_t *g, int32_t e, const int8_t *w, const int32_t *r, int32_t k, int32_t out_n,
-                    int32_t in_n, int32_t *dx, int32_t *dx_e) {
+void td_train_fc_dx(const td_grad_t *g, int32_t e, const int8_t *w, const int32_t *r, int32_t k, int32_t out_n,
+                    int32_t in_n, td_grad_t *dx, int32_t *dx_e) {
   s_g = g, s_w = w, s_r = r, s_out = out_n, s_in = in_n;
   TD_TWO_PASS(in_n, fc_acc, dx, dx_e, e - k);
 }
@@ -139,7 +140,7 @@ static int64_t conv_acc(int32_t i) {
     for (int32_t kw = 0; kw < p->kw; kw++) {
       int32_t ox = tap_out(ix, kw, p->pw, p->dw, p->sw, p->ow);
       if (ox < 0) continue;
-      const int32_t *g = s_g + (oy * p->ow + ox) * p->oc;
+      const td_grad_t *g = s_g + (oy * p->ow + ox) * p->oc;
       for (int32_t oc = 0; oc < p->oc; oc++)
         acc += (int64_t)s_w[((oc * p->kh + kh) * p->kw + kw) * p->ic + ic] * ((int64_t)g[oc] * s_r[oc]);
     }
@@ -147,8 +148,8 @@ static int64_t conv_acc(int32_t i) {
   return acc;
 }
 
-void td_train_conv_dx(const td_train_geom *p, const int32_t *g, int32_t e, const int8_t *w, const int32_t *r,
-                      int32_t k, int32_t *dx, int32_t *dx_e) {
+void td_train_conv_dx(const td_train_geom *p, const td_grad_t *g, int32_t e, const int8_t *w, const int32_t *r,
+                      int32_t k, td_grad_t *dx, int32_t *dx_e) {
   s_p = p, s_g = g, s_w = w, s_r = r;
   TD_TWO_PASS(p->ih * p->iw * p->ic, conv_acc, dx, dx_e, e - k);
 }
@@ -173,8 +174,8 @@ static int64_t dw_acc(int32_t i) {
   return acc;
 }
 
-void td_train_dw_dx(const td_train_geom *p, const int32_t *g, int32_t e, const int8_t *w, const int32_t *r,
-                    int32_t k, int32_t *dx, int32_t *dx_e) {
+void td_train_dw_dx(const td_train_geom *p, const td_grad_t *g, int32_t e, const int8_t *w, const int32_t *r,
+                    int32_t k, td_grad_t *dx, int32_t *dx_e) {
   s_p = p, s_g = g, s_w = w, s_r = r;
   TD_TWO_PASS(p->ih * p->iw * p->ic, dw_acc, dx, dx_e, e - k);
 }
@@ -202,36 +203,48 @@ static int64_t avg_acc(int32_t i) {
   return acc;
 }
 
-void td_train_avg_pool_dx(const td_train_geom *p, const int32_t *g, int32_t e, int32_t *dx, int32_t *dx_e) {
+void td_train_avg_pool_dx(const td_train_geom *p, const td_grad_t *g, int32_t e, td_grad_t *dx, int32_t *dx_e) {
   s_p = p, s_g = g;
   TD_TWO_PASS(p->ih * p->iw * p->ic, avg_acc, dx, dx_e, e - TD_TRAIN_POOL_BITS);
 }
 
-void td_train_max_pool_dx(const td_train_geom *p, const int32_t *g, int32_t e, const int8_t *x, int32_t *dx,
+/* the input index of window (oy, ox)'s first largest valid value in channel c */
+static int32_t window_argmax(const td_train_geom *p, const int8_t *x, int32_t oy, int32_t ox, int32_t c) {
+  int32_t best = -1;
+  for (int32_t kh = 0; kh < p->kh; kh++) {
+    int32_t iy = oy * p->sh - p->ph + kh;
+    if (iy < 0 || iy >= p->ih) continue;
+    for (int32_t kw = 0; kw < p->kw; kw++) {
+      int32_t ix = ox * p->sw - p->pw + kw;
+      if (ix < 0 || ix >= p->iw) continue;
+      int32_t at = (iy * p->iw + ix) * p->ic + c;
+      if (best < 0 || x[at] > x[best]) best = at;
+    }
+  }
+  return best;
+}
+
+static const int8_t *s_x;
+
+static int64_t max_acc(int32_t i) {
+  const td_train_geom *p = s_p;
+  int32_t c = i % p->ic, ix = (i / p->ic) % p->iw, iy = i / (p->ic * p->iw);
+  int64_t acc = 0;
+  for (int32_t kh = 0; kh < p->kh; kh++) {
+    int32_t oy = tap_out(iy, kh, p->ph, 1, p->sh, p->oh);
+    if (oy < 0) continue;
+    for (int32_t kw = 0; kw < p->kw; kw++) {
+      int32_t ox = tap_out(ix, kw, p->pw, 1, p->sw, p->ow);
+      if (ox >= 0 && window_argmax(p, s_x, oy, ox, c) == i) acc += s_g[(oy * p->ow + ox) * p->oc + c];
+    }
+  }
+  return acc;
+}
+
+void td_train_max_pool_dx(const td_train_geom *p, const td_grad_t *g, int32_t e, const int8_t *x, td_grad_t *dx,
                           int32_t *dx_e) {
-  int32_t n = p->ih * p->iw * p->ic;
-  for (int32_t i = 0; i < n; i++) dx[i] = 0;
-  for (int32_t oy = 0; oy < p->oh; oy++)
-    for (int32_t ox = 0; ox < p->ow; ox++)
-      for (int32_t c = 0; c < p->ic; c++) {
-        int32_t best = -1;
-        for (int32_t kh = 0; kh < p->kh; kh++) {
-          int32_t iy = oy * p->sh - p->ph + kh;
-          if (iy < 0 || iy >= p->ih) continue;
-          for (int32_t kw = 0; kw < p->kw; kw++) {
-            int32_t ix = ox * p->sw - p->pw + kw;
-            if (ix < 0 || ix >= p->iw) continue;
-            int32_t at = (iy * p->iw + ix) * p->ic + c;
-            if (best < 0 || x[at] > x[best]) best = at;
-          }
-        }
-        if (best >= 0) dx[best] += g[(oy * p->ow + ox) * p->oc + c];
-      }
-  uint64_t peak = 0;
-  for (int32_t i = 0; i < n; i++) peak = mag(dx[i]) > peak ? mag(dx[i]) : peak;
-  int32_t r = shift_for(peak);
-  for (int32_t i = 0; i < n; i++) dx[i] = (int32_t)rshift(dx[i], r);
-  *dx_e = e + r;
+  s_p = p, s_g = g, s_x = x;
+  TD_TWO_PASS(p->ih * p->iw * p->ic, max_acc, dx, dx_e, e);
 }
 
 /* One element of the SGD step, in the order kernels.py's sgd reproduces. */
@@ -254,14 +267,14 @@ static void step(const td_train_param *p, int32_t i, int64_t acc, int32_t e, con
     p->q32[i] = q < -2147483648.0f ? INT32_MIN : q >= 2147483647.0f ? INT32_MAX : floor_int(q);
 }
 
-void td_train_fc_update(const int32_t *g, int32_t e, const int8_t *x, int32_t x_zp, int32_t out_n, int32_t in_n,
+void td_train_fc_update(const td_grad_t *g, int32_t e, const int8_t *x, int32_t x_zp, int32_t out_n, int32_t in_n,
                         const td_train_param *w, const td_train_sgd *opt) {
   for (int32_t o = 0; o < out_n; o++)
     for (int32_t i = 0; i < in_n; i++) step(w, o * in_n + i, (int64_t)g[o] * (x[i] - x_zp), e, opt);
 }
 
 /* sum over output positions of g[., oc] * (x[tap position, ic] - zp), padded taps left out */
-static int64_t window_sum(const td_train_geom *p, const int32_t *g, int32_t oc, const int8_t *x, int32_t ic,
+static int64_t window_sum(const td_train_geom *p, const td_grad_t *g, int32_t oc, const int8_t *x, int32_t ic,
                           int32_t x_zp, int32_t kh, int32_t kw) {
   int64_t acc = 0;
   for (int32_t oy = 0; oy < p->oh; oy++) {
@@ -276,7 +289,7 @@ static int64_t window_sum(const td_train_geom *p, const int32_t *g, int32_t oc, 
   return acc;
 }
 
-void td_train_conv_update(const td_train_geom *p, const int32_t *g, int32_t e, const int8_t *x, int32_t x_zp,
+void td_train_conv_update(const td_train_geom *p, const td_grad_t *g, int32_t e, const int8_t *x, int32_t x_zp,
                           const td_train_param *w, const td_train_sgd *opt) {
   for (int32_t oc = 0; oc < p->oc; oc++)
     for (int32_t kh = 0; kh < p->kh; kh++)
@@ -285,7 +298,7 @@ void td_train_conv_update(const td_train_geom *p, const int32_t *g, int32_t e, c
           step(w, ((oc * p->kh + kh) * p->kw + kw) * p->ic + ic, window_sum(p, g, oc, x, ic, x_zp, kh, kw), e, opt);
 }
 
-void td_train_dw_update(const td_train_geom *p, const int32_t *g, int32_t e, const int8_t *x, int32_t x_zp,
+void td_train_dw_update(const td_train_geom *p, const td_grad_t *g, int32_t e, const int8_t *x, int32_t x_zp,
                         const td_train_param *w, const td_train_sgd *opt) {
   for (int32_t kh = 0; kh < p->kh; kh++)
     for (int32_t kw = 0; kw < p->kw; kw++)
@@ -293,7 +306,7 @@ void td_train_dw_update(const td_train_geom *p, const int32_t *g, int32_t e, con
         step(w, (kh * p->kw + kw) * p->oc + oc, window_sum(p, g, oc, x, oc / p->mult, x_zp, kh, kw), e, opt);
 }
 
-void td_train_bias_update(const int32_t *g, int32_t e, int32_t positions, int32_t channels,
+void td_train_bias_update(const td_grad_t *g, int32_t e, int32_t positions, int32_t channels,
                           const td_train_param *b, const td_train_sgd *opt) {
   for (int32_t c = 0; c < channels; c++) {
     int64_t acc = 0;

@@ -43,7 +43,7 @@ def test_ce_grad(lib):
             z[:] = 127  # all equal
         table = exp_table(float(10 ** rng.uniform(-2.5, 0)), float(rng.choice([1.0, 0.5]))).astype(np.int32)
         label = int(rng.integers(0, n))
-        g, e = np.zeros(n, np.int32), _out()
+        g, e = np.zeros(n, np.int16), _out()
         loss = lib.td_train_ce_grad(ptr(z), n, label, ptr(table), ptr(g), ctypes.byref(e))
         m, re_, rloss = K.ce_grad(z, label, table)
         _same((g, e.value), (m, re_), f"case {case}")
@@ -73,7 +73,7 @@ def test_fc_dx(lib):
         o, i = int(rng.integers(1, 50)), int(rng.integers(1, 300))
         m, e = random_grad(rng, o)
         w, r, k = _weights(rng, (o, i), o)
-        dx, de = np.zeros(i, np.int32), _out()
+        dx, de = np.zeros(i, np.int16), _out()
         lib.td_train_fc_dx(ptr(m), e, ptr(w), ptr(r), k, o, i, ptr(dx), ctypes.byref(de))
         _same((dx, de.value), K.fc_dx(m, e, w, r, k), f"fc {o}x{i}")
 
@@ -86,7 +86,7 @@ def test_conv_dx(lib, kind):
         m, e = random_grad(rng, gm.oh * gm.ow * gm.oc)
         shape = (gm.oc, gm.kh, gm.kw, gm.ic) if kind == "conv" else (1, gm.kh, gm.kw, gm.oc)
         w, r, k = _weights(rng, shape, gm.oc)
-        dx, de = np.zeros(gm.ih * gm.iw * gm.ic, np.int32), _out()
+        dx, de = np.zeros(gm.ih * gm.iw * gm.ic, np.int16), _out()
         fn = lib.td_train_conv_dx if kind == "conv" else lib.td_train_dw_dx
         fn(ctypes.byref(geom_struct(gm)), ptr(m), e, ptr(w), ptr(r), k, ptr(dx), ctypes.byref(de))
         ref = (K.conv_dx if kind == "conv" else K.dw_dx)(m, e, w, r, k, gm)
@@ -104,7 +104,7 @@ def test_pool_dx(lib, kind):
         x = rng.integers(-128, 128, gm.ih * gm.iw * gm.ic).astype(np.int8)
         if case % 4 == 0:
             x //= 32  # many ties
-        dx, de = np.zeros(gm.ih * gm.iw * gm.ic, np.int32), _out()
+        dx, de = np.zeros(gm.ih * gm.iw * gm.ic, np.int16), _out()
         if kind == "max":
             lib.td_train_max_pool_dx(ctypes.byref(geom_struct(gm)), ptr(m), e, ptr(x), ptr(dx), ctypes.byref(de))
             ref = K.max_pool_dx(m, e, x, gm)

@@ -65,7 +65,7 @@ def random_geometry(rng: np.random.Generator, kind: str) -> Geometry:
 
 def random_grad(rng: np.random.Generator, n: int) -> tuple[np.ndarray, int]:
     """Mantissas as the kernels produce them (|m| <= 2**14, some zeros) and an exponent."""
-    m = rng.integers(-(1 << 14), (1 << 14) + 1, n).astype(np.int32)
+    m = rng.integers(-(1 << 14), (1 << 14) + 1, n).astype(np.int16)
     m[rng.random(n) < 0.2] = 0
     return m, int(rng.integers(-40, 0))
 

@@ -93,7 +93,7 @@ class HostTrainer:
     def grad(self, t: int) -> tuple[np.ndarray, int]:
         e = ctypes.c_int32()
         addr = getattr(self.lib, f"{self.p}_train_grad")(self.tc.train.grads.index(t), ctypes.byref(e))
-        return self._array(addr, np.int32, self.tc.train.graph.tensors[t].size), int(e.value)
+        return self._array(addr, np.int16, self.tc.train.graph.tensors[t].size), int(e.value)
 
     def close(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)

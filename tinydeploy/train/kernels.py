@@ -1,7 +1,7 @@
 """The backward kernels in numpy: exactly the integer math of lib/tinydeploy/td_train.c (int64 sums are
 exact, so numpy's order does not matter), and the float32 element-wise SGD step in C's operation order.
 
-A gradient is (m, e): int32 mantissas with one exponent, the float gradient being m * 2**e.
+A gradient is (m, e): int16 mantissas with one exponent, the float gradient being m * 2**e.
 """
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ def ce_grad(logits: np.ndarray, label: int, table: np.ndarray) -> tuple[np.ndarr
     p = (2 * (e << GBITS) + total) // (2 * total)
     p[label] -= 1 << GBITS
     loss = float(np.log(np.float64(total) / np.float64(max(int(e[label]), 1))))
-    return p.astype(np.int32), -GBITS, loss
+    return p.astype(np.int16), -GBITS, loss
 
 
 def mask(m: np.ndarray, y: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Zero the gradient where the saved int8 output sits on its clamp (fused RELU/RELU6, saturation)."""
     y = np.asarray(y).reshape(m.shape)
-    return np.where((y > lo) & (y < hi), m, 0).astype(np.int32)
+    return np.where((y > lo) & (y < hi), m, 0).astype(np.int16)
 
 
 def accumulate(a: tuple[np.ndarray, int] | None, b: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:

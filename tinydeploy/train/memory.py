@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .graph import MASKED, TrainGraph
+from .numerics import GRAD_BYTES
 
 ALIGN = 16
 
@@ -48,7 +49,7 @@ def _reads(tg: TrainGraph) -> dict[int, int]:
 
 def plan_training(tg: TrainGraph, arena_bytes: int, arena_lower: int, offsets: dict[int, int],
                   keep_grads: bool = False) -> TrainPlan:
-    """Place the gradients (4 bytes per element) around the saved activations at `offsets`. keep_grads:
+    """Place the gradients (GRAD_BYTES per element) around the saved activations at `offsets`. keep_grads:
     every gradient stays alive to the end (tests read them all after a step)."""
     g = tg.graph
     steps = len(tg.backward)
@@ -61,9 +62,9 @@ def plan_training(tg: TrainGraph, arena_bytes: int, arena_lower: int, offsets: d
         read[b.out] = i
         for t in b.grad_inputs:
             if t in written:
-                scratch.append(Block(("scratch", i, t), 4 * g.tensors[t].size, i, i))
+                scratch.append(Block(("scratch", i, t), GRAD_BYTES * g.tensors[t].size, i, i))
             written.setdefault(t, i)
-    grads = [Block(t, 4 * g.tensors[t].size, written[t], steps + 1 if keep_grads else read.get(t, written[t]))
+    grads = [Block(t, GRAD_BYTES * g.tensors[t].size, written[t], steps + 1 if keep_grads else read.get(t, written[t]))
              for t in tg.grads]
     placed = list(fixed)
     for blk in sorted(grads + scratch, key=lambda b: (-b.size, b.first)):

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..compile import Graph, out_size
 
-GBITS = 14  #: gradient mantissas are normalized to |m| <= 2**GBITS
+GBITS = 14  #: gradient mantissas (int16) are normalized to |m| <= 2**GBITS
+GRAD_BYTES = 2  #: bytes per gradient element (td_grad_t)
 RBITS = 24  #: per-channel weight scales as integers below 2**RBITS
 EXP_BITS = 30  #: the softmax exp table in Q30
 POOL_BITS = 24  #: 1/count of an average window as round(2**24 / count)
@@ -26,11 +27,11 @@ def round_shift(acc: np.ndarray, r: int) -> np.ndarray:
 
 
 def normalize(acc: np.ndarray, e: int) -> tuple[np.ndarray, int]:
-    """Exact int64 accumulators with exponent e -> int32 mantissas |m| <= 2**GBITS and their exponent."""
+    """Exact int64 accumulators with exponent e -> int16 mantissas |m| <= 2**GBITS and their exponent."""
     acc = np.asarray(acc, dtype=np.int64)
     peak = int(np.abs(acc).max()) if acc.size else 0
     r = max(0, bitlen(peak) - GBITS)
-    return round_shift(acc, r).astype(np.int32), e + r
+    return round_shift(acc, r).astype(np.int16), e + r
 
 
 def act_range(g: Graph, op) -> tuple[int, int]:
