@@ -17,7 +17,7 @@ from tinydeploy.target import board_options, check_fit, cross_compile, list_boar
 from tinydeploy.target import boards as boards_mod
 from tinydeploy.target.crosscheck import validate_platformio_ini
 from tinydeploy.target.platformio import platformio_ini
-from tinydeploy.target.whatif import psram_candidate, scaled_candidates
+from tinydeploy.target.whatif import best_candidate, nearest_candidate, psram_candidate, scaled_candidates
 from tinydeploy.target.whatif_scale import scale_graph, scaled
 from tinydeploy.testing.builder import ModelBuilder, options
 
@@ -180,6 +180,18 @@ def test_an_op_it_cannot_rescale_is_a_problem_not_a_crash():
     assert "op 0 TRANSPOSE" in smaller.problem and not smaller.fits
 
 
+def test_best_and_nearest_candidates():
+    g = load_model(ROOT / "tests" / "data" / "models" / "resnet8_int8.tflite")
+    f446 = scaled_candidates(g, "nucleo_f446re", board_options("nucleo_f446re"), widths=(1.0, 0.5))
+    assert best_candidate(f446) is f446[0] and (f446[0].resolution, f446[0].width) == (1.0, 1.0)
+    uno = scaled_candidates(g, "uno", board_options("uno"), resolutions=(1.0, 0.5), widths=(1.0, 0.35))
+    assert best_candidate(uno) is None and not any(c.fits for c in uno)
+    near = nearest_candidate(uno)          # "no; the nearest candidate needs ..."
+    assert (near.resolution, near.width) == (0.5, 0.35) and near.ram_needed > near.ram_budget
+    d = near.to_dict()
+    assert d["estimate"] and d["fits"] is False and d["input_shapes"] == [[1, 16, 16, 3]] and d["macs"] == near.macs
+
+
 # ---- PSRAM ----
 
 def test_psram_boards():
@@ -237,6 +249,7 @@ def test_psram_candidate_moves_the_arena_out_of_internal_ram():
     assert p.internal_left == load_board("esp32-wrover").ram_budget - p.ram_needed_after > 0
     assert "slower" in " ".join(p.lines()) and "TOO BIG" not in p.lines()[0]
     assert psram_candidate(g, "esp32dev") is None and psram_candidate(real, "esp32-s3-psram").fits
+    assert p.to_dict()["options"].endswith("arena=psram") and p.to_dict()["internal_left"] == p.internal_left
 
 
 @pytest.mark.parametrize("path", REPO_MODELS[:3] + REPO_MODELS[-3:], ids=lambda p: p.stem)

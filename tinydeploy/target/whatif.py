@@ -2,7 +2,7 @@
 external PSRAM. `tinydeploy fit` (fit_report.py) shows these beside the fit check.
 
     cands = scaled_candidates(g, "nucleo_f446re", board_options("nucleo_f446re"))
-    best = [c for c in cands if c.fits]          # each: arena, MACs (per op kind), weights, RAM/flash needed
+    best = best_candidate(cands) or nearest_candidate(cands)   # arena, MACs (per op kind), weights, RAM/flash
     p = psram_candidate(g, "esp32-wrover")       # None on a board without a PSRAM region
 
 A candidate is an ESTIMATE of the same architecture re-made for a smaller input or with fewer channels
@@ -12,7 +12,7 @@ re-made model is unknown: it has to be trained.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from ..compile import CompiledModel, Graph, PlanOptions, compile_graph, op_rows
 from ..errors import TinyDeployError
@@ -63,6 +63,10 @@ class Candidate:
         shape = "x".join(str(d) for d in self.input_shapes[0][1:3]) if self.input_shapes else "?"
         return f"resolution {self.resolution:g} ({shape}), width {self.width:g}"
 
+    def to_dict(self) -> dict:
+        return {**asdict(self), "input_shapes": [list(s) for s in self.input_shapes], "estimate": True,
+                "fits_ram": self.fits_ram, "fits_flash": self.fits_flash, "fits": self.fits}
+
 
 def _candidate(g: Graph, b: BoardProfile, options: PlanOptions, resolution: float, width: float) -> Candidate:
     from .fit import check_fit  # fit.py calls this module: import here, not at the top
@@ -102,6 +106,19 @@ def scaled_candidates(g: Graph, board: str | BoardProfile, options: PlanOptions 
     return [_candidate(g, b, options, r, w) for r in resolutions for w in widths]
 
 
+def best_candidate(cands: list[Candidate]) -> Candidate | None:
+    """The fitting candidate that keeps the most of the model (most MACs, then resolution); None if none fits."""
+    fitting = [c for c in cands if c.fits]
+    return max(fitting, key=lambda c: (c.macs, c.resolution, c.width)) if fitting else None
+
+
+def nearest_candidate(cands: list[Candidate]) -> Candidate | None:
+    """When none fits: the estimated candidate that misses its RAM and flash budgets by the fewest bytes."""
+    done = [c for c in cands if not c.problem]
+    return min(done, key=lambda c: (max(0, c.ram_needed - c.ram_budget) + max(0, c.flash_needed - c.flash_budget),
+                                    -c.macs)) if done else None
+
+
 @dataclass
 class PsramCandidate:
     """The arena moved to the board's PSRAM (PlanOptions(arena_region="psram")): what the internal SRAM
@@ -125,6 +142,11 @@ class PsramCandidate:
     @property
     def fits(self) -> bool:
         return self.ram_needed_after <= self.ram_budget and self.arena_bytes <= self.psram_bytes
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["options"] = self.options.describe()
+        return {**d, "internal_left": self.internal_left, "fits": self.fits}
 
     def lines(self) -> list[str]:
         return [f"arena {self.arena_bytes:,} B in {self.region} ({self.psram_bytes // 1024:,} KB): internal RAM "
@@ -151,10 +173,10 @@ def psram_candidate(model: Graph | CompiledModel, board: str | BoardProfile,
     r = check_fit(m, b)
     after = r.ram_needed - m.arena_bytes
     psram = max(regions, key=lambda x: x.size)
-    notes = [PSRAM_NOTE,
-             ("generated C: the static arena gets TD_ARENA_ATTR (ESP-IDF EXT_RAM_BSS_ATTR, with "
-              "CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY); or <NAME>_NO_STATIC_ARENA and "
-              "heap_caps_malloc(<NAME>_ARENA_BYTES, MALLOC_CAP_SPIRAM) -> <name>_set_arena()")]
+    notes = [PSRAM_NOTE] + ([] if b.const_in_ram else ["the weights stay in flash: they take no internal RAM"])
+    notes.append("generated C: the static arena gets TD_ARENA_ATTR (ESP-IDF EXT_RAM_BSS_ATTR, with "
+                 "CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY); or <NAME>_NO_STATIC_ARENA and "
+                 "heap_caps_malloc(<NAME>_ARENA_BYTES, MALLOC_CAP_SPIRAM) -> <name>_set_arena()")
     if psram.note:
         notes.append(f"{psram.name}: {psram.note}")
     return PsramCandidate(b.id, psram.name, psram.size, m.arena_bytes, r.ram_needed, after, b.ram_budget, opts, notes)
