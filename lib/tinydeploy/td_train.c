@@ -25,13 +25,18 @@ typedef union {
   uint32_t u;
 } td_bits;
 
+/* 2^e for -126 <= e <= 127 */
+static float pow2(int32_t e) {
+  td_bits b;
+  b.u = (uint32_t)(e + 127) << 23;
+  return b.f;
+}
+
 /* x * 2^e by exact power-of-two factors: 2^+-60 steps, then one factor (kernels.scale2 repeats them) */
 static float scale2(float x, int32_t e) {
-  td_bits b;
-  while (e > 60) x *= 0x1p60f, e -= 60;
-  while (e < -60) x *= 0x1p-60f, e += 60;
-  b.u = (uint32_t)(e + 127) << 23;
-  return x * b.f;
+  while (e > 60) x *= pow2(60), e -= 60;
+  while (e < -60) x *= pow2(-60), e += 60;
+  return x * pow2(e);
 }
 
 /* natural log of x > 0 for the reported loss (not part of the exact math): 2 atanh((m-1)/(m+1)) */

@@ -6,7 +6,7 @@ Numerics (C and the numpy reference agree bit for bit):
 
 - Forward: the inference path unchanged (int8 kernels, LiteRT-exact); the activations the backward reads
   are kept in the arena as extra outputs.
-- Gradients: a tensor's gradient is int32 mantissas m and one exponent e (float gradient = m * 2**e).
+- Gradients: a tensor's gradient is int16 mantissas m and one exponent e (float gradient = m * 2**e).
   Every sum is exact in int64 and rounded once, half up, so that |m| <= 2**14 (block floating point); no
   result depends on the loop order. Per-channel weight scales enter as integers R[o] = round(s_w[o] * 2**k)
   < 2**24. Loss: softmax cross-entropy on the dequantized logits, p from a Q30 table of

@@ -36,7 +36,13 @@ class TrainC:
 
 
 def _floats(values) -> str:
-    return ", ".join(f"{float(v).hex()}f" if np.isfinite(v) else "0.0f" for v in np.asarray(values, np.float32))
+    """float32 values as C literals: 9 significant digits name each float32 exactly."""
+    return ", ".join(_float(v) for v in np.asarray(values, np.float32))
+
+
+def _float(v: np.float32) -> str:
+    text = f"{float(v):.9g}" if np.isfinite(v) else "0"
+    return text + ("f" if any(c in text for c in ".e") else ".0f")
 
 
 def _ints(values) -> str:
@@ -175,7 +181,7 @@ def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float 
         (f"td_grad_t *{p}_train_grad(int i, int32_t *e) {{ *e = {p}_grad_e[i]; return (td_grad_t *)({p}_arena + "
          f"(uint32_t[]){{{_ints([offsets[t] for t in tg.grads])}}}[i]); }}"), "",
         f"float {p}_train_step(const int8_t *input, int label, float lr) {{",
-        f"  td_train_sgd opt = {{lr, {float(np.float32(momentum)).hex()}f}};",
+        f"  td_train_sgd opt = {{lr, {_float(np.float32(momentum))}}};",
         f"  if (!{p}_trained) {p}_train_init();",
         f"  uint8_t *const arena = {p}_arena;",
         f"  memcpy(arena + {m.tensor_offsets[g0.inputs[0]]}UL, input, {inp.size}u);",
