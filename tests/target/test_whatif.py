@@ -178,6 +178,9 @@ def test_an_op_it_cannot_rescale_is_a_problem_not_a_crash():
     ok, smaller = scaled_candidates(g, "qemu-m4", resolutions=(1.0, 0.5), widths=(1.0,))
     assert not ok.problem and ok.fits
     assert "op 0 TRANSPOSE" in smaller.problem and not smaller.fits
+    # 8x8 at 0.5: 4 -> 2 (conv s2) -> 1 (max pool) and the VALID 3x3 conv has no output left
+    (tiny,) = scaled_candidates(parse_model(cnn(8, 8)), "qemu-m4", resolutions=(0.5,), widths=(1.0,))
+    assert tiny.problem == "op 6 CONV_2D: its input (1, 1, 1, 24) is smaller than its window: no output"
 
 
 def test_best_and_nearest_candidates():

@@ -78,6 +78,9 @@ def _candidate(g: Graph, b: BoardProfile, options: PlanOptions, resolution: floa
     except (ScaleError, TinyDeployError) as exc:
         c.problem = str(exc)
         return c
+    except Exception as exc:  # noqa: BLE001 - an estimate is informative only: it must never stop `fit`
+        c.problem = f"{type(exc).__name__}: {exc}"
+        return c
     c.input_shapes = [tuple(scaled.tensors[t].shape) for t in scaled.inputs]
     c.arena_bytes, c.weights_bytes = m.arena_bytes, m.weights_bytes
     for row in op_rows(scaled):

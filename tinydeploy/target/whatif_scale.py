@@ -102,6 +102,10 @@ class _Scaler:
                     raise ScaleError(f"op {op.index} {op.kind}: its shapes cannot be rescaled (not estimated)")
                 continue
             rule(self, op)
+            empty = [t for t in op.outputs if t >= 0 and min(self.shapes[t], default=1) <= 0]
+            if empty:
+                raise ScaleError(f"op {op.index} {op.kind}: its input {self.shapes[op.inputs[0]]} is smaller than "
+                                 f"its window: no output")
         return self._graph()
 
     def _changed(self, t: int) -> bool:
