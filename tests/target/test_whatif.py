@@ -18,7 +18,7 @@ from tinydeploy.target import boards as boards_mod
 from tinydeploy.target.crosscheck import validate_platformio_ini
 from tinydeploy.target.platformio import platformio_ini
 from tinydeploy.target.whatif import best_candidate, nearest_candidate, psram_candidate, scaled_candidates
-from tinydeploy.target.whatif_scale import scale_graph, scaled
+from tinydeploy.target.whatif_scale import ScaleError, scale_graph, scaled
 from tinydeploy.testing.builder import ModelBuilder, options
 
 REPO_MODELS = sorted([*(ROOT / "tests" / "data" / "models").glob("*.tflite"), *(ROOT / "models").glob("*.tflite")])
@@ -181,6 +181,9 @@ def test_an_op_it_cannot_rescale_is_a_problem_not_a_crash():
     # 8x8 at 0.5: 4 -> 2 (conv s2) -> 1 (max pool) and the VALID 3x3 conv has no output left
     (tiny,) = scaled_candidates(parse_model(cnn(8, 8)), "qemu-m4", resolutions=(0.5,), widths=(1.0,))
     assert tiny.problem == "op 6 CONV_2D: its input (1, 1, 1, 24) is smaller than its window: no output"
+    passed = compile_graph(load_model(ROOT / "models" / "mcunet_like_80_float_io.tflite")).graph  # PADs folded
+    with pytest.raises(ScaleError, match="rescale the graph as loaded"):
+        scale_graph(passed, 0.5)
 
 
 def test_best_and_nearest_candidates():
@@ -253,6 +256,8 @@ def test_psram_candidate_moves_the_arena_out_of_internal_ram():
     assert "slower" in " ".join(p.lines()) and "TOO BIG" not in p.lines()[0]
     assert psram_candidate(g, "esp32dev") is None and psram_candidate(real, "esp32-s3-psram").fits
     assert p.to_dict()["options"].endswith("arena=psram") and p.to_dict()["internal_left"] == p.internal_left
+    placed = compile_graph(g, options=p.options)         # the suggestion applied: same plan, the attribute in C
+    assert placed.arena_bytes == p.arena_bytes and " TD_ALIGN(16) TD_ARENA_ATTR;" in placed.source
 
 
 @pytest.mark.parametrize("path", REPO_MODELS[:3] + REPO_MODELS[-3:], ids=lambda p: p.stem)

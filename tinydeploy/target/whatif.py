@@ -160,19 +160,18 @@ class PsramCandidate:
 def psram_candidate(model: Graph | CompiledModel, board: str | BoardProfile,
                     options: PlanOptions | None = None) -> PsramCandidate | None:
     """What moving the arena to the board's PSRAM gives; None when the board has no `psram` region.
-    `model`: a graph (compiled here with `options`) or a compiled model (its options kept)."""
+    `model`: a graph as loaded (compiled here with `options`) or a compiled model; `options` of the
+    result: the model's with arena_region="psram" (same plan, the arena's C gets the placement)."""
     from .fit import check_fit
 
     b = load_board(board)
     regions = b.regions("psram")
     if not regions:
         return None
-    if isinstance(model, CompiledModel):
-        g, options = model.graph, model.options
-    else:
-        g = model
-    opts = replace(options or PlanOptions(), arena_region="psram")
-    m = compile_graph(g, prefix="whatif", options=opts, source_name="what-if")
+    # the placement changes the C, not the plan: the model as compiled tells the sizes
+    m = model if isinstance(model, CompiledModel) else \
+        compile_graph(model, prefix="whatif", options=options or PlanOptions(), source_name="what-if")
+    opts = replace(m.options, arena_region="psram")
     r = check_fit(m, b)
     after = r.ram_needed - m.arena_bytes
     psram = max(regions, key=lambda x: x.size)

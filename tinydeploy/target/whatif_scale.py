@@ -91,6 +91,8 @@ class _Scaler:
         return self.options[op.index]
 
     def run(self) -> Graph:
+        if self.g.shared or self.g.external or any(op.explicit_padding for op in self.g.ops):
+            raise ScaleError("the graph went through the compiler's passes: rescale the graph as loaded")
         for t in self.g.inputs:
             s = self.shapes[t]
             if len(s) == 4:
