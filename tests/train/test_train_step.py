@@ -45,8 +45,11 @@ def assert_same_state(c: HostTrainer, ref: ReferenceTrainer, label: str) -> None
         np.testing.assert_array_equal(got, ref.last_grads[t][0].ravel(), err_msg=f"{label}: gradient of {t}")
 
 
-def run_both(model: bytes, tc, spec: str, xs, ys, lr: float, momentum: float) -> list[int]:
+def run_both(model: bytes, tc, spec: str, xs, ys, lr: float, momentum: float, planned=None) -> list[int]:
+    """Steps of the C (tc: keep_grads) and of the reference, the whole state compared after each; `planned`
+    (the same step in the planned buffer) must reach the same parameters and masters."""
     c, ref = HostTrainer(tc), ReferenceTrainer(model, spec, momentum=momentum)
+    p = HostTrainer(planned) if planned is not None else None
     moved = []
     try:
         for i, (x, y) in enumerate(zip(xs, ys)):
@@ -54,8 +57,16 @@ def run_both(model: bytes, tc, spec: str, xs, ys, lr: float, momentum: float) ->
             assert abs(lc - lref) <= 1e-4 * max(1.0, lref), (i, lc, lref)
             assert_same_state(c, ref, f"step {i}")
             moved.append(sum(int(np.any(m != 0)) for m, _ in ref.last_grads.values()))
+            if p is not None:
+                assert p.step(x, int(y), lr) == lc
+                for t, v in p.values().items():
+                    np.testing.assert_array_equal(v, ref.values[t], err_msg=f"planned: step {i}, parameter {t}")
+                for t, m in p.masters().items():
+                    np.testing.assert_array_equal(m.view(np.int32), ref.master[t].view(np.int32))
     finally:
         c.close()
+        if p is not None:
+            p.close()
     return moved
 
 
@@ -78,9 +89,11 @@ def test_mobile_like_step_matches_reference():
     assert kinds == ["FULLY_CONNECTED", "RESHAPE", "MEAN", "AVERAGE_POOL_2D", "ADD", "CONV_2D", "CONV_2D",
                      "DEPTHWISE_CONV_2D", "CONV_2D"]
     tc = generate_train_c(tg, "mb", momentum=0.5, keep_grads=True)
+    planned = generate_train_c(tg, "mb", momentum=0.5)
+    assert planned.buffer_bytes < tc.buffer_bytes
     rng = np.random.default_rng(5)
     xs = rng.integers(-128, 128, (6, 1, 8, 8, 3)).astype(np.int8)
-    moved = run_both(model, tc, spec, xs, np.arange(6) % 5, 0.01, 0.5)
+    moved = run_both(model, tc, spec, xs, np.arange(6) % 5, 0.01, 0.5, planned)
     assert max(moved) >= len(tg.grads) - 1
 
 
@@ -124,5 +137,7 @@ def test_vww96_step_matches_reference():
     assert len(tg.backward) == 30 and {"MEAN", "DEPTHWISE_CONV_2D"} <= {b.kind for b in tg.backward}
     tc = generate_train_c(tg, "vww", momentum=0.9, keep_grads=True)
     x = np.random.default_rng(7).integers(-128, 128, (1, 96, 96, 3)).astype(np.int8)
-    moved = run_both(model, tc, spec, x, [1], 0.01, 0.9)
+    planned = generate_train_c(tg, "vww", momentum=0.9)
+    assert planned.buffer_bytes < 0.55 * tc.buffer_bytes  # gradients in the bytes of dead activations
+    moved = run_both(model, tc, spec, x, [1], 0.01, 0.9, planned)
     assert moved[0] > len(tg.grads) // 2
