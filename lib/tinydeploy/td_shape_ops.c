@@ -63,6 +63,38 @@ void td_copy_nd(const td_copy_nd_params *p, const void *src, void *dst) {
   }
 }
 
+void td_copy_nd_memx(const td_copy_nd_params *p, const TD_WEIGHTS_MEM void *src, void *dst) {
+#if defined(__AVR__)
+  /* element by element through the 24-bit pointer (memcpy reads only SRAM) */
+  const TD_WEIGHTS_MEM uint8_t *s = (const TD_WEIGHTS_MEM uint8_t *)src;
+  uint8_t *d = (uint8_t *)dst;
+  const int32_t eb = p->elem_bytes;
+  int32_t idx[TD_COPY_MAX_DIMS];
+  int32_t s_off = p->src_offset;
+  int32_t d_off = p->dst_offset;
+  int32_t k, b;
+  for (k = 0; k < p->rank; ++k) {
+    if (p->dims[k] <= 0) return;
+    idx[k] = 0;
+  }
+  for (;;) {
+    for (b = 0; b < eb; ++b) d[d_off * eb + b] = s[s_off * eb + b];
+    for (k = p->rank - 1; k >= 0; --k) {  /* odometer over every dimension */
+      ++idx[k];
+      s_off += p->src_strides[k];
+      d_off += p->dst_strides[k];
+      if (idx[k] < p->dims[k]) break;
+      s_off -= p->src_strides[k] * p->dims[k];
+      d_off -= p->dst_strides[k] * p->dims[k];
+      idx[k] = 0;
+    }
+    if (k < 0) return;
+  }
+#else
+  td_copy_nd(p, (const void *)src, dst);
+#endif
+}
+
 void td_fill(void *dst, int32_t value, int32_t count, int32_t elem_bytes) {
   int32_t i;
   if (elem_bytes == 1) {

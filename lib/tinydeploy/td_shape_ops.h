@@ -32,6 +32,12 @@ typedef struct {
  */
 void td_copy_nd(const td_copy_nd_params *p, const void *src, void *dst);
 
+/**
+ * @brief td_copy_nd from a source that may be in flash: a `TD_WEIGHTS_MEM` (`__memx` on AVR) pointer, which
+ * also reaches SRAM (a model input held in PROGMEM, read tile by tile). Elsewhere it is td_copy_nd.
+ */
+void td_copy_nd_memx(const td_copy_nd_params *p, const TD_WEIGHTS_MEM void *src, void *dst);
+
 /** @brief Set count elements of elem_bytes bytes (1, 2, 4) to value (PAD's border). */
 void td_fill(void *dst, int32_t value, int32_t count, int32_t elem_bytes);
 

@@ -13,6 +13,10 @@ own C type; _invoke_f32 when they are all float32). <name>_invoke_int() and <nam
 while every external input has its integer tensor in the arena (not when a patch stage quantizes the
 caller's floats tile by tile, nor for an integer input, which has no integer copy).
 
+Under the AVR kernels, patch tiles crop an integer input through a `TD_WEIGHTS_MEM` (`__memx`) pointer
+(<name>_io_flash): when every reader of every external input does, <name>_invoke_io_flash(const
+TD_WEIGHTS_MEM int8_t *input0, ...) takes an image held in flash (C only: the pointer is 3 bytes wide).
+
 Models without external tensors keep the plain <name>_invoke() and byte-identical C.
 """
 from __future__ import annotations
@@ -52,6 +56,36 @@ def _signature(m: "CompiledModel") -> str:
     return f"int {entry_name(m)}({', '.join(args)})"
 
 
+def _flash_inputs(m: "CompiledModel") -> dict[int, bool]:
+    """External integer inputs that TD_CROPs read through <name>_io_flash (ops/td_place.reads_flash) -> True
+    when every reader of the input does (then it may be in flash)."""
+    from ..ops.td_place import reads_flash
+
+    g, out = m.graph, {}
+    for t, _, is_in in _names(m):
+        if not is_in or g.tensors[t].dtype == "float32":
+            continue
+        readers = [op for op in g.ops if t in op.inputs]
+        crops = [op for op in readers if op.kind == "TD_CROP" and reads_flash(m.options.kernels_for(op.index))]
+        if crops:
+            out[t] = len(crops) == len(readers)
+    return out
+
+
+def _has_flash_api(m: "CompiledModel") -> bool:
+    """<name>_invoke_io_flash exists: every external input is read only through <name>_io_flash."""
+    ins = [t for t, _, is_in in _names(m) if is_in]
+    flash = _flash_inputs(m)
+    return bool(ins) and all(flash.get(t) for t in ins)
+
+
+def _flash_signature(m: "CompiledModel") -> str:
+    g = m.graph
+    args = [f"const TD_WEIGHTS_MEM {g.tensors[t].ctype} *{n}" if is_in else f"{g.tensors[t].ctype} *{n}"
+            for t, n, is_in in _names(m)]
+    return f"int {m.prefix}_invoke_io_flash({', '.join(args)})"
+
+
 def _has_int_api(m: "CompiledModel") -> bool:
     """<name>_invoke_int exists: every external input has its integer edge tensor in the arena."""
     return all(_edge_int(m, t, True) is not None for t, _, is_in in _names(m) if is_in)
@@ -71,6 +105,11 @@ def header_lines(m: "CompiledModel") -> list[str]:
          if _all_float(m) else "/** Run on the caller's buffers (floats (de)quantized at the edges); returns 0. */"),
         f"{_signature(m)};",
     ]
+    if _has_flash_api(m):
+        lines += ["#ifndef __cplusplus",
+                  f"/** {entry_name(m)} on inputs that may sit in flash (TD_WEIGHTS_MEM: __memx on AVR, where a",
+                  " * generic pointer converts to it too); C only: C++ has no __memx. Returns 0. */",
+                  f"{_flash_signature(m)};", "#endif"]
     if _has_int_api(m):
         run_int = f"/** Run on the integer edge tensors in the arena ({p}_input<i>_q(), {p}_output<i>_q()); returns 0. */"
         lines += [run_int, f"int {p}_invoke_int(void);"]
@@ -111,7 +150,9 @@ def buffer_lines(m: "CompiledModel") -> list[str]:
     ptrs = ", ".join(f"{P}_IO_BUF({p}_io_buffer{k})" for k in range(len(g.external)))
     return [f"#ifndef {P}_NO_IO_BUFFERS", *bufs, f"#define {P}_IO_BUF(b) ((void *)(b))", "#else",
             f"#define {P}_IO_BUF(b) ((void *)0)", "#endif",
-            f"static void *{p}_io[{len(g.external)}] = {{{ptrs}}}; /* where the float edges are */", ""]
+            f"static void *{p}_io[{len(g.external)}] = {{{ptrs}}}; /* where the float edges are */",
+            *([f"static const TD_WEIGHTS_MEM void *{p}_io_flash[{len(g.external)}]; /* inputs the tiles crop */"]
+              if _flash_inputs(m) else []), ""]
 
 
 def invoke_lines(m: "CompiledModel", body: list[str]) -> list[str]:
@@ -122,13 +163,26 @@ def invoke_lines(m: "CompiledModel", body: list[str]) -> list[str]:
                 "  return 0;", "}", ""]
     names = _names(m)
     sets = [f"  {p}_io[{k}] = (void *){n};" for k, (_, n, _) in enumerate(names)]
-    return [
+    ext, flash = m.graph.external, _flash_inputs(m)
+    flash_sets = [f"  {p}_io_flash[{ext.index(t)}] = {n};" for t, n, _ in names if t in flash]
+    default_flash = [f"  {p}_io_flash[{ext.index(t)}] = {p}_io[{ext.index(t)}];" for t in flash]
+    lines = [
         f"static int {p}_run(int edges) {{", f"  uint8_t *const arena = {p}_arena;", *body,
         "  (void)arena;", "  (void)edges;", "  return 0;", "}", "",
         f"{_signature(m)} {{",
         f"  void *saved[{len(names)}];", "  int rc;",
-        f"  memcpy(saved, {p}_io, sizeof saved);", *sets,
+        f"  memcpy(saved, {p}_io, sizeof saved);", *sets, *flash_sets,
         f"  rc = {p}_run(1);", f"  memcpy({p}_io, saved, sizeof saved);", "  return rc;", "}", "",
+    ]
+    if _has_flash_api(m):  # the inputs only through <name>_io_flash; the outputs as above
+        outs = [line for line, (_, _, is_in) in zip(sets, names) if not is_in]
+        lines += ["#ifndef __cplusplus", f"{_flash_signature(m)} {{", f"  void *saved[{len(names)}];", "  int rc;",
+                  f"  memcpy(saved, {p}_io, sizeof saved);", *outs, *flash_sets,
+                  f"  rc = {p}_run(1);", f"  memcpy({p}_io, saved, sizeof saved);", "  return rc;", "}", "#endif", ""]
+    return lines + [
         *([f"int {p}_invoke_int(void) {{ return {p}_run(0); }}", ""] if _has_int_api(m) else []),
-        f"#ifndef {P}_NO_IO_BUFFERS", f"int {p}_invoke(void) {{ return {p}_run(1); }}", "#endif", "",
+        f"#ifndef {P}_NO_IO_BUFFERS",
+        *([f"int {p}_invoke(void) {{", *default_flash, f"  return {p}_run(1);", "}"] if default_flash
+          else [f"int {p}_invoke(void) {{ return {p}_run(1); }}"]),
+        "#endif", "",
     ]

@@ -71,8 +71,8 @@ def c_array(values: Sequence[int]) -> str:
 
 def emit_copy_nd(e, dims: Sequence[int], src_strides: Sequence[int], dst_strides: Sequence[int],
                  src_offset: int, dst_offset: int, elem_bytes: int, src: str, dst: str,
-                 hint: str = "copy") -> None:
-    """Emit one td_copy_nd call (nothing when the copy is empty)."""
+                 hint: str = "copy", fn: str = "td_copy_nd") -> None:
+    """Emit one td_copy_nd call (nothing when the copy is empty); fn: td_copy_nd_memx for a flash source."""
     if any(int(d) <= 0 for d in dims):
         return
     d, s, t = merge_copy(dims, src_strides, dst_strides)
@@ -81,7 +81,7 @@ def emit_copy_nd(e, dims: Sequence[int], src_strides: Sequence[int], dst_strides
         ("rank", len(d)), ("dims", c_array(d)), ("src_strides", c_array(s)), ("dst_strides", c_array(t)),
         ("src_offset", int(src_offset)), ("dst_offset", int(dst_offset)), ("elem_bytes", int(elem_bytes)),
     ], hint)
-    e.call("td_copy_nd", p, src, dst)
+    e.call(fn, p, src, dst)
 
 
 def movable(*ts: Tensor | None) -> str | None:

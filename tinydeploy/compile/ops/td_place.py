@@ -8,7 +8,8 @@ into the full tensor), there is nothing to copy and nothing is emitted.
 
 A TD_CROP from a float32 NHWC tensor into an int8/int16 one quantizes the box (td_quantize_f32_*, a
 call per row of the box, one for full-width boxes): a patch stage that starts at the model's float
-input edge QUANTIZE reads each tile straight from the caller's float buffer.
+input edge QUANTIZE reads each tile straight from the caller's float buffer. Under the AVR kernels an
+integer crop from the model input reads it through a `__memx` pointer, so the input may sit in flash.
 """
 from __future__ import annotations
 
@@ -83,10 +84,20 @@ class Region(OpLowering):
             e.comment("the box is stored in place in the full tensor: nothing to copy")
             return
         src, dst = e.ptr(op.inputs[0], const=True), e.ptr(op.outputs[0])
-        if op.kind == "TD_CROP":
+        if op.kind == "TD_CROP" and reads_flash(e.kernels) and full_t in e.external:
+            src = f"{e.prefix}_io_flash[{e.external[full_t]}]"  # the caller's input, maybe in flash (__memx)
+            emit_copy_nd(e, o.size, full_strides, box_strides, at, 0, full.itemsize, src, dst, "crop",
+                         "td_copy_nd_memx")
+        elif op.kind == "TD_CROP":
             emit_copy_nd(e, o.size, full_strides, box_strides, at, 0, full.itemsize, src, dst, "crop")
         else:
             emit_copy_nd(e, o.size, box_strides, full_strides, 0, at, full.itemsize, src, dst, "place")
+
+
+def reads_flash(kernels: str) -> bool:
+    """An integer TD_CROP from a model input outside the arena reads it through a TD_WEIGHTS_MEM pointer (an
+    image in flash on AVR: codegen/float_io.py's <name>_invoke_io_flash) under these kernels."""
+    return kernels == "avr"
 
 
 def is_contiguous_box(shape, begin, size) -> bool:
