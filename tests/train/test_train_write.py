@@ -59,3 +59,9 @@ def test_values_of_the_wrong_size_are_refused():
     with pytest.raises(TinyDeployError) as exc:
         replace_params(model, {1: np.zeros(5, np.int8)})
     assert "holds 24 bytes, the tuned values 5" in exc.value.message
+
+
+def test_an_unwritable_destination_is_one_clear_error(tmp_path):
+    with pytest.raises(TinyDeployError) as exc:
+        write_tuned(single_fc(6, 4, seed=1), {}, tmp_path / "missing" / "tuned.tflite")
+    assert "cannot write" in exc.value.message and not list(tmp_path.rglob("*.tmp"))

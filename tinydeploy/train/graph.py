@@ -80,6 +80,8 @@ def _check_op(g: Graph, op) -> None:
         w = g.tensors[op.inputs[1]]
         if w.dtype != "int8" or not w.is_const:
             raise _fail(f"op {op.index} ({op.kind}): its weights are not constant int8", "quantize to int8")
+        if op.kind == "CONV_2D" and w.shape[3] != g.tensors[op.inputs[0]].shape[-1]:
+            raise _fail(f"op {op.index} (CONV_2D) is a grouped convolution", "training supports groups=1")
         if len(op.inputs) > 2 and op.inputs[2] >= 0 and g.tensors[op.inputs[2]].dtype != "int32":
             raise _fail(f"op {op.index} ({op.kind}): its bias is not int32", "quantize to int8")
     if op.kind == "ADD" and g.tensors[op.inputs[0]].shape != g.tensors[op.inputs[1]].shape:

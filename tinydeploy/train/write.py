@@ -62,6 +62,10 @@ def write_tuned(model: bytes, params: dict[int, np.ndarray], out: str | Path) ->
     out = Path(out)
     data = replace_params(model, params)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise TinyDeployError(f"cannot write {out}: {exc.strerror}", "check the folder and its permissions") from None
     return out
