@@ -17,7 +17,7 @@ Model ZIP layout (one top folder, the library name: CamelCase of the model prefi
 The runtime (kernels, td_device.c, td_board.h) is the TinyDeploy library, so several model libraries
 can go into one sketch: every symbol of a model library carries its prefix.
 
-The fit check is project/fit.py's check_fit plus what the sketches add (arduino_fit). An example that
+The fit check is fit.py's check_fit, the one fit model of every command (arduino_fit). An example that
 does not fit is left out (ArduinoLibrary.skipped says why) as long as the library itself fits.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import os
 import re
 import tempfile
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ from ..paths import SKETCH_DIR
 from .arduino_runtime import RUNTIME_LIB, RUNTIME_ZIP, VERSION_HEADER, runtime_id, runtime_library_files, version_check
 from .boards import BoardProfile, list_boards, load_board
 from .firmware import load_samples
-from .fit import FitReport, check_fit, const_bytes
+from .fit import CANARY_BYTES, FitReport, check_fit
 from .protocol_firmware import glue_source
 
 try:  # lower bounds from the graph alone (newer fit.py)
@@ -60,14 +60,6 @@ CORE_FILES = ("Arduino", "CDC", "Client", "HardwareSerial", "HardwareSerial0", "
               "pins_arduino", "avr", "util", "stdint", "stdlib", "string", "math", "stdio")
 CORE_DIR = Path("/usr/share/arduino/hardware/arduino/avr/cores/arduino")
 
-# Sketch + protocol costs the generated model code does not show (AVR bytes, measured with
-# arduino-builder 1.3.25 / avr-gcc 5.4 and rounded up; other cores: the same numbers, conservative).
-CHECK_SKETCH_CODE = 2600          # setup(): printing, Timer1, stack painting, comparison
-SERIAL_SKETCH_CODE = 1200         # Serial reading loop + board hooks
-DEVICE_CODE = 2400                # td_device.c (framing, CRC, handlers) + td_device_glue.c
-SKETCH_RAM = 32                   # the sketches' own variables
-DEVICE_STATE_RAM = 214            # td_device.c's parser/reply buffers (64 + 128 B frames + counters)
-CANARY_BYTES = 16                 # TD_CANARY_BYTES (td_device.h): after the arena, checked by the protocol
 EXAMPLES = ("check", "serial")
 
 
@@ -256,41 +248,11 @@ def library_files(m: CompiledModel, b: BoardProfile, inputs: list[np.ndarray], e
     return {k: v.encode() for k, v in files.items()}
 
 
-def _struct_table_bytes(source: str) -> int:
-    """Upper estimate of the `static const td_*_params` structs (4 bytes per initializer value)."""
-    total = 0
-    for block in re.findall(r"static const td_\w+ \w+(?:\[\d*\])? = \{(.*?)\n\};", source, re.S):
-        total += 4 * len([v for v in re.split(r"[,{}]", block) if v.strip()])
-    return total
-
-
 def arduino_fit(m: CompiledModel, board: str | BoardProfile, n_samples: int) -> dict[str, FitReport]:
-    """check_fit plus what the library and each example sketch need:
-    {"library": FitReport, "check": FitReport, "serial": FitReport}."""
+    """The one fit model (fit.check_fit) for the library and each example sketch:
+    {"library": FitReport, "check": FitReport, "serial": FitReport}; the library's is every command's verdict."""
     b = load_board(board)
-    base = check_fit(m, b)
-    g = m.graph
-    ptr = 2 if b.kernel_variant == "avr" else 4
-    infos = [g.tensors[t] for t in (*g.inputs, *g.outputs)]
-    info_ram = len(infos) * (ptr + 2 + 1 + 24 + 4 + 4 + 4 + 4) + sum(len(t.name) + 1 for t in infos)
-    # Every constant array is TD_CONST_ALIGN: 16 bytes (up to 15 bytes of padding each), none on AVR.
-    pad = 0 if b.kernel_variant == "avr" else sum(-n % 16 for _, n in const_bytes(m)[1])
-    tables = _struct_table_bytes(m.source) + info_ram
-    ram_tables = [("model tables (params, tensor info, names)", tables), ("alignment padding", pad)] \
-        if b.const_in_ram else []
-    base = replace(base, flash_items=base.flash_items + [("model tables + padding", tables + pad)],
-                   ram_items=base.ram_items + ram_tables + [("arena canary", CANARY_BYTES)])
-    in_bytes = sum(g.tensors[t].nbytes for t in g.inputs)
-    out_bytes = sum(g.tensors[t].nbytes for t in g.outputs)
-    check = replace(base, flash_items=base.flash_items + [("embedded samples", n_samples * (in_bytes + out_bytes)),
-                                                          ("sketch~", CHECK_SKETCH_CODE)],
-                    ram_items=base.ram_items + [("sketch", SKETCH_RAM)])
-    name = f"{b.id} {m.prefix}"[:70]
-    device_ram = DEVICE_STATE_RAM + 8 * ptr + 16 + len(name) + 1 + 65      # td_device, name, sha256 hex
-    # The protocol serves the model's own arena (model_source): no second one.
-    serial = replace(base, flash_items=base.flash_items + [("sketch + protocol~", SERIAL_SKETCH_CODE + DEVICE_CODE)],
-                     ram_items=base.ram_items + [("protocol state", device_ram), ("sketch", SKETCH_RAM)])
-    return {"library": base, "check": check, "serial": serial}
+    return {"library": check_fit(m, b), "check": check_fit(m, b, "check", n_samples), "serial": check_fit(m, b, "serial")}
 
 
 def _over(report: FitReport) -> str:
@@ -321,7 +283,7 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
     if name is not None:
         check_prefix(name)
     if fit_check and check_fit_graph is not None:   # far too big: say so before compiling anything
-        check_fit_graph(g, b, model_path.name).raise_if_too_big()
+        check_fit_graph(g, b, model_path.name, options).raise_if_too_big()
     from .variants import board_options
 
     m = compile_graph(g, prefix=name, options=options or board_options(b), source_name=model_path.name)

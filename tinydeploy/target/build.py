@@ -72,7 +72,7 @@ def generate_project(model_path: str | Path, board: str | BoardProfile, out_dir:
     check_output_dir(out)
     g = load_model(model_path)
     if fit_check:   # lower bounds first: a model far too big fails before any code generation
-        check_fit_graph(g, b, model_path.name).raise_if_too_big()
+        check_fit_graph(g, b, model_path.name, options).raise_if_too_big()
     m = compile_graph(g, prefix=name, options=options or board_options(b), source_name=model_path.name)
     report = check_fit(m, b)
     if fit_check:
