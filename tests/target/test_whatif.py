@@ -196,6 +196,8 @@ def test_best_and_nearest_candidates():
     assert (near.resolution, near.width) == (0.5, 0.35) and near.ram_needed > near.ram_budget
     d = near.to_dict()
     assert d["estimate"] and d["fits"] is False and d["input_shapes"] == [[1, 16, 16, 3]] and d["macs"] == near.macs
+    (host,) = scaled_candidates(g, "host", resolutions=(0.5,), widths=(0.5,))
+    assert host.fits and check_fit(compile_graph(g), "host").fits         # the host has no budget, as check_fit
 
 
 # ---- PSRAM ----

@@ -45,14 +45,15 @@ class Candidate:
     ram_budget: int = 0
     flash_budget: int = 0
     problem: str = ""
+    host: bool = False                # the host board: no budget (as fit.FitReport.fits)
 
     @property
     def fits_ram(self) -> bool:
-        return not self.problem and self.ram_needed <= self.ram_budget
+        return not self.problem and (self.host or self.ram_needed <= self.ram_budget)
 
     @property
     def fits_flash(self) -> bool:
-        return not self.problem and self.flash_needed <= self.flash_budget
+        return not self.problem and (self.host or self.flash_needed <= self.flash_budget)
 
     @property
     def fits(self) -> bool:
@@ -71,7 +72,7 @@ class Candidate:
 def _candidate(g: Graph, b: BoardProfile, options: PlanOptions, resolution: float, width: float) -> Candidate:
     from .fit import check_fit  # fit.py calls this module: import here, not at the top
 
-    c = Candidate(resolution, width, ram_budget=b.ram_budget, flash_budget=b.flash_budget)
+    c = Candidate(resolution, width, ram_budget=b.ram_budget, flash_budget=b.flash_budget, host=b.kind == "host")
     try:
         scaled = scale_graph(g, resolution, width)
         m = compile_graph(scaled, prefix="whatif", options=options, source_name="what-if")
