@@ -274,7 +274,7 @@ static void step(const td_train_param *p, int32_t i, int64_t acc, int32_t e, con
 
 void td_train_fc_update(const td_grad_t *g, int32_t e, const int8_t *x, int32_t x_zp, int32_t out_n, int32_t in_n,
                         const td_train_param *w, const td_train_sgd *opt) {
-  for (int32_t o = 0; o < out_n; o++)
+  for (int32_t o = 0; o < out_n && o * in_n < w->count; o++)
     for (int32_t i = 0; i < in_n; i++) step(w, o * in_n + i, (int64_t)g[o] * (x[i] - x_zp), e, opt);
 }
 
@@ -296,7 +296,7 @@ static int64_t window_sum(const td_train_geom *p, const td_grad_t *g, int32_t oc
 
 void td_train_conv_update(const td_train_geom *p, const td_grad_t *g, int32_t e, const int8_t *x, int32_t x_zp,
                           const td_train_param *w, const td_train_sgd *opt) {
-  for (int32_t oc = 0; oc < p->oc; oc++)
+  for (int32_t oc = 0; oc < p->oc && oc * p->kh * p->kw * p->ic < w->count; oc++)
     for (int32_t kh = 0; kh < p->kh; kh++)
       for (int32_t kw = 0; kw < p->kw; kw++)
         for (int32_t ic = 0; ic < p->ic; ic++)

@@ -33,13 +33,15 @@ typedef struct {
 /** An updated parameter: its float32 master (in units of its quantization step), the optional
  * momentum buffer, and the quantized copy the forward reads (int8 weights or int32 bias). Element i
  * belongs to channel (i / inner) % channels, whose factor turns gradient accumulators (times 2^e)
- * into the gradient in quantization steps (QAS). */
+ * into the gradient in quantization steps (QAS). Only the first `count` elements are updated (the
+ * leading output channels of FC/conv weights; masters and momentum hold `count` floats). */
 typedef struct {
   float *master;
   float *velocity;      /* NULL: plain SGD */
   const float *factor;  /* [channels] */
   int32_t channels;
   int32_t inner;
+  int32_t count;
   int8_t *q8;           /* one of q8 / q32 */
   int32_t *q32;
 } td_train_param;

@@ -121,7 +121,7 @@ def _param(rng, n: int, channels: int, inner: int, dtype, momentum: bool):
     master = (q + rng.uniform(-0.5, 0.5, n)).astype(np.float32)
     vel = rng.normal(0, 0.1, n).astype(np.float32) if momentum else None
     factor = (10 ** rng.uniform(-1, 3, channels)).astype(np.float32)
-    s = Param(master.ctypes.data, vel.ctypes.data if momentum else None, factor.ctypes.data, channels, inner,
+    s = Param(master.ctypes.data, vel.ctypes.data if momentum else None, factor.ctypes.data, channels, inner, n,
               q.ctypes.data if dtype == np.int8 else None, q.ctypes.data if dtype != np.int8 else None)
     return s, master, vel, q, factor
 

@@ -36,11 +36,23 @@ def test_spec_selects_parameters(digits):
     ("fc:sideways", "'sideways' is not all, none, lastN or firstN"),
     ("fc:last,fc:all", "names 'fc' twice"),
     ("conv:none,bias:none", "selects no parameter"),
+    ("fc:last:0%", "'0%' is not a share like 25%"),
+    ("fc:last:half", "'half' is not a share"),
+    ("bias:all:50%", "applies to fc and conv"),
+    ("conv:all:50%", "op 1 (DEPTHWISE_CONV_2D), whose channels are not a prefix"),
 ])
 def test_bad_specs_name_the_problem(digits, spec, words):
     with pytest.raises(TinyDeployError) as exc:
         parse_update(spec, digits)
     assert words in exc.value.message and exc.value.hint
+
+
+def test_a_share_of_output_channels(digits):
+    u = parse_update("fc:last:25%,conv:last:50%,bias:all", digits)
+    assert u.channels(5) == 3 and u.channels(2) == 8 and u.channels(0) is None  # ceil(10/4), 16/2
+    tg = build_train_graph(digits, u)
+    w = digits.ops[5].inputs[1]
+    assert tg.updated_count(w) == 3 * 256 and tg.updated_count(digits.ops[5].inputs[2]) == 10
 
 
 def test_a_kind_the_model_lacks_is_named():

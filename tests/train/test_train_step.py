@@ -141,3 +141,23 @@ def test_vww96_step_matches_reference():
     assert planned.buffer_bytes < 0.55 * tc.buffer_bytes  # gradients in the bytes of dead activations
     moved = run_both(model, tc, spec, x, [1], 0.01, 0.9, planned)
     assert moved[0] > len(tg.grads) // 2
+
+
+def test_a_share_of_channels_matches_reference():
+    """conv:last2:25% and fc:last:40%: masters only for the leading output channels, the rest untouched."""
+    model = mobile_like(1)
+    spec = "bias:all,fc:last:40%,conv:last2:25%"
+    tg = build_train_graph(parse_model(model, "mp"), spec)
+    assert dict(tg.update.partial) == {2: 2, 3: 2, 8: 2}  # ceil(8 * 25%) and ceil(5 * 40%) output channels
+    tc = generate_train_c(tg, "mp", keep_grads=True)
+    xs = np.random.default_rng(3).integers(-128, 128, (4, 1, 8, 8, 3)).astype(np.int8)
+    run_both(model, tc, spec, xs, [0, 1, 2, 3], 0.05, 0.0)
+    ref = ReferenceTrainer(model, spec)
+    for x, y in zip(xs, [0, 1, 2, 3]):
+        ref.step(x, y, 0.05)
+    g = parse_model(model)
+    for op in (2, 3, 8):
+        w = g.ops[op].inputs[1]
+        k = tg.update.channels(op)
+        np.testing.assert_array_equal(ref.values[w][k:], g.tensors[w].data[k:])
+        assert not np.array_equal(ref.values[w][:k], g.tensors[w].data[:k])

@@ -19,7 +19,8 @@ class Geom(ctypes.Structure):
 
 class Param(ctypes.Structure):
     _fields_ = [("master", ctypes.c_void_p), ("velocity", ctypes.c_void_p), ("factor", ctypes.c_void_p),
-                ("channels", ctypes.c_int32), ("inner", ctypes.c_int32), ("q8", ctypes.c_void_p),
+                ("channels", ctypes.c_int32), ("inner", ctypes.c_int32), ("count", ctypes.c_int32),
+                ("q8", ctypes.c_void_p),
                 ("q32", ctypes.c_void_p)]
 
 

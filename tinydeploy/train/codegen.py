@@ -102,7 +102,7 @@ def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float 
     for t in tg.params:
         op = next(o for o in g0.ops if len(o.inputs) > 2 and t in o.inputs[1:3])
         bias = op.inputs[2] == t
-        n = g0.tensors[t].size
+        n = tg.updated_count(t)
         ch, inner = param_layout(g0, op, bias)
         vel = f"{p}_v{t}" if momentum else "NULL"
         d.append(f"static float {p}_m{t}[{n}];")
@@ -110,7 +110,8 @@ def generate_train_c(tg: TrainGraph, prefix: str | None = None, momentum: float 
             d.append(f"static float {p}_v{t}[{n}];")
         d.append(f"static const float {p}_f{t}[{ch}] = {{{_floats(param_factors(g0, op, bias))}}};")
         q8, q32 = (f"{p}_t{t}", "NULL") if g0.tensors[t].dtype == "int8" else ("NULL", f"{p}_t{t}")
-        d.append(f"static const td_train_param {p}_p{t} = {{{p}_m{t}, {vel}, {p}_f{t}, {ch}, {inner}, {q8}, {q32}}};")
+        d.append(f"static const td_train_param {p}_p{t} = {{{p}_m{t}, {vel}, {p}_f{t}, {ch}, {inner}, {n}, {q8}, "
+                 f"{q32}}};")
         static += 4 * n * (2 if momentum else 1) + g0.tensors[t].nbytes
         params.append((t, n))
     seen: set[int] = {tg.logits}

@@ -47,6 +47,14 @@ class TrainGraph:
     def params(self) -> list[int]:
         return self.update.tensors(self.graph)
 
+    def updated_count(self, t: int) -> int:
+        """How many leading elements of parameter t are updated (a PCT% share: the first output channels)."""
+        tensor = self.graph.tensors[t]
+        for op in self.update.weights:
+            if self.graph.ops[op].inputs[1] == t and self.update.channels(op) is not None:
+                return self.update.channels(op) * (tensor.size // tensor.shape[0])
+        return tensor.size
+
 
 def _fail(problem: str, fix: str = "") -> TinyDeployError:
     return TinyDeployError(problem, fix or f"training supports {_SUPPORTED} on the gradient path; "

@@ -87,8 +87,9 @@ class HostTrainer:
         return out
 
     def masters(self) -> dict[int, np.ndarray]:
-        g, fn = self.tc.train.graph, getattr(self.lib, f"{self.p}_train_master")
-        return {t: self._array(fn(i), np.float32, g.tensors[t].size) for i, t in enumerate(self.tc.train.params)}
+        """The float32 masters (the updated leading elements of each parameter)."""
+        tg, fn = self.tc.train, getattr(self.lib, f"{self.p}_train_master")
+        return {t: self._array(fn(i), np.float32, tg.updated_count(t)) for i, t in enumerate(tg.params)}
 
     def grad(self, t: int) -> tuple[np.ndarray, int]:
         e = ctypes.c_int32()

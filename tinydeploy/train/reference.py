@@ -30,8 +30,9 @@ class ReferenceTrainer:
         self.momentum = float(momentum)
         g = self.graph
         self.values = {t: g.tensors[t].data.copy() for t in self.tg.params}  # int8 weights / int32 biases
-        self.master = {t: v.astype(np.float32).ravel() for t, v in self.values.items()}
-        self.velocity = {t: np.zeros(v.size, np.float32) for t, v in self.values.items()} if momentum else {}
+        self.count = {t: self.tg.updated_count(t) for t in self.tg.params}  # leading elements updated
+        self.master = {t: v.astype(np.float32).ravel()[:self.count[t]].copy() for t, v in self.values.items()}
+        self.velocity = {t: np.zeros(self.count[t], np.float32) for t in self.values} if momentum else {}
         self.table = exp_table(g.tensors[self.tg.logits].scale, self.tg.beta)
         self.last_grads: dict[int, Grad] = {}
         self.last_updates: dict[int, np.ndarray] = {}
@@ -114,7 +115,11 @@ class ReferenceTrainer:
         g = self.graph
         ch, inner = param_layout(g, op, bias)
         f = param_factors(g, op, bias)
-        factor = f[(np.arange(acc.size) // inner) % ch]
-        self.last_updates[t] = K.scale2(acc.astype(np.float32).ravel(), e) * factor
+        n = self.count[t]
+        acc = acc.ravel()[:n]
+        factor = f[(np.arange(n) // inner) % ch]
+        self.last_updates[t] = K.scale2(acc.astype(np.float32), e) * factor
         q = K.sgd(acc, e, factor, self.master[t], self.velocity.get(t), lr, self.momentum, *param_bounds(g, t))
-        self.values[t] = q.astype(self.values[t].dtype).reshape(self.values[t].shape)
+        flat = self.values[t].ravel().copy()
+        flat[:n] = q
+        self.values[t] = flat.reshape(self.values[t].shape)

@@ -2,13 +2,16 @@
 
     bias:all,fc:last,conv:last2
 
-Comma-separated `KIND:WHICH` items. KIND is `fc` (FULLY_CONNECTED weights and bias), `conv` (CONV_2D and
-DEPTHWISE_CONV_2D weights and bias), `dw` (DEPTHWISE_CONV_2D only) or `bias` (biases only, of every
-conv/depthwise/fc layer selected). WHICH is `all`, `none`, `last`, `lastN`, `first`, `firstN`, counted
-over that kind's layers in schedule order.
+Comma-separated `KIND:WHICH[:PCT%]` items. KIND is `fc` (FULLY_CONNECTED weights and bias), `conv`
+(CONV_2D and DEPTHWISE_CONV_2D weights and bias), `dw` (DEPTHWISE_CONV_2D only) or `bias` (biases only, of
+every conv/depthwise/fc layer selected). WHICH is `all`, `none`, `last`, `lastN`, `first`, `firstN`,
+counted over that kind's layers in schedule order. PCT (fc and conv: CONV_2D layers only) updates the
+weights of the first PCT% output channels (at least one; a contiguous prefix of the OHWI tensor, as the
+paper's sparse channel update); the biases stay whole.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -18,7 +21,9 @@ from ..errors import TinyDeployError
 KINDS = {"fc": ("FULLY_CONNECTED",), "conv": ("CONV_2D", "DEPTHWISE_CONV_2D"),
          "dw": ("DEPTHWISE_CONV_2D",), "bias": ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")}
 _WHICH = re.compile(r"^(all|none|(last|first)(\d*))$")
-_FIX = "write e.g. --update bias:all,fc:last,conv:last2 (kinds fc, conv, dw, bias; all, none, lastN, firstN)"
+_PCT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+_FIX = ("write e.g. --update bias:all,fc:last,conv:last2:25% (kinds fc, conv, dw, bias; all, none, lastN, "
+        "firstN; an optional share of output channels)")
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,11 @@ class Update:
 
     weights: tuple[int, ...]  # op indices whose weight tensor (input 1) is updated
     biases: tuple[int, ...]  # op indices whose bias tensor (input 2) is updated
+    partial: tuple[tuple[int, int], ...] = ()  # (op index, output channels updated) for a PCT% share
+
+    def channels(self, op: int) -> int | None:
+        """How many leading output channels of op's weights are updated (None: all)."""
+        return dict(self.partial).get(op)
 
     @property
     def ops(self) -> tuple[int, ...]:
@@ -61,10 +71,12 @@ def parse_update(spec: str, g: Graph) -> Update:
         raise TinyDeployError("empty update spec", _FIX)
     weights: set[int] = set()
     biases: set[int] = set()
+    partial: dict[int, int] = {}
     seen: set[str] = set()
     for item in items:
         kind, sep, which = item.partition(":")
         kind, which = kind.strip().lower(), which.strip().lower()
+        which, _, pct = which.partition(":")
         if not sep or kind not in KINDS:
             raise TinyDeployError(f"update spec item {item!r}: unknown kind {kind!r}", _FIX)
         if kind in seen:
@@ -72,9 +84,29 @@ def parse_update(spec: str, g: Graph) -> Update:
         seen.add(kind)
         ops = [op.index for op in g.ops if op.kind in KINDS[kind]]
         chosen = _pick(ops, which, item, kind)
+        if pct:
+            partial.update(_partial(g, chosen, pct.strip(), item, kind))
         if kind != "bias":
             weights.update(chosen)
         biases.update(i for i in chosen if len(g.ops[i].inputs) > 2 and g.ops[i].inputs[2] >= 0)
     if not weights and not biases:
         raise TinyDeployError(f"update spec {spec!r} selects no parameter of this model", _FIX)
-    return Update(weights=tuple(sorted(weights)), biases=tuple(sorted(biases)))
+    return Update(weights=tuple(sorted(weights)), biases=tuple(sorted(biases)), partial=tuple(sorted(partial.items())))
+
+
+def _partial(g: Graph, chosen: list[int], pct: str, item: str, kind: str) -> dict[int, int]:
+    """op -> leading output channels for a `PCT%` share of the chosen layers."""
+    m = _PCT.match(pct)
+    share = float(m.group(1)) if m else -1.0
+    if not 0 < share <= 100:
+        raise TinyDeployError(f"update spec {item!r}: {pct!r} is not a share like 25%", _FIX)
+    if kind not in ("fc", "conv"):
+        raise TinyDeployError(f"update spec {item!r}: a share of channels applies to fc and conv", _FIX)
+    out = {}
+    for i in chosen:
+        op = g.ops[i]
+        if op.kind == "DEPTHWISE_CONV_2D":
+            raise TinyDeployError(f"update spec {item!r} selects op {i} (DEPTHWISE_CONV_2D), whose channels are "
+                                  "not a prefix of its weights", "select it in a separate item without a share")
+        out[i] = max(1, math.ceil(g.tensors[op.inputs[1]].shape[0] * share / 100))
+    return out
