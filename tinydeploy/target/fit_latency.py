@@ -1,0 +1,89 @@
+"""Latency estimate at a board's clock from measured costs per op kind (op_costs.json, written by
+benchmarks/op_costs.py from `tinydeploy bench`'s per-layer counts; never edited by hand).
+
+Per op: the measured instructions (AVR: cycles) per MAC of its kind for the kernel variant it compiles with,
+times its MACs; ops without MACs (pooling without weights, softmax, elementwise) per output element. A variant
+that was not measured takes the nearest measured one (arm-mve -> arm-dsp -> reference), and a kind that was
+not measured the variant's mean over all its layers; both are named. Instruction counts become time at one
+instruction per cycle (as `bench`/`eval` estimate); AVR cycles are cycles.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from ..compile import CompiledModel, op_rows
+from .boards import BoardProfile
+
+COSTS = Path(__file__).with_name("op_costs.json")
+NEAREST = {"arm-mve": ("arm-mve", "arm-dsp", "reference"), "arm-dsp": ("arm-dsp", "reference"),
+           "riscv": ("riscv", "reference"), "avr": ("avr", "reference"), "reference": ("reference",)}
+
+
+@lru_cache(maxsize=4)
+def load_costs(path: Path = COSTS) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _elements(m: CompiledModel, index: int) -> int:
+    n = 0
+    for t in m.graph.ops[index].outputs:
+        k = 1
+        for d in m.graph.tensors[t].shape:
+            k *= int(d)
+        n += k
+    return n
+
+
+def _measured(costs: dict, kernels: str) -> tuple[str | None, dict]:
+    for v in NEAREST.get(kernels, (kernels, "reference")):
+        if v in costs.get("variants", {}):
+            return v, costs["variants"][v]
+    return None, {}
+
+
+def estimate_latency(m: CompiledModel, b: BoardProfile, costs: dict | None = None) -> dict | None:
+    """{"count", "unit", "us", "variant", "measured_on", "notes", "ops": [...]} or None without data."""
+    costs = load_costs() if costs is None else costs
+    variant, data = _measured(costs, m.options.kernels)
+    if variant is None or not data.get("kinds"):
+        return None
+    ref = _measured(costs, "reference")[1]
+    notes, unmeasured, total, ops = [], set(), 0.0, []
+    if variant != m.options.kernels:
+        notes.append(f"the {m.options.kernels} kernels were not measured: the nearest measured variant, "
+                     f"{variant} on {data['board']}, is used")
+    if data["board"] != b.id:
+        notes.append(f"costs measured on {data['board']} ({variant} kernels), not on {b.id} ({b.core})")
+    for row in op_rows(m.graph):
+        v_data = data if m.options.kernels_for(row.index) != "reference" else (ref or data)
+        kind = v_data["kinds"].get(row.kind) or data["kinds"].get(row.kind)
+        if kind and row.macs and kind.get("per_mac"):
+            count = kind["per_mac"] * row.macs
+        elif kind and kind.get("per_element"):
+            count = kind["per_element"] * _elements(m, row.index)
+        else:
+            unmeasured.add(row.kind)
+            count = (data.get("per_mac_all") or 0) * max(row.macs, _elements(m, row.index))
+        total += count
+        ops.append({"op": row.index, "kind": row.kind, "macs": row.macs, "count": round(count)})
+    if unmeasured:
+        notes.append(f"not measured: {', '.join(sorted(unmeasured))} (the variant's mean per MAC)")
+    unit = data.get("unit") or "instructions"
+    us = total / b.clock_hz * 1e6 if b.clock_hz else None
+    basis = "1 instruction per cycle" if unit == "instructions" else "cycles"
+    return {"count": round(total), "unit": unit, "us": round(us, 1) if us is not None else None,
+            "clock_hz": b.clock_hz, "variant": variant, "measured_on": data["board"], "basis": basis,
+            "costs_file": COSTS.name, "costs_date": data.get("date", costs.get("date")),
+            "costs_command": costs.get("command"), "notes": notes, "ops": ops}
+
+
+def latency_text(lat: dict | None) -> str:
+    if not lat:
+        return "no measured op costs (run benchmarks/op_costs.py)"
+    us = lat["us"]
+    t = f"{us / 1000:,.1f} ms" if us is not None and us >= 1000 else f"{us:,.0f} µs" if us is not None else "?"
+    mhz = lat["clock_hz"] / 1e6
+    return (f"~{t} at {mhz:g} MHz ({lat['count']:,} {lat['unit']}, {lat['basis']}; {lat['variant']} costs per MAC "
+            f"measured on {lat['measured_on']}, {lat['costs_date']})")
