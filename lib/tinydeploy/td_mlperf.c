@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#define TD_MLPERF_STR2(x) #x
-#define TD_MLPERF_STR(x) TD_MLPERF_STR2(x)
 #define MAX_TOKENS 4
 
 static struct {
@@ -13,6 +11,7 @@ static struct {
   uint32_t expect, loaded; /* db load N, and the bytes received since */
   uint32_t last;           /* counter at the last reading */
   uint64_t counts;         /* counts since boot: 64 bits, so the 32-bit counter may wrap between readings */
+  const char *model;       /* the profile's m-model */
 } ms;
 
 static void put(const td_device *dev, const char *s) { dev->write((const uint8_t *)s, (uint16_t)strlen(s)); }
@@ -283,7 +282,9 @@ static void dispatch(const td_device *dev, char *line) {
   if (!strcmp(tok[0], "name")) {
     put(dev, "m-name-dut-[tinydeploy]\r\n");
   } else if (!strcmp(tok[0], "profile")) {
-    put(dev, "m-profile-[tinydeploy-" TD_RUNTIME_VERSION "]\r\nm-model-[" TD_MLPERF_STR(TD_MLPERF_MODEL) "]\r\n");
+    put(dev, "m-profile-[tinydeploy-" TD_RUNTIME_VERSION "]\r\nm-model-[");
+    put(dev, ms.model);
+    put(dev, "]\r\n");
   } else if (!strcmp(tok[0], "timestamp")) {
     put_lap(dev, now_us(dev));
   } else if (!strcmp(tok[0], "db")) {
@@ -302,8 +303,9 @@ static void dispatch(const td_device *dev, char *line) {
   }
 }
 
-void td_mlperf_start(const td_device *dev) {
+void td_mlperf_start(const td_device *dev, const char *model) {
   memset(&ms, 0, sizeof ms);
+  ms.model = model && *model ? model : "unknown";
   if (dev->counter) ms.last = dev->counter();
   put(dev, "m-init-done\r\nm-ready\r\n");
 }

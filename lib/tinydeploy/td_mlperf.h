@@ -6,7 +6,7 @@
  * `m-ready`. After boot: `m-init-done`, `m-ready`.
  *
  *   name               m-name-dut-[tinydeploy]
- *   profile            m-profile-[tinydeploy-<version>]  m-model-[<TD_MLPERF_MODEL>]
+ *   profile            m-profile-[tinydeploy-<version>]  m-model-[<the model given to td_mlperf_start>]
  *   timestamp          m-lap-us-<microseconds since boot, from dev->counter at dev->clock_hz>
  *   db load N          N must be the model's input bytes: m-[Expecting N bytes]
  *   db <hex>           the next bytes, written straight into the input tensor(s); m-load-done when full
@@ -30,16 +30,17 @@
 extern "C" {
 #endif
 
-#ifndef TD_MLPERF_MODEL
-#define TD_MLPERF_MODEL ic01 /* the profile's model: kws01, vww01, ad01 or ic01 (a bare word) */
-#endif
+/* Board mains: the profile's model from the build flags as a bare word (-DTD_MLPERF_MODEL=kws01). */
+#define TD_MLPERF_STR2(x) #x
+#define TD_MLPERF_STR(x) TD_MLPERF_STR2(x)
 #ifndef TD_MLPERF_DECIMALS
 #define TD_MLPERF_DECIMALS 6 /* digits after the point in m-results (1..9) */
 #endif
 #define TD_MLPERF_LINE_MAX 80 /* longest command: "db " + 31 bytes of hex is the runner's chunk */
 
-/** Print m-init-done and m-ready; call once after td_model_setup(), when the UART can receive. */
-void td_mlperf_start(const td_device *dev);
+/** Print m-init-done and m-ready; call once after td_model_setup(), when the UART can receive.
+ * `model`: what `profile` names, "kws01", "vww01", "ad01" or "ic01" (kept, not copied). */
+void td_mlperf_start(const td_device *dev, const char *model);
 /** Feed one received byte; a command runs (and is answered through dev->write) at its '%'. */
 void td_mlperf_feed(const td_device *dev, uint8_t byte);
 

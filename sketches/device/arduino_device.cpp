@@ -42,7 +42,7 @@ void setup() {
   paint_stack();
   dev = td_model_setup();
 #ifdef TD_PROTOCOL_MLPERF
-  td_mlperf_start(dev);
+  td_mlperf_start(dev, TD_MLPERF_STR(TD_MLPERF_MODEL));
 #else
   Serial.print("\r\ntinydeploy device (arduino), protocol v1\r\n");
 #endif

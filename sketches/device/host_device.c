@@ -62,7 +62,7 @@ int main(int argc, char **argv) {
     if (client < 0) continue;
     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 #ifdef TD_PROTOCOL_MLPERF
-    td_mlperf_start(dev);
+    td_mlperf_start(dev, TD_MLPERF_STR(TD_MLPERF_MODEL));
 #else
     td_board_write((const uint8_t *)"tinydeploy device (host)\r\n", 26);
 #endif

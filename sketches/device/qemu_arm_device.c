@@ -83,7 +83,7 @@ int main(void) {
   UART0[2] = 3u | 8u; /* TX, RX and the RX interrupt (which only wakes WFI) */
   td_board_counter();
 #ifdef TD_PROTOCOL_MLPERF
-  td_mlperf_start(dev);
+  td_mlperf_start(dev, TD_MLPERF_STR(TD_MLPERF_MODEL));
   (void)banner;
 #else
   td_board_write((const uint8_t *)banner, sizeof banner - 1);

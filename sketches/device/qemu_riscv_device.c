@@ -67,7 +67,7 @@ int main(void) {
   dev = td_model_setup();
   uart_rx_wakeup_init();
 #ifdef TD_PROTOCOL_MLPERF
-  td_mlperf_start(dev);
+  td_mlperf_start(dev, TD_MLPERF_STR(TD_MLPERF_MODEL));
   (void)banner;
 #else
   td_board_write((const uint8_t *)banner, sizeof banner - 1);

@@ -15,6 +15,9 @@
  * (td_device.h), or with -DTD_PROTOCOL_MLPERF the MLPerf Tiny "th_" protocol (td_mlperf.h). */
 #ifdef TD_PROTOCOL_MLPERF
 #include "td_mlperf.h"
+#ifndef TD_MLPERF_MODEL
+#define TD_MLPERF_MODEL unknown /* the profile's model, a bare word: -DTD_MLPERF_MODEL=kws01 */
+#endif
 #define TD_PROTOCOL_FEED td_mlperf_feed
 #else
 #define TD_PROTOCOL_FEED td_device_feed
