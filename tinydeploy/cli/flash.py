@@ -1,4 +1,5 @@
-"""`tinydeploy flash [MODEL] --board B [--port P] [--dry-run]`: build (or reuse) and upload the firmware."""
+"""`tinydeploy flash [MODEL] --board B [--port P] [--dry-run] [--protocol mlperf --mlperf-model M]`: build (or
+reuse) and upload the firmware."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,18 @@ def flash(model: Path = typer.Argument(None, help="The .tflite model (left out i
           stop: bool = typer.Option(False, "--stop", help="Stop the emulator a previous flash left running."),
           planner: str = PLANNER, inplace: bool = INPLACE, kernels: str = KERNELS,
           patch: str = PATCH, patch_budget: float = PATCH_BUDGET,
-          input_outside: bool = INPUT_OUTSIDE) -> None:
-    """Build the device protocol firmware (reused when unchanged) and upload it (emulated: start it)."""
+          input_outside: bool = INPUT_OUTSIDE,
+          protocol: str = typer.Option("device", "--protocol",
+                                       help="device: tinydeploy's protocol (eval, monitor). mlperf: MLPerf Tiny's "
+                                            "th_ protocol for mlcommons/tiny's runner (needs --mlperf-model)."),
+          mlperf_model: str = typer.Option(None, "--mlperf-model",
+                                           help="With --protocol mlperf, required: the benchmark the model runs, "
+                                                "kws01|vww01|ad01|ic01 (the profile's m-model; not guessed "
+                                                "from the input shape).")) -> None:
+    """Build the device protocol firmware (reused when unchanged) and upload it (emulated: start it).
+
+    --protocol mlperf builds the MLPerf Tiny firmware instead (project build/device/<model>-<board>-mlperf,
+    the model's input kept outside the arena); its UART is where the runner connects."""
     from ..link import flash as do_flash
     from ..link import resolve_model, stop_emulator
 
@@ -32,7 +43,7 @@ def flash(model: Path = typer.Argument(None, help="The .tflite model (left out i
         if pdir is None:
             if not (board or mboard):
                 raise typer.BadParameter("--stop needs --board (or --project-dir)")
-            pdir = default_project_dir(model_path, load_board(board or mboard))
+            pdir = default_project_dir(model_path, load_board(board or mboard), protocol)
         pid = stop_emulator(pdir)
         console.print(f"stopped the emulator (pid {pid})" if pid else f"no emulator of {pdir} is running")
         return
@@ -40,7 +51,8 @@ def flash(model: Path = typer.Argument(None, help="The .tflite model (left out i
         board = resolve_model(model, project_dir)[2]
     opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget, input_outside)
     res = do_flash(model, board, port, dry_run, project_dir, opts,
-                   log=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False))
+                   log=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False), protocol=protocol,
+                   mlperf_model=mlperf_model)
     if dry_run:
         console.print(f"[bold]flash {res.board.id}[/] (dry run, nothing was run):", highlight=False)
         for i, s in enumerate(res.steps, 1):
@@ -48,7 +60,10 @@ def flash(model: Path = typer.Argument(None, help="The .tflite model (left out i
         return
     for s in res.steps:
         err_console.print(f"[dim]- {s}[/]", highlight=False, soft_wrap=True)
-    console.print(f"{res.board.id} runs the firmware (pid {res.pid}); serial port: {res.url}", highlight=False,
+    what = f"the MLPerf Tiny firmware ({res.mlperf_model})" if res.protocol == "mlperf" else "the firmware"
+    console.print(f"{res.board.id} runs {what} (pid {res.pid}); serial port: {res.url}", highlight=False,
                   soft_wrap=True)
-    console.print(f"next: tinydeploy monitor --port {res.url}    stop: tinydeploy flash --stop "
-                  f"--project-dir {res.project_dir}", highlight=False, soft_wrap=True)
+    use = (f"the MLPerf runner on {res.url} at {res.board.baud} baud (commands end with %: name%)"
+           if res.protocol == "mlperf" else f"tinydeploy monitor --port {res.url}")
+    console.print(f"next: {use}    stop: tinydeploy flash --stop --project-dir {res.project_dir}", highlight=False,
+                  soft_wrap=True)

@@ -9,6 +9,7 @@ fails at once and says what is missing and the exact commands to run once online
     res = flash("m.tflite", "qemu-m4")            # -> FlashResult(url="/dev/pts/3", pid=…, steps=[…], model=…)
     open_session("m.tflite", port=res.url, compiled=res.model)   # talk to it without compiling again
     plan = flash("m.tflite", "esp32", dry_run=True)  # every step, nothing run
+    flash("kws.tflite", "qemu-m4", protocol="mlperf", mlperf_model="kws01")   # MLPerf Tiny's th_ protocol
 """
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ class FlashResult:
     pid: int | None = None
     dry_run: bool = False
     model: CompiledModel | None = None  # what the firmware runs (compiled once; a session can take it on)
+    protocol: str = "device"  # or "mlperf" (MLPerf Tiny's th_ protocol, mlperf_model in its profile)
+    mlperf_model: str | None = None
 
 
 def resolve_model(model: str | Path | None, project_dir: Path | None) -> tuple[Path, Path | None, str | None]:
@@ -126,7 +129,8 @@ def _flash_real(res: FlashResult, model_path: Path, port: str, options: PlanOpti
     from ..target import elf_sha256, run_pio
 
     b = res.board
-    proj = device_project(model_path, b, res.project_dir, options=options, compiled=compiled)
+    proj = device_project(model_path, b, res.project_dir, options=options, compiled=compiled,
+                          protocol=res.protocol, mlperf_model=res.mlperf_model)
     if not firmware_up_to_date(proj):
         run_pio(["run", "-e", b.id], proj.path, timeout=900)
         proj.manifest["elf_sha256"] = elf_sha256(proj.elf)
@@ -143,18 +147,23 @@ def _tcp_port(port: str) -> int | None:
 
 def flash(model: str | Path | None, board: str | None, port: str | None = None, dry_run: bool = False,
           project_dir: str | Path | None = None, options: PlanOptions | None = None,
-          log: Callable[[str], None] = lambda s: None, compiled: CompiledModel | None = None) -> FlashResult:
-    """`compiled`: the model already compiled (with `options`), so it is not compiled again."""
+          log: Callable[[str], None] = lambda s: None, compiled: CompiledModel | None = None,
+          protocol: str = "device", mlperf_model: str | None = None) -> FlashResult:
+    """`compiled`: the model already compiled (with `options`), so it is not compiled again.
+    protocol "mlperf": the MLPerf Tiny firmware, mlperf_model one of kws01, vww01, ad01, ic01."""
     from ..target import pio_executable
 
+    from ..target import check_protocol
+
+    mlperf_model = check_protocol(protocol, mlperf_model)
     model_path, pdir, manifest_board = resolve_model(model, Path(project_dir) if project_dir else None)
     if board is None and manifest_board is None:
         raise TinyDeployError("which board? --board B", "`tinydeploy boards` lists them")
     b = load_board(board or manifest_board)
     if b.kind == "host":
         raise TinyDeployError("the host board needs no flashing", "use eval/monitor --board host directly")
-    pdir = pdir or default_project_dir(model_path, b)
-    res = FlashResult(b, pdir, dry_run=dry_run)
+    pdir = pdir or default_project_dir(model_path, b, protocol)
+    res = FlashResult(b, pdir, dry_run=dry_run, protocol=protocol, mlperf_model=mlperf_model)
     step = res.steps.append
     pio = " ".join(pio_executable() if not dry_run else ["pio"])
     if not b.emulated:
@@ -162,7 +171,9 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
         step(f"generate the protocol firmware project in {pdir} (src/: td_glue.c + arduino_device.cpp)")
         step(f"cd {pdir} && {pio} run -e {b.id}")
         step(f"cd {pdir} && {pio} run -e {b.id} -t upload --upload-port {port or '<auto: USB ' + ','.join(b.usb_ids) + '>'}")
-        step(f"connect at {b.baud} baud on {port or 'the board port'} and check the model's SHA-256 (HELLO)")
+        step(f"connect at {b.baud} baud on {port or 'the board port'} and check the model's SHA-256 (HELLO)"
+             if protocol == "device" else f"the MLPerf Tiny runner talks to it at {b.baud} baud on "
+             f"{port or 'the board port'}")
         if problems and not dry_run:
             raise TinyDeployError(f"cannot flash {b.id} here: " + "; ".join(problems),
                                   _online_commands(b, model_path, port))
@@ -171,7 +182,8 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
                 step(f"missing: {p}")
             return res
         return _flash_real(res, model_path, port, options, compiled)
-    proj = device_project(model_path, b, pdir, options=options, dry_run=dry_run, compiled=compiled)
+    proj = device_project(model_path, b, pdir, options=options, dry_run=dry_run, compiled=compiled,
+                          protocol=protocol, mlperf_model=mlperf_model)
     res.model = proj.model
     reuse_fw = proj.reused and firmware_up_to_date(proj)
     step(f"{'reuse' if proj.reused else 'generate'} the protocol firmware project {pdir} "
@@ -196,7 +208,8 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
     old = stop_emulator(pdir)
     if old:
         log(f"stopped the emulator flashed before (pid {old})")
-    proj = ensure_firmware(model_path, b, pdir, options=options, compiled=proj.model)
+    proj = ensure_firmware(model_path, b, pdir, options=options, compiled=proj.model, protocol=protocol,
+                           mlperf_model=mlperf_model)
     if qemu_pio:
         emu = start_pio_upload(pdir, b)
     else:
