@@ -5,6 +5,16 @@
 
 #define MAX_TOKENS 4
 
+/* AVR: the messages stay in flash (PROGMEM) rather than taking SRAM; elsewhere they are plain strings. */
+#ifdef __AVR__
+#include <avr/pgmspace.h>
+#define P(s) PSTR(s)
+#define READ_P(p) ((char)pgm_read_byte(p))
+#else
+#define P(s) (s)
+#define READ_P(p) (*(p))
+#endif
+
 static struct {
   char line[TD_MLPERF_LINE_MAX + 1];
   uint8_t len, overflow;
@@ -15,6 +25,20 @@ static struct {
 } ms;
 
 static void put(const td_device *dev, const char *s) { dev->write((const uint8_t *)s, (uint16_t)strlen(s)); }
+
+/* A message from P(...): copied out in small pieces (flash on AVR). */
+static void putp(const td_device *dev, const char *s) {
+  char buf[16];
+  uint8_t n = 0;
+  while ((buf[n] = READ_P(s)) != 0) {
+    ++s;
+    if (++n == sizeof buf) {
+      dev->write((const uint8_t *)buf, n);
+      n = 0;
+    }
+  }
+  if (n) dev->write((const uint8_t *)buf, n);
+}
 
 static void put_u64(const td_device *dev, uint64_t v) {
   char buf[21];
@@ -41,7 +65,7 @@ static void put_float(const td_device *dev, float x) {
   uint8_t d, neg = 0;
   char buf[12];
   if (x != x) {
-    put(dev, "nan");
+    putp(dev, P("nan"));
     return;
   }
   for (d = 0; d < TD_MLPERF_DECIMALS; ++d) unit *= 10u;
@@ -50,7 +74,7 @@ static void put_float(const td_device *dev, float x) {
     x = -x;
   }
   if (x >= 4294967040.0f) { /* beyond uint32 (the runner parses "inf") */
-    put(dev, neg ? "-inf" : "inf");
+    putp(dev, neg ? P("-inf") : P("inf"));
     return;
   }
   ip = (uint32_t)x;
@@ -59,9 +83,9 @@ static void put_float(const td_device *dev, float x) {
     ++ip;
     frac -= unit;
   }
-  if (neg && (ip || frac)) put(dev, "-");
+  if (neg && (ip || frac)) putp(dev, P("-"));
   put_u64(dev, ip);
-  put(dev, ".");
+  putp(dev, P("."));
   for (d = TD_MLPERF_DECIMALS; d > 0; --d) {
     buf[d - 1] = (char)('0' + frac % 10u);
     frac /= 10u;
@@ -84,16 +108,16 @@ static uint64_t now_us(const td_device *dev) {
 }
 
 static void put_lap(const td_device *dev, uint64_t us) {
-  put(dev, "m-lap-us-");
+  putp(dev, P("m-lap-us-"));
   put_u64(dev, us);
-  put(dev, "\r\n");
+  putp(dev, P("\r\n"));
 }
 
-static void error(const td_device *dev, const char *what, const char *arg) {
-  put(dev, "e-[");
-  put(dev, what);
+static void error(const td_device *dev, const char *what, const char *arg) { /* what: P(...), arg: RAM */
+  putp(dev, P("e-["));
+  putp(dev, what);
   if (arg) put(dev, arg);
-  put(dev, "]\r\n");
+  putp(dev, P("]\r\n"));
 }
 
 static uint32_t input_bytes(const td_device *dev) {
@@ -136,49 +160,49 @@ static void db_load(const td_device *dev, const char *arg) {
   uint32_t n = 0;
   const uint32_t want = input_bytes(dev);
   if (!arg || parse_u32(arg, &n) || n != want) {
-    put(dev, "e-[db load N: N must be the model's input bytes, ");
+    putp(dev, P("e-[db load N: N must be the model's input bytes, "));
     put_u64(dev, want);
-    put(dev, "]\r\n");
+    putp(dev, P("]\r\n"));
     return;
   }
   ms.expect = n;
   ms.loaded = 0;
-  put(dev, "m-[Expecting ");
+  putp(dev, P("m-[Expecting "));
   put_u64(dev, n);
-  put(dev, " bytes]\r\n");
+  putp(dev, P(" bytes]\r\n"));
 }
 
 static void db_data(const td_device *dev, const char *hex) {
   const uint32_t digits = (uint32_t)strlen(hex);
   uint32_t i;
-  if (ms.expect == 0u) { error(dev, "db load N first", 0); return; }
-  if (digits & 1u) { error(dev, "odd number of hex digits", 0); return; }
+  if (ms.expect == 0u) { error(dev, P("db load N first"), 0); return; }
+  if (digits & 1u) { error(dev, P("odd number of hex digits"), 0); return; }
   for (i = 0; i < digits; ++i)
-    if (hex_value(hex[i]) < 0) { error(dev, "not a hex digit in: ", hex); return; }
-  if (ms.loaded + digits / 2u > ms.expect) { error(dev, "more bytes than db load announced", 0); return; }
+    if (hex_value(hex[i]) < 0) { error(dev, P("not a hex digit in: "), hex); return; }
+  if (ms.loaded + digits / 2u > ms.expect) { error(dev, P("more bytes than db load announced"), 0); return; }
   for (i = 0; i < digits; i += 2)
     *input_byte(dev, ms.loaded++) = (uint8_t)(hex_value(hex[i]) << 4 | hex_value(hex[i + 1]));
-  if (ms.loaded == ms.expect) put(dev, "m-load-done\r\n");
+  if (ms.loaded == ms.expect) putp(dev, P("m-load-done\r\n"));
 }
 
 static void db_print(const td_device *dev, const char *count, const char *offset) {
   uint32_t n = ms.expect ? ms.expect : input_bytes(dev), off = 0, i;
   const uint32_t total = input_bytes(dev);
   if ((count && parse_u32(count, &n)) || (offset && parse_u32(offset, &off)) || off > total || n > total - off) {
-    error(dev, "db print [N [offset]]: past the input's bytes", 0);
+    error(dev, P("db print [N [offset]]: past the input's bytes"), 0);
     return;
   }
   for (i = 0; i < n; ++i) {
-    if (i % 8u == 0u) put(dev, "m-buffer-");
+    if (i % 8u == 0u) putp(dev, P("m-buffer-"));
     put_hex(dev, *input_byte(dev, off + i));
-    put(dev, (i % 8u == 7u || i + 1u == n) ? "\r\n" : "-");
+    putp(dev, (i % 8u == 7u || i + 1u == n) ? P("\r\n") : P("-"));
   }
 }
 
 static void results(const td_device *dev) {
   uint8_t k;
   int first = 1;
-  put(dev, "m-results-[");
+  putp(dev, P("m-results-["));
   for (k = 0; k < dev->n_outputs; ++k) {
     const td_tensor_info *t = &dev->outputs[k];
     const uint8_t *p = td_tensor_data(t, dev->arena);
@@ -201,12 +225,12 @@ static void results(const td_device *dev) {
         }
         v = t->scale != 0.0f ? (float)(q - t->zero_point) * t->scale : (float)q;
       }
-      if (!first) put(dev, ",");
+      if (!first) putp(dev, P(","));
       first = 0;
       put_float(dev, v);
     }
   }
-  put(dev, "]\r\n");
+  putp(dev, P("]\r\n"));
 }
 
 static int canary_ok(const td_device *dev) {
@@ -237,34 +261,34 @@ static void infer(const td_device *dev, const char *count, const char *warmups) 
   uint64_t t0, t1;
   int rc;
   if ((count && (parse_u32(count, &n) || n == 0u)) || (warmups && parse_u32(warmups, &w))) {
-    error(dev, "infer N [W]: N > 0 inferences after W >= 0 warm-ups", 0);
+    error(dev, P("infer N [W]: N > 0 inferences after W >= 0 warm-ups"), 0);
     return;
   }
   if (ms.expect == 0u || ms.loaded != ms.expect) {
-    error(dev, "no input: db load N, then db <hex> until m-load-done", 0);
+    error(dev, P("no input: db load N, then db <hex> until m-load-done"), 0);
     return;
   }
   if (n + w > 1u && inputs_in_arena(dev)) {
-    error(dev, "the input is in the arena and an inference overwrites it: infer 1 0, or --input-outside-arena", 0);
+    error(dev, P("the input is in the arena and an inference overwrites it: infer 1 0, or --input-outside-arena"), 0);
     return;
   }
-  put(dev, "m-warmup-start-");
+  putp(dev, P("m-warmup-start-"));
   put_u64(dev, w);
-  put(dev, "\r\n");
+  putp(dev, P("\r\n"));
   rc = run(dev, w);
-  put(dev, "m-warmup-done\r\nm-infer-start-");
+  putp(dev, P("m-warmup-done\r\nm-infer-start-"));
   put_u64(dev, n);
-  put(dev, "\r\n");
+  putp(dev, P("\r\n"));
   t0 = now_us(dev); /* both readings first, printed after: the UART output is outside the interval */
   rc |= run(dev, n);
   t1 = now_us(dev);
   put_lap(dev, t0);
   put_lap(dev, t1);
   if (rc != 0 || !canary_ok(dev)) {
-    error(dev, rc ? "invoke failed" : "arena canary overwritten", 0);
+    error(dev, rc ? P("invoke failed") : P("arena canary overwritten"), 0);
     return;
   }
-  put(dev, "m-infer-done\r\n");
+  putp(dev, P("m-infer-done\r\n"));
   results(dev);
 }
 
@@ -280,15 +304,15 @@ static void dispatch(const td_device *dev, char *line) {
   }
   if (n == 0) return; /* an empty command: just m-ready (the runner sends a lone '%' to flush) */
   if (!strcmp(tok[0], "name")) {
-    put(dev, "m-name-dut-[tinydeploy]\r\n");
+    putp(dev, P("m-name-dut-[tinydeploy]\r\n"));
   } else if (!strcmp(tok[0], "profile")) {
-    put(dev, "m-profile-[tinydeploy-" TD_RUNTIME_VERSION "]\r\nm-model-[");
+    putp(dev, P("m-profile-[tinydeploy-" TD_RUNTIME_VERSION "]\r\nm-model-["));
     put(dev, ms.model);
-    put(dev, "]\r\n");
+    putp(dev, P("]\r\n"));
   } else if (!strcmp(tok[0], "timestamp")) {
     put_lap(dev, now_us(dev));
   } else if (!strcmp(tok[0], "db")) {
-    if (!tok[1]) error(dev, "db needs a subcommand: load N, print, or hex bytes", 0);
+    if (!tok[1]) error(dev, P("db needs a subcommand: load N, print, or hex bytes"), 0);
     else if (!strcmp(tok[1], "load")) db_load(dev, tok[2]);
     else if (!strcmp(tok[1], "print")) db_print(dev, tok[2], tok[3]);
     else db_data(dev, tok[1]);
@@ -297,9 +321,9 @@ static void dispatch(const td_device *dev, char *line) {
   } else if (!strcmp(tok[0], "results")) {
     results(dev);
   } else if (!strcmp(tok[0], "help")) {
-    put(dev, "m-help-[name profile timestamp db-load-N db-HEX db-print infer-N-W results]\r\n");
+    putp(dev, P("m-help-[name profile timestamp db-load-N db-HEX db-print infer-N-W results]\r\n"));
   } else {
-    error(dev, "Unknown command: ", tok[0]);
+    error(dev, P("Unknown command: "), tok[0]);
   }
 }
 
@@ -307,17 +331,17 @@ void td_mlperf_start(const td_device *dev, const char *model) {
   memset(&ms, 0, sizeof ms);
   ms.model = model && *model ? model : "unknown";
   if (dev->counter) ms.last = dev->counter();
-  put(dev, "m-init-done\r\nm-ready\r\n");
+  putp(dev, P("m-init-done\r\nm-ready\r\n"));
 }
 
 void td_mlperf_feed(const td_device *dev, uint8_t byte) {
   if (byte == '%') {
     ms.line[ms.len] = 0;
-    if (ms.overflow) error(dev, "command too long, at most " TD_MLPERF_STR(TD_MLPERF_LINE_MAX) " characters", 0);
+    if (ms.overflow) error(dev, P("command too long, at most " TD_MLPERF_STR(TD_MLPERF_LINE_MAX) " characters"), 0);
     else dispatch(dev, ms.line);
     ms.len = 0;
     ms.overflow = 0;
-    put(dev, "m-ready\r\n");
+    putp(dev, P("m-ready\r\n"));
   } else if (byte == '\r' || byte == '\n') {
     /* a terminal's line end: not part of a command */
   } else if (ms.len < TD_MLPERF_LINE_MAX) {

@@ -3,11 +3,13 @@ port: every command over pyserial, results equal to LiteRT's dequantized outputs
 m-lap-us over `infer 10 1` equal to 10 inferences' instructions (the device protocol's count) at the board
 clock. The same firmware built for qemu-rv32 too, and `tinydeploy flash --protocol mlperf`."""
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import serial
 from device_helpers import cli, firmware_dir, public_model
+from tools import require_tool
 
 from tinydeploy.compile.tflite.reader import load_model
 from tinydeploy.evaluate.data import random_inputs
@@ -16,6 +18,8 @@ from tinydeploy.evaluate.reference import reference_outputs
 from tinydeploy.link.emulators import start_emulator
 from tinydeploy.link.session import open_session
 from tinydeploy.paths import cache_dir
+from tinydeploy.target.arduino import export_arduino
+from tinydeploy.target.arduino_build import SimavrPty, compile_example
 from tinydeploy.target.boards import load_board
 from tinydeploy.target.protocol_firmware import ensure_firmware
 
@@ -78,15 +82,15 @@ def results(line: str) -> np.ndarray:
     return np.array([float(v) for v in values])
 
 
-def assert_litert(printed: np.ndarray, x: np.ndarray) -> None:
+def assert_litert(printed: np.ndarray, x: np.ndarray, model: Path = MODEL) -> None:
     """Equal to LiteRT's int8 outputs dequantized in float32 (as the device does), to the printed digits."""
-    g = load_model(MODEL)
+    g = load_model(model)
     t = g.tensors[g.outputs[0]]
-    q = reference_outputs(MODEL, [x[None]])[0].reshape(-1)
+    q = reference_outputs(model, [x[None]])[0].reshape(-1)
     want = (q.astype(np.float32) - np.float32(t.zero_point)) * np.float32(t.scale)
     assert printed.shape == want.shape
     assert np.abs(printed - want.astype(np.float64)).max() <= 0.51 * 10.0 ** -DECIMALS, (printed, want)
-    assert want.max() > 0  # a real result, not all zeros
+    assert np.abs(want).max() > 0  # a real result, not all zeros
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +170,29 @@ def test_portable_to_rv32():
         out = th.cmd("infer 2 1")
         assert lap(out[4]) > lap(out[3])
         assert_litert(results(out[-1]), x)
+        th.port.close()
+
+
+@require_tool("arduino-builder", "simavr", "avr-gcc")
+def test_arduino_mlperf_example_on_simavr(tmp_path):
+    """export-arduino --mlperf-model: the <Lib>MLPerf example, built by arduino-builder for the Mega 2560 (AVR: our
+    float printer, 64-bit laps from micros()), over simavr's pty; within the Serial example's fit."""
+    hello = public_model("hello_world_int8")
+    r = cli("export-arduino", hello, "-o", tmp_path / "hello.zip", "--mlperf-model", "ic01", cwd=tmp_path)
+    assert r.returncode == 0 and "HelloWorldInt8MLPerf" in r.stdout, r.stdout + r.stderr
+    lib = export_arduino(hello, tmp_path / "again.zip", mlperf_model="ic01")  # the same library, its fit
+    build = compile_example(tmp_path / "hello.zip", "MLPerf", "mega2560", tmp_path / "work")
+    assert build.flash_bytes <= lib.fit["serial"].flash_needed
+    assert build.ram_bytes <= lib.fit["serial"].ram_needed - lib.board.stack_bytes
+    x = np.array([[-77]], np.int8)
+    with SimavrPty(build.elf, "mega2560", tmp_path) as pty:
+        th = Th(pty.url)
+        th.sync()
+        assert th.cmd("profile")[1] == "m-model-[ic01]"
+        assert th.load(x.tobytes()) == [["m-[Expecting 1 bytes]"], ["m-load-done"]]
+        out = th.cmd("infer 3 1")
+        assert lap(out[4]) > lap(out[3])
+        assert_litert(results(out[-1]), x[0], hello)
         th.port.close()
 
 

@@ -33,17 +33,21 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
                                                   "that does not fit the board."),
                    shared_arena: bool = typer.Option(False, "--shared-arena", help="One arena (the largest) for "
                                                      "every model library exported with --shared-arena in a sketch: "
-                                                     "for models that never run at the same time.")) -> None:
+                                                     "for models that never run at the same time."),
+                   mlperf_model: str = typer.Option(None, "--mlperf-model", help="Also the example <Lib>MLPerf: "
+                                                    "MLPerf Tiny's th_ protocol for mlcommons/tiny's runner, "
+                                                    "profile model kws01|vww01|ad01|ic01; the model's input "
+                                                    "then stays outside the arena.")) -> None:
     """Write <Lib>/library.properties, keywords.txt, src/ (the model) and the examples <Lib>Check
-    (embedded samples vs LiteRT reference outputs) and <Lib>Serial (device protocol), and beside the ZIP
-    TinyDeploy.zip: the runtime library (install both)."""
+    (embedded samples vs LiteRT reference outputs) and <Lib>Serial (device protocol), with --mlperf-model
+    <Lib>MLPerf (MLPerf Tiny's protocol), and beside the ZIP TinyDeploy.zip: the runtime library (install both)."""
     from ..target import RUNTIME_LIB, runtime_id, runtime_version
     from ..target import export_arduino as export
 
     opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget, input_outside)
     lib = export(model, out, samples=sample, board=board, count=count, seed=seed, name=name,
                  options=opts, fit_check=fit_check,
-                 shared_arena=shared_arena)
+                 shared_arena=shared_arena, mlperf_model=mlperf_model)
     for what, report in lib.fit.items():
         for line in report.lines():
             _say(f"fit {what:<6} {line}")

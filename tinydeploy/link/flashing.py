@@ -151,9 +151,7 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
           protocol: str = "device", mlperf_model: str | None = None) -> FlashResult:
     """`compiled`: the model already compiled (with `options`), so it is not compiled again.
     protocol "mlperf": the MLPerf Tiny firmware, mlperf_model one of kws01, vww01, ad01, ic01."""
-    from ..target import pio_executable
-
-    from ..target import check_protocol
+    from ..target import check_protocol, pio_executable
 
     mlperf_model = check_protocol(protocol, mlperf_model)
     model_path, pdir, manifest_board = resolve_model(model, Path(project_dir) if project_dir else None)

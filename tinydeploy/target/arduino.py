@@ -13,6 +13,8 @@ Model ZIP layout (one top folder, the library name: CamelCase of the model prefi
     <Lib>/src/<prefix>_device_glue.c   the device protocol glue: <prefix>_device_setup()
     <Lib>/examples/<Lib>Check/<Lib>Check.ino + check_data.h    sample inputs and LiteRT reference outputs
     <Lib>/examples/<Lib>Serial/<Lib>Serial.ino                 the tinydeploy device protocol on Serial
+    <Lib>/examples/<Lib>MLPerf/<Lib>MLPerf.ino                 with mlperf_model: MLPerf Tiny's th_ protocol
+                                                               (the input outside the arena; Serial's fit)
 
 The runtime (kernels, td_device.c, td_board.h) is the TinyDeploy library, so several model libraries
 can go into one sketch: every symbol of a model library carries its prefix.
@@ -39,7 +41,7 @@ from .arduino_runtime import RUNTIME_LIB, RUNTIME_ZIP, VERSION_HEADER, runtime_i
 from .boards import BoardProfile, list_boards, load_board
 from .firmware import load_samples
 from .fit import CANARY_BYTES, FitReport, check_fit
-from .protocol_firmware import glue_source
+from .protocol_firmware import check_protocol, glue_source, protocol_options
 
 try:  # lower bounds from the graph alone (newer fit.py)
     from .fit import check_fit_graph
@@ -78,10 +80,12 @@ class ArduinoLibrary:
     runtime_files: dict[str, bytes] = field(default_factory=dict, repr=False)
     replaced_runtime: str | None = None     # the TinyDeploy.zip it overwrote held other sources (their id)
     skipped: dict[str, str] = field(default_factory=dict)   # example ("check"/"serial") -> why left out
+    mlperf_model: str | None = None    # the MLPerf example's benchmark (kws01, ...), None: no such example
 
     @property
     def examples(self) -> list[str]:
-        return [f"{self.name}{e.capitalize()}" for e in EXAMPLES if e not in self.skipped]
+        mlperf = [f"{self.name}MLPerf"] if self.mlperf_model and "serial" not in self.skipped else []
+        return [f"{self.name}{e.capitalize()}" for e in EXAMPLES if e not in self.skipped] + mlperf
 
 
 def library_name(prefix: str) -> str:
@@ -232,8 +236,10 @@ def model_source(m: CompiledModel, shared_arena: bool = False) -> str:
 
 
 def library_files(m: CompiledModel, b: BoardProfile, inputs: list[np.ndarray], expected: list[np.ndarray],
-                  examples: tuple[str, ...] = EXAMPLES, shared_arena: bool = False) -> dict[str, bytes]:
-    """Every file of the library, keyed by its path inside the ZIP (with the given examples)."""
+                  examples: tuple[str, ...] = EXAMPLES, shared_arena: bool = False,
+                  mlperf_model: str | None = None) -> dict[str, bytes]:
+    """Every file of the library, keyed by its path inside the ZIP (with the given examples; the MLPerf one
+    with mlperf_model, where the Serial one fits)."""
     lib = library_name(m.prefix)
     files = {f"{lib}/library.properties": library_properties(m, lib), f"{lib}/keywords.txt": keywords_txt(m, lib),
              f"{lib}/src/{m.prefix}.h": model_header(m, lib),
@@ -245,6 +251,9 @@ def library_files(m: CompiledModel, b: BoardProfile, inputs: list[np.ndarray], e
         files[f"{ex}/{lib}Check/check_data.h"] = check_data_header(m, inputs, expected)
     if "serial" in examples:
         files[f"{ex}/{lib}Serial/{lib}Serial.ino"] = _sketch("Serial.ino.in", m, lib)
+        if mlperf_model:
+            files[f"{ex}/{lib}MLPerf/{lib}MLPerf.ino"] = _sketch("MLPerf.ino.in", m, lib).replace("@MLPERF@",
+                                                                                                mlperf_model)
     return {k: v.encode() for k, v in files.items()}
 
 
@@ -264,10 +273,14 @@ def _over(report: FitReport) -> str:
 
 def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560", samples=None, count: int = 3,
                   seed: int = 0, name: str | None = None, options: PlanOptions | None = None,
-                  fit_check: bool = True, shared_arena: bool = False) -> ArduinoLibrary:
+                  fit_check: bool = True, shared_arena: bool = False,
+                  mlperf_model: str | None = None) -> ArduinoLibrary:
     """Compile the model, check it fits the board, embed samples + LiteRT outputs; nothing written yet.
-    shared_arena: the arena is td_shared_arena, shared with the other model libraries exported so."""
+    shared_arena: the arena is td_shared_arena, shared with the other model libraries exported so.
+    mlperf_model (kws01, vww01, ad01, ic01): also the <Lib>MLPerf example; the input goes outside the arena."""
     b = load_board(board)
+    if mlperf_model:
+        check_protocol("mlperf", mlperf_model)
     if b.platformio.get("framework") != "arduino":
         arduino = [x.id for x in list_boards() if x.platformio.get("framework") == "arduino"]
         raise TinyDeployError(f"board {b.id} has no Arduino core", f"pick one of: {', '.join(arduino)}")
@@ -286,7 +299,8 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
         check_fit_graph(g, b, model_path.name, options).raise_if_too_big()
     from .variants import board_options
 
-    m = compile_graph(g, prefix=name, options=options or board_options(b), source_name=model_path.name)
+    options = protocol_options(options or board_options(b), mlperf_model)
+    m = compile_graph(g, prefix=name, options=options, source_name=model_path.name)
     check_prefix(m.prefix)
     inputs = [x[:count] for x in load_samples(g, samples, n=count, seed=seed)]
     n = inputs[0].shape[0] if inputs else 0
@@ -300,8 +314,10 @@ def build_library(model_path: str | Path, board: str | BoardProfile = "mega2560"
     from ..evaluate import reference_outputs
 
     expected = reference_outputs(model_path, inputs)
-    lib = ArduinoLibrary(library_name(m.prefix), m, b, inputs, expected, fit, skipped=skipped)
-    lib.files = library_files(m, b, inputs, expected, tuple(e for e in EXAMPLES if e not in skipped), shared_arena)
+    lib = ArduinoLibrary(library_name(m.prefix), m, b, inputs, expected, fit, skipped=skipped,
+                         mlperf_model=mlperf_model)
+    lib.files = library_files(m, b, inputs, expected, tuple(e for e in EXAMPLES if e not in skipped), shared_arena,
+                              mlperf_model)
     lib.runtime_files = runtime_library_files()
     return lib
 

@@ -149,7 +149,7 @@ def check_protocol(protocol: str, mlperf_model: str | None) -> str | None:
         return None
     if mlperf_model not in MLPERF_MODELS:
         got = f"got {mlperf_model!r}" if mlperf_model else "none given"
-        raise TinyDeployError(f"--protocol mlperf needs the MLPerf Tiny benchmark the model runs ({got})",
+        raise TinyDeployError(f"the MLPerf Tiny firmware needs the benchmark the model runs: --mlperf-model ({got})",
                               f"add --mlperf-model with one of: {', '.join(MLPERF_MODELS)}")
     return mlperf_model
 
