@@ -21,7 +21,7 @@ from tinydeploy.paths import cache_dir
 from tinydeploy.target.arduino import export_arduino
 from tinydeploy.target.arduino_build import SimavrPty, compile_example
 from tinydeploy.target.boards import load_board
-from tinydeploy.target.protocol_firmware import ensure_firmware
+from tinydeploy.target.protocol_firmware import device_project, ensure_firmware, read_manifest
 
 pytestmark = pytest.mark.slow
 MODEL = public_model("kws_ref_model")  # MLPerf Tiny's kws01 model: a 490-byte int8 input, 12 outputs
@@ -171,6 +171,24 @@ def test_portable_to_rv32():
         assert lap(out[4]) > lap(out[3])
         assert_litert(results(out[-1]), x)
         th.port.close()
+
+
+def test_export_platformio_mlperf_project(tmp_path):
+    """export-platformio --mlperf-model M --board B: the libraries with the input outside the arena and
+    OUT/mlperf-<board>/, the very project `flash --protocol mlperf` builds (same manifest key: same firmware)."""
+    hello = public_model("hello_world_int8")
+    r = cli("export-platformio", hello, "-o", tmp_path / "out", "--mlperf-model", "ic01", cwd=tmp_path)
+    assert r.returncode == 1 and "--board" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+    r = cli("export-platformio", hello, "-o", tmp_path / "out", "--mlperf-model", "ic01", "--board", "m4", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    pdir = tmp_path / "out" / "mlperf-qemu-m4"
+    assert "-DTD_PROTOCOL_MLPERF -DTD_MLPERF_MODEL=ic01" in (pdir / "platformio.ini").read_text()
+    flashed = device_project(hello, "qemu-m4", tmp_path / "flash", protocol="mlperf", mlperf_model="ic01",
+                             dry_run=True)
+    assert read_manifest(pdir)["key"] == flashed.manifest["key"]
+    header = (tmp_path / "out" / "hello_world_int8" / "src" / "hello_world_int8.h").read_text()
+    assert "input=outside" in header  # the plan options the libraries were compiled with
 
 
 @require_tool("arduino-builder", "simavr", "avr-gcc")
