@@ -276,7 +276,7 @@ def test_without_the_option_the_c_is_unchanged(path):
     ops = [op for op in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes() if op[0] != "equal"]
     assert [op[0] for op in ops] == ["insert"]
     _, i, _, j1, j2 = ops[0]
-    assert old[i - 1].endswith("_NO_STATIC_ARENA") and old[i].startswith("static uint8_t ")
+    assert old[i].endswith("_NO_STATIC_ARENA") and old[i + 1].startswith("static uint8_t ")
     block = "\n".join(new[j1:j2])
     assert '#include "esp_attr.h"' in block and "#define TD_ARENA_ATTR EXT_RAM_BSS_ATTR" in block
     assert psram.header.replace(" arena=psram", "") == base.header

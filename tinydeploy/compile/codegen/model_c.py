@@ -95,7 +95,7 @@ def _arena_region_lines(m: "CompiledModel") -> list[str]:
         return []
     return ["/* arena_region=psram: the arena goes to .ext_ram.bss (ESP-IDF, with",
             " * CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY; else the attribute is empty and it stays in",
-            " * internal RAM). -DTD_ARENA_ATTR=... overrides it. */",
+            " * internal RAM). -DTD_ARENA_ATTR=... overrides it; storage defined elsewhere may use it too. */",
             "#if defined(ESP_PLATFORM) && !defined(TD_ARENA_ATTR)", '#include "esp_attr.h"', "#endif",
             "#ifndef TD_ARENA_ATTR", "#if defined(EXT_RAM_BSS_ATTR)", "#define TD_ARENA_ATTR EXT_RAM_BSS_ATTR",
             "#elif defined(EXT_RAM_ATTR)", "#define TD_ARENA_ATTR EXT_RAM_ATTR", "#else", "#define TD_ARENA_ATTR",
@@ -116,7 +116,7 @@ def source_text(m: "CompiledModel", decls: list[str], body: list[str], headers: 
         *[f'#include "{h}"' for h in headers], "", *_kernel_guard(m),
         "/* ---- constants (weights, biases, requantization parameters) ---- */",
         *decls, "",
-        f"#ifndef {P}_NO_STATIC_ARENA", *_arena_region_lines(m),
+        *_arena_region_lines(m), f"#ifndef {P}_NO_STATIC_ARENA",
         f"static uint8_t {p}_arena_storage[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] TD_ALIGN(16)"
         + (" TD_ARENA_ATTR;" if m.options.arena_region != "internal" else ";"),
         f"uint8_t *{p}_arena = {p}_arena_storage;", "#else", f"uint8_t *{p}_arena;", "#endif", "",
