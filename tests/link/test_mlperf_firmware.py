@@ -238,3 +238,5 @@ def test_flash_cli_mlperf(tmp_path):
     finally:
         stop = cli("flash", "--stop", "--project-dir", pdir, cwd=tmp_path)
     assert "stopped the emulator" in stop.stdout, stop.stdout + stop.stderr
+    again = cli("flash", "--dry-run", "--project-dir", pdir, cwd=tmp_path)  # no MODEL: the project's manifest
+    assert "reuse the MLPerf Tiny (kws01) firmware project" in again.stdout, again.stdout + again.stderr

@@ -153,8 +153,11 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
     protocol "mlperf": the MLPerf Tiny firmware, mlperf_model one of kws01, vww01, ad01, ic01."""
     from ..target import check_protocol, pio_executable
 
-    mlperf_model = check_protocol(protocol, mlperf_model)
     model_path, pdir, manifest_board = resolve_model(model, Path(project_dir) if project_dir else None)
+    if model is None and protocol == "device" and not mlperf_model:  # inside a flashed MLPerf project: its protocol
+        kept = json.loads((pdir / MANIFEST).read_text())["key"].get("protocol", "").split()
+        protocol, mlperf_model = (kept[0], kept[1]) if len(kept) == 2 else (protocol, mlperf_model)
+    mlperf_model = check_protocol(protocol, mlperf_model)
     if board is None and manifest_board is None:
         raise TinyDeployError("which board? --board B", "`tinydeploy boards` lists them")
     b = load_board(board or manifest_board)
@@ -163,10 +166,11 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
     pdir = pdir or default_project_dir(model_path, b, protocol)
     res = FlashResult(b, pdir, dry_run=dry_run, protocol=protocol, mlperf_model=mlperf_model)
     step = res.steps.append
+    what = f"MLPerf Tiny ({mlperf_model}) firmware project" if mlperf_model else "protocol firmware project"
     pio = " ".join(pio_executable() if not dry_run else ["pio"])
     if not b.emulated:
         problems, port = _real_board_problems(b, port)
-        step(f"generate the protocol firmware project in {pdir} (src/: td_glue.c + arduino_device.cpp)")
+        step(f"generate the {what} in {pdir} (src/: td_glue.c + arduino_device.cpp)")
         step(f"cd {pdir} && {pio} run -e {b.id}")
         step(f"cd {pdir} && {pio} run -e {b.id} -t upload --upload-port {port or '<auto: USB ' + ','.join(b.usb_ids) + '>'}")
         step(f"connect at {b.baud} baud on {port or 'the board port'} and check the model's SHA-256 (HELLO)"
@@ -184,7 +188,7 @@ def flash(model: str | Path | None, board: str | None, port: str | None = None, 
                           protocol=protocol, mlperf_model=mlperf_model)
     res.model = proj.model
     reuse_fw = proj.reused and firmware_up_to_date(proj)
-    step(f"{'reuse' if proj.reused else 'generate'} the protocol firmware project {pdir} "
+    step(f"{'reuse' if proj.reused else 'generate'} the {what} {pdir} "
          f"({'model, tool version and plan options match its manifest' if proj.reused else 'src/: td_glue.c + board main'})")
     step(f"{'skip' if reuse_fw else 'run'}: cd {pdir} && {pio} run -e {b.id}" +
          (" (firmware up to date)" if reuse_fw else ""))
