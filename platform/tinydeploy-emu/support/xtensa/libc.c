@@ -41,6 +41,11 @@ size_t strlen(const char *s) {
   return (size_t)(p - s);
 }
 
+int strcmp(const char *a, const char *b) {
+  while (*a && *a == *b) ++a, ++b;
+  return (int)(unsigned char)*a - (int)(unsigned char)*b;
+}
+
 typedef union {
   float f;
   uint32_t u;
