@@ -140,6 +140,7 @@ static uint16_t handle(const td_device *dev, uint8_t type, const uint8_t *in, ui
     put32(out + 13, dev->arena_bytes);
     return 17;
   }
+  if (dev->extra) return dev->extra(dev, type, in, len, out, status);
   *status = TD_ERR_TYPE;
   return 0;
 }

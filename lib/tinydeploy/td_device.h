@@ -1,5 +1,5 @@
 /*
- * tinydeploy device protocol (v1): framed, checksummed request/reply over a UART.
+ * tinydeploy device protocol (v2): framed, checksummed request/reply over a UART.
  *
  * Frame: 0xA5 0x5A | type | seq | len (2 bytes LE) | payload | crc16
  * (CCITT-FALSE over type..payload, LE). The host sends one request and waits for its reply, so a
@@ -7,6 +7,7 @@
  * and type gets the cached reply again (an INVOKE is never run twice for one request).
  * Every reply carries the session number the host set with HELLO; after a reset it is 0,
  * which tells the host that the device lost its inputs.
+ * v2: requests of other types go to the optional `extra` handler (td_train_device.h: TRAIN, GET_PARAM).
  */
 #ifndef TD_DEVICE_H
 #define TD_DEVICE_H
@@ -18,7 +19,7 @@ extern "C" {
 #endif
 
 #ifndef TD_PROTO_VERSION /* overridable only to test that a host refuses firmware of another version */
-#define TD_PROTO_VERSION 1
+#define TD_PROTO_VERSION 2
 #endif
 #define TD_PROTO_MAX_PAYLOAD 56 /* request payload: a whole frame fits a 64-byte UART buffer */
 #define TD_PROTO_MAX_REPLY 120  /* reply payload (the host has room) */
@@ -39,7 +40,7 @@ enum { TD_OK = 0, TD_ERR_CRC = 1, TD_ERR_LENGTH = 2, TD_ERR_TYPE = 3, TD_ERR_RAN
 enum { TD_UNIT_CYCLES = 0, TD_UNIT_INSTRUCTIONS = 1, TD_UNIT_MICROSECONDS = 2, TD_UNIT_TICKS = 3 };
 
 /** Everything the protocol needs to know about the model and the board. */
-typedef struct {
+typedef struct td_device_s {
   const char *name;               /* "<board> <model prefix>", shown by the host */
   const char *sha256_hex;         /* the model's SHA-256 (64 hex characters) */
   int (*invoke)(void);
@@ -56,6 +57,10 @@ typedef struct {
   const uint8_t *stack_low;       /* painted stack region [stack_low, stack_high), or NULL */
   const uint8_t *stack_high;
   void (*write)(const uint8_t *data, uint16_t n); /* UART transmit */
+  /* Requests of a type the core does not serve, or NULL. The reply payload goes to out (out[0..3] hold
+   * the session already); returns its length, or sets *status (TD_ERR_*) to NAK the request. */
+  uint16_t (*extra)(const struct td_device_s *dev, uint8_t type, const uint8_t *in, uint16_t len, uint8_t *out,
+                    uint8_t *status);
 } td_device;
 
 #define TD_CANARY_BYTES 16

@@ -44,7 +44,7 @@ void setup() {
 #ifdef TD_PROTOCOL_MLPERF
   td_mlperf_start(dev, TD_MLPERF_STR(TD_MLPERF_MODEL));
 #else
-  Serial.print("\r\ntinydeploy device (arduino), protocol v1\r\n");
+  Serial.print("\r\ntinydeploy device (arduino), protocol v2\r\n");
 #endif
 }
 

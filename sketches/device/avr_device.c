@@ -51,7 +51,7 @@ __attribute__((noinline)) static void paint_stack(void) {
 }
 
 int main(void) {
-  static const char banner[] = "\r\ntinydeploy device (avr), protocol v1\r\n";
+  static const char banner[] = "\r\ntinydeploy device (avr), protocol v2\r\n";
   const td_device *dev;
   td_board_init();
   UCSR0B |= _BV(RXEN0);

@@ -76,7 +76,7 @@ __attribute__((noinline)) static void paint_stack(void) {
 }
 
 int main(void) {
-  static const char banner[] = "\r\ntinydeploy device (qemu-arm), protocol v1\r\n";
+  static const char banner[] = "\r\ntinydeploy device (qemu-arm), protocol v2\r\n";
   const td_device *dev;
   paint_stack();
   dev = td_model_setup();

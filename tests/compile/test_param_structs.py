@@ -24,6 +24,8 @@ REPO_MODELS = sorted(ROOT.glob("models/*.tflite")) + sorted(ROOT.glob("tests/dat
 NOT_PARAMS = {"td_tensor_info", "td_device", "td_taps"}  # descriptors and a kernel-internal value
 #: the training step's structs (td_train.h): emitted by tinydeploy/train, checked through ctypes in tests/train
 NOT_PARAMS |= {"td_train_geom", "td_train_param", "td_train_sgd"}
+#: the training requests of the device protocol (td_train_device.h): descriptors filled by the glue
+NOT_PARAMS |= {"td_train_blob", "td_train_device"}
 
 
 def c_structs() -> dict[str, dict[str, str]]:

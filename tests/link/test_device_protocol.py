@@ -60,15 +60,15 @@ def test_stale_firmware_refused(hello_device):
 
 
 def test_other_protocol_version_refused(hello_device):
-    """Firmware built for protocol v2 (TD_PROTO_VERSION overridden) answers HELLO; the host (v1) refuses it
+    """Firmware built for protocol v3 (TD_PROTO_VERSION overridden) answers HELLO; the host (v2) refuses it
     with a message naming both versions, even though the model matches."""
     from tinydeploy.errors import TinyDeployError
 
     _, m, _ = hello_device
-    assert P.VERSION == 1
-    with HostDevice(build_host_device(m, defines={"TD_PROTO_VERSION": "2"})) as dev:
+    assert P.VERSION == 2
+    with HostDevice(build_host_device(m, defines={"TD_PROTO_VERSION": "3"})) as dev:
         client = DeviceClient(dev.url, [1], expect_sha256=m.graph.sha256)
-        with pytest.raises(TinyDeployError, match=r"firmware speaks protocol v2, this host v1") as exc:
+        with pytest.raises(TinyDeployError, match=r"firmware speaks protocol v3, this host v2") as exc:
             client.connect(wait=3.0)
         assert "reflash" in exc.value.hint
         client.close()

@@ -20,6 +20,7 @@ __getattr__, __all__ = public_face(__name__, {
     "resolve_model": ".flashing",
     "run_in_emulator": ".emulators",
     "serial_opener": ".emulators",
+    "SessionLost": ".client",
     "start_emulator": ".emulators",
     "stop_emulator": ".flashing",
 })

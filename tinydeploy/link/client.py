@@ -36,6 +36,23 @@ class InvokeResult:
 
 
 @dataclass
+class TrainStep:
+    loss: float  # before the step
+    top1: int  # the model's prediction in the step's forward
+    count: int  # counter ticks of the step, in hello.unit
+    steps: int  # steps since the device booted
+
+
+@dataclass
+class TrainInfo:
+    n_params: int
+    buffer_bytes: int  # the one training buffer (forward arena + gradients)
+    state_bytes: int  # masters, momentum, RAM copies of the updated parameters
+    build: int  # hash of model, update and momentum the firmware was built for
+    steps: int
+
+
+@dataclass
 class Stats:
     stack_peak_bytes: int
     canary_ok: bool
@@ -235,6 +252,38 @@ class DeviceClient:
                 data += self._request(P.GET_OUTPUT, struct.pack("<BIB", index, len(data), n))[4:4 + n]
             outs.append(bytes(data))
         return outs
+
+    # -- training (td_train_device.h) --------------------------------------------------------
+    def train_info(self) -> TrainInfo:
+        """What the training firmware runs; TinyDeployError when the firmware has no training step."""
+        try:
+            p = self._request(P.TRAIN_INFO)
+        except TinyDeployError as exc:
+            if "unknown request" not in exc.message:
+                raise
+            raise TinyDeployError(f"the board on {self.url} runs inference-only firmware",
+                                  "let `tinydeploy train` build and start the training firmware") from None
+        return TrainInfo(*struct.unpack_from("<BIIII", p, 4))
+
+    def train_step(self, data: bytes, label: int, lr: float) -> TrainStep:
+        """One training step on one int8 sample. A device reset raises SessionLost: its training is gone."""
+        chunk = P.MAX_REQUEST - 5
+        for off in range(0, len(data), chunk):
+            self._request(P.SET_INPUT, struct.pack("<BI", 0, off) + data[off:off + chunk])
+        reply = self._request(P.TRAIN, struct.pack("<Hf", label, lr))
+        status, loss, top, count, steps = struct.unpack_from("<BfHII", reply, 4)
+        if status != 0:
+            raise TinyDeployError("the device reports an overwritten canary after the training step (the training "
+                                  "buffer overflowed)", "report this model and update spec")
+        return TrainStep(loss, top, count, steps)
+
+    def read_param(self, index: int, what: int, nbytes: int) -> bytes:
+        """Bytes of updated parameter `index`: what 0 its quantized values, 1 its float32 masters, 2 momentum."""
+        data = bytearray()
+        while len(data) < nbytes:
+            n = min(P.MAX_REPLY - 4, nbytes - len(data))
+            data += self._request(P.GET_PARAM, struct.pack("<BBIB", index, what, len(data), n))[4:4 + n]
+        return bytes(data)
 
     def stats(self) -> Stats:
         p = self._request(P.STATS)

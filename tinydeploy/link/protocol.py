@@ -1,14 +1,16 @@
-"""Frames of the tinydeploy device protocol v1 (see lib/tinydeploy/td_device.h)."""
+"""Frames of the tinydeploy device protocol v2 (see lib/tinydeploy/td_device.h; v2 adds the training requests
+of lib/tinydeploy/td_train_device.h)."""
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
 
 MAGIC = b"\xa5\x5a"
-VERSION = 1
+VERSION = 2
 MAX_REQUEST = 56
 MAX_REPLY = 120
 HELLO, SET_INPUT, INVOKE, GET_OUTPUT, STATS = 0x01, 0x02, 0x03, 0x04, 0x05
+TRAIN_INFO, TRAIN, GET_PARAM = 0x10, 0x11, 0x12  # td_train_device.h
 REPLY, NAK = 0x80, 0x7F
 ERRORS = {1: "bad checksum", 2: "bad length", 3: "unknown request", 4: "index or range out of bounds"}
 UNITS = {0: "cycles", 1: "instructions", 2: "µs", 3: "timer ticks"}
