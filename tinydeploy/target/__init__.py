@@ -40,6 +40,7 @@ __getattr__, __all__ = public_face(__name__, {
     "ensure_firmware": ".protocol_firmware",
     "export_arduino": ".arduino",
     "family_of": ".protocol_firmware",
+    "TrainFirmware": ".protocol_firmware",
     "firmware_up_to_date": ".protocol_firmware",
     "free_port": ".host_device",
     "generate_project": ".build",

@@ -20,6 +20,11 @@ ic01) as its profile's model. The model's integer input is then kept outside the
 (PlanOptions.input_outside_arena): `infer N W` runs N + W inferences on one loaded input.
 
     proj = device_project("kws.tflite", "qemu-m4", protocol="mlperf", mlperf_model="kws01")
+
+train=TrainFirmware (made by tinydeploy/train's session) builds the training flavour: the model library
+holds the generated training step (<p>_train_step, one planned buffer), src/td_glue.c is
+sketches/device/td_train_glue.c.in, which also serves the TRAIN / GET_PARAM requests
+(lib/tinydeploy/td_train_device.h); compiled with -ffp-contract=off, as the host build of the step.
 """
 from __future__ import annotations
 
@@ -51,6 +56,24 @@ FAMILIES = {
 
 
 @dataclass
+class TrainFirmware:
+    """The generated training step as the firmware links it (filled by tinydeploy.train)."""
+
+    model: CompiledModel  # the inference part (saved activations as extra outputs, writable parameters)
+    source: str  # <p>.c: the model and <p>_train_step
+    train_header: str  # <p>_train.h
+    value_bytes: list[int]  # per updated parameter: bytes of its quantized values
+    counts: list[int]  # per updated parameter: float32 masters
+    input_copy: bool  # the backward reads the model input: the glue keeps a copy of the sample
+    build: int  # 32-bit hash of model, update and momentum: TRAIN_INFO reports it
+
+    @property
+    def input_bytes(self) -> int:
+        g = self.model.graph
+        return g.tensors[g.inputs[0]].nbytes
+
+
+@dataclass
 class DeviceProject:
     path: Path
     board: BoardProfile
@@ -60,6 +83,7 @@ class DeviceProject:
     reused: bool = False
     protocol: str = "device"  # PROTOCOLS
     mlperf_model: str | None = None
+    train: TrainFirmware | None = None
 
     @property
     def elf(self) -> Path:
@@ -75,6 +99,19 @@ def glue_source(m: CompiledModel, board: str) -> str:
     text = (SKETCH_DIR / "td_model_glue.c.in").read_text()
     name = f"{board} {m.prefix}"[:70].replace('"', "'")
     return text.replace("@UPREFIX@", m.prefix.upper()).replace("@PREFIX@", m.prefix).replace("@NAME@", name)
+
+
+def train_glue_source(t: TrainFirmware, board: str) -> str:
+    """td_model_setup() for the training flavour (sketches/device/td_train_glue.c.in)."""
+    m = t.model
+    subs = {"@UPREFIX@": m.prefix.upper(), "@PREFIX@": m.prefix, "@NAME@": f"{board} {m.prefix}"[:70].replace('"', "'"),
+            "@N_PARAMS@": str(len(t.counts)), "@VALUE_BYTES@": ", ".join(f"{n}u" for n in t.value_bytes),
+            "@COUNTS@": ", ".join(f"{n}u" for n in t.counts), "@INPUT_COPY@": "1" if t.input_copy else "0",
+            "@INPUT_BYTES@": str(t.input_bytes), "@BUILD@": str(t.build & 0xFFFFFFFF)}
+    text = (SKETCH_DIR / "td_train_glue.c.in").read_text()
+    for k, v in subs.items():
+        text = text.replace(k, v)
+    return text
 
 
 def family_of(b: BoardProfile) -> str:
@@ -154,9 +191,13 @@ def check_protocol(protocol: str, mlperf_model: str | None) -> str | None:
     return mlperf_model
 
 
-def _build_flags(m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None) -> str:
+def _build_flags(m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None,
+                 train: bool = False) -> str:
     unit = FAMILIES[fam][1]
-    flags = (f"-DTD_BAUD={b.baud} -D{m.prefix.upper()}_NO_STATIC_ARENA -DTD_BOARD_COUNTER_UNIT={unit} "
+    # training: the step's source defines <P>_NO_STATIC_ARENA itself; the glue holds the one buffer
+    arena = f"-D{m.prefix.upper()}_TRAIN_NO_STATIC_BUFFER -ffp-contract=off" if train else \
+        f"-D{m.prefix.upper()}_NO_STATIC_ARENA"
+    flags = (f"-DTD_BAUD={b.baud} {arena} -DTD_BOARD_COUNTER_UNIT={unit} "
              f"-DTD_BOARD_CLOCK_HZ={b.clock_hz}UL")
     if fam == "arm" and b.emulator:
         flags += f" -DTD_SYSTICK_HZ={SYSTICK_HZ.get(b.emulator.machine, 25_000_000)}u"
@@ -165,15 +206,17 @@ def _build_flags(m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str 
     return flags
 
 
-def platformio_ini_text(m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None) -> str:
+def platformio_ini_text(m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None,
+                        train: bool = False) -> str:
     """The project generator's platformio.ini, with the protocol firmware's build flags."""
     from .platformio import platformio_ini
 
-    what = f"MLPerf Tiny ({mlperf_model}) protocol firmware" if mlperf_model else "device protocol firmware"
+    what = f"MLPerf Tiny ({mlperf_model}) protocol firmware" if mlperf_model else \
+        "device protocol firmware with the training step" if train else "device protocol firmware"
     lines = []
     for line in platformio_ini([b], f"Model {m.source_name} for {b.name}, {what}.").splitlines():
         if line.startswith("build_flags ="):
-            line = f"build_flags = {_build_flags(m, b, fam, mlperf_model)}"
+            line = f"build_flags = {_build_flags(m, b, fam, mlperf_model, train)}"
         elif line.startswith(("test_framework", "test_build_src")):
             continue  # no `pio test` for the protocol firmware: eval drives it
         lines.append(line)
@@ -183,21 +226,25 @@ def platformio_ini_text(m: CompiledModel, b: BoardProfile, fam: str, mlperf_mode
     return "\n".join(lines) + "\n"
 
 
-def write_device_tree(tmp: Path, m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None) -> None:
+def write_device_tree(tmp: Path, m: CompiledModel, b: BoardProfile, fam: str, mlperf_model: str | None = None,
+                      train: TrainFirmware | None = None) -> None:
     """Everything of a protocol firmware project into the (temporary) folder tmp."""
     from .platformio import MARKER, write_model_library, write_runtime_library
 
     src = tmp / "src"
     src.mkdir(parents=True)
-    (src / "td_glue.c").write_text(glue_source(m, b.id))
+    (src / "td_glue.c").write_text(train_glue_source(train, b.id) if train else glue_source(m, b.id))
     shutil.copy2(SKETCH_DIR / "td_board.h", src / "td_board.h")
     shutil.copy2(SKETCH_DIR / FAMILIES[fam][0], src / FAMILIES[fam][0])
     write_runtime_library(tmp / "lib" / "tinydeploy")
-    write_model_library(m, tmp / "lib" / m.prefix)
-    (tmp / "platformio.ini").write_text(platformio_ini_text(m, b, fam, mlperf_model))
+    lib = write_model_library(m, tmp / "lib" / m.prefix)
+    if train:
+        (lib / "src" / f"{m.prefix}.c").write_text(train.source)
+        (lib / "src" / f"{m.prefix}_train.h").write_text(train.train_header)
+    (tmp / "platformio.ini").write_text(platformio_ini_text(m, b, fam, mlperf_model, train is not None))
+    kind = "mlperf" if mlperf_model else "train" if train else "protocol"
     (tmp / MARKER).write_text(json.dumps({"board": b.id, "model": m.source_name, "prefix": m.prefix,
-                                          "tinydeploy": __version__,
-                                          "firmware": "mlperf" if mlperf_model else "protocol"}) + "\n")
+                                          "tinydeploy": __version__, "firmware": kind}) + "\n")
 
 
 def _update_in_place(tmp: Path, out: Path) -> None:
@@ -208,9 +255,11 @@ def _update_in_place(tmp: Path, out: Path) -> None:
         swap_in(item, target)
 
 
-def default_project_dir(model_path: Path, b: BoardProfile, protocol: str = "device") -> Path:
-    """build/device/<model>-<board> (MLPerf: <model>-<board>-mlperf) next to the current directory."""
-    return Path("build") / "device" / (f"{model_path.stem}-{b.id}" + ("-mlperf" if protocol == "mlperf" else ""))
+def default_project_dir(model_path: Path, b: BoardProfile, protocol: str = "device", train: bool = False) -> Path:
+    """build/device/<model>-<board> (MLPerf: <model>-<board>-mlperf, training: -train) next to the current
+    directory."""
+    suffix = "-mlperf" if protocol == "mlperf" else "-train" if train else ""
+    return Path("build") / "device" / f"{model_path.stem}-{b.id}{suffix}"
 
 
 def protocol_options(options: PlanOptions, mlperf_model: str | None) -> PlanOptions:
@@ -221,10 +270,11 @@ def protocol_options(options: PlanOptions, mlperf_model: str | None) -> PlanOpti
 def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: str | Path | None = None,
                    options: PlanOptions | None = None, name: str | None = None, fit_check: bool = True,
                    dry_run: bool = False, compiled: CompiledModel | None = None, protocol: str = "device",
-                   mlperf_model: str | None = None) -> DeviceProject:
+                   mlperf_model: str | None = None, train: TrainFirmware | None = None) -> DeviceProject:
     """Generate the protocol firmware project, or reuse the existing one when its manifest matches.
     `options` None: the board's defaults (its kernel variant); `compiled` brings its own options.
-    protocol "mlperf" with mlperf_model (MLPERF_MODELS): the MLPerf Tiny firmware (see the module doc)."""
+    protocol "mlperf" with mlperf_model (MLPERF_MODELS): the MLPerf Tiny firmware (see the module doc).
+    train: the training flavour (its model is train.model; its RAM is checked by tinydeploy.train)."""
     from ..compile import load_model
     from .fit import check_fit
     from .platformio import check_output_dir
@@ -235,7 +285,11 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
     model_path = Path(model_path)
     if not model_path.is_file():
         raise TinyDeployError(f"model {model_path} not found", "give the path of a .tflite file")
-    out = Path(out_dir) if out_dir else default_project_dir(model_path, b, protocol)
+    if train is not None:
+        if mlperf_model:
+            raise TinyDeployError("the training firmware speaks the device protocol", "drop --protocol mlperf")
+        compiled, fit_check = train.model, False
+    out = Path(out_dir) if out_dir else default_project_dir(model_path, b, protocol, train is not None)
     options = protocol_options(compiled.options if compiled else options or board_options(b), mlperf_model)
     if compiled and compiled.options != options:
         compiled = None  # compiled with the input in the arena: compile again with it outside
@@ -250,15 +304,19 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
         out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=None if dry_run else out.parent))
     try:
-        write_device_tree(tmp, m, b, fam, mlperf_model)
+        write_device_tree(tmp, m, b, fam, mlperf_model, train)
         key = firmware_key(tmp, b, g.sha256, m.options.kernels)
         if mlperf_model:
             key["protocol"] = f"mlperf {mlperf_model}"
+        if train is not None:
+            key["train"] = train.build
         old = read_manifest(out)
         if old.get("key") == key:
-            return DeviceProject(out, b, m, model_path, old, reused=True, protocol=protocol, mlperf_model=mlperf_model)
+            return DeviceProject(out, b, m, model_path, old, reused=True, protocol=protocol, mlperf_model=mlperf_model,
+                                 train=train)
         if dry_run:
-            return DeviceProject(out, b, m, model_path, {"key": key}, protocol=protocol, mlperf_model=mlperf_model)
+            return DeviceProject(out, b, m, model_path, {"key": key}, protocol=protocol, mlperf_model=mlperf_model,
+                                 train=train)
         manifest = {"key": key, "model_path": str(model_path.resolve()), "sha256": g.sha256,
                     "plan": options.describe(), "arena_bytes": m.arena_bytes, "unit": FAMILIES[fam][2],
                     "elf_sha256": None}
@@ -271,7 +329,7 @@ def device_project(model_path: str | Path, board: str | BoardProfile, out_dir: s
         write_json_atomic(out / MANIFEST, manifest)  # last: a project without it is regenerated
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return DeviceProject(out, b, m, model_path, manifest, protocol=protocol, mlperf_model=mlperf_model)
+    return DeviceProject(out, b, m, model_path, manifest, protocol=protocol, mlperf_model=mlperf_model, train=train)
 
 
 def elf_sha256(p: Path) -> str | None:
@@ -301,16 +359,18 @@ def build_device_firmware(proj: DeviceProject, timeout: int = 300) -> Path:
 
 def ensure_firmware(model_path: str | Path, board: str | BoardProfile, out_dir: str | Path | None = None,
                     options: PlanOptions | None = None, compiled: CompiledModel | None = None,
-                    protocol: str = "device", mlperf_model: str | None = None) -> DeviceProject:
+                    protocol: str = "device", mlperf_model: str | None = None,
+                    train: TrainFirmware | None = None) -> DeviceProject:
     """device_project + build_device_firmware under a lock on the project folder (parallel evals/tests)."""
     import fcntl
 
     b = load_board(board)
-    out = (Path(out_dir) if out_dir else default_project_dir(Path(model_path), b, protocol)).resolve()
+    out = (Path(out_dir) if out_dir else default_project_dir(Path(model_path), b, protocol,
+                                                              train is not None)).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out.with_name(f".{out.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         proj = device_project(model_path, b, out, options=options, compiled=compiled, protocol=protocol,
-                              mlperf_model=mlperf_model)
+                              mlperf_model=mlperf_model, train=train)
         build_device_firmware(proj)
     return proj
