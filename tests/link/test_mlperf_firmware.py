@@ -240,3 +240,42 @@ def test_flash_cli_mlperf(tmp_path):
     assert "stopped the emulator" in stop.stdout, stop.stdout + stop.stderr
     again = cli("flash", "--dry-run", "--project-dir", pdir, cwd=tmp_path)  # no MODEL: the project's manifest
     assert "reuse the MLPerf Tiny (kws01) firmware project" in again.stdout, again.stdout + again.stderr
+
+
+def _autoencoder(path: Path) -> Path:
+    """An ad01-like int8 autoencoder (FC 40 -> 8 -> 40, random weights): input and output of one size."""
+    from tinydeploy.testing.builder import ModelBuilder, options
+
+    rng = np.random.default_rng(19)
+    b = ModelBuilder()
+    x = b.tensor([1, 40], "int8", 0.05, 3)
+    prev, depth = x, 40
+    for units, out_scale, zp in ((8, 0.08, -5), (40, 0.06, 2)):
+        w = b.tensor([units, depth], "int8", 0.01, 0, data=rng.integers(-127, 128, (units, depth)))
+        y = b.tensor([1, units], "int8", out_scale, zp)
+        b.op("FULLY_CONNECTED", [prev, w], [y], options("FullyConnectedOptions", fusedActivationFunction=0))
+        prev, depth = y, units
+    path.write_bytes(b.build([x], [prev]))
+    return path
+
+
+def test_ad01_reports_the_anomaly_score(tmp_path):
+    """With the profile ad01, `results` prints one number as MLPerf's reference firmware does: the mean squared
+    error between the dequantized output and input (the runner's AUC reads it), from LiteRT's output here."""
+    model = _autoencoder(tmp_path / "ae.tflite")
+    proj = ensure_firmware(model, "qemu-m4", tmp_path / "fw", protocol="mlperf", mlperf_model="ad01")
+    g = load_model(model)
+    tin, tout = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
+    with start_emulator("qemu-m4", proj.elf, transport="pty") as emu:
+        th = Th(emu.url)
+        th.sync()
+        for seed in (1, 2, 3):
+            x = random_inputs(g, 1, np.random.default_rng(seed))[0]
+            th.load(x.tobytes())
+            (score,) = results(th.cmd("infer 1 0")[-1])
+            q = reference_outputs(model, [x])[0].reshape(-1).astype(np.float32)
+            out = (q - np.float32(tout.zero_point)) * np.float32(tout.scale)
+            inp = (x.reshape(-1).astype(np.float32) - np.float32(tin.zero_point)) * np.float32(tin.scale)
+            want = float(np.mean((out - inp).astype(np.float64) ** 2))
+            assert want > 0.01 and abs(score - want) <= 1e-5 * want + 0.51e-6, (score, want)
+        th.port.close()
