@@ -14,16 +14,23 @@ from ..compile import CompiledModel
 from ..errors import TinyDeployError
 from ..paths import DEVICE_SKETCH_DIR as SKETCH_DIR
 from ..paths import RUNTIME_DIR, cache_dir
-from .protocol_firmware import glue_source
+from .protocol_firmware import TrainFirmware, glue_source, train_glue_source
 from .host import WARN_FLAGS, host_compiler
 
 
-def build_host_device(m: CompiledModel, defines: dict[str, str] | None = None) -> Path:
+def build_host_device(m: CompiledModel, defines: dict[str, str] | None = None,
+                      train: TrainFirmware | None = None) -> Path:
     """Compile model + runtime + glue + sketches/device/host_device.c into a cached executable.
-    `defines`: extra -D macros (tests: e.g. another TD_PROTO_VERSION)."""
+    `defines`: extra -D macros (tests: e.g. another TD_PROTO_VERSION). `train`: the training flavour
+    (its model replaces m; see protocol_firmware)."""
     cc = host_compiler()
     extra = [f"-D{k}={v}" for k, v in sorted((defines or {}).items())]
-    parts = [m.source, m.header, glue_source(m, "host"), (SKETCH_DIR / "host_device.c").read_text()] + \
+    if train is not None:
+        m = train.model
+        extra += [f"-D{m.prefix.upper()}_TRAIN_NO_STATIC_BUFFER", "-ffp-contract=off"]
+    source = train.source if train else m.source
+    glue = train_glue_source(train, "host") if train else glue_source(m, "host")
+    parts = [source, m.header, glue, (SKETCH_DIR / "host_device.c").read_text()] + \
         [p.read_text() for p in sorted(RUNTIME_DIR.glob("*.[ch]"))] + extra
     key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
     exe = cache_dir() / "host-device" / key / "device"
@@ -32,11 +39,14 @@ def build_host_device(m: CompiledModel, defines: dict[str, str] | None = None) -
     with tempfile.TemporaryDirectory(prefix="td-dev-") as tmp:
         t = Path(tmp)
         (t / f"{m.prefix}.h").write_text(m.header)
-        (t / f"{m.prefix}.c").write_text(m.source)
-        (t / "glue.c").write_text(glue_source(m, "host"))
+        (t / f"{m.prefix}.c").write_text(source)
+        (t / "glue.c").write_text(glue)
+        if train is not None:
+            (t / f"{m.prefix}_train.h").write_text(train.train_header)
         srcs = [t / f"{m.prefix}.c", t / "glue.c", SKETCH_DIR / "host_device.c", *sorted(RUNTIME_DIR.glob("*.c"))]
+        arena = [] if train is not None else [f"-D{m.prefix.upper()}_NO_STATIC_ARENA"]  # the step defines it
         flags = [f for f in WARN_FLAGS if f != "-std=c99"] + ["-std=gnu99", "-O2", "-DTD_BOARD_COUNTER_UNIT=2",
-                                                            f"-D{m.prefix.upper()}_NO_STATIC_ARENA", *extra]
+                                                            *arena, *extra]
         r = subprocess.run([cc, *flags, f"-I{t}", f"-I{RUNTIME_DIR}", f"-I{SKETCH_DIR}", *map(str, srcs),
                             "-o", str(t / "device"), "-lm"], capture_output=True, text=True)
         if r.returncode:

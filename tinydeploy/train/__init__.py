@@ -1,6 +1,8 @@
 """On-device training of int8 models, compiled ahead of time (issue 17): the update spec (spec.py), the
 training graph (graph.py), the numpy reference (kernels.py, reference.py), the generated C step
-(codegen.py, lib/tinydeploy/td_train.c), the host build (host.py), the tuned .tflite (write.py).
+(codegen.py, lib/tinydeploy/td_train.c), the host build (host.py), the tuned .tflite (write.py); on a
+board (session.py: the training firmware, samples streamed over the device protocol, parameters pulled
+back; budget.py: does it fit).
 
 Numerics (C and the numpy reference agree bit for bit):
 
@@ -30,6 +32,10 @@ __getattr__, __all__ = public_face(__name__, {
     "TrainGraph": ".graph",
     "Update": ".spec",
     "build_train_graph": ".graph",
+    "check_train_fit": ".budget",
+    "prepare_training": ".session",
+    "train_on_board": ".session",
+    "TrainResult": ".session",
     "generate_train_c": ".codegen",
     "parse_update": ".spec",
     "replace_params": ".write",
