@@ -132,12 +132,14 @@ def test_cli_trains_and_writes_the_tuned_model(board_run, data, tmp_path):
 
 
 def test_cli_errors_are_one_message(tmp_path):
-    """Bad spec, a model training refuses, a board too small (with the numbers): exit 1, no traceback, no output."""
+    """Bad spec, a model training refuses, a board too small (with the numbers), AVR (its frozen weights are read
+    from flash, which the training kernels do not do): exit 1, no traceback, no output."""
     np.savez(tmp_path / "d.npz", x=np.zeros((2, 28, 28, 1), np.int8), y=np.zeros(2, np.int64))
     out = tmp_path / "t.tflite"
     cases = [(DIGITS, "qemu-m4", "bias:all,fc:lats", ["update spec", "lats"]),
              (ROOT / "models" / "digits_cnn_float_io.tflite", "qemu-m4", SPEC, ["training needs int8"]),
-             (DIGITS, "simavr-mega", SPEC, ["does not fit simavr-mega", "training buffer 5,120", "masters"])]
+             (DIGITS, "simavr-mega", SPEC, ["does not fit simavr-mega", "training buffer 5,120", "masters"]),
+             (ROOT / "models" / "digits_mlp_int8.tflite", "simavr-mega", "fc:last", ["does not run on AVR"])]
     for model, board, spec, words in cases:
         r = tinydeploy("train", model, "--board", board, "--data", tmp_path / "d.npz", "--update", spec, "-o", out,
                        cwd=tmp_path)

@@ -110,8 +110,9 @@ def train_cmd(model: Path = typer.Argument(..., help="The int8 .tflite classifie
     from ..errors import TinyDeployError
     from ..train import prepare_training, train_on_board, write_tuned
 
-    if out.exists() and out.is_dir():
-        raise TinyDeployError(f"{out} is a folder", "give the .tflite file to write, e.g. -o tuned.tflite")
+    if out.is_dir() or not out.parent.is_dir():  # before training, not after
+        raise TinyDeployError(f"cannot write {out}: " + ("it is a folder" if out.is_dir() else "no such folder"),
+                              "give a .tflite file in an existing folder, e.g. -o tuned.tflite")
     tb = prepare_training(model, update, momentum, board if port is None else None)  # spec and fit, before building
     g = tb.tc.train.graph
     xs, ys = load_labelled(data, g, "training")
