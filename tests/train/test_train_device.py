@@ -183,3 +183,23 @@ def test_host_device_trains_through_the_first_conv():
     finally:
         host.close()
     assert r.epochs[0].loss == float(np.mean(losses))
+
+
+def test_live_view_shows_epochs_and_the_running_one():
+    """The CLI's rich view: a row per finished epoch (before: validation only), a line for the running one."""
+    import io
+
+    from rich.console import Console
+
+    from tinydeploy.cli.train import TrainView
+    from tinydeploy.train.session import EpochStats
+
+    view = TrainView("digits")
+    view("epoch", EpochStats(0, 0, float("nan"), float("nan"), 0.25))
+    view("epoch", EpochStats(1, 40, 1.2345, 0.5, 0.625, 3.0))
+    view("sample", {"epoch": 2, "done": 7, "total": 40, "loss": 0.75, "accuracy": 0.5})
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(view.render())
+    text = console.export_text()
+    assert "before" in text and "25.00%" in text and "1.2345" in text and "62.50%" in text
+    assert "epoch 2: 7/40  loss 0.7500" in text
