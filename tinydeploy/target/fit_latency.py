@@ -1,10 +1,11 @@
 """Latency estimate at a board's clock from measured costs per op kind (op_costs.json, written by
 benchmarks/op_costs.py from `tinydeploy bench`'s per-layer counts; never edited by hand).
 
-Per op: the measured instructions (AVR: cycles) per MAC of its kind for the kernel variant it compiles with,
-times its MACs; ops without MACs (pooling without weights, softmax, elementwise) per output element. A variant
-that was not measured takes the nearest measured one (arm-mve -> arm-dsp -> reference), and a kind that was
-not measured the variant's mean over all its layers; both are named. Instruction counts become time at one
+Per op: a * MACs + b * output elements, with a and b fitted (least squares, >= 0) to the measured layers of
+its kind for the kernel variant it compiles with (ops put back on the reference kernels: the reference
+costs of the same architecture). A variant that was not measured takes the nearest measured one (arm-mve ->
+arm-dsp -> reference), a kind that the variant lacks the reference kernels' costs, and a kind never measured
+the variant's mean per MAC; each is named. Instruction counts become time at one
 instruction per cycle (as `bench`/`eval` estimate); AVR cycles are cycles.
 """
 from __future__ import annotations
@@ -17,8 +18,10 @@ from ..compile import CompiledModel, op_rows
 from .boards import BoardProfile
 
 COSTS = Path(__file__).with_name("op_costs.json")
+# the measured entries to use for a PlanOptions.kernels value, nearest first (AVR boards: AVR cycles first)
 NEAREST = {"arm-mve": ("arm-mve", "arm-dsp", "reference"), "arm-dsp": ("arm-dsp", "reference"),
-           "riscv": ("riscv", "reference"), "avr": ("avr", "reference"), "reference": ("reference",)}
+           "riscv": ("riscv", "reference"), "avr": ("avr", "reference-avr"), "reference": ("reference",)}
+NEAREST_AVR = {"reference": ("reference-avr", "avr")}
 
 
 @lru_cache(maxsize=4)
@@ -36,20 +39,34 @@ def _elements(m: CompiledModel, index: int) -> int:
     return n
 
 
-def _measured(costs: dict, kernels: str) -> tuple[str | None, dict]:
-    for v in NEAREST.get(kernels, (kernels, "reference")):
+def _measured(costs: dict, kernels: str, avr: bool) -> tuple[str | None, dict]:
+    chain = (NEAREST_AVR.get(kernels) if avr else None) or NEAREST.get(kernels, (kernels, "reference"))
+    for v in chain:
         if v in costs.get("variants", {}):
             return v, costs["variants"][v]
     return None, {}
 
 
+def _cost(kind: dict, macs: int, elements: int) -> float | None:
+    """Count of one op from its kind's measurements: the fitted a * MACs + b * elements, else the ratios."""
+    fit = kind.get("fit")
+    if fit:
+        return fit["per_mac"] * macs + fit["per_element"] * elements
+    if macs and kind.get("per_mac"):
+        return kind["per_mac"] * macs
+    if kind.get("per_element"):
+        return kind["per_element"] * elements
+    return None
+
+
 def estimate_latency(m: CompiledModel, b: BoardProfile, costs: dict | None = None) -> dict | None:
     """{"count", "unit", "us", "variant", "measured_on", "notes", "ops": [...]} or None without data."""
     costs = load_costs() if costs is None else costs
-    variant, data = _measured(costs, m.options.kernels)
+    avr = b.kernel_variant == "avr" or b.core.startswith("avr")
+    variant, data = _measured(costs, m.options.kernels, avr)
     if variant is None or not data.get("kinds"):
         return None
-    ref = _measured(costs, "reference")[1]
+    ref = _measured(costs, "reference", avr)[1]
     notes, unmeasured, total, ops = [], set(), 0.0, []
     if variant != m.options.kernels:
         notes.append(f"the {m.options.kernels} kernels were not measured: the nearest measured variant, "
@@ -57,15 +74,14 @@ def estimate_latency(m: CompiledModel, b: BoardProfile, costs: dict | None = Non
     if data["board"] != b.id:
         notes.append(f"costs measured on {data['board']} ({variant} kernels), not on {b.id} ({b.core})")
     for row in op_rows(m.graph):
-        v_data = data if m.options.kernels_for(row.index) != "reference" else (ref or data)
-        kind = v_data["kinds"].get(row.kind) or data["kinds"].get(row.kind)
-        if kind and row.macs and kind.get("per_mac"):
-            count = kind["per_mac"] * row.macs
-        elif kind and kind.get("per_element"):
-            count = kind["per_element"] * _elements(m, row.index)
-        else:
+        elements = _elements(m, row.index)
+        # ops put back on the reference kernels (fit_scratch) cost what the reference kernels cost
+        tables = [ref, data] if m.options.kernels_for(row.index) == "reference" and ref else [data, ref]
+        count = next((c for t in tables if row.kind in t.get("kinds", {})
+                      for c in [_cost(t["kinds"][row.kind], row.macs, elements)] if c is not None), None)
+        if count is None:
             unmeasured.add(row.kind)
-            count = (data.get("per_mac_all") or 0) * max(row.macs, _elements(m, row.index))
+            count = (data.get("per_mac_all") or 0) * max(row.macs, elements)
         total += count
         ops.append({"op": row.index, "kind": row.kind, "macs": row.macs, "count": round(count)})
     if unmeasured:

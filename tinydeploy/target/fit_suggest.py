@@ -6,6 +6,8 @@ measured with the same fit model as the verdict (fit.check_fit):
     --patch auto                          patch-based inference of the first stage: arena, extra MACs
     --input-outside-arena                 the int8 input stays in the caller's buffer (counted outside the arena)
     --patch auto --input-outside-arena    both: tiles crop their boxes straight from the caller's input
+    --patch SPLIT:HxW                     AVR (params structs in SRAM): auto's grid with fewer tiles, when
+                                          auto's smallest arena does not fit but fewer tables would
     whatif.scaled_candidates              smaller input resolution x width (peak arena, MACs, weights)
 
 When nothing fits, the nearest candidate is the one whose larger overshoot (RAM or flash, as a fraction of the
@@ -100,8 +102,8 @@ def _scaled(g: Graph, b: BoardProfile, options: PlanOptions, a: FitAnalysis) -> 
                              c.ram_budget, c.macs, c.macs - a.macs if c.macs else 0, c.fits, note, exact=False))
     p = whatif.psram_candidate(a.compiled, b)
     if p is not None:
-        out.append(Candidate(f"arena in {p.region} (arena_region=psram)", "placement", p.arena_bytes, a.report.flash_needed,
-                             p.ram_needed_after, b.flash_budget, b.ram_budget, a.macs, 0, p.fits,
+        out.append(Candidate(f"arena in {p.region} (arena_region=psram)", "placement", p.arena_bytes,
+                             a.report.flash_needed, p.ram_needed_after, b.flash_budget, b.ram_budget, a.macs, 0, p.fits,
                              f"internal RAM {p.ram_needed_before:,} -> {p.ram_needed_after:,} B; slower arena "
                              "accesses (external RAM behind the cache)"))
     return out
@@ -116,18 +118,46 @@ def shown_candidates(cands: list[Candidate], n_scaled: int = 4) -> list[Candidat
     return [c for c in cands if c.kind != "scaled" or c in pick]
 
 
+def _try(g: Graph, b: BoardProfile, name: str, opts: PlanOptions, a: FitAnalysis) -> Candidate:
+    try:
+        return _compiled_candidate(g, b, name, opts, a)
+    except TinyDeployError as exc:     # e.g. a forced patch the graph has no stage for
+        return Candidate(name, "options", 0, 0, 0, b.flash_budget, b.ram_budget, a.macs, 0, False,
+                         f"not possible: {exc.message}")
+
+
+FEW_TILES = ((2, 1), (4, 1), (2, 2), (3, 3))
+
+
+def fewer_tiles(g: Graph, b: BoardProfile, options: PlanOptions, a: FitAnalysis) -> Candidate | None:
+    """--patch auto keeps the smallest arena; where each tile's params structs take SRAM too (AVR), a grid of
+    fewer tiles at auto's split point may need less RAM in all. The first of FEW_TILES that fits, else the
+    one that needs the least RAM (None when auto found no stage)."""
+    m = compile_graph(g, options=replace(options, patch="auto"), source_name=a.model)
+    if m.patch is None or not m.patch.enabled:
+        return None
+    best = None
+    for gh, gw in FEW_TILES:
+        spec = f"{m.patch.split_op}:{gh}x{gw}"
+        cand = _try(g, b, f"--patch {spec}", replace(options, patch=spec), a)
+        if cand.fits:
+            return cand
+        if cand.ram_needed and (best is None or cand.ram_needed < best.ram_needed):
+            best = cand
+    return best
+
+
 def suggestions(g: Graph, b: BoardProfile, options: PlanOptions, a: FitAnalysis) -> list[Candidate]:
     """Every candidate with its numbers (compiled ones first), and the real boards the C fits as it is."""
-    out = []
-    for name, opts in option_variants(options):
-        try:
-            out.append(_compiled_candidate(g, b, name, opts, a))
-        except TinyDeployError as exc:     # e.g. a forced patch the graph has no stage for
-            out.append(Candidate(name, "options", 0, 0, 0, b.flash_budget, b.ram_budget, a.macs, 0, False,
-                                 f"not possible: {exc.message}"))
+    out = [_try(g, b, name, opts, a) for name, opts in option_variants(options)]
+    auto = next((c for c in out if c.name == "--patch auto"), None)
+    if auto is not None and not auto.fits and b.const_in_ram and "no patch" not in auto.note:
+        other = fewer_tiles(g, b, options, a)
+        if other is not None and other.ram_needed < auto.ram_needed:
+            out.insert(1, other)
     out += _scaled(g, b, options, a)
-    a.fits_on = [x.id for x in list_boards() if x.kind == "real" and x.id != b.id
-                 and check_fit(a.compiled, x).fits]
+    a.fits_on = [x.id for x in sorted(list_boards(), key=lambda x: (x.ram_budget, x.flash_budget, x.id))
+                 if x.kind == "real" and x.id != b.id and check_fit(a.compiled, x).fits]   # smallest first
     return out
 
 
@@ -147,11 +177,13 @@ def verdict_text(a: FitAnalysis) -> str:
                 f"{b.ram_budget:,} B (arena {a.compiled.arena_bytes:,} B of the {a.arena_budget:,} B left for it)")
     fitting = [c for c in a.suggestions if c.fits]
     if fitting:
-        best = min(fitting, key=lambda c: (not c.exact, c.extra_macs, c.ram_needed))
+        # compiled options first (fewest extra MACs), then the largest re-made model
+        best = min(fitting, key=lambda c: (0, c.extra_macs, c.ram_needed) if c.exact else (1, -c.macs, 0))
         return (f"no as it is ({_needs(r.ram_needed, b.ram_budget, r.flash_needed, b.flash_budget)}); it fits with "
                 f"{best.name}: RAM {best.ram_needed:,} B, flash {best.flash_needed:,} B"
                 + (f", {best.extra_macs:+,} MACs" if best.extra_macs else ""))
-    nearest = min(a.suggestions, key=lambda c: c.overshoot, default=None)
+    counted = [c for c in a.suggestions if c.ram_needed and c.flash_needed]   # not the ones that failed
+    nearest = min(counted, key=lambda c: c.overshoot, default=None)
     own = max(r.ram_needed / max(b.ram_budget, 1), r.flash_needed / max(b.flash_budget, 1))
     if nearest is None or nearest.overshoot >= own:
         return f"no; the nearest candidate (the model as it is) needs " \
