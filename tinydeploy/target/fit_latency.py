@@ -99,7 +99,8 @@ def latency_text(lat: dict | None) -> str:
     if not lat:
         return "no measured op costs (run benchmarks/op_costs.py)"
     us = lat["us"]
-    t = f"{us / 1000:,.1f} ms" if us is not None and us >= 1000 else f"{us:,.0f} µs" if us is not None else "?"
+    t = "?" if us is None else f"{us / 1e6:,.1f} s" if us >= 1e6 else f"{us / 1000:,.1f} ms" if us >= 1000 \
+        else f"{us:,.0f} µs"
     mhz = lat["clock_hz"] / 1e6
     return (f"~{t} at {mhz:g} MHz ({lat['count']:,} {lat['unit']}, {lat['basis']}; {lat['variant']} costs per MAC "
             f"measured on {lat['measured_on']}, {lat['costs_date']})")
