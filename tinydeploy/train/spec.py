@@ -8,6 +8,10 @@ every conv/depthwise/fc layer selected). WHICH is `all`, `none`, `last`, `lastN`
 counted over that kind's layers in schedule order. PCT (fc and conv: CONV_2D layers only) updates the
 weights of the first PCT% output channels (at least one; a contiguous prefix of the OHWI tensor, as the
 paper's sparse channel update); the biases stay whole.
+
+Single layers: `opN:w[:PCT%]` (the weights of op N, N its index in the schedule), `opN:b` (its bias),
+`opN:wb` (both). `auto` with a budget and labelled samples: the update auto.py chooses
+(parse_update("auto", g, budget="256KB", data=(x, y))); its explicit spec is AutoChoice.spec.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ KINDS = {"fc": ("FULLY_CONNECTED",), "conv": ("CONV_2D", "DEPTHWISE_CONV_2D"),
          "dw": ("DEPTHWISE_CONV_2D",), "bias": ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")}
 _WHICH = re.compile(r"^(all|none|(last|first)(\d*))$")
 _PCT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+_OP = re.compile(r"^op(\d+)$")
 _FIX = ("write e.g. --update bias:all,fc:last,conv:last2:25% (kinds fc, conv, dw, bias; all, none, lastN, "
         "firstN; an optional share of output channels)")
 
@@ -64,8 +69,24 @@ def _pick(ops: list[int], which: str, item: str, kind: str) -> list[int]:
     return list(ops[-n:] if m.group(2) == "last" else ops[:n])
 
 
-def parse_update(spec: str, g: Graph) -> Update:
-    """The parameters `spec` selects in g; TinyDeployError naming the bad item."""
+def _one_op(g: Graph, item: str, index: int, which: str) -> list[int]:
+    if index >= len(g.ops) or g.ops[index].kind not in KINDS["conv"] + KINDS["fc"]:
+        raise TinyDeployError(f"update spec {item!r}: op {index} is no conv, depthwise or fc layer",
+                              "name a layer by its index in `tinydeploy inspect`")
+    if which not in ("w", "b", "wb"):
+        raise TinyDeployError(f"update spec {item!r}: {which!r} is not w, b or wb", _FIX)
+    return [index]
+
+
+def parse_update(spec: str, g: Graph, budget: int | str | None = None, data=None, momentum: float = 0.0) -> Update:
+    """The parameters `spec` selects in g; TinyDeployError naming the bad item. `auto` chooses them for
+    `budget` bytes from data = (int8 inputs, labels) (auto.py)."""
+    if (spec or "").strip().lower() == "auto":
+        if budget is None or data is None:
+            raise TinyDeployError("--update auto needs a memory budget and labelled samples",
+                                  "pass --budget 256KB and --data train.npz")
+        from .auto import choose_update
+        return choose_update(g, budget, data[0], data[1], momentum=momentum).update
     items = [s.strip() for s in (spec or "").split(",") if s.strip()]
     if not items:
         raise TinyDeployError("empty update spec", _FIX)
@@ -77,6 +98,18 @@ def parse_update(spec: str, g: Graph) -> Update:
         kind, sep, which = item.partition(":")
         kind, which = kind.strip().lower(), which.strip().lower()
         which, _, pct = which.partition(":")
+        single = _OP.match(kind)
+        if single and sep:
+            chosen = _one_op(g, item, int(single.group(1)), which.strip())
+            if pct:
+                if which.strip() == "b":
+                    raise TinyDeployError(f"update spec {item!r}: a share of channels applies to weights", _FIX)
+                partial.update(_partial(g, chosen, pct.strip(), item, "conv"))
+            if "w" in which:
+                weights.update(chosen)
+            if "b" in which:
+                biases.update(i for i in chosen if len(g.ops[i].inputs) > 2 and g.ops[i].inputs[2] >= 0)
+            continue
         if not sep or kind not in KINDS:
             raise TinyDeployError(f"update spec item {item!r}: unknown kind {kind!r}", _FIX)
         if kind in seen:
