@@ -102,5 +102,6 @@ def latency_text(lat: dict | None) -> str:
     t = "?" if us is None else f"{us / 1e6:,.1f} s" if us >= 1e6 else f"{us / 1000:,.1f} ms" if us >= 1000 \
         else f"{us:,.0f} µs"
     mhz = lat["clock_hz"] / 1e6
-    return (f"~{t} at {mhz:g} MHz ({lat['count']:,} {lat['unit']}, {lat['basis']}; {lat['variant']} costs per MAC "
+    basis = "" if lat["basis"] == lat["unit"] else f", {lat['basis']}"
+    return (f"~{t} at {mhz:g} MHz ({lat['count']:,} {lat['unit']}{basis}; {lat['variant']} costs per MAC "
             f"measured on {lat['measured_on']}, {lat['costs_date']})")
