@@ -30,7 +30,7 @@ from .spec import KINDS, Update
 STEPS = 8  #: channel steps of a CONV_2D / FULLY_CONNECTED weight tensor
 STACK_RESERVE = 10240  #: bytes kept for the stack and the protocol firmware (qemu-m4: 8,192 + 2,071)
 N_SAMPLES = 128  #: labelled samples for the gradient proxy
-_BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m)?\s*$", re.I)
+_BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m)?\s*$", re.IGNORECASE)
 
 
 def parse_budget(text: str | int) -> int:
