@@ -37,7 +37,15 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
                    mlperf_model: str = typer.Option(None, "--mlperf-model", help="Also the example <Lib>MLPerf: "
                                                     "MLPerf Tiny's th_ protocol for mlcommons/tiny's runner, "
                                                     "profile model kws01|vww01|ad01|ic01; the model's input "
-                                                    "then stays outside the arena.")) -> None:
+                                                    "then stays outside the arena."),
+                   train: str = typer.Option(None, "--train", help="Update spec (as `tinydeploy train --update`): "
+                                             "the library carries the training step and the example <Lib>Train "
+                                             "(32-bit boards, e.g. --board nano33ble)."),
+                   train_data: str = typer.Option(None, "--train-data", help="With --train: labelled samples to "
+                                                  "embed in <Lib>Train (FILE.npz as `train --data`)."),
+                   epochs: int = typer.Option(1, "--epochs", help="With --train: passes over the embedded samples."),
+                   lr: float = typer.Option(0.01, "--lr", help="With --train: learning rate."),
+                   momentum: float = typer.Option(0.0, "--momentum", help="With --train: SGD momentum.")) -> None:
     """Write <Lib>/library.properties, keywords.txt, src/ (the model) and the examples <Lib>Check
     (embedded samples vs LiteRT reference outputs) and <Lib>Serial (device protocol), with --mlperf-model
     <Lib>MLPerf (MLPerf Tiny's protocol), and beside the ZIP TinyDeploy.zip: the runtime library (install both)."""
@@ -45,6 +53,10 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
     from ..target import export_arduino as export
 
     opts = board_plan_options(board, planner, inplace, kernels, patch, patch_budget, input_outside)
+    if train:
+        return _export_train(model, out, train, train_data, board, epochs, lr, momentum,
+                             {"samples": sample, "count": count, "seed": seed, "name": name, "options": opts,
+                              "fit_check": fit_check})
     lib = export(model, out, samples=sample, board=board, count=count, seed=seed, name=name,
                  options=opts, fit_check=fit_check,
                  shared_arena=shared_arena, mlperf_model=mlperf_model)
@@ -69,3 +81,21 @@ def export_arduino(model: Path = typer.Argument(..., help="The .tflite model."),
          f"{runtime_id()}) that {lib.name} depends on. Install both ZIPs (Sketch > Include Library > Add .ZIP "
          f"Library): depends={RUNTIME_LIB} is followed by the Library Manager only, not for a ZIP added by hand. "
          f"One {RUNTIME_LIB} serves several model libraries in a sketch when they were exported with these sources.")
+
+
+def _export_train(model: Path, out: Path, spec: str, data: str | None, board: str, epochs: int, lr: float,
+                  momentum: float, kwargs: dict) -> None:
+    """export-arduino --train (tinydeploy.train.export_arduino_train)."""
+    from ..compile import load_model
+    from ..train import export_arduino_train
+    from .train import load_labelled
+
+    labelled = load_labelled(data, load_model(model), "training") if data else None
+    r = export_arduino_train(model, out, spec, board, labelled, epochs, lr, momentum, **kwargs)
+    lib, tc = r.lib, r.build.tc
+    parts = ", ".join(f"{what} {n:,}" for what, n in r.ram_items if n)
+    _say(f"fit train  RAM {r.ram_bytes:,} B of {lib.board.ram_budget:,} B on {lib.board.id} ({parts})")
+    _say(f"wrote {out}: library {lib.name} with the training step (update {r.build.spec}: training buffer "
+         f"{tc.buffer_bytes:,} B, state {tc.state_bytes:,} B), example {lib.name}Train ({r.samples} embedded "
+         f"samples, {r.epochs} epochs, lr {r.lr:g}; then the device protocol for `tinydeploy train --port`)")
+    _say(f"wrote {lib.runtime_path}: the runtime library that {lib.name} depends on; install both ZIPs")

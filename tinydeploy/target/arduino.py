@@ -359,9 +359,10 @@ def write_zip(files: dict[str, bytes], out: Path) -> Path:
     return write_zips({out: files})[0]
 
 
-def export_arduino(model_path: str | Path, out: str | Path, **kwargs) -> ArduinoLibrary:
+def export_arduino(model_path: str | Path, out: str | Path, post=None, **kwargs) -> ArduinoLibrary:
     """build_library (see its arguments) + the model library's ZIP at `out` (must end in .zip; never a
-    folder) + the runtime library's TinyDeploy.zip beside it (the same bytes for every model)."""
+    folder) + the runtime library's TinyDeploy.zip beside it (the same bytes for every model).
+    post(lib): changes lib.files before they are written (export-arduino --train: tinydeploy/train/arduino.py)."""
     out = Path(out)
     if out.suffix.lower() != ".zip":
         raise TinyDeployError(f"output {out} must be a .zip file", "e.g. -o model.zip")
@@ -375,6 +376,8 @@ def export_arduino(model_path: str | Path, out: str | Path, **kwargs) -> Arduino
         raise TinyDeployError(f"{runtime} is a folder: the runtime library's ZIP goes there",
                               "move it away or write the model's ZIP to another folder")
     lib = build_library(model_path, **kwargs)
+    if post is not None:
+        post(lib)
     old = _runtime_id_of(runtime)
     if old and old != runtime_id():
         lib.replaced_runtime = old

@@ -27,6 +27,7 @@ from .. import public_face
 # The package's public face: other packages import these names from here (tinydeploy.public_face).
 __getattr__, __all__ = public_face(__name__, {
     "HostTrainer": ".host",
+    "export_arduino_train": ".arduino",
     "ReferenceTrainer": ".reference",
     "TrainC": ".codegen",
     "TrainGraph": ".graph",
