@@ -90,6 +90,9 @@ def board_run(model_path: Path, update, x, y, args) -> tuple[bytes, dict]:
 
 def run(args) -> dict:
     model_path = Path(args.model)
+    for f in (model_path, Path(args.data)):
+        if not f.is_file():
+            raise TinyDeployError(f"{f} not found", "run models/make_train_demo.py or pass --model/--data")
     model = model_path.read_bytes()
     d = np.load(args.data)
     n = args.train_samples or len(d["y_train"])
