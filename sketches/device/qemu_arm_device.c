@@ -17,6 +17,7 @@
 
 #include "td_board.h"
 #include "td_device.h"
+#include "td_train_store.h"
 
 #ifndef TD_UART_BASE
 #define TD_UART_BASE 0x40004000u /* mps2; mps3-an547: 0x59303000 (board define) */
@@ -48,6 +49,23 @@ uint32_t td_board_counter(void) {
   }
   ticks_at_restart = td_board_cycles();
   return instructions;
+}
+
+/* The parameter store (td_train_store.h): the flash region the linker script reserves (cortex-m.ld). The mps2
+ * flash is RAM-like in QEMU: written directly; a machine reset (SYSRESETREQ) keeps it. */
+extern uint8_t __td_store_start[], __td_store_end[];
+uint32_t td_board_store_bytes(void) { return (uint32_t)(__td_store_end - __td_store_start); }
+int td_board_store_write(uint32_t offset, const void *data, uint32_t n) {
+  const uint8_t *d = (const uint8_t *)data;
+  if (offset > td_board_store_bytes() || n > td_board_store_bytes() - offset) return -1;
+  while (n--) __td_store_start[offset++] = *d++;
+  return 0;
+}
+int td_board_store_read(uint32_t offset, void *data, uint32_t n) {
+  uint8_t *d = (uint8_t *)data;
+  if (offset > td_board_store_bytes() || n > td_board_store_bytes() - offset) return -1;
+  while (n--) *d++ = __td_store_start[offset++];
+  return 0;
 }
 
 const uint8_t *td_board_stack_low(void) { return &end; }

@@ -11,8 +11,10 @@ Files that differ from the inference library (target/arduino.py):
                                  the one training buffer + the protocol canary as static storage
     <Lib>/src/<p>_train.h        the step's API, plus <p>_train_begin() and <p>_train_epoch()
     <Lib>/src/<p>_train_glue.c   the device protocol with the training requests (TRAIN_INFO, TRAIN, GET_PARAM:
-                                 sketches/device/td_train_glue.c.in) as <p>_train_device_setup(), and
-                                 <p>_train_epoch(): one SGD step per embedded sample
+                                 sketches/device/td_train_glue.c.in) as <p>_train_device_setup(),
+                                 <p>_train_epoch(): one SGD step per embedded sample, and
+                                 <p>_train_save()/<p>_train_load(): the tuned parameters to the board's store
+                                 (lib/tinydeploy/td_train_store.h; the sketch's EEPROM hooks) and back
     <Lib>/examples/<Lib>Train/   <Lib>Train.ino (sketches/arduino/Train.ino.in) + train_data.h (the labelled
                                  samples, epochs, lr)
 
@@ -84,7 +86,11 @@ def train_header(tb: TrainBuild) -> str:
              f"float {p}_train_epoch(const int8_t *inputs, const uint16_t *labels, uint32_t n, float lr, "
              "uint32_t *hits);\n"
              "/** The device protocol with the training requests (TRAIN_INFO, TRAIN, GET_PARAM) on this buffer. */\n"
-             f"const td_device *{p}_train_device_setup(void);\n")
+             f"const td_device *{p}_train_device_setup(void);\n"
+             "/** The updated parameters (values, masters, momentum) to the board's store and back (td_train_store.h):\n"
+             " * TD_STORE_OK (0) or a negative TD_STORE_* code; load changes nothing unless the store holds a\n"
+             " * valid record of this model, update spec and momentum. */\n"
+             f"int {p}_train_save(void);\nint {p}_train_load(void);\n")
     if anchor not in tb.tc.header:
         raise TinyDeployError(f"the generated training header of {p} has no {p}_train_top1()",
                               "report this: export-arduino --train extends that header")
@@ -117,7 +123,25 @@ def train_glue(tb: TrainBuild, board: str) -> str:
              f"    sum += {p}_train_step(inputs + (uint32_t)i * {inp}u, (int)labels[i], lr);\n"
              f"    if ({p}_train_top1() == (int)labels[i]) ++*hits;\n"
              "  }\n  return n ? sum / (float)n : 0.0f;\n}\n")
-    return head + text + epoch
+    fw, n = tb.firmware, len(tb.firmware.counts)
+    store = (f"\n/* Tuned parameters that survive a reset (td_train_store.h): the board's store hooks. */\n"
+             '#include "td_train_store.h"\n'
+             f"static td_train_blob {p}_store_blobs[{n}];\n"
+             f"static const td_train_blob *{p}_store_params(void) {{\n"
+             f"  static const uint32_t value_bytes[{n}] = {{{', '.join(f'{v}u' for v in fw.value_bytes)}}};\n"
+             f"  static const uint32_t counts[{n}] = {{{', '.join(f'{v}u' for v in fw.counts)}}};\n"
+             f"  int i;\n  {p}_train_begin();\n"
+             f"  for (i = 0; i < {n}; i++) {{\n"
+             f"    {p}_store_blobs[i].value = {p}_train_value(i);\n"
+             f"    {p}_store_blobs[i].value_bytes = value_bytes[i];\n"
+             f"    {p}_store_blobs[i].master = {p}_train_master(i);\n"
+             f"    {p}_store_blobs[i].velocity = {p}_train_velocity(i);\n"
+             f"    {p}_store_blobs[i].count = counts[i];\n  }}\n  return {p}_store_blobs;\n}}\n"
+             f"int {p}_train_save(void) {{ return td_train_store_save({p}_store_params(), {n}, "
+             f"{fw.build & 0xFFFFFFFF}UL); }}\n"
+             f"int {p}_train_load(void) {{ return td_train_store_load({p}_store_params(), {n}, "
+             f"{fw.build & 0xFFFFFFFF}UL); }}\n")
+    return head + text + epoch + store
 
 
 def _c_array(ctype: str, name: str, values: np.ndarray, per_line: int = 24) -> str:
