@@ -203,3 +203,24 @@ def test_live_view_shows_epochs_and_the_running_one():
     text = console.export_text()
     assert "before" in text and "25.00%" in text and "1.2345" in text and "62.50%" in text
     assert "epoch 2: 7/40  loss 0.7500" in text
+
+
+def test_cli_update_auto_with_a_budget(data, tmp_path):
+    """`tinydeploy train --update auto --budget 16KB` (host board): auto's choice printed as a spec within the
+    budget, trained and written; --budget without auto, or auto without --budget, is one clear message."""
+    (xs, ys), _ = data
+    np.savez(tmp_path / "train.npz", x=xs, y=ys)
+    out = tmp_path / "tuned.tflite"
+    r = tinydeploy("train", DIGITS, "--board", "host", "--data", tmp_path / "train.npz", "--update", "auto",
+                   "--budget", "16KB", "--epochs", 1, "-o", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("update"))
+    spec = line.split(": ", 1)[1].split(" (")[0]
+    buffer, state = (int(v.replace(",", "")) for v in
+                     __import__("re").search(r"training buffer ([\d,]+) B \+ state ([\d,]+) B", line).groups())
+    assert buffer + state <= 16 * 1024 and spec.startswith("op"), line
+    assert out.is_file() and parse_model(out.read_bytes()).sha256 != load_model(DIGITS).sha256
+    for extra in (["--update", "bias:all", "--budget", "16KB"], ["--update", "auto"]):
+        r = tinydeploy("train", DIGITS, "--board", "host", "--data", tmp_path / "train.npz", *extra, "-o",
+                       tmp_path / "x.tflite", cwd=tmp_path)
+        assert r.returncode == 1 and "--budget" in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -90,7 +90,11 @@ def train_cmd(model: Path = typer.Argument(..., help="The int8 .tflite classifie
               val: str = typer.Option(None, "--val", help="Validation samples (as --data): accuracy of the "
                                                           "inference path on the board before and after each epoch."),
               update: str = typer.Option(..., "--update", "-u", help="What to update, e.g. bias:all,fc:last or "
-                                                                     "bias:all,fc:last,conv:last2:25%."),
+                                                                     "bias:all,fc:last,conv:last2:25%, or auto "
+                                                                     "(with --budget)."),
+              budget: str = typer.Option(None, "--budget", help="With --update auto: the training memory budget, "
+                                                                "e.g. 256KB; auto picks the biases and channel "
+                                                                "shares with the most expected gain per byte."),
               epochs: int = typer.Option(1, "--epochs", "-e", help="Passes over the training samples."),
               lr: float = typer.Option(0.01, "--lr", help="SGD learning rate (per sample, batch 1)."),
               momentum: float = typer.Option(0.0, "--momentum", help="SGD momentum (0: plain SGD)."),
@@ -113,7 +117,22 @@ def train_cmd(model: Path = typer.Argument(..., help="The int8 .tflite classifie
     if out.is_dir() or not out.parent.is_dir():  # before training, not after
         raise TinyDeployError(f"cannot write {out}: " + ("it is a folder" if out.is_dir() else "no such folder"),
                               "give a .tflite file in an existing folder, e.g. -o tuned.tflite")
-    tb = prepare_training(model, update, momentum, board if port is None else None)  # spec and fit, before building
+    chosen = update
+    if update.strip().lower() == "auto":  # auto scores the parameters on the training samples
+        from ..compile import load_model
+        from ..train import choose_update
+
+        if budget is None:
+            raise TinyDeployError("--update auto needs a memory budget", "pass e.g. --budget 256KB")
+        g = load_model(model)
+        xs, ys = load_labelled(data, g, "training")
+        choice = choose_update(g, budget, xs, ys, momentum=momentum, lr=lr, epochs=epochs)
+        chosen = choice.spec
+        console.print(f"update       auto within {budget}: {chosen} (training buffer {choice.buffer_bytes:,} B + "
+                      f"state {choice.state_bytes:,} B)", highlight=False, soft_wrap=True)
+    elif budget is not None:
+        raise TinyDeployError("--budget goes with --update auto", "drop --budget, or pass --update auto")
+    tb = prepare_training(model, chosen, momentum, board if port is None else None)  # spec and fit, before building
     g = tb.tc.train.graph
     xs, ys = load_labelled(data, g, "training")
     if limit:
@@ -125,7 +144,7 @@ def train_cmd(model: Path = typer.Argument(..., help="The int8 .tflite classifie
         if err_console.is_terminal else contextlib.nullcontext()
     with live:
         view.live = live if err_console.is_terminal else None
-        r = train_on_board(model, board, xs, ys, update, epochs, lr, momentum, vset, port=port,
+        r = train_on_board(model, board, xs, ys, chosen, epochs, lr, momentum, vset, port=port,
                            project_dir=project_dir, seed=seed, progress=view, log=log, build=tb)
     for line in summary_lines(r):
         console.print(line, highlight=False, soft_wrap=True)

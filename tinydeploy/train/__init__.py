@@ -33,6 +33,7 @@ __getattr__, __all__ = public_face(__name__, {
     "TrainGraph": ".graph",
     "Update": ".spec",
     "build_train_graph": ".graph",
+    "choose_update": ".auto",
     "check_train_fit": ".budget",
     "prepare_training": ".session",
     "train_on_board": ".session",

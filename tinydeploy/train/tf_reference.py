@@ -12,6 +12,8 @@ TensorFlow is imported lazily (the train extra).
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..compile import Graph, parse_model
@@ -24,6 +26,7 @@ _PASS = ("RESHAPE", "SQUEEZE")
 
 
 def _tf():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         import tensorflow as tf
     except ImportError:
