@@ -28,17 +28,6 @@ static uint16_t crc16(const uint8_t *p, uint16_t n) {
   return crc;
 }
 
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 /* Frame header + crc around a payload already at frame + 6; returns the frame length. */
 static uint16_t seal(uint8_t *frame, uint8_t type, uint8_t seq, uint16_t len) {
   uint16_t crc;
@@ -85,17 +74,17 @@ static uint32_t stack_peak(const td_device *dev) {
 static uint16_t handle(const td_device *dev, uint8_t type, const uint8_t *in, uint16_t len, uint8_t *out,
                        uint8_t *status) {
   *status = TD_OK;
-  put32(out, st.session);
+  td_put_le32(out, st.session);
   if (type == TD_MSG_HELLO) {
     uint16_t i, n;
-    if (len >= 4) st.session = get32(in);
-    put32(out, st.session);
+    if (len >= 4) st.session = td_get_le32(in);
+    td_put_le32(out, st.session);
     out[4] = TD_PROTO_VERSION;
-    put32(out + 5, dev->arena_bytes);
+    td_put_le32(out + 5, dev->arena_bytes);
     out[9] = dev->n_inputs;
     out[10] = dev->n_outputs;
     out[11] = dev->counter_unit;
-    put32(out + 12, dev->clock_hz);
+    td_put_le32(out + 12, dev->clock_hz);
     for (i = 0; i < 32; ++i)
       out[16 + i] = (uint8_t)((hex_nibble(dev->sha256_hex[2 * i]) << 4) | hex_nibble(dev->sha256_hex[2 * i + 1]));
     n = (uint16_t)strlen(dev->name);
@@ -105,7 +94,7 @@ static uint16_t handle(const td_device *dev, uint8_t type, const uint8_t *in, ui
   }
   if (type == TD_MSG_SET_INPUT || type == TD_MSG_GET_OUTPUT) {
     const uint8_t index = len >= 5 ? in[0] : 0xFFu;
-    const uint32_t offset = len >= 5 ? get32(in + 1) : 0;
+    const uint32_t offset = len >= 5 ? td_get_le32(in + 1) : 0;
     const td_tensor_info *t = type == TD_MSG_SET_INPUT ? (index < dev->n_inputs ? &dev->inputs[index] : 0)
                                                        : (index < dev->n_outputs ? &dev->outputs[index] : 0);
     const uint16_t n = type == TD_MSG_SET_INPUT ? (uint16_t)(len - 5) : (len >= 6 ? in[5] : 0);
@@ -129,15 +118,15 @@ static uint16_t handle(const td_device *dev, uint8_t type, const uint8_t *in, ui
     st.last_count = dev->counter ? dev->counter() - t0 : 0;
     ++st.invokes;
     out[4] = (uint8_t)(rc == 0 && canary_ok(dev) ? TD_OK : TD_ERR_RANGE);
-    put32(out + 5, st.last_count);
-    put32(out + 9, st.invokes);
+    td_put_le32(out + 5, st.last_count);
+    td_put_le32(out + 9, st.invokes);
     return 13;
   }
   if (type == TD_MSG_STATS) {
-    put32(out + 4, stack_peak(dev));
+    td_put_le32(out + 4, stack_peak(dev));
     out[8] = (uint8_t)canary_ok(dev);
-    put32(out + 9, st.invokes);
-    put32(out + 13, dev->arena_bytes);
+    td_put_le32(out + 9, st.invokes);
+    td_put_le32(out + 13, dev->arena_bytes);
     return 17;
   }
   *status = TD_ERR_TYPE; /* td_device_feed asks dev->extra (refuse_or_extra) */
@@ -154,7 +143,7 @@ static void refuse_or_extra(const td_device *dev, uint8_t seq, uint8_t status) {
   uint16_t n = 0;
   if (status == TD_ERR_TYPE && dev->extra) {
     status = TD_OK;
-    put32(st.reply + HEADER_BYTES, st.session);
+    td_put_le32(st.reply + HEADER_BYTES, st.session);
     n = dev->extra(dev, type, st.buf + HEADER_BYTES, (uint16_t)(st.need - HEADER_BYTES - 2),
                    st.reply + HEADER_BYTES, &status);
   }

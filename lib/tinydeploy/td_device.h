@@ -63,6 +63,18 @@ typedef struct td_device_s {
                     uint8_t *status);
 } td_device;
 
+/** Little-endian 32-bit fields of the protocol's payloads (and of saved training records). */
+static inline void td_put_le32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+static inline uint32_t td_get_le32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
 #define TD_CANARY_BYTES 16
 #define TD_STACK_PAINT 0xA5u
 

@@ -6,17 +6,6 @@
 static const td_train_device *train;
 static uint32_t steps;
 
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 static uint32_t float_bits(float f) {
   uint32_t u;
   memcpy(&u, &f, 4);
@@ -46,7 +35,7 @@ static uint16_t train_step(const td_device *dev, const uint8_t *in, uint16_t len
     return 0;
   }
   {
-    const uint32_t bits = get32(in + 2);
+    const uint32_t bits = td_get_le32(in + 2);
     memcpy(&lr, &bits, 4);
   }
   if (train->input_copy) { /* the backward reads the input after the forward reused its arena bytes */
@@ -59,11 +48,11 @@ static uint16_t train_step(const td_device *dev, const uint8_t *in, uint16_t len
   top = train->top1();
   ++steps;
   out[4] = (uint8_t)(canary_ok(dev) ? TD_OK : TD_ERR_RANGE);
-  put32(out + 5, float_bits(loss));
+  td_put_le32(out + 5, float_bits(loss));
   out[9] = (uint8_t)top;
   out[10] = (uint8_t)((unsigned)top >> 8);
-  put32(out + 11, count);
-  put32(out + 15, steps);
+  td_put_le32(out + 11, count);
+  td_put_le32(out + 15, steps);
   return 19;
 }
 
@@ -76,7 +65,7 @@ static uint16_t get_param(const uint8_t *in, uint16_t len, uint8_t *out, uint8_t
     *status = TD_ERR_LENGTH;
     return 0;
   }
-  offset = get32(in + 2);
+  offset = td_get_le32(in + 2);
   n = in[6];
   b = in[0] < train->n_params ? &train->params[in[0]] : 0;
   src = !b ? 0 : in[1] == 0 ? (const uint8_t *)b->value : in[1] == 1 ? (const uint8_t *)b->master
@@ -94,10 +83,10 @@ static uint16_t handle(const td_device *dev, uint8_t type, const uint8_t *in, ui
                        uint8_t *status) {
   if (type == TD_MSG_TRAIN_INFO) {
     out[4] = train->n_params;
-    put32(out + 5, train->buffer_bytes);
-    put32(out + 9, train->state_bytes);
-    put32(out + 13, train->build);
-    put32(out + 17, steps);
+    td_put_le32(out + 5, train->buffer_bytes);
+    td_put_le32(out + 9, train->state_bytes);
+    td_put_le32(out + 13, train->build);
+    td_put_le32(out + 17, steps);
     return 21;
   }
   if (type == TD_MSG_TRAIN) return train_step(dev, in, len, out, status);

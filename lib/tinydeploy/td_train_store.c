@@ -43,17 +43,6 @@ uint32_t td_train_store_need(const td_train_blob *params, uint8_t n) {
   return total;
 }
 
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 int td_train_store_save(const td_train_blob *params, uint8_t n, uint32_t build) {
   uint8_t head[TD_STORE_HEADER_BYTES], *at;
   uint32_t need = td_train_store_need(params, n), off = TD_STORE_HEADER_BYTES, crc = 0xFFFFFFFFUL, bytes;
@@ -71,10 +60,10 @@ int td_train_store_save(const td_train_blob *params, uint8_t n, uint32_t build) 
       crc = crc32_update(crc, at, bytes);
       off += bytes;
     }
-  put32(head, TD_STORE_MAGIC);
-  put32(head + 4, build);
-  put32(head + 8, need - TD_STORE_HEADER_BYTES);
-  put32(head + 12, ~crc);
+  td_put_le32(head, TD_STORE_MAGIC);
+  td_put_le32(head + 4, build);
+  td_put_le32(head + 8, need - TD_STORE_HEADER_BYTES);
+  td_put_le32(head + 12, ~crc);
   return td_board_store_write(0, head, sizeof head) == 0 ? TD_STORE_OK : TD_STORE_NO_STORE;
 }
 
@@ -86,15 +75,15 @@ int td_train_store_load(const td_train_blob *params, uint8_t n, uint32_t build) 
   if (!TD_HOOKS_PRESENT) return TD_STORE_NO_STORE;
   if (td_board_store_bytes() < TD_STORE_HEADER_BYTES) return TD_STORE_NO_ROOM;
   if (td_board_store_read(0, head, sizeof head) != 0) return TD_STORE_NO_STORE;
-  if (get32(head) != TD_STORE_MAGIC) return TD_STORE_EMPTY;
-  if (get32(head + 4) != build || get32(head + 8) != need - TD_STORE_HEADER_BYTES) return TD_STORE_OTHER;
+  if (td_get_le32(head) != TD_STORE_MAGIC) return TD_STORE_EMPTY;
+  if (td_get_le32(head + 4) != build || td_get_le32(head + 8) != need - TD_STORE_HEADER_BYTES) return TD_STORE_OTHER;
   if (td_board_store_bytes() < need) return TD_STORE_CORRUPT;
   for (off = TD_STORE_HEADER_BYTES; off < need; off += k) { /* check the whole record first */
     k = need - off < sizeof chunk ? need - off : (uint32_t)sizeof chunk;
     if (td_board_store_read(off, chunk, k) != 0) return TD_STORE_NO_STORE;
     crc = crc32_update(crc, chunk, k);
   }
-  if (~crc != get32(head + 12)) return TD_STORE_CORRUPT;
+  if (~crc != td_get_le32(head + 12)) return TD_STORE_CORRUPT;
   off = TD_STORE_HEADER_BYTES;
   for (i = 0; i < n; ++i)
     for (w = 0; w < 3; ++w) {
