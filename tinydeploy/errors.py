@@ -2,7 +2,9 @@
 
 
 class TinyDeployError(Exception):
-    """A problem the user can fix; the CLI prints it as one line, no traceback."""
+    """A problem the user can fix; the CLI prints it as one line, no traceback, and exits with exit_code."""
+
+    exit_code = 1
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import TinyDeployError
-from . import app, console, err_console
+from . import app, console
 from ._options import INPUT_OUTSIDE, KERNELS, PATCH, PATCH_BUDGET, board_plan_options
 
 EXIT_BAD_INPUT = 2
@@ -111,10 +111,8 @@ def fit(model: Path = typer.Argument(..., help="The .tflite model."),
         if plot is not None:
             plot_fit(a, plot)
     except TinyDeployError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
-        if exc.hint:
-            err_console.print(f"[yellow]hint:[/] {escape(exc.hint)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        exc.exit_code = EXIT_BAD_INPUT  # main() prints it; 1 means "does not fit" here
+        raise
     if as_json:
         print(json.dumps(a.as_dict(), indent=2))
     else:

@@ -101,10 +101,8 @@ def fit_search(builder: str = typer.Argument(..., metavar="MODULE:FUNCTION",
         r = search_models(builder, data, board, val=val, epochs=epochs, resolutions=resolutions, widths=widths,
                           options=options, keep=keep, progress=None if as_json else say)
     except TinyDeployError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
-        if exc.hint:
-            err_console.print(f"[yellow]hint:[/] {escape(exc.hint)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        exc.exit_code = EXIT_BAD_INPUT  # main() prints it; 1 means "does not fit" here
+        raise
     if as_json:
         print(json.dumps(r.as_dict(), indent=2))
     else:
