@@ -41,3 +41,26 @@ def require_module(name: str, pip: str) -> pytest.MarkDecorator:
     """skipif marker: the test needs this Python package (pip: how to install it)."""
     miss = importlib.util.find_spec(name) is None
     return pytest.mark.skipif(miss, reason=f"missing Python package: {name} ({pip})")
+
+
+def cli_in_process(*args, width: int = 200) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `tinydeploy ARGS` run in this process (TensorFlow imported once per
+    worker), the consoles `width` wide so that tables keep whole names."""
+    import contextlib
+    import io
+    import sys
+
+    from tinydeploy import cli as td
+
+    out, err, argv, old = io.StringIO(), io.StringIO(), sys.argv, td.console.width
+    sys.argv = ["tinydeploy", *map(str, args)]
+    td.console.width = td.err_console.width = width
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            td.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    finally:
+        sys.argv, td.console.width, td.err_console.width = argv, old, old
+    return code, out.getvalue(), err.getvalue()

@@ -4,14 +4,13 @@ int8; a table and JSON with accuracy, memory and MACs; one clear error for a bad
 
 Two searches of 2 resolutions x 2 widths (an Uno, where the biggest candidate does not fit, and a Nucleo-F446RE,
 where all fit), in this process (TensorFlow imported once), greedy planner."""
-import contextlib
-import io
 import json
 import sys
 
 import numpy as np
 import pytest
 from conftest import ROOT
+from tools import cli_in_process
 
 BUILDER = ROOT / "models" / "search_digits.py"
 GRID = ("--resolutions", "1,0.5", "--widths", "1,0.5", "--epochs", "1", "--planner", "greedy")
@@ -19,20 +18,7 @@ GRID = ("--resolutions", "1,0.5", "--widths", "1,0.5", "--epochs", "1", "--plann
 
 def cli(*args) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of `tinydeploy ARGS` run in this process."""
-    from tinydeploy import cli as td
-
-    out, err, argv, width = io.StringIO(), io.StringIO(), sys.argv, td.console.width
-    sys.argv = ["tinydeploy", *map(str, args)]
-    td.console.width = td.err_console.width = 200
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            td.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    finally:
-        sys.argv, td.console.width, td.err_console.width = argv, width, width
-    return code, out.getvalue(), err.getvalue()
+    return cli_in_process(*args, width=200)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@ the host, with the per-layer error and float vs quantized accuracy; clean failur
 
 TensorFlow is imported once (module fixtures); the CLI runs in-process (tinydeploy.cli.main), except one
 subprocess run that checks the real entry point."""
-import contextlib
-import io
 import json
 import re
 import subprocess
@@ -14,26 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT
+from tools import cli_in_process
 
 DIGITS_TEST = ROOT / "models" / "digits_test.npz"
 
 
 def cli(*args) -> tuple[int, str]:
     """(exit code, stdout + stderr) of `tinydeploy ARGS` run in this process."""
-    from tinydeploy import cli as td
-
-    out, err, argv, width = io.StringIO(), io.StringIO(), sys.argv, td.console.width
-    sys.argv = ["tinydeploy", *map(str, args)]
-    td.console.width = td.err_console.width = 300  # whole tensor names in the table
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            td.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    finally:
-        sys.argv, td.console.width, td.err_console.width = argv, width, width
-    return code, out.getvalue() + err.getvalue()
+    code, out, err = cli_in_process(*args, width=300)  # whole tensor names in the table
+    return code, out + err
 
 
 def no_leftovers(folder) -> bool:
