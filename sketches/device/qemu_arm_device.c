@@ -24,6 +24,7 @@
 #endif
 #define UART0 ((volatile uint32_t *)TD_UART_BASE) /* [0]DATA [1]STATE [2]CTRL [3]INTSTATUS/INTCLEAR */
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+#define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u)
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICER ((volatile uint32_t *)0xE000E180u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
@@ -79,7 +80,16 @@ static uint8_t uart_getc(void) {
   uint8_t c;
   __asm__ volatile("cpsid i" ::: "memory");
   NVIC_ISER[0] = NVIC_ISER[1] = 0xFFFFFFFFu;
-  while (!(UART0[1] & 2u)) __asm__ volatile("wfi" ::: "memory");
+  while (!(UART0[1] & 2u)) {
+    __asm__ volatile("wfi" ::: "memory");
+    if (SCB_ICSR & (1u << 26)) { /* a SysTick wrap is pending: PRIMASK keeps it, and it would wake WFI at once
+                                    forever (the loop spinning at full speed while idle); take it with the
+                                    device lines disabled (a line that becomes pending meanwhile stays so) */
+      NVIC_ICER[0] = NVIC_ICER[1] = 0xFFFFFFFFu;
+      __asm__ volatile("cpsie i\n isb\n cpsid i" ::: "memory");
+      NVIC_ISER[0] = NVIC_ISER[1] = 0xFFFFFFFFu;
+    }
+  }
   NVIC_ICER[0] = NVIC_ICER[1] = 0xFFFFFFFFu;
   c = (uint8_t)UART0[0];
   UART0[3] = 0xFu; /* INTCLEAR */
