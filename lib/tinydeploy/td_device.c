@@ -133,6 +133,15 @@ static uint16_t handle(const td_device *dev, uint8_t type, const uint8_t *in, ui
   return 0;
 }
 
+/* Seal the n-byte payload in st.reply, send it, and keep it for a retry of the same request. */
+static void send_reply(const td_device *dev, uint8_t type, uint8_t seq, uint16_t n) {
+  st.reply_len = seal(st.reply, (uint8_t)(type | TD_MSG_REPLY), seq, n);
+  dev->write(st.reply, st.reply_len);
+  st.last_seq = seq;
+  st.last_type = type;
+  st.have_last = 1;
+}
+
 /* A request handle() refused: NAK it, unless dev->extra serves its type. Out of line, so that the stack of
  * the INVOKE path (which the protocol measures) is the same as without dev->extra. */
 #if defined(__GNUC__)
@@ -151,11 +160,7 @@ static void refuse_or_extra(const td_device *dev, uint8_t seq, uint8_t status) {
     nak(dev, seq, status);
     return;
   }
-  st.reply_len = seal(st.reply, (uint8_t)(type | TD_MSG_REPLY), seq, n);
-  dev->write(st.reply, st.reply_len);
-  st.last_seq = seq;
-  st.last_type = type;
-  st.have_last = 1;
+  send_reply(dev, type, seq, n);
 }
 
 void td_device_init(const td_device *dev) {
@@ -206,10 +211,6 @@ void td_device_feed(const td_device *dev, uint8_t byte) {
       refuse_or_extra(dev, seq, status);
       return;
     }
-    st.reply_len = seal(st.reply, (uint8_t)(type | TD_MSG_REPLY), seq, n);
-    dev->write(st.reply, st.reply_len);
-    st.last_seq = seq;
-    st.last_type = type;
-    st.have_last = 1;
+    send_reply(dev, type, seq, n);
   }
 }
