@@ -61,11 +61,7 @@ int main(int argc, char **argv) {
     client = accept(server, 0, 0);
     if (client < 0) continue;
     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-#ifdef TD_PROTOCOL_MLPERF
-    td_mlperf_start(dev, TD_MLPERF_STR(TD_MLPERF_MODEL));
-#else
-    td_board_write((const uint8_t *)"tinydeploy device (host)\r\n", 26);
-#endif
+    TD_PROTOCOL_START(dev, "tinydeploy device (host)\r\n");
     while (client >= 0 && (n = recv(client, buf, sizeof buf, 0)) > 0)
       for (i = 0; i < n; ++i) TD_PROTOCOL_FEED(dev, buf[i]);
     if (client >= 0) close(client);

@@ -110,11 +110,6 @@ int main(void) {
   dev = td_model_setup();
   UART0[2] = 3u | 8u; /* TX, RX and the RX interrupt (which only wakes WFI) */
   td_board_counter();
-#ifdef TD_PROTOCOL_MLPERF
-  td_mlperf_start(dev, TD_MLPERF_STR(TD_MLPERF_MODEL));
-  (void)banner;
-#else
-  td_board_write((const uint8_t *)banner, sizeof banner - 1);
-#endif
+  TD_PROTOCOL_START(dev, banner);
   for (;;) TD_PROTOCOL_FEED(dev, uart_getc());
 }

@@ -66,11 +66,6 @@ int main(void) {
   paint_stack();
   dev = td_model_setup();
   uart_rx_wakeup_init();
-#ifdef TD_PROTOCOL_MLPERF
-  td_mlperf_start(dev, TD_MLPERF_STR(TD_MLPERF_MODEL));
-  (void)banner;
-#else
-  td_board_write((const uint8_t *)banner, sizeof banner - 1);
-#endif
+  TD_PROTOCOL_START(dev, banner);
   for (;;) TD_PROTOCOL_FEED(dev, uart_getc());
 }

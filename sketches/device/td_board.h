@@ -19,8 +19,11 @@
 #define TD_MLPERF_MODEL unknown /* the profile's model, a bare word: -DTD_MLPERF_MODEL=kws01 */
 #endif
 #define TD_PROTOCOL_FEED td_mlperf_feed
+#define TD_PROTOCOL_START(dev, banner) ((void)(banner), td_mlperf_start((dev), TD_MLPERF_STR(TD_MLPERF_MODEL)))
 #else
 #define TD_PROTOCOL_FEED td_device_feed
+/* banner: a string literal or char array (its sizeof), written once the board is up */
+#define TD_PROTOCOL_START(dev, banner) td_board_write((const uint8_t *)(banner), (uint16_t)(sizeof(banner) - 1))
 #endif
 
 #ifdef __cplusplus
